@@ -1,0 +1,73 @@
+import { timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StatusDocument } from '../protocol/status.js';
+import { sendJson } from '../util/http.js';
+
+export interface ControlApiHandlers {
+  status(): StatusDocument;
+  /** Begins a graceful stop; the response is sent before the supervisor exits. */
+  shutdown(): void;
+}
+
+export interface ControlApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The supervisor's control API on loopback. Every route but /healthz needs the bearer token from
+ * supervisor.json, so another local user cannot drive the fleet.
+ */
+export async function startControlApi(options: {
+  host: string;
+  port: number;
+  token: string;
+  handlers: ControlApiHandlers;
+}): Promise<ControlApi> {
+  const { handlers } = options;
+  const expected = Buffer.from(`Bearer ${options.token}`);
+  const server = http.createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const route = `${request.method} ${url.pathname}`;
+    if (route === 'GET /healthz') return sendJson(response, 200, { status: 'ok', pid: process.pid });
+    if (!authorized(request.headers.authorization, expected)) {
+      response.setHeader('WWW-Authenticate', 'Bearer');
+      return sendJson(response, 401, {
+        error: 'unauthorized',
+        message: 'missing or wrong bearer token; the token is in .lightning/supervisor.json',
+      });
+    }
+    switch (route) {
+      case 'GET /v1/agents':
+        return sendJson(response, 200, handlers.status());
+      case 'POST /v1/shutdown':
+        sendJson(response, 202, { status: 'stopping' });
+        return handlers.shutdown();
+      default:
+        return sendJson(response, 404, { error: 'not_found', message: `no route ${route}` });
+    }
+  });
+  // Keep-alive sockets from `up -d` polling must not hold a stopping supervisor open.
+  server.keepAliveTimeout = 2000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function authorized(header: string | undefined, expected: Buffer): boolean {
+  if (!header) return false;
+  const given = Buffer.from(header);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}

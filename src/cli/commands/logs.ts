@@ -1,0 +1,65 @@
+import { loadConfig } from '../../config/load.js';
+import type { AgentConfig } from '../../config/types.js';
+import { followFile, logFileOf, logFilesOf, readLastLines } from '../../logs/tail.js';
+import type { GlobalOptions } from '../context.js';
+import { resolveContext } from '../context.js';
+import { EXIT, ExitError } from '../exit-error.js';
+
+export interface LogsOptions extends GlobalOptions {
+  lines?: string;
+  follow?: boolean;
+}
+
+/**
+ * `lightning logs NAME[/i]`: reads the log files directly, so it works with or without a
+ * running supervisor. Lines of several instances are merged by their timestamps.
+ */
+export async function logsCommand(target: string, options: LogsOptions): Promise<void> {
+  const { configPath, paths } = resolveContext(options);
+  const config = loadConfig(configPath);
+  const count = Number(options.lines ?? '50');
+  if (!Number.isInteger(count) || count < 0) throw new ExitError(`bad -n "${options.lines}": use a whole number of lines`, EXIT.usage);
+  const { agent, indexes } = selectInstances(target, config.agents);
+  const prefixed = indexes.length > 1;
+  const prefix = (index: number) => (prefixed ? `${agent.name}/${index} | ` : '');
+
+  const tails = indexes.flatMap((index) =>
+    readLastLines(logFilesOf(paths.logsDir, agent.name, index), count).map((line) => ({ line, text: prefix(index) + line })),
+  );
+  tails.sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0));
+  for (const { text } of tails.slice(Math.max(0, tails.length - count))) process.stdout.write(text + '\n');
+  if (!options.follow) {
+    if (tails.length === 0) process.stderr.write(`no log lines yet for ${target} (in ${paths.logsDir})\n`);
+    return;
+  }
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    controller.abort();
+    process.exitCode = EXIT.interrupted;
+  });
+  await Promise.all(
+    indexes.map((index) =>
+      followFile(logFileOf(paths.logsDir, agent.name, index), (line) => process.stdout.write(prefix(index) + line + '\n'), {
+        signal: controller.signal,
+        fromEnd: true,
+      }),
+    ),
+  );
+}
+
+/** `name` → every instance; `name/1` → that one. Anything else is a usage error naming what exists. */
+function selectInstances(target: string, agents: AgentConfig[]): { agent: AgentConfig; indexes: number[] } {
+  const match = /^([^/#]+)(?:[/#](\d+))?$/.exec(target);
+  const agent = match ? agents.find((candidate) => candidate.name === match[1]) : undefined;
+  const known = agents.map((candidate) => (candidate.instances > 1 ? `${candidate.name} (/0…/${candidate.instances - 1})` : candidate.name));
+  if (!match || !agent) {
+    throw new ExitError(`unknown agent "${target}"\n  known agents: ${known.join(', ')}`, EXIT.usage);
+  }
+  const all = Array.from({ length: agent.instances }, (_, index) => index);
+  if (match[2] === undefined) return { agent, indexes: all };
+  const index = Number(match[2]);
+  if (index >= agent.instances) {
+    throw new ExitError(`${agent.name} has ${agent.instances} instance(s): use ${agent.name}/0…/${agent.instances - 1}`, EXIT.usage);
+  }
+  return { agent, indexes: [index] };
+}

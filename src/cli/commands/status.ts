@@ -1,0 +1,24 @@
+import { apiRequest } from '../../api/client.js';
+import type { StatusDocument } from '../../protocol/status.js';
+import type { GlobalOptions } from '../context.js';
+import { requireSupervisor, resolveContext } from '../context.js';
+import { ExitError } from '../exit-error.js';
+import { renderStatusTable } from '../render/status-table.js';
+
+export interface StatusOptions extends GlobalOptions {
+  json?: boolean;
+}
+
+export async function fetchStatus(info: { api: string; token: string }): Promise<StatusDocument> {
+  const response = await apiRequest<StatusDocument>(info, 'GET', '/v1/agents');
+  if (response.status !== 200) throw new ExitError(`supervisor answered HTTP ${response.status} to GET /v1/agents`);
+  return response.body;
+}
+
+export async function statusCommand(options: StatusOptions): Promise<void> {
+  const { paths } = resolveContext(options);
+  const info = await requireSupervisor(paths);
+  const document = await fetchStatus(info);
+  if (options.json) process.stdout.write(JSON.stringify(document, null, 2) + '\n');
+  else process.stdout.write(renderStatusTable(document) + '\n');
+}

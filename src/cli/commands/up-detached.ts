@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { LightningConfig } from '../../config/types.js';
+import { parseDuration } from '../../config/duration.js';
+import { logFilesOf, readLastLines } from '../../logs/tail.js';
+import type { InstanceStatus, StatusDocument } from '../../protocol/status.js';
+import { readSupervisorInfo } from '../../state/supervisor-file.js';
+import type { CommandContext } from '../context.js';
+import { EXIT, ExitError } from '../exit-error.js';
+import { paint } from '../render/color.js';
+import { renderStatusTable } from '../render/status-table.js';
+import { fetchStatus } from './status.js';
+
+const CLI_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
+/** Status polling while waiting: cheap on loopback, and adds at most this much to `up -d`. */
+const POLL_MS = 20;
+/** An instance that has restarted this often while we wait is crash-looping: report it now. */
+const CRASH_LOOP_RESTARTS = 3;
+const LOG_LINES_ON_FAILURE = 10;
+
+/**
+ * `up -d`: start the supervisor as a detached daemon (its output to .lightning/supervisor.log),
+ * then wait until every instance is healthy — or has failed or is crash-looping — and report.
+ */
+export async function upDetached(context: CommandContext, config: LightningConfig, timeoutText?: string): Promise<void> {
+  const timeoutMs = timeoutText === undefined ? 60_000 : parseDuration(timeoutText);
+  if (timeoutMs === null) throw new ExitError(`bad --timeout "${timeoutText}": use a duration like 30s or 2m`, EXIT.usage);
+  const { paths } = context;
+  mkdirSync(paths.home, { recursive: true });
+  const logFd = openSync(paths.supervisorLog, 'a', 0o600);
+  const child = spawn(process.execPath, [CLI_ENTRY, 'up', '--daemon-child', '-c', context.configPath, '--home', paths.home], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    env: process.env,
+  });
+  closeSync(logFd);
+  let exited: number | null = null;
+  child.on('exit', (code) => (exited = code ?? 1));
+
+  const spinner = await startSpinner(`starting ${config.agents.length} agent(s)`);
+  const deadline = Date.now() + timeoutMs;
+  let document: StatusDocument | null = null;
+  try {
+    for (;;) {
+      if (exited !== null) {
+        const lines = readLastLines([paths.supervisorLog], LOG_LINES_ON_FAILURE).join('\n');
+        throw new ExitError(`the supervisor exited (code ${exited}) before the fleet came up:\n${lines}`);
+      }
+      const info = readSupervisorInfo(paths);
+      if (info && info.pid === child.pid) {
+        document = await fetchStatus(info).catch(() => null);
+        if (document) {
+          spinner?.update(progressText(document));
+          if (document.agents.every(isSettled)) break;
+        }
+      }
+      if (Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  } finally {
+    spinner?.stop();
+    child.unref();
+  }
+  if (!document) throw new ExitError(`the supervisor did not answer within ${timeoutMs} ms; see ${paths.supervisorLog}`);
+  process.stdout.write(renderStatusTable(document) + '\n');
+  const notHealthy = document.agents.filter((agent) => agent.state !== 'healthy');
+  if (notHealthy.length === 0) {
+    process.stdout.write(`${paint('✔', 'green')} ${document.agents.length} instance(s) healthy · supervisor pid ${document.supervisor.pid}\n`);
+    return;
+  }
+  const report = notHealthy.map((agent) => describeProblem(agent, paths.logsDir)).join('\n');
+  throw new ExitError(`${notHealthy.length} instance(s) did not come up (the supervisor keeps running; \`lightning down\` stops it):\n${report}`);
+}
+
+function isSettled(agent: InstanceStatus): boolean {
+  if (agent.state === 'healthy' || agent.state === 'failed' || agent.state === 'stopped') return true;
+  return agent.state === 'backoff' && agent.restarts >= CRASH_LOOP_RESTARTS;
+}
+
+function describeProblem(agent: InstanceStatus, logsDir: string): string {
+  const why = agent.reason ?? agent.lastExit ?? 'not healthy yet';
+  const lines = readLastLines(logFilesOf(logsDir, agent.name, agent.instance), LOG_LINES_ON_FAILURE);
+  const tail = lines.length ? lines.map((line) => `    ${line}`).join('\n') : '    (no log output)';
+  return `  ✖ ${agent.name}#${agent.instance}: ${agent.state} — ${why} (restarts: ${agent.restarts})\n  last log lines:\n${tail}`;
+}
+
+function progressText(document: StatusDocument): string {
+  const healthy = document.agents.filter((agent) => agent.state === 'healthy').length;
+  return `${healthy}/${document.agents.length} healthy`;
+}
+
+/** A spinner only on a terminal; ora is loaded only then. */
+async function startSpinner(text: string): Promise<{ update(text: string): void; stop(): void } | null> {
+  if (!process.stderr.isTTY) return null;
+  const { default: ora } = await import('ora');
+  const spinner = ora({ text, stream: process.stderr }).start();
+  return {
+    update: (next) => {
+      spinner.text = `${text}: ${next}`;
+    },
+    stop: () => spinner.stop(),
+  };
+}

@@ -1,0 +1,104 @@
+import { Command, CommanderError, Option } from 'commander';
+import { VERSION } from '../util/version.js';
+import { EXIT, ExitError } from './exit-error.js';
+
+/**
+ * The command line: wiring only. Each verb lives in its own file under commands/ and is loaded
+ * when used, so `lightning status` does not pay for what `lightning up` imports.
+ */
+const program = new Command('lightning')
+  .description('Supervise a fleet of LLM agent workers: spawn, probe, restart, route, account.')
+  .version(VERSION, '-V, --version')
+  .option('-c, --config <file>', 'agents.yaml to use (default: nearest agents.yaml from the current directory, or $LIGHTNING_CONFIG)')
+  .option('--home <dir>', 'state directory (default: .lightning/ beside agents.yaml, or $LIGHTNING_HOME)')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+program
+  .command('up')
+  .description('start every agent in agents.yaml, probe health, restart on failure')
+  .option('-d, --detach', 'run the supervisor in the background; return once every agent is healthy')
+  .option('--timeout <duration>', 'with -d: how long to wait for the fleet to come up', '60s')
+  .addOption(new Option('--daemon-child').hideHelp())
+  .addHelpText('after', examples(['lightning up', 'lightning up -d', 'lightning -c prod/agents.yaml up -d --timeout 2m']))
+  .action(async (_options, command: Command) => {
+    const { upCommand } = await import('./commands/up.js');
+    await upCommand(command.optsWithGlobals());
+  });
+
+program
+  .command('status')
+  .alias('ps')
+  .description('show every instance: state, pid, port, restarts, uptime, last exit')
+  .option('--json', 'print the status document as JSON (nothing else on stdout)')
+  .addHelpText('after', examples(['lightning status', 'lightning status --json | jq ".agents[] | select(.state != \\"healthy\\")"']))
+  .action(async (_options, command: Command) => {
+    const { statusCommand } = await import('./commands/status.js');
+    await statusCommand(command.optsWithGlobals());
+  });
+
+program
+  .command('logs')
+  .description("print an agent's logs (every instance, or NAME/i for one)")
+  .argument('<name>', 'agent name, or NAME/i for instance i')
+  .option('-n, --lines <n>', 'how many lines to show', '50')
+  .option('-f, --follow', 'keep printing new lines, across restarts and rotation')
+  .addHelpText('after', examples(['lightning logs web_developer', 'lightning logs web_developer/1 -n 200', 'lightning logs data_analyst -f']))
+  .action(async (name: string, _options, command: Command) => {
+    const { logsCommand } = await import('./commands/logs.js');
+    await logsCommand(name, command.optsWithGlobals());
+  });
+
+program
+  .command('down')
+  .description('stop every agent gracefully and the supervisor; leave no process behind')
+  .addHelpText('after', examples(['lightning down', 'lightning --home /tmp/fleet down']))
+  .action(async (_options, command: Command) => {
+    const { downCommand } = await import('./commands/down.js');
+    await downCommand(command.optsWithGlobals());
+  });
+
+program
+  .command('worker', { hidden: true })
+  .description('run the built-in agent worker (the supervisor starts these)')
+  .requiredOption('--agent <name>', 'agent from agents.yaml')
+  .requiredOption('--port <port>', 'port to listen on (0 = any free port)')
+  .option('--instance <i>', 'instance index', '0')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .action(async (_options, command: Command) => {
+    const { workerCommand } = await import('./commands/worker.js');
+    await workerCommand(command.optsWithGlobals());
+  });
+
+function examples(lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = await exitCodeFor(error);
+  }
+}
+
+/** Only this layer prints errors and picks exit codes. */
+async function exitCodeFor(error: unknown): Promise<number> {
+  if (error instanceof CommanderError) {
+    // Help and version exit 0; commander already printed any usage error.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (error instanceof ExitError) {
+    process.stderr.write(`lightning: ${error.message}\n`);
+    return error.exitCode;
+  }
+  const { ConfigError } = await import('../config/errors.js');
+  if (error instanceof ConfigError) {
+    process.stderr.write(`lightning: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  process.stderr.write(`lightning: unexpected error (a bug; please report it)\n${(error as Error)?.stack ?? String(error)}\n`);
+  return EXIT.failed;
+}
+
+await main(process.argv);

@@ -1,0 +1,112 @@
+/**
+ * Every default lightning applies, in one place and in resolved form (milliseconds, bytes), so
+ * the docs, the CLI and the loader can never disagree. agents.yaml `defaults:` override
+ * these per key; an agent's own sections override those per key again.
+ */
+import type {
+  HealthSettings,
+  LogSettings,
+  ProviderSettings,
+  RestartSettings,
+  StopSettings,
+  SupervisorSettings,
+  TaskSettings,
+  ToolSettings,
+} from './types.js';
+
+/** File names searched for, in this order, in the working directory and each of its parents. */
+export const CONFIG_FILENAMES: readonly string[] = Object.freeze(['agents.yaml', 'agents.yml']);
+
+/** Environment variable naming the config file when `-c` is not given. */
+export const CONFIG_ENV_VAR = 'LIGHTNING_CONFIG';
+
+export const DEFAULT_SUPERVISOR: Readonly<SupervisorSettings> = Object.freeze({
+  // 9000 sits just below the seed agents' 9001–9006, so one fleet occupies one contiguous block.
+  port: 9000,
+  // Loopback: the control API can run tasks and spend API credit, so it is never exposed by default.
+  host: '127.0.0.1',
+});
+
+// Cheap, fast and good enough for the routing-sized tasks the seed agents get; any served name works.
+export const DEFAULT_MODEL = 'gpt-4o-mini';
+
+export const DEFAULT_PROVIDER: Readonly<ProviderSettings> = Object.freeze({
+  // null defers to $OPENAI_BASE_URL, then OpenAI, so local servers need no config edit.
+  baseURL: null,
+  // The key is read from the environment at spawn and never written to disk.
+  apiKeyEnv: 'OPENAI_API_KEY',
+});
+
+export const DEFAULT_HEALTH: Readonly<HealthSettings> = Object.freeze({
+  // The worker protocol's probe route.
+  path: '/health',
+  // 1 s notices a wedged worker quickly while costing ~0.1 ms of loopback HTTP per probe.
+  intervalMs: 1_000,
+  // A loopback /health answers in well under 1 ms; 500 ms only trips on a truly stuck event loop.
+  timeoutMs: 500,
+  // Three misses in a row (~3 s) so one GC pause or slow probe does not restart a busy worker.
+  failureThreshold: 3,
+  // Generous enough for a cold `npm`/`python` start on a loaded 2-core machine.
+  startTimeoutMs: 30_000,
+});
+
+export const DEFAULT_RESTART: Readonly<RestartSettings> = Object.freeze({
+  // Workers are meant to be always up; `on-failure`/`never` are for one-shot or debug agents.
+  policy: 'always',
+  // Base of the backoff after the (immediate) first restart of a crash streak.
+  initialDelayMs: 100,
+  // Doubling reaches maxDelay in ~9 steps: fast recovery from flukes, little churn from crash loops.
+  factor: 2,
+  // Caps the wait so a fixed dependency is picked up within half a minute.
+  maxDelayMs: 30_000,
+  // A minute of healthy uptime means the last crash streak is over; backoff starts afresh.
+  resetAfterMs: 60_000,
+  // After 10 restarts in one streak the worker is clearly broken: mark it `failed`, stop burning CPU.
+  maxRestarts: 10,
+});
+
+export const DEFAULT_STOP: Readonly<StopSettings> = Object.freeze({
+  // Time to finish an in-flight model call and flush logs before SIGKILL.
+  graceMs: 5_000,
+});
+
+export const DEFAULT_TASK: Readonly<TaskSettings> = Object.freeze({
+  // Tool-using model loops routinely take a minute; two minutes bounds a hung call.
+  timeoutMs: 120_000,
+  // Two retries (on another instance/agent when possible) ride out a single crashed worker.
+  retries: 2,
+});
+
+export const DEFAULT_TOOLS: Readonly<ToolSettings> = Object.freeze({
+  // Running shell commands is the one dangerous tool: agents must opt in.
+  shell: false,
+});
+
+// Tasks one instance runs at once; model calls are I/O bound, so 8 keeps a worker busy without
+// letting one instance hoard the queue.
+export const DEFAULT_CAPACITY = 8;
+
+// One process per agent unless asked: the seed fleet should fit on a laptop.
+export const DEFAULT_INSTANCES = 1;
+
+export const DEFAULT_LOGS: Readonly<LogSettings> = Object.freeze({
+  // 10 MB per file keeps a chatty worker's history for hours without filling a disk.
+  maxBytes: 10 * 1024 * 1024,
+  // Five files (live + 4 rotated) bounds each instance to ~50 MB.
+  files: 5,
+});
+
+/** All of the above as one object, for printing and tests. */
+export const DEFAULTS = Object.freeze({
+  supervisor: DEFAULT_SUPERVISOR,
+  logs: DEFAULT_LOGS,
+  model: DEFAULT_MODEL,
+  provider: DEFAULT_PROVIDER,
+  health: DEFAULT_HEALTH,
+  restart: DEFAULT_RESTART,
+  stop: DEFAULT_STOP,
+  task: DEFAULT_TASK,
+  tools: DEFAULT_TOOLS,
+  capacity: DEFAULT_CAPACITY,
+  instances: DEFAULT_INSTANCES,
+});

@@ -1,0 +1,115 @@
+/**
+ * The resolved configuration: what agents.yaml means once parsed, validated and merged with
+ * defaults. Every duration is in milliseconds, every path absolute. The rest of lightning reads
+ * only these types, never the raw YAML.
+ */
+
+export type RestartPolicyName = 'always' | 'on-failure' | 'never';
+
+export interface HealthSettings {
+  /** HTTP path probed on the instance, e.g. `/health`. */
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Consecutive failed probes of a running instance before it is restarted. */
+  failureThreshold: number;
+  /** How long a new instance may take to answer its first probe before it is restarted. */
+  startTimeoutMs: number;
+}
+
+export interface RestartSettings {
+  policy: RestartPolicyName;
+  initialDelayMs: number;
+  factor: number;
+  maxDelayMs: number;
+  /** Healthy uptime after which the crash streak (and its backoff) starts over. */
+  resetAfterMs: number;
+  /** Restarts allowed in one crash streak before the instance is marked `failed`. */
+  maxRestarts: number;
+}
+
+export interface StopSettings {
+  /** Time between SIGTERM and SIGKILL to the instance's process group. */
+  graceMs: number;
+}
+
+export interface TaskSettings {
+  timeoutMs: number;
+  retries: number;
+}
+
+export interface ProviderSettings {
+  /** null → $OPENAI_BASE_URL → OpenAI's default. */
+  baseURL: string | null;
+  /** Name of the environment variable holding the API key (the key itself is never stored). */
+  apiKeyEnv: string;
+}
+
+export interface ToolSettings {
+  /** The shell tool is only offered to agents that opt in. */
+  shell: boolean;
+}
+
+export interface LogSettings {
+  /** Size at which an instance's log file is rotated. */
+  maxBytes: number;
+  /** Files kept per instance, the live one included (`x.log`, `x.log.1` … `x.log.<files-1>`). */
+  files: number;
+}
+
+export interface AgentConfig {
+  name: string;
+  /** First instance's port; instance i listens on port + i. 0 → a free port picked at each spawn. */
+  port: number;
+  instances: number;
+  description: string;
+  capabilities: string[];
+  /** Absolute path of the system prompt file, or null (custom agents need none). */
+  prompt: string | null;
+  /** null → the built-in worker (`lightning worker`); otherwise argv, `${PORT}` not yet substituted. */
+  command: string[] | null;
+  env: Record<string, string>;
+  /** Absolute working directory (default: the directory holding agents.yaml). */
+  cwd: string;
+  model: string;
+  provider: ProviderSettings;
+  health: HealthSettings;
+  restart: RestartSettings;
+  stop: StopSettings;
+  task: TaskSettings;
+  tools: ToolSettings;
+  /** Tasks one instance runs at once; beyond it the worker refuses. */
+  capacity: number;
+}
+
+export interface SupervisorSettings {
+  /** Control API port; 0 → a free port. */
+  port: number;
+  /** Loopback unless the user asks otherwise. */
+  host: string;
+}
+
+export interface LightningConfig {
+  /** Absolute path of the agents.yaml this came from. */
+  path: string;
+  /** Directory holding it; relative paths in the file resolve against it. */
+  dir: string;
+  version: 1;
+  supervisor: SupervisorSettings;
+  logs: LogSettings;
+  /** In file order. */
+  agents: AgentConfig[];
+}
+
+/** One process to run: an agent and which of its instances. */
+export interface InstanceSpec {
+  agent: AgentConfig;
+  index: number;
+  /** 0 when the agent's port is 0 (picked at spawn). */
+  port: number;
+}
+
+/** `web_developer#0`: how instances are named in output and logs. */
+export function instanceId(agent: string, index: number): string {
+  return `${agent}#${index}`;
+}

@@ -1,0 +1,32 @@
+import type { StateName } from '../supervisor/instance-state.js';
+
+/** `lightning status --json` and `GET /v1/agents`: one document, one shape. */
+export interface StatusDocument {
+  supervisor: {
+    pid: number;
+    api: string;
+    config: string;
+    startedAt: string;
+  };
+  agents: InstanceStatus[];
+}
+
+export interface InstanceStatus {
+  name: string;
+  instance: number;
+  pid: number | null;
+  port: number;
+  state: StateName;
+  restarts: number;
+  /** How the previous process ended, e.g. "exited with code 1", "killed by SIGKILL". */
+  lastExit: string | null;
+  /** Why the instance is failed or unhealthy; null otherwise. */
+  reason: string | null;
+  nextRestartAt: string | null;
+  uptimeMs: number | null;
+  inflight: number;
+  capacity: number | null;
+  healthLatencyMs: number | null;
+  capabilities: string[];
+  tasks: { completed: number; failed: number };
+}

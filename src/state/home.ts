@@ -1,0 +1,37 @@
+import path from 'node:path';
+
+/** Files of the state directory (`.lightning/` beside agents.yaml unless --home / LIGHTNING_HOME). */
+export interface StatePaths {
+  home: string;
+  supervisorFile: string;
+  lockFile: string;
+  processesFile: string;
+  supervisorLog: string;
+  ledger: string;
+  logsDir: string;
+  workspacesDir: string;
+}
+
+export function resolveHome(options: { home?: string | undefined; configPath: string }): string {
+  const explicit = options.home ?? process.env.LIGHTNING_HOME;
+  if (explicit) return path.resolve(explicit);
+  return path.join(path.dirname(options.configPath), '.lightning');
+}
+
+export function statePaths(home: string): StatePaths {
+  return {
+    home,
+    supervisorFile: path.join(home, 'supervisor.json'),
+    lockFile: path.join(home, 'supervisor.lock'),
+    processesFile: path.join(home, 'processes.json'),
+    supervisorLog: path.join(home, 'supervisor.log'),
+    ledger: path.join(home, 'ledger.jsonl'),
+    logsDir: path.join(home, 'logs'),
+    workspacesDir: path.join(home, 'workspaces'),
+  };
+}
+
+/** `web_developer#1` logs to `logs/web_developer-1.log`. */
+export function instanceLogFile(paths: StatePaths, agent: string, index: number): string {
+  return path.join(paths.logsDir, `${agent}-${index}.log`);
+}

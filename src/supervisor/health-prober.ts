@@ -1,0 +1,119 @@
+import type { HealthSettings } from '../config/types.js';
+import type { Clock, TimerHandle } from './clock.js';
+
+export type ProbeOutcome =
+  | { ok: true; latencyMs: number; body: HealthBody | null }
+  | { ok: false; latencyMs: number; error: string };
+
+/** What a worker's `GET /health` answers (fields optional: custom agents may send less). */
+export interface HealthBody {
+  status?: string;
+  inflight?: number;
+  capacity?: number;
+  uptimeMs?: number;
+}
+
+export type ProbeFn = (url: string, timeoutMs: number) => Promise<ProbeOutcome>;
+
+export type ProberEvent =
+  | { type: 'ready'; outcome: ProbeOutcome & { ok: true } }
+  | { type: 'ok'; outcome: ProbeOutcome & { ok: true } }
+  | { type: 'failing'; failures: number; error: string }
+  | { type: 'recovered'; outcome: ProbeOutcome & { ok: true } }
+  | { type: 'dead'; failures: number; error: string }
+  | { type: 'start-timeout'; error: string };
+
+/**
+ * While an instance starts it is probed often, so it is routed to as soon as it answers; 1 ms
+ * polling would starve a 2-core machine, 15 ms costs little and adds at most 15 ms to a start.
+ */
+export const STARTUP_PROBE_INTERVAL_MS = 15;
+
+/**
+ * Probes one instance: fast until its first success (or `startTimeout`), then every `interval`.
+ * Reports transitions; the instance's state machine decides what they mean. After `dead` or
+ * `start-timeout` it stops by itself.
+ */
+export class HealthProber {
+  private timer: TimerHandle | null = null;
+  private running = false;
+  private ready = false;
+  private failures = 0;
+  private startedAt = 0;
+  /** Bumped on stop so a probe already in flight cannot report into a later life. */
+  private generation = 0;
+
+  constructor(
+    private readonly url: string,
+    private readonly settings: HealthSettings,
+    private readonly probe: ProbeFn,
+    private readonly onEvent: (event: ProberEvent) => void,
+    private readonly clock: Clock,
+  ) {}
+
+  start(): void {
+    this.stop();
+    this.running = true;
+    this.ready = false;
+    this.failures = 0;
+    this.startedAt = this.clock.now();
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.running = false;
+    this.generation += 1;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(delayMs: number): void {
+    const generation = this.generation;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      void this.tick(generation);
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  private async tick(generation: number): Promise<void> {
+    const outcome = await this.probe(this.url, this.settings.timeoutMs);
+    if (!this.running || generation !== this.generation) return;
+    if (this.ready) this.afterReady(outcome);
+    else this.beforeReady(outcome);
+  }
+
+  private beforeReady(outcome: ProbeOutcome): void {
+    if (outcome.ok) {
+      this.ready = true;
+      this.onEvent({ type: 'ready', outcome });
+      if (this.running) this.schedule(this.settings.intervalMs);
+      return;
+    }
+    const waited = this.clock.now() - this.startedAt;
+    if (waited >= this.settings.startTimeoutMs) {
+      this.stop();
+      this.onEvent({ type: 'start-timeout', error: `no healthy answer within ${this.settings.startTimeoutMs} ms (last: ${outcome.error})` });
+      return;
+    }
+    this.schedule(STARTUP_PROBE_INTERVAL_MS);
+  }
+
+  private afterReady(outcome: ProbeOutcome): void {
+    if (outcome.ok) {
+      const wasFailing = this.failures > 0;
+      this.failures = 0;
+      this.onEvent(wasFailing ? { type: 'recovered', outcome } : { type: 'ok', outcome });
+      if (this.running) this.schedule(this.settings.intervalMs);
+      return;
+    }
+    this.failures += 1;
+    if (this.failures >= this.settings.failureThreshold) {
+      this.stop();
+      this.onEvent({ type: 'dead', failures: this.failures, error: outcome.error });
+      return;
+    }
+    this.onEvent({ type: 'failing', failures: this.failures, error: outcome.error });
+    if (this.running) this.schedule(this.settings.intervalMs);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The life of one agent instance. Each state carries exactly the data that is true in it, so a
+ * `backoff` instance has no pid and a `healthy` one has no restart time.
+ *
+ *   starting ─ready─▶ healthy ⇄ unhealthy ─threshold─▶ (killed) ─▶ backoff ─▶ starting …
+ *       └─exit / start timeout────────────────────────────────────▶ backoff │ failed
+ *   any running state ─stop─▶ stopping ─▶ stopped
+ */
+export type InstanceState =
+  | { name: 'starting'; since: number; pid: number; startedAt: number }
+  | { name: 'healthy'; since: number; pid: number; startedAt: number }
+  | { name: 'unhealthy'; since: number; pid: number; startedAt: number; failures: number; lastError: string }
+  | { name: 'backoff'; since: number; until: number; attempt: number; lastExit: string }
+  | { name: 'failed'; since: number; reason: string }
+  | { name: 'stopping'; since: number; pid: number; startedAt: number }
+  | { name: 'stopped'; since: number };
+
+export type StateName = InstanceState['name'];
+
+export const STATE_NAMES: readonly StateName[] = [
+  'starting',
+  'healthy',
+  'unhealthy',
+  'backoff',
+  'failed',
+  'stopping',
+  'stopped',
+];
+
+/** The pid of the running process, if the state has one. */
+export function pidOf(state: InstanceState): number | null {
+  switch (state.name) {
+    case 'starting':
+    case 'healthy':
+    case 'unhealthy':
+    case 'stopping':
+      return state.pid;
+    case 'backoff':
+    case 'failed':
+    case 'stopped':
+      return null;
+    default:
+      return assertNever(state);
+  }
+}
+
+/** When the current process started (for uptime), if there is one. */
+export function startedAtOf(state: InstanceState): number | null {
+  switch (state.name) {
+    case 'starting':
+    case 'healthy':
+    case 'unhealthy':
+    case 'stopping':
+      return state.startedAt;
+    case 'backoff':
+    case 'failed':
+    case 'stopped':
+      return null;
+    default:
+      return assertNever(state);
+  }
+}
+
+/** States in which the instance will not run again unless told to. */
+export function isSettled(state: InstanceState): boolean {
+  return state.name === 'failed' || state.name === 'stopped';
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unexpected state: ${JSON.stringify(value)}`);
+}

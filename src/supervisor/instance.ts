@@ -1,0 +1,250 @@
+import type { InstanceSpec } from '../config/types.js';
+import { instanceId } from '../config/types.js';
+import type { Clock, TimerHandle } from './clock.js';
+import type { HealthBody, ProbeFn, ProberEvent } from './health-prober.js';
+import { HealthProber } from './health-prober.js';
+import type { InstanceState } from './instance-state.js';
+import { assertNever, pidOf, startedAtOf } from './instance-state.js';
+import type { LogWriter } from './log-writer.js';
+import type { ExitCause } from './restart-policy.js';
+import { RestartPolicy, describeExit } from './restart-policy.js';
+import type { ExitInfo, RunningProcess, SpawnRequest, Spawner } from './spawn.js';
+import { SpawnError } from './spawn.js';
+
+/** Everything an instance needs from the outside world, injected so tests can fake any of it. */
+export interface InstanceDeps {
+  spawner: Spawner;
+  probe: ProbeFn;
+  clock: Clock;
+  random?: () => number;
+  /** Builds argv and environment for a spawn on `port`. */
+  launchFor(spec: InstanceSpec, port: number): SpawnRequest;
+  /** Re-reads the config before each (re)spawn; null keeps the spec we have. */
+  reloadSpec(current: InstanceSpec): InstanceSpec | null;
+  /** Picks the port for a spawn: the configured one, or a free one for port 0. Null = in use. */
+  acquirePort(spec: InstanceSpec): Promise<{ port: number } | { conflict: string }>;
+  log: LogWriter;
+  onSpawned(id: string, process: RunningProcess, argv: string[]): void;
+  onExited(id: string): void;
+  onChange(instance: Instance, previous: InstanceState): void;
+}
+
+/**
+ * One agent instance and its state machine: spawn, probe, restart with backoff, stop. All its
+ * timers and its one child process are owned here and released on every transition.
+ */
+export class Instance {
+  readonly id: string;
+  state: InstanceState;
+  spec: InstanceSpec;
+  port: number;
+  restarts = 0;
+  lastExit: string | null = null;
+  health: HealthBody | null = null;
+  healthLatencyMs: number | null = null;
+
+  private process: RunningProcess | null = null;
+  private readonly policy: RestartPolicy;
+  private backoffTimer: TimerHandle | null = null;
+  private streakResetTimer: TimerHandle | null = null;
+  private killTimer: TimerHandle | null = null;
+  /** Set when the supervisor itself kills the process, so the exit is reported as that cause. */
+  private killCause: ExitCause | null = null;
+  private stopWaiters: Array<() => void> = [];
+  private activeProber: HealthProber | null = null;
+  /** Set by stop() so a launch still waiting for its port does not spawn after all. */
+  private stopRequested = false;
+
+  constructor(spec: InstanceSpec, private readonly deps: InstanceDeps) {
+    this.spec = spec;
+    this.port = spec.port;
+    this.id = instanceId(spec.agent.name, spec.index);
+    this.policy = new RestartPolicy(spec.agent.restart, deps.random);
+    this.state = { name: 'stopped', since: deps.clock.now() };
+  }
+
+  get pid(): number | null {
+    return pidOf(this.state);
+  }
+
+  get nextRestartAt(): number | null {
+    return this.state.name === 'backoff' ? this.state.until : null;
+  }
+
+  get uptimeMs(): number | null {
+    const startedAt = startedAtOf(this.state);
+    return startedAt === null ? null : this.deps.clock.now() - startedAt;
+  }
+
+  /** Starts the instance if it is not running. Resolves once the process is spawned (or failed). */
+  async start(): Promise<void> {
+    if (this.process || this.state.name === 'backoff') return;
+    this.stopRequested = false;
+    this.policy.reset();
+    await this.launch();
+  }
+
+  /** SIGTERM to the process group, SIGKILL after the grace period. Resolves when it is gone. */
+  stop(): Promise<void> {
+    this.stopRequested = true;
+    this.clearTimer('backoffTimer');
+    this.clearTimer('streakResetTimer');
+    const process = this.process;
+    if (!process) {
+      if (this.state.name !== 'failed') this.transition({ name: 'stopped', since: this.deps.clock.now() });
+      return Promise.resolve();
+    }
+    const done = new Promise<void>((resolve) => this.stopWaiters.push(resolve));
+    if (this.state.name !== 'stopping') {
+      this.activeProber?.stop();
+      this.transition({ name: 'stopping', since: this.deps.clock.now(), pid: process.pid, startedAt: startedAtOf(this.state) ?? this.deps.clock.now() });
+      this.deps.log.note(`stopping pid ${process.pid} (SIGTERM to its process group)`);
+      process.signalGroup('SIGTERM');
+      this.killTimer = this.deps.clock.setTimeout(() => {
+        this.deps.log.note(`pid ${process.pid} still running after ${this.spec.agent.stop.graceMs} ms; sending SIGKILL`);
+        process.signalGroup('SIGKILL');
+      }, this.spec.agent.stop.graceMs);
+    }
+    return done;
+  }
+
+  /** Second Ctrl-C: no more grace. */
+  forceKill(): void {
+    this.process?.signalGroup('SIGKILL');
+  }
+
+  private async launch(): Promise<void> {
+    this.backoffTimer = null;
+    const reloaded = this.deps.reloadSpec(this.spec);
+    if (reloaded) this.spec = reloaded;
+    const acquired = await this.deps.acquirePort(this.spec);
+    if (this.stopRequested) return;
+    if ('conflict' in acquired) {
+      this.deps.log.note(acquired.conflict);
+      this.transition({ name: 'failed', since: this.deps.clock.now(), reason: acquired.conflict });
+      return;
+    }
+    this.port = acquired.port;
+    const request = this.deps.launchFor(this.spec, this.port);
+    let process: RunningProcess;
+    try {
+      process = this.deps.spawner(request);
+    } catch (error) {
+      const detail = error instanceof SpawnError ? error.message : String(error);
+      this.deps.log.note(`could not start: ${detail}`);
+      this.afterExit({ reason: 'spawn-error', detail });
+      return;
+    }
+    this.process = process;
+    process.stdout.on('data', this.deps.log.stream('stdout'));
+    process.stderr.on('data', this.deps.log.stream('stderr'));
+    this.deps.onSpawned(this.id, process, request.argv);
+    this.deps.log.note(`started pid ${process.pid} on port ${this.port}: ${request.argv.join(' ')}`);
+    const now = this.deps.clock.now();
+    this.transition({ name: 'starting', since: now, pid: process.pid, startedAt: now });
+    const url = `http://127.0.0.1:${this.port}${this.spec.agent.health.path}`;
+    this.activeProber = new HealthProber(url, this.spec.agent.health, this.deps.probe, (event) => this.onProbe(process, event), this.deps.clock);
+    this.activeProber.start();
+    void process.exited.then((info) => this.onProcessExit(process, info));
+  }
+
+  private onProbe(process: RunningProcess, event: ProberEvent): void {
+    if (process !== this.process || this.state.name === 'stopping') return;
+    const now = this.deps.clock.now();
+    const startedAt = startedAtOf(this.state) ?? now;
+    switch (event.type) {
+      case 'ready':
+      case 'ok':
+      case 'recovered':
+        this.health = event.outcome.body;
+        this.healthLatencyMs = event.outcome.latencyMs;
+        if (event.type === 'ready') this.armStreakReset(process);
+        if (event.type !== 'ok') {
+          if (event.type === 'recovered') this.deps.log.note('health check passing again');
+          this.transition({ name: 'healthy', since: now, pid: process.pid, startedAt });
+        }
+        return;
+      case 'failing':
+        this.deps.log.note(`health check failed (${event.failures}/${this.spec.agent.health.failureThreshold}): ${event.error}`);
+        this.transition({ name: 'unhealthy', since: now, pid: process.pid, startedAt, failures: event.failures, lastError: event.error });
+        return;
+      case 'dead':
+        this.killForCause(process, { reason: 'health-failed', detail: `${event.failures} probes in a row: ${event.error}` });
+        return;
+      case 'start-timeout':
+        this.killForCause(process, { reason: 'start-timeout', detail: event.error });
+        return;
+      default:
+        assertNever(event);
+    }
+  }
+
+  /** Liveness: a process that fails its probes is restarted, never left running as a label. */
+  private killForCause(process: RunningProcess, cause: ExitCause): void {
+    this.killCause = cause;
+    this.deps.log.note(`${describeExit(cause)}; killing pid ${process.pid}`);
+    process.signalGroup('SIGTERM');
+    this.killTimer = this.deps.clock.setTimeout(() => process.signalGroup('SIGKILL'), this.spec.agent.stop.graceMs);
+  }
+
+  private armStreakReset(process: RunningProcess): void {
+    this.clearTimer('streakResetTimer');
+    this.streakResetTimer = this.deps.clock.setTimeout(() => {
+      if (process === this.process) this.policy.reset();
+    }, this.spec.agent.restart.resetAfterMs);
+    this.streakResetTimer.unref?.();
+  }
+
+  private onProcessExit(process: RunningProcess, info: ExitInfo): void {
+    if (process !== this.process) return;
+    this.process = null;
+    this.activeProber?.stop();
+    this.activeProber = null;
+    this.clearTimer('killTimer');
+    this.clearTimer('streakResetTimer');
+    // The leader is gone; anything it left in its group goes too, so nothing holds the port.
+    process.signalGroup('SIGKILL');
+    this.deps.log.flush();
+    this.deps.onExited(this.id);
+    this.health = null;
+    const cause = this.killCause ?? { reason: 'exited', ...info };
+    this.killCause = null;
+    this.lastExit = describeExit(cause);
+    if (this.state.name === 'stopping') {
+      this.deps.log.note(`stopped (${this.lastExit})`);
+      this.transition({ name: 'stopped', since: this.deps.clock.now() });
+      for (const resolve of this.stopWaiters.splice(0)) resolve();
+      return;
+    }
+    this.afterExit(cause);
+  }
+
+  private afterExit(cause: ExitCause): void {
+    this.lastExit = describeExit(cause);
+    const decision = this.policy.decide(cause);
+    if (decision.action === 'give-up') {
+      this.deps.log.note(`giving up: ${decision.reason}`);
+      this.transition({ name: 'failed', since: this.deps.clock.now(), reason: decision.reason });
+      return;
+    }
+    this.restarts += 1;
+    const now = this.deps.clock.now();
+    this.deps.log.note(`${this.lastExit}; restart ${decision.attempt} in ${decision.delayMs} ms`);
+    this.transition({ name: 'backoff', since: now, until: now + decision.delayMs, attempt: decision.attempt, lastExit: this.lastExit });
+    this.backoffTimer = this.deps.clock.setTimeout(() => void this.launch(), decision.delayMs);
+  }
+
+  private transition(next: InstanceState): void {
+    const previous = this.state;
+    this.state = next;
+    if (previous.name !== next.name || next.name === 'unhealthy' || next.name === 'backoff') {
+      this.deps.onChange(this, previous);
+    }
+  }
+
+  private clearTimer(name: 'backoffTimer' | 'streakResetTimer' | 'killTimer'): void {
+    const timer = this[name];
+    if (timer) this.deps.clock.clearTimeout(timer);
+    this[name] = null;
+  }
+}

@@ -1,0 +1,106 @@
+import type { LightningConfig } from '../config/types.js';
+import { startControlApi } from '../api/server.js';
+import type { ControlApi } from '../api/server.js';
+import type { StatePaths } from '../state/home.js';
+import type { SupervisorInfo } from '../state/supervisor-file.js';
+import { acquireLock, newToken, releaseLock, removeSupervisorInfo, writeSupervisorInfo } from '../state/supervisor-file.js';
+import type { ProbeFn } from './health-prober.js';
+import { describePortConflict } from './port-check.js';
+import { ProcessRegistry } from './process-registry.js';
+import type { Spawner } from './spawn.js';
+import type { StateChange } from './supervisor.js';
+import { Supervisor } from './supervisor.js';
+
+export class RuntimeStartError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'already-running' | 'api-port-in-use',
+  ) {
+    super(message);
+  }
+}
+
+export interface Runtime {
+  supervisor: Supervisor;
+  info: SupervisorInfo;
+  /** Resolves when the fleet is stopped and the state files are cleaned up. */
+  readonly stopped: Promise<void>;
+  /** Graceful stop; calling it again returns the same promise. */
+  stop(): Promise<void>;
+  forceKill(): void;
+}
+
+/**
+ * Brings up a supervisor in this process: takes the state directory's lock, sweeps processes a
+ * crashed predecessor left behind, opens the control API, writes supervisor.json and spawns the
+ * fleet. The same code serves `up` in the foreground and the detached daemon of `up -d`.
+ */
+export async function startRuntime(options: {
+  config: LightningConfig;
+  paths: StatePaths;
+  spawner: Spawner;
+  probe: ProbeFn;
+  onChange?: (change: StateChange) => void;
+  log?: (message: string) => void;
+}): Promise<Runtime> {
+  const { config, paths } = options;
+  const log = options.log ?? (() => undefined);
+  const lock = acquireLock(paths);
+  if (!lock.ok) {
+    throw new RuntimeStartError(`a supervisor (pid ${lock.holder}) already runs for ${paths.home}`, 'already-running');
+  }
+  const swept = await ProcessRegistry.sweep(paths.processesFile, { home: paths.home, log });
+  for (const entry of swept.killed) log(`stopped ${entry.id} (pid ${entry.pid}) left behind by a supervisor that did not stop cleanly`);
+
+  const token = newToken();
+  const supervisor = new Supervisor({ config, paths, workerToken: newToken(), spawner: options.spawner, probe: options.probe });
+  if (options.onChange) supervisor.on('change', options.onChange);
+  let stopping: Promise<void> | null = null;
+  let api: ControlApi;
+  try {
+    api = await startControlApi({
+      host: config.supervisor.host,
+      port: config.supervisor.port,
+      token,
+      handlers: { status: () => supervisor.status(), shutdown: () => void runtime.stop() },
+    });
+  } catch (error) {
+    releaseLock(paths);
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      const conflict = await describePortConflict(config.supervisor.port, 'the control API');
+      throw new RuntimeStartError(`${conflict}\n  fix: set supervisor.port in ${config.path}`, 'api-port-in-use');
+    }
+    throw error;
+  }
+  supervisor.apiUrl = api.url;
+  const info: SupervisorInfo = {
+    pid: process.pid,
+    api: api.url,
+    token,
+    config: config.path,
+    home: paths.home,
+    startedAt: supervisor.startedAt.toISOString(),
+  };
+  writeSupervisorInfo(paths, info);
+
+  let resolveStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  const runtime: Runtime = {
+    supervisor,
+    info,
+    stopped,
+    stop() {
+      stopping ??= (async () => {
+        await supervisor.stop();
+        await api.close();
+        removeSupervisorInfo(paths);
+        releaseLock(paths);
+        resolveStopped();
+      })();
+      return stopping;
+    },
+    forceKill: () => supervisor.forceKill(),
+  };
+  await supervisor.start();
+  return runtime;
+}

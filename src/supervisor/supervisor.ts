@@ -1,0 +1,192 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config/load.js';
+import { planInstances } from '../config/plan.js';
+import type { InstanceSpec, LightningConfig } from '../config/types.js';
+import type { InstanceStatus, StatusDocument } from '../protocol/status.js';
+import type { StatePaths } from '../state/home.js';
+import { instanceLogFile } from '../state/home.js';
+import type { Clock } from './clock.js';
+import { realClock } from './clock.js';
+import type { ProbeFn } from './health-prober.js';
+import { Instance } from './instance.js';
+import type { InstanceState } from './instance-state.js';
+import { isSettled } from './instance-state.js';
+import { LogWriter } from './log-writer.js';
+import { checkPortFree, describePortConflict, findFreePort } from './port-check.js';
+import { ProcessRegistry } from './process-registry.js';
+import type { SpawnRequest, Spawner } from './spawn.js';
+
+/** The compiled CLI entry: built-in workers are `node <main.js> worker …`. */
+const CLI_ENTRY = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+export interface SupervisorOptions {
+  config: LightningConfig;
+  paths: StatePaths;
+  /** Filled in once the control API listens; workers get it as LIGHTNING_SUPERVISOR. */
+  apiUrl?: string;
+  workerToken: string;
+  spawner: Spawner;
+  probe: ProbeFn;
+  clock?: Clock;
+}
+
+export interface StateChange {
+  instance: Instance;
+  previous: InstanceState;
+}
+
+/**
+ * The fleet: one Instance per planned process, the registry of their process groups, and the
+ * status document. Emits `change` with a StateChange on every state transition.
+ */
+export class Supervisor extends EventEmitter<{ change: [StateChange] }> {
+  readonly instances: Instance[] = [];
+  readonly startedAt = new Date();
+  apiUrl: string;
+  private readonly clock: Clock;
+  private readonly registry: ProcessRegistry;
+  private readonly logs: LogWriter[] = [];
+
+  constructor(private readonly options: SupervisorOptions) {
+    super();
+    this.clock = options.clock ?? realClock;
+    this.apiUrl = options.apiUrl ?? '';
+    this.registry = new ProcessRegistry(options.paths.processesFile);
+  }
+
+  get config(): LightningConfig {
+    return this.options.config;
+  }
+
+  /** Spawns every planned instance; resolves once each has been spawned (not yet healthy). */
+  async start(): Promise<void> {
+    mkdirSync(this.options.paths.logsDir, { recursive: true });
+    mkdirSync(this.options.paths.workspacesDir, { recursive: true });
+    for (const spec of planInstances(this.options.config)) this.instances.push(this.createInstance(spec));
+    await Promise.all(this.instances.map((instance) => instance.start()));
+  }
+
+  /** Graceful stop of every instance at once; resolves when all are gone. */
+  async stop(): Promise<void> {
+    await Promise.all(this.instances.map((instance) => instance.stop()));
+    for (const log of this.logs) log.close();
+  }
+
+  forceKill(): void {
+    for (const instance of this.instances) instance.forceKill();
+  }
+
+  /** True when every instance is healthy, or has settled (failed/stopped) and will not become so. */
+  allSettledOrHealthy(): boolean {
+    return this.instances.every((instance) => instance.state.name === 'healthy' || isSettled(instance.state));
+  }
+
+  status(): StatusDocument {
+    return {
+      supervisor: {
+        pid: process.pid,
+        api: this.apiUrl,
+        config: this.options.config.path,
+        startedAt: this.startedAt.toISOString(),
+      },
+      agents: this.instances.map((instance) => instanceStatus(instance)),
+    };
+  }
+
+  private createInstance(spec: InstanceSpec): Instance {
+    const log = new LogWriter({
+      file: instanceLogFile(this.options.paths, spec.agent.name, spec.index),
+      maxBytes: this.options.config.logs.maxBytes,
+      files: this.options.config.logs.files,
+    });
+    this.logs.push(log);
+    return new Instance(spec, {
+      spawner: this.options.spawner,
+      probe: this.options.probe,
+      clock: this.clock,
+      log,
+      launchFor: (current, port) => this.launchFor(current, port),
+      reloadSpec: (current) => this.reloadSpec(current),
+      acquirePort: (current) => acquirePort(current),
+      onSpawned: (id, child, argv) =>
+        this.registry.record(id, { pid: child.pid, pgid: child.pid, command: argv, startedAt: new Date().toISOString() }),
+      onExited: (id) => this.registry.forget(id),
+      onChange: (instance, previous) => this.emit('change', { instance, previous }),
+    });
+  }
+
+  /**
+   * Config is re-read on every restart so a fixed command or changed environment takes effect;
+   * a file that no longer parses, or no longer has this agent, keeps the spec we have.
+   */
+  private reloadSpec(current: InstanceSpec): InstanceSpec | null {
+    try {
+      const config = loadConfig(this.options.config.path);
+      const agent = config.agents.find((candidate) => candidate.name === current.agent.name);
+      if (!agent || current.index >= agent.instances) return null;
+      return { agent, index: current.index, port: agent.port === 0 ? 0 : agent.port + current.index };
+    } catch {
+      return null;
+    }
+  }
+
+  private launchFor(spec: InstanceSpec, port: number): SpawnRequest {
+    const { agent } = spec;
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+    Object.assign(env, {
+      PORT: String(port),
+      LIGHTNING_AGENT: agent.name,
+      LIGHTNING_INSTANCE: String(spec.index),
+      LIGHTNING_TOKEN: this.options.workerToken,
+      LIGHTNING_SUPERVISOR: this.apiUrl,
+      LIGHTNING_SUPERVISOR_PID: String(process.pid),
+      LIGHTNING_HOME: this.options.paths.home,
+      LIGHTNING_WORKSPACES: this.options.paths.workspacesDir,
+      LIGHTNING_CONFIG: this.options.config.path,
+      LIGHTNING_MODEL: agent.model,
+    });
+    if (agent.provider.baseURL) env.OPENAI_BASE_URL = agent.provider.baseURL;
+    Object.assign(env, agent.env);
+    const argv = agent.command
+      ? agent.command.map((part) => substitute(part, env))
+      : [process.execPath, CLI_ENTRY, 'worker', '--agent', agent.name, '--port', String(port), '--instance', String(spec.index)];
+    return { argv, cwd: agent.cwd, env, dieWithParent: agent.command !== null };
+  }
+}
+
+async function acquirePort(spec: InstanceSpec): Promise<{ port: number } | { conflict: string }> {
+  if (spec.port === 0) return { port: await findFreePort() };
+  if (await checkPortFree(spec.port)) return { port: spec.port };
+  return { conflict: await describePortConflict(spec.port, `${spec.agent.name}#${spec.index}`) };
+}
+
+/** `${PORT}` and any other `${NAME}` from the instance's environment; unknown names stay as written. */
+function substitute(text: string, env: Record<string, string>): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => env[name] ?? whole);
+}
+
+function instanceStatus(instance: Instance): InstanceStatus {
+  const { state } = instance;
+  const reason = state.name === 'failed' ? state.reason : state.name === 'unhealthy' ? state.lastError : null;
+  const nextRestartAt = instance.nextRestartAt;
+  return {
+    name: instance.spec.agent.name,
+    instance: instance.spec.index,
+    pid: instance.pid,
+    port: instance.port,
+    state: state.name,
+    restarts: instance.restarts,
+    lastExit: instance.lastExit,
+    reason,
+    nextRestartAt: nextRestartAt === null ? null : new Date(nextRestartAt).toISOString(),
+    uptimeMs: instance.uptimeMs,
+    inflight: instance.health?.inflight ?? 0,
+    capacity: instance.health?.capacity ?? instance.spec.agent.capacity,
+    healthLatencyMs: instance.healthLatencyMs === null ? null : Math.round(instance.healthLatencyMs * 100) / 100,
+    capabilities: instance.spec.agent.capabilities,
+    tasks: { completed: 0, failed: 0 },
+  };
+}

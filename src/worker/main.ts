@@ -1,0 +1,64 @@
+import { loadConfig } from '../config/load.js';
+import { instanceId } from '../config/types.js';
+import { VERSION } from '../util/version.js';
+import { exitWhenSupervisorGone } from './orphan-watch.js';
+import { startWorkerServer } from './server.js';
+
+export interface WorkerOptions {
+  agent: string;
+  port: number;
+  instance: number;
+  configPath: string;
+  host?: string;
+}
+
+export class WorkerStartError extends Error {}
+
+/**
+ * The built-in worker: serves one agent's health and card (and its tasks) until SIGTERM, or until
+ * the supervisor that started it is gone.
+ */
+export async function runWorker(options: WorkerOptions): Promise<void> {
+  const config = loadConfig(options.configPath);
+  const agent = config.agents.find((candidate) => candidate.name === options.agent);
+  if (!agent) {
+    const known = config.agents.map((candidate) => candidate.name).join(', ');
+    throw new WorkerStartError(`no agent "${options.agent}" in ${config.path} (known: ${known})`);
+  }
+  const label = instanceId(agent.name, options.instance);
+  const server = await startWorkerServer(
+    {
+      agent: agent.name,
+      instance: options.instance,
+      description: agent.description,
+      capabilities: agent.capabilities,
+      capacity: agent.capacity,
+      version: VERSION,
+      token: process.env.LIGHTNING_TOKEN || null,
+    },
+    options.port,
+    options.host,
+  ).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') throw new WorkerStartError(`port ${options.port} is already in use; ${label} cannot listen`);
+    throw error;
+  });
+  console.log(`${label} ready on http://${options.host ?? '127.0.0.1'}:${server.port} (pid ${process.pid})`);
+
+  let stopping = false;
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${label} stopping: ${why}`);
+    server.drain();
+    void server.close().then(() => process.exit(0));
+    // A connection that never closes must not keep a stopping worker alive.
+    setTimeout(() => process.exit(0), 1000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  const supervisorPid = Number.parseInt(process.env.LIGHTNING_SUPERVISOR_PID ?? '', 10);
+  exitWhenSupervisorGone(Number.isInteger(supervisorPid) ? supervisorPid : null, (why) => {
+    console.log(`${label} exiting: supervisor gone (${why})`);
+    process.exit(0);
+  });
+}
