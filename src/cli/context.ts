@@ -1,8 +1,9 @@
-import { findConfigPath } from '../config/load.js';
+import { findConfigPath } from '../config/find.js';
 import type { StatePaths } from '../state/home.js';
 import { resolveHome, statePaths } from '../state/home.js';
 import type { SupervisorInfo } from '../state/supervisor-file.js';
-import { isAlive, readSupervisorInfo } from '../state/supervisor-file.js';
+import { readSupervisorInfo } from '../state/supervisor-file.js';
+import { isAlive } from '../supervisor/process-registry.js';
 import { pingSupervisor } from '../api/client.js';
 import { EXIT, ExitError } from './exit-error.js';
 

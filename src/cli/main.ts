@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { VERSION } from '../util/version.js';
 import { EXIT, ExitError } from './exit-error.js';
 
@@ -19,7 +19,6 @@ program
   .description('start every agent in agents.yaml, probe health, restart on failure')
   .option('-d, --detach', 'run the supervisor in the background; return once every agent is healthy')
   .option('--timeout <duration>', 'with -d: how long to wait for the fleet to come up', '60s')
-  .addOption(new Option('--daemon-child').hideHelp())
   .addHelpText('after', examples(['lightning up', 'lightning up -d', 'lightning -c prod/agents.yaml up -d --timeout 2m']))
   .action(async (_options, command: Command) => {
     const { upCommand } = await import('./commands/up.js');

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { isAlive } from '../supervisor/process-registry.js';
 import type { StatePaths } from './home.js';
 
 /** `.lightning/supervisor.json`: how the CLI finds and authenticates to the running supervisor. */
@@ -36,15 +37,6 @@ export function readSupervisorInfo(paths: StatePaths): SupervisorInfo | null {
 
 export function removeSupervisorInfo(paths: StatePaths): void {
   rmSync(paths.supervisorFile, { force: true });
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -1,31 +1,28 @@
-import got from 'got';
+import http from 'node:http';
 import type { HealthBody, ProbeFn } from './health-prober.js';
 
-/**
- * One GET of a worker's health URL. got's own retries are off: a probe that fails is a data
- * point the prober counts, not something to hide.
- */
-export const httpProbe: ProbeFn = async (url, timeoutMs) => {
-  const started = performance.now();
-  try {
-    const response = await got(url, {
-      timeout: { request: timeoutMs },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      followRedirect: false,
+/** One keep-alive connection per instance is reused across probes. */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+export const httpProbe: ProbeFn = (url, timeoutMs) =>
+  new Promise((resolve) => {
+    const started = performance.now();
+    const request = http.get(url, { agent, timeout: timeoutMs }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        const latencyMs = performance.now() - started;
+        if (response.statusCode !== 200) resolve({ ok: false, latencyMs, error: `HTTP ${response.statusCode} from ${url}` });
+        else resolve({ ok: true, latencyMs, body: parseBody(body) });
+      });
     });
-    const latencyMs = performance.now() - started;
-    if (response.statusCode !== 200) {
-      return { ok: false, latencyMs, error: `HTTP ${response.statusCode} from ${url}` };
-    }
-    return { ok: true, latencyMs, body: parseBody(response.body) };
-  } catch (error) {
-    const latencyMs = performance.now() - started;
-    const code = (error as { code?: string }).code;
-    const message = code === 'ETIMEDOUT' ? `timed out after ${timeoutMs} ms` : code ?? (error as Error).message;
-    return { ok: false, latencyMs, error: `${message} (${url})` };
-  }
-};
+    request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      const message = error.code === 'ETIMEDOUT' ? `timed out after ${timeoutMs} ms` : error.code ?? error.message;
+      resolve({ ok: false, latencyMs: performance.now() - started, error: `${message} (${url})` });
+    });
+  });
 
 function parseBody(text: string): HealthBody | null {
   try {

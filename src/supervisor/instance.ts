@@ -20,7 +20,7 @@ export interface InstanceDeps {
   /** Builds argv and environment for a spawn on `port`. */
   launchFor(spec: InstanceSpec, port: number): SpawnRequest;
   /** Re-reads the config before each (re)spawn; null keeps the spec we have. */
-  reloadSpec(current: InstanceSpec): InstanceSpec | null;
+  reloadSpec(current: InstanceSpec): Promise<InstanceSpec | null>;
   /** Picks the port for a spawn: the configured one, or a free one for port 0. Null = in use. */
   acquirePort(spec: InstanceSpec): Promise<{ port: number } | { conflict: string }>;
   log: LogWriter;
@@ -115,7 +115,8 @@ export class Instance {
 
   private async launch(): Promise<void> {
     this.backoffTimer = null;
-    const reloaded = this.deps.reloadSpec(this.spec);
+    const reloaded = await this.deps.reloadSpec(this.spec);
+    if (this.stopRequested) return;
     if (reloaded) this.spec = reloaded;
     const acquired = await this.deps.acquirePort(this.spec);
     if (this.stopRequested) return;

@@ -1,14 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 
 export interface SpawnRequest {
   argv: string[];
   cwd: string;
   /** The whole environment of the child: nothing else is inherited. */
   env: Record<string, string>;
-  /** Ask the kernel to SIGTERM the child when the supervisor dies (Linux, custom commands). */
+  /** Ask the kernel to SIGKILL the child when the supervisor dies (Linux, custom commands). */
   dieWithParent: boolean;
 }
 
@@ -47,35 +47,25 @@ export const spawnProcess: Spawner = (request) => {
     throw new SpawnError(`command not found: ${command} (searched PATH and ${request.cwd})`);
   }
   // setpriv sets PR_SET_PDEATHSIG and execs the command in place (same pid), so even an agent that
-  // ignores its stdin goes away when a SIGKILLed supervisor can no longer stop it.
+  // ignores its stdin and SIGTERM goes away when a SIGKILLed supervisor can no longer stop it. Its
+  // own children are swept by the next `up` through the process registry.
   const [file, argv] = request.dieWithParent && canSetPdeathsig
-    ? [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', resolved, ...args]]
+    ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', resolved, ...args]]
     : [resolved, args];
-  const child = execa(file, argv, {
-    cwd: request.cwd,
-    env: request.env,
-    extendEnv: false,
-    detached: true,
-    cleanup: false,
-    reject: false,
-    buffer: false,
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
+  const child = spawn(file, argv, { cwd: request.cwd, env: request.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   const pid = child.pid;
-  if (pid === undefined || !child.stdout || !child.stderr) {
-    void child.catch(() => undefined);
+  if (pid === undefined) {
+    child.on('error', () => undefined);
     throw new SpawnError(`could not start ${command}`);
   }
-  const exited = child.then((result) => ({
-    code: typeof result.exitCode === 'number' ? result.exitCode : null,
-    signal: result.signal ?? null,
-  }));
+  const exited = new Promise<ExitInfo>((resolve) => {
+    child.on('error', () => undefined);
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
   return {
     pid,
-    stdout: child.stdout,
-    stderr: child.stderr,
+    stdout: child.stdout!,
+    stderr: child.stderr!,
     exited,
     signalGroup(signal) {
       try {

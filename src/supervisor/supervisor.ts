@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../config/load.js';
 import { planInstances } from '../config/plan.js';
 import type { InstanceSpec, LightningConfig } from '../config/types.js';
 import type { InstanceStatus, StatusDocument } from '../protocol/status.js';
@@ -9,6 +8,7 @@ import type { StatePaths } from '../state/home.js';
 import { instanceLogFile } from '../state/home.js';
 import type { Clock } from './clock.js';
 import { realClock } from './clock.js';
+import { ConfigReloader } from './config-reloader.js';
 import type { ProbeFn } from './health-prober.js';
 import { Instance } from './instance.js';
 import type { InstanceState } from './instance-state.js';
@@ -18,8 +18,10 @@ import { checkPortFree, describePortConflict, findFreePort } from './port-check.
 import { ProcessRegistry } from './process-registry.js';
 import type { SpawnRequest, Spawner } from './spawn.js';
 
-/** The compiled CLI entry: built-in workers are `node <main.js> worker …`. */
-const CLI_ENTRY = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+/** The built-in worker's own entry (what `lightning worker` runs, without the CLI around it). */
+const WORKER_ENTRY = fileURLToPath(new URL('../worker/entry.js', import.meta.url));
+/** Set for the daemon by `up -d`; never passed on to agents. */
+const INTERNAL_ENV = ['LIGHTNING_AGENT_SPEC', 'LIGHTNING_RESOLVED_CONFIG'];
 
 export interface SupervisorOptions {
   config: LightningConfig;
@@ -48,12 +50,14 @@ export class Supervisor extends EventEmitter<{ change: [StateChange] }> {
   private readonly clock: Clock;
   private readonly registry: ProcessRegistry;
   private readonly logs: LogWriter[] = [];
+  private readonly reloader: ConfigReloader;
 
   constructor(private readonly options: SupervisorOptions) {
     super();
     this.clock = options.clock ?? realClock;
     this.apiUrl = options.apiUrl ?? '';
     this.registry = new ProcessRegistry(options.paths.processesFile);
+    this.reloader = new ConfigReloader(options.config);
   }
 
   get config(): LightningConfig {
@@ -108,7 +112,7 @@ export class Supervisor extends EventEmitter<{ change: [StateChange] }> {
       clock: this.clock,
       log,
       launchFor: (current, port) => this.launchFor(current, port),
-      reloadSpec: (current) => this.reloadSpec(current),
+      reloadSpec: (current) => this.reloadSpec(current, log),
       acquirePort: (current) => acquirePort(current),
       onSpawned: (id, child, argv) =>
         this.registry.record(id, { pid: child.pid, pgid: child.pid, command: argv, startedAt: new Date().toISOString() }),
@@ -117,25 +121,21 @@ export class Supervisor extends EventEmitter<{ change: [StateChange] }> {
     });
   }
 
-  /**
-   * Config is re-read on every restart so a fixed command or changed environment takes effect;
-   * a file that no longer parses, or no longer has this agent, keeps the spec we have.
-   */
-  private reloadSpec(current: InstanceSpec): InstanceSpec | null {
-    try {
-      const config = loadConfig(this.options.config.path);
-      const agent = config.agents.find((candidate) => candidate.name === current.agent.name);
-      if (!agent || current.index >= agent.instances) return null;
-      return { agent, index: current.index, port: agent.port === 0 ? 0 : agent.port + current.index };
-    } catch {
-      return null;
-    }
+  /** The agent as agents.yaml says now; null (keep what we have) if it is gone or the file is broken. */
+  private async reloadSpec(current: InstanceSpec, log: LogWriter): Promise<InstanceSpec | null> {
+    const { config, error } = await this.reloader.latest();
+    if (error) log.note(`agents.yaml has an error; keeping the previous settings: ${error}`);
+    const agent = config.agents.find((candidate) => candidate.name === current.agent.name);
+    if (!agent || current.index >= agent.instances) return null;
+    return { agent, index: current.index, port: agent.port === 0 ? 0 : agent.port + current.index };
   }
 
   private launchFor(spec: InstanceSpec, port: number): SpawnRequest {
     const { agent } = spec;
     const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+    for (const [key, value] of Object.entries(process.env)) {
+      if (value !== undefined && !INTERNAL_ENV.includes(key)) env[key] = value;
+    }
     Object.assign(env, {
       PORT: String(port),
       LIGHTNING_AGENT: agent.name,
@@ -150,9 +150,10 @@ export class Supervisor extends EventEmitter<{ change: [StateChange] }> {
     });
     if (agent.provider.baseURL) env.OPENAI_BASE_URL = agent.provider.baseURL;
     Object.assign(env, agent.env);
+    if (!agent.command) env.LIGHTNING_AGENT_SPEC = JSON.stringify(agent);
     const argv = agent.command
       ? agent.command.map((part) => substitute(part, env))
-      : [process.execPath, CLI_ENTRY, 'worker', '--agent', agent.name, '--port', String(port), '--instance', String(spec.index)];
+      : [process.execPath, WORKER_ENTRY, '--agent', agent.name, '--port', String(port), '--instance', String(spec.index)];
     return { argv, cwd: agent.cwd, env, dieWithParent: agent.command !== null };
   }
 }

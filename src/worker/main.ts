@@ -1,15 +1,20 @@
-import { loadConfig } from '../config/load.js';
+import type { AgentConfig } from '../config/types.js';
 import { instanceId } from '../config/types.js';
 import { VERSION } from '../util/version.js';
 import { exitWhenSupervisorGone } from './orphan-watch.js';
 import { startWorkerServer } from './server.js';
 
+/** The supervisor passes each built-in worker its resolved agent config as JSON in this variable. */
+export const AGENT_SPEC_ENV = 'LIGHTNING_AGENT_SPEC';
+
 export interface WorkerOptions {
   agent: string;
   port: number;
   instance: number;
-  configPath: string;
   host?: string;
+  /** The resolved agent; without it the worker reads `configPath`. */
+  spec?: AgentConfig;
+  configPath?: string;
 }
 
 export class WorkerStartError extends Error {}
@@ -19,12 +24,7 @@ export class WorkerStartError extends Error {}
  * the supervisor that started it is gone.
  */
 export async function runWorker(options: WorkerOptions): Promise<void> {
-  const config = loadConfig(options.configPath);
-  const agent = config.agents.find((candidate) => candidate.name === options.agent);
-  if (!agent) {
-    const known = config.agents.map((candidate) => candidate.name).join(', ');
-    throw new WorkerStartError(`no agent "${options.agent}" in ${config.path} (known: ${known})`);
-  }
+  const agent = options.spec ?? (await agentFromConfig(options.agent, options.configPath));
   const label = instanceId(agent.name, options.instance);
   const server = await startWorkerServer(
     {
@@ -61,4 +61,16 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     console.log(`${label} exiting: supervisor gone (${why})`);
     process.exit(0);
   });
+}
+
+async function agentFromConfig(name: string, configPath: string | undefined): Promise<AgentConfig> {
+  if (!configPath) throw new WorkerStartError(`no agent spec for "${name}" and no config file given`);
+  const { loadConfig } = await import('../config/load.js');
+  const config = loadConfig(configPath);
+  const agent = config.agents.find((candidate) => candidate.name === name);
+  if (!agent) {
+    const known = config.agents.map((candidate) => candidate.name).join(', ');
+    throw new WorkerStartError(`no agent "${name}" in ${config.path} (known: ${known})`);
+  }
+  return agent;
 }

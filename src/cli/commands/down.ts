@@ -1,6 +1,5 @@
 import { apiRequest } from '../../api/client.js';
-import { ProcessRegistry, waitForExit } from '../../supervisor/process-registry.js';
-import { isAlive } from '../../state/supervisor-file.js';
+import { ProcessRegistry, isAlive, waitForExit } from '../../supervisor/process-registry.js';
 import type { GlobalOptions } from '../context.js';
 import { findRunningSupervisor, resolveContext } from '../context.js';
 import { ExitError } from '../exit-error.js';

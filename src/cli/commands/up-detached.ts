@@ -12,7 +12,8 @@ import { paint } from '../render/color.js';
 import { renderStatusTable } from '../render/status-table.js';
 import { fetchStatus } from './status.js';
 
-const CLI_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
+
+const DAEMON_ENTRY = fileURLToPath(new URL('../daemon.js', import.meta.url));
 /** Status polling while waiting: cheap on loopback, and adds at most this much to `up -d`. */
 const POLL_MS = 20;
 /** An instance that has restarted this often while we wait is crash-looping: report it now. */
@@ -23,20 +24,28 @@ const LOG_LINES_ON_FAILURE = 10;
  * `up -d`: start the supervisor as a detached daemon (its output to .lightning/supervisor.log),
  * then wait until every instance is healthy — or has failed or is crash-looping — and report.
  */
-export async function upDetached(context: CommandContext, config: LightningConfig, timeoutText?: string): Promise<void> {
+export async function upDetached(context: CommandContext, timeoutText?: string): Promise<void> {
   const timeoutMs = timeoutText === undefined ? 60_000 : parseDuration(timeoutText);
   if (timeoutMs === null) throw new ExitError(`bad --timeout "${timeoutText}": use a duration like 30s or 2m`, EXIT.usage);
   const { paths } = context;
   mkdirSync(paths.home, { recursive: true });
   const logFd = openSync(paths.supervisorLog, 'a', 0o600);
-  const child = spawn(process.execPath, [CLI_ENTRY, 'up', '--daemon-child', '-c', context.configPath, '--home', paths.home], {
+  // The daemon boots while we validate the config (each costs ~150 ms here); it waits on stdin.
+  const child = spawn(process.execPath, [DAEMON_ENTRY, '--home', paths.home], {
     detached: true,
-    stdio: ['ignore', logFd, logFd],
-    env: process.env,
+    stdio: ['pipe', logFd, logFd],
   });
   closeSync(logFd);
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? 1));
+  let config: LightningConfig | null = null;
+  try {
+    const { loadConfig } = await import('../../config/load.js');
+    config = loadConfig(context.configPath);
+  } finally {
+    // Invalid config: the daemon reads an empty stdin and exits; the error goes to the user.
+    child.stdin!.end(config ? JSON.stringify(config) : '');
+  }
 
   const spinner = await startSpinner(`starting ${config.agents.length} agent(s)`);
   const deadline = Date.now() + timeoutMs;

@@ -1,5 +1,5 @@
 import type { GlobalOptions } from '../context.js';
-import { findConfigPath } from '../../config/load.js';
+import { findConfigPath } from '../../config/find.js';
 import { EXIT, ExitError } from '../exit-error.js';
 
 export interface WorkerCommandOptions extends GlobalOptions {

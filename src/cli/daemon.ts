@@ -1,0 +1,30 @@
+/**
+ * The detached supervisor that `lightning up -d` starts. Its own entry (not `lightning up`) so it
+ * boots without commander and without parsing agents.yaml again: the CLI validates the config
+ * while this process starts, then writes the resolved config to its stdin. Empty stdin (the
+ * config was invalid and the CLI reported it) → exit quietly. Output goes to supervisor.log.
+ */
+import { parseArgs } from 'node:util';
+import type { LightningConfig } from '../config/types.js';
+import { statePaths } from '../state/home.js';
+import { ExitError } from './exit-error.js';
+import { superviseHere } from './supervise.js';
+
+const { values } = parseArgs({ options: { home: { type: 'string' } } });
+// Load the supervisor's modules while the CLI is still validating the config.
+const preloaded = Promise.all([
+  import('../supervisor/runtime.js'),
+  import('../supervisor/spawn.js'),
+  import('../supervisor/http-probe.js'),
+]);
+const chunks: Buffer[] = [];
+for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+const text = Buffer.concat(chunks).toString('utf8');
+if (!values.home || text === '') process.exit(values.home ? 0 : 2);
+try {
+  await preloaded;
+  await superviseHere(statePaths(values.home), JSON.parse(text) as LightningConfig, { daemon: true });
+} catch (error) {
+  process.stderr.write(`${new Date().toISOString()} ${error instanceof ExitError ? error.message : (error as Error).stack}\n`);
+  process.exitCode = error instanceof ExitError ? error.exitCode : 1;
+}

@@ -1,0 +1,84 @@
+import type { LightningConfig } from '../config/types.js';
+import type { StatePaths } from '../state/home.js';
+import type { Runtime } from '../supervisor/runtime.js';
+import type { StateChange } from '../supervisor/supervisor.js';
+import { EXIT, ExitError } from './exit-error.js';
+import { paint, paintState } from './render/color.js';
+
+/**
+ * The supervisor in this process. Ctrl-C (or SIGTERM, or `lightning down`) stops the fleet
+ * gracefully; a second Ctrl-C kills what is left at once.
+ */
+export async function superviseHere(paths: StatePaths, config: LightningConfig, { daemon }: { daemon: boolean }): Promise<void> {
+  const print = (line: string) => process.stdout.write(`${timestamp(daemon)} ${line}\n`);
+  const [{ RuntimeStartError, startRuntime }, { spawnProcess }, { httpProbe }] = await Promise.all([
+    import('../supervisor/runtime.js'),
+    import('../supervisor/spawn.js'),
+    import('../supervisor/http-probe.js'),
+  ]);
+  let runtime: Runtime;
+  try {
+    runtime = await startRuntime({
+      config,
+      paths,
+      spawner: spawnProcess,
+      probe: httpProbe,
+      onChange: (change) => print(describeChange(change)),
+      log: print,
+    });
+  } catch (error) {
+    if (error instanceof RuntimeStartError) throw new ExitError(error.message, EXIT.failed);
+    throw error;
+  }
+  print(`supervisor pid ${process.pid} · control API ${runtime.info.api} · ${runtime.supervisor.instances.length} instance(s) from ${config.path}`);
+  if (!daemon) print(paint('press Ctrl-C to stop', 'dim'));
+
+  let exitCode: number = EXIT.ok;
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signal === 'SIGINT') exitCode = EXIT.interrupted;
+    if (signals === 1) {
+      print(`${signal}: stopping gracefully${daemon ? '' : ' (Ctrl-C again to force)'}`);
+      void runtime.stop();
+    } else {
+      print(`${signal} again: killing every instance now`);
+      runtime.forceKill();
+    }
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  await runtime.stopped;
+  print('all instances stopped');
+  process.exitCode = exitCode;
+}
+
+function describeChange({ instance }: StateChange): string {
+  const { state } = instance;
+  const name = instance.id.padEnd(24);
+  const label = paintState(state.name.padEnd(9));
+  switch (state.name) {
+    case 'starting':
+      return `${name} ${label} pid ${state.pid} port ${instance.port}`;
+    case 'healthy':
+      return `${name} ${label} pid ${state.pid} port ${instance.port} (${Date.now() - state.startedAt} ms after spawn)`;
+    case 'unhealthy':
+      return `${name} ${label} ${state.failures} failed probe(s): ${state.lastError}`;
+    case 'backoff':
+      return `${name} ${label} ${state.lastExit}; restart ${state.attempt} in ${state.until - state.since} ms`;
+    case 'failed':
+      return `${name} ${label} ${state.reason}`;
+    case 'stopping':
+      return `${name} ${label} pid ${state.pid}`;
+    case 'stopped':
+      return `${name} ${label} ${instance.lastExit ?? ''}`;
+    default: {
+      const unreachable: never = state;
+      return String(unreachable);
+    }
+  }
+}
+
+function timestamp(full: boolean): string {
+  const iso = new Date().toISOString();
+  return paint(full ? iso : iso.slice(11, 23), 'gray');
+}

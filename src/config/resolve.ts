@@ -1,0 +1,184 @@
+/**
+ * From validated YAML to LightningConfig: defaults merged per key (built-in ← `defaults:` ← the
+ * agent's own section), paths made absolute against the config's directory; then the checks
+ * that need the whole file at once (ports) or the filesystem (prompt, cwd).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { isScalar } from 'yaml';
+import {
+  DEFAULT_CAPACITY,
+  DEFAULT_HEALTH,
+  DEFAULT_INSTANCES,
+  DEFAULT_LOGS,
+  DEFAULT_MODEL,
+  DEFAULT_PROVIDER,
+  DEFAULT_RESTART,
+  DEFAULT_STOP,
+  DEFAULT_SUPERVISOR,
+  DEFAULT_TASK,
+  DEFAULT_TOOLS,
+} from './defaults.js';
+import type { Located, Locator } from './load.js';
+import type { RawConfig } from './schema.js';
+import type { AgentConfig, LightningConfig } from './types.js';
+
+/**
+ * Env values as the user wrote them: YAML would turn `1.10` into 1.1 and `0x1f` into 31, which is
+ * never what an environment variable meant, so numbers and booleans take their source text.
+ */
+function envStrings(
+  env: Record<string, string | number | boolean> | undefined,
+  agent: string,
+  locator: Locator,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env ?? {})) {
+    if (typeof value === 'string') {
+      out[key] = value;
+      continue;
+    }
+    const node = locator.nodeAt(['agents', agent, 'env', key]);
+    out[key] = isScalar(node) && typeof node.source === 'string' && node.source !== '' ? node.source : String(value);
+  }
+  return out;
+}
+
+export function resolveConfig(raw: RawConfig, file: string, locator: Locator): LightningConfig {
+  const dir = path.dirname(file);
+  const d = raw.defaults ?? {};
+  const base = {
+    model: d.model ?? DEFAULT_MODEL,
+    provider: { ...DEFAULT_PROVIDER, ...d.provider },
+    health: { ...DEFAULT_HEALTH, ...d.health },
+    restart: { ...DEFAULT_RESTART, ...d.restart },
+    stop: { ...DEFAULT_STOP, ...d.stop },
+    task: { ...DEFAULT_TASK, ...d.task },
+    tools: { ...DEFAULT_TOOLS, ...d.tools },
+    capacity: d.capacity ?? DEFAULT_CAPACITY,
+  };
+  const agents = Object.entries(raw.agents ?? {}).map(
+    ([name, a]): AgentConfig => ({
+      name,
+      port: a.port,
+      instances: a.instances ?? DEFAULT_INSTANCES,
+      description: a.description ?? '',
+      capabilities: [...(a.capabilities ?? [])],
+      prompt: a.prompt === undefined ? null : path.resolve(dir, a.prompt),
+      command: a.command === undefined ? null : [...a.command],
+      env: envStrings(a.env, name, locator),
+      cwd: a.cwd === undefined ? dir : path.resolve(dir, a.cwd),
+      model: a.model ?? base.model,
+      provider: { ...base.provider, ...a.provider },
+      health: { ...base.health, ...a.health },
+      restart: { ...base.restart, ...a.restart },
+      stop: { ...base.stop, ...a.stop },
+      task: { ...base.task, ...a.task },
+      tools: { ...base.tools, ...a.tools },
+      capacity: a.capacity ?? base.capacity,
+    }),
+  );
+  return {
+    path: file,
+    dir,
+    version: 1,
+    supervisor: {
+      port: raw.supervisor?.port ?? DEFAULT_SUPERVISOR.port,
+      host: raw.supervisor?.host ?? DEFAULT_SUPERVISOR.host,
+    },
+    logs: {
+      maxBytes: raw.logs?.maxSize ?? DEFAULT_LOGS.maxBytes,
+      files: raw.logs?.files ?? DEFAULT_LOGS.files,
+    },
+    agents,
+  };
+}
+
+const EMPTY_AGENTS_HINT = [
+  'add one, for example:',
+  '    agents:',
+  '      general_assistant:',
+  '        { port: 9006, prompt: templates/prompts/general_assistant.md }',
+].join('\n');
+
+function range(a: AgentConfig): [number, number] {
+  return [a.port, a.port + a.instances - 1];
+}
+
+function showRange(a: AgentConfig): string {
+  const [lo, hi] = range(a);
+  return lo === hi ? `port ${lo}` : `ports ${lo}–${hi}`;
+}
+
+function statKind(p: string): 'file' | 'directory' | 'other' | 'missing' {
+  const st = fs.statSync(p, { throwIfNoEntry: false });
+  if (st === undefined) return 'missing';
+  return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+}
+
+/** Problems schema validation cannot see, each placed at the YAML node it concerns. */
+export function checkConfig(config: LightningConfig, raw: RawConfig, locator: Locator): Located[] {
+  const problems: Located[] = [];
+  const add = (p: readonly PropertyKey[], at: 'key' | 'value', problem: string, hint: string): void => {
+    problems.push({ place: locator.at(p, at), problem, hint });
+  };
+
+  if (config.agents.length === 0) {
+    const present = raw.agents !== undefined;
+    problems.push({
+      place: present ? locator.at(['agents'], 'key') : null,
+      problem: 'no agents defined — add at least one agent under `agents:`',
+      hint: EMPTY_AGENTS_HINT,
+    });
+    return problems;
+  }
+
+  const relative = `relative paths resolve against ${config.dir}`;
+  // Next port past every fixed range and the supervisor: a concrete number for the fix line.
+  const nextFree =
+    Math.max(config.supervisor.port, ...config.agents.filter((a) => a.port > 0).map((a) => range(a)[1])) + 1;
+
+  config.agents.forEach((a, i) => {
+    const at = ['agents', a.name];
+    if (a.command === null && a.prompt === null) {
+      add(at, 'key', `agent "${a.name}" has neither a prompt nor a command`, `add prompt: templates/prompts/${a.name}.md (the built-in worker's system prompt), or a command that speaks the worker protocol`);
+    }
+    if (a.prompt !== null) {
+      const kind = statKind(a.prompt);
+      if (kind !== 'file') {
+        const what = kind === 'missing' ? 'prompt file not found' : `prompt is a ${kind}, not a file`;
+        add([...at, 'prompt'], 'value', `${what}: ${a.prompt}`, `create the file, or fix the path (${relative})`);
+      }
+    }
+    const cwdKind = statKind(a.cwd);
+    if (cwdKind !== 'directory') {
+      const what = cwdKind === 'missing' ? 'does not exist' : `is a ${cwdKind}, not a directory`;
+      add([...at, 'cwd'], 'value', `cwd ${a.cwd} ${what}`, `create the directory, or fix the path (${relative})`);
+    }
+    if (a.port === 0) return;
+
+    const portAt = [...at, 'port'];
+    const [lo, hi] = range(a);
+    if (hi > 65535) {
+      add(portAt, 'value', `agent "${a.name}" needs ports ${lo}–${hi} (port + instances - 1), past the highest port 65535`, `lower port to at most ${65536 - a.instances}, or use fewer instances`);
+    }
+    const sup = config.supervisor.port;
+    if (sup !== 0 && sup >= lo && sup <= hi) {
+      const whence = raw.supervisor?.port === undefined ? ' (the default)' : '';
+      add(portAt, 'value', `agent "${a.name}" ${showRange(a)} ${lo === hi ? 'clashes' : 'clash'} with the supervisor's port ${sup}${whence}`, `move the agent to port ${nextFree}, or set supervisor: { port: N } to a free port`);
+    }
+    // Compare with earlier agents only, so each clash is reported once, at the later agent.
+    for (const b of config.agents.slice(0, i)) {
+      if (b.port === 0) continue;
+      const [blo, bhi] = range(b);
+      if (lo > bhi || blo > hi) continue;
+      const problem =
+        a.port === b.port && a.instances === 1 && b.instances === 1
+          ? `duplicate port ${a.port}: agents "${b.name}" and "${a.name}" both use it`
+          : `agent "${a.name}" ${showRange(a)} overlaps agent "${b.name}" ${showRange(b)} (instance i listens on port + i)`;
+      add(portAt, 'value', problem, `give each agent its own ports, e.g. port: ${nextFree} (the next free one), or port: 0 to pick a free port at spawn`);
+      break;
+    }
+  });
+  return problems;
+}

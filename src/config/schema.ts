@@ -1,0 +1,280 @@
+/**
+ * zod schema of agents.yaml as written (version 1). Objects are strict so a misspelt key is an
+ * error rather than a silently ignored setting. Durations and sizes are converted here, and each
+ * settings section is reshaped into a Partial of its resolved type, so load.ts only has to merge.
+ * Messages are phrased in issues.ts, which knows each key's full path; custom issues carry a
+ * `kind` in their params for that.
+ */
+import * as z from 'zod';
+import { parseDuration, parseSize } from './duration.js';
+import type {
+  HealthSettings,
+  ProviderSettings,
+  RestartSettings,
+  StopSettings,
+  TaskSettings,
+  ToolSettings,
+} from './types.js';
+
+/** Letters, digits, `_` and `-`: `/` and `#` stay free for instance selectors (`web_developer/1`). */
+export const AGENT_NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+
+/** What a custom issue is about; issues.ts turns it into wording and a fix. */
+export type CustomIssueKind = 'duration' | 'size' | 'command' | 'url';
+
+type Compact<T> = { [K in keyof T]?: Exclude<T[K], undefined> };
+
+// Absent keys must not override defaults when sections are spread over each other.
+function compact<T extends object>(o: T): Compact<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Compact<T>;
+}
+
+function duration(opts: { positive: boolean }) {
+  return z
+    .unknown()
+    .transform((v, ctx): number => {
+      const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : null;
+      if (ms === null || (opts.positive && ms === 0)) {
+        const shown = typeof v === 'string' ? JSON.stringify(v) : String(v);
+        const message =
+          ms === null
+            ? `bad duration ${shown} — use a number with ms, s, m or h, e.g. 250ms, 2s, 5m`
+            : `duration ${shown} must be longer than 0`;
+        ctx.addIssue({ code: 'custom', message, input: v, params: { kind: 'duration' } });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .optional();
+}
+
+const size = z
+  .unknown()
+  .transform((v, ctx): number => {
+    const bytes = typeof v === 'string' || typeof v === 'number' ? parseSize(v) : null;
+    if (bytes === null || bytes === 0) {
+      const shown = typeof v === 'string' ? JSON.stringify(v) : String(v);
+      const message = `bad size ${shown} — use a number with B, KB, MB or GB, e.g. 512KB, 10MB`;
+      ctx.addIssue({ code: 'custom', message, input: v, params: { kind: 'size' } });
+      return z.NEVER;
+    }
+    return bytes;
+  })
+  .optional();
+
+/**
+ * Splits a command line the way a POSIX shell would split words, without running a shell:
+ * whitespace separates words; '…' is literal; "…" allows \" \\ \$ \` escapes; a backslash outside
+ * quotes escapes the next character. `${PORT}` is left as written for the spawner to substitute.
+ */
+export function splitCommand(line: string): { argv: string[] } | { error: string } {
+  const argv: string[] = [];
+  let word = '';
+  let inWord = false; // distinguishes an empty quoted word ('') from no word at all
+  let i = 0;
+  while (i < line.length) {
+    const c = line[i] as string;
+    if (/\s/.test(c)) {
+      if (inWord) argv.push(word);
+      word = '';
+      inWord = false;
+      i++;
+    } else if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end === -1) return { error: `unterminated ' quote starting at character ${i + 1}` };
+      word += line.slice(i + 1, end);
+      inWord = true;
+      i = end + 1;
+    } else if (c === '"') {
+      let j = i + 1;
+      for (;;) {
+        const d = line[j];
+        if (d === undefined) return { error: `unterminated " quote starting at character ${i + 1}` };
+        if (d === '"') break;
+        const next = line[j + 1];
+        if (d === '\\' && next !== undefined && '"\\$`'.includes(next)) {
+          word += next;
+          j += 2;
+        } else {
+          word += d;
+          j++;
+        }
+      }
+      inWord = true;
+      i = j + 1;
+    } else if (c === '\\') {
+      const next = line[i + 1];
+      if (next === undefined) return { error: 'trailing backslash escapes nothing' };
+      word += next;
+      inWord = true;
+      i += 2;
+    } else {
+      word += c;
+      inWord = true;
+      i++;
+    }
+  }
+  if (inWord) argv.push(word);
+  return { argv };
+}
+
+const command = z
+  .unknown()
+  .transform((v, ctx): string[] => {
+    const fail = (message: string, path: (string | number)[] = []): never => {
+      ctx.addIssue({ code: 'custom', message, input: v, path, params: { kind: 'command' } });
+      return z.NEVER;
+    };
+    if (typeof v === 'string') {
+      const split = splitCommand(v);
+      if ('error' in split) return fail(`cannot split the command line: ${split.error}`);
+      if (split.argv.length === 0) return fail('empty command line');
+      return split.argv;
+    }
+    if (!Array.isArray(v)) return fail(`expected a list of strings or one string, got ${JSON.stringify(v)}`);
+    if (v.length === 0) return fail('empty list');
+    v.forEach((arg: unknown, i) => {
+      if (typeof arg !== 'string') fail(`expected a string, got ${JSON.stringify(arg)}`, [i]);
+    });
+    return v as string[];
+  })
+  .optional();
+
+const port = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().min(1);
+const nonNegativeInt = z.number().int().min(0);
+const nonEmpty = z.string().min(1);
+
+function isHttpUrl(s: string): boolean {
+  return URL.canParse(s) && /^https?:$/.test(new URL(s).protocol);
+}
+
+// Shapes are kept as plain objects so issues.ts can list (and spell-check against) valid keys.
+const providerShape = {
+  baseURL: z
+    .string()
+    .refine(isHttpUrl, { message: 'expected an http(s) URL', params: { kind: 'url' } })
+    .nullable()
+    .optional(),
+  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+};
+const healthShape = {
+  path: z.string().startsWith('/').optional(),
+  interval: duration({ positive: true }),
+  timeout: duration({ positive: true }),
+  failureThreshold: positiveInt.optional(),
+  startTimeout: duration({ positive: true }),
+};
+const restartShape = {
+  policy: z.enum(['always', 'on-failure', 'never']).optional(),
+  initialDelay: duration({ positive: false }),
+  factor: z.number().min(1).optional(),
+  maxDelay: duration({ positive: false }),
+  resetAfter: duration({ positive: false }),
+  maxRestarts: nonNegativeInt.optional(),
+};
+const stopShape = { grace: duration({ positive: false }) };
+const taskShape = { timeout: duration({ positive: true }), retries: nonNegativeInt.optional() };
+const toolsShape = { shell: z.boolean().optional() };
+
+const provider = z.strictObject(providerShape).transform((p): Partial<ProviderSettings> => compact(p));
+const health = z.strictObject(healthShape).transform(
+  (h): Partial<HealthSettings> =>
+    compact({
+      path: h.path,
+      intervalMs: h.interval,
+      timeoutMs: h.timeout,
+      failureThreshold: h.failureThreshold,
+      startTimeoutMs: h.startTimeout,
+    }),
+);
+const restart = z.strictObject(restartShape).transform(
+  (r): Partial<RestartSettings> =>
+    compact({
+      policy: r.policy,
+      initialDelayMs: r.initialDelay,
+      factor: r.factor,
+      maxDelayMs: r.maxDelay,
+      resetAfterMs: r.resetAfter,
+      maxRestarts: r.maxRestarts,
+    }),
+);
+const stop = z.strictObject(stopShape).transform((s): Partial<StopSettings> => compact({ graceMs: s.grace }));
+const task = z
+  .strictObject(taskShape)
+  .transform((t): Partial<TaskSettings> => compact({ timeoutMs: t.timeout, retries: t.retries }));
+const tools = z.strictObject(toolsShape).transform((t): Partial<ToolSettings> => compact(t));
+
+/** Keys both `defaults:` and an agent may set; an agent's value wins, per key within sections. */
+const overridableShape = {
+  model: nonEmpty.optional(),
+  provider: provider.optional(),
+  health: health.optional(),
+  restart: restart.optional(),
+  stop: stop.optional(),
+  task: task.optional(),
+  tools: tools.optional(),
+  capacity: positiveInt.optional(),
+};
+
+const envValue = z.union([z.string(), z.number(), z.boolean()]);
+
+const agentShape = {
+  port,
+  instances: z.number().int().min(1).max(64).optional(),
+  description: z.string().optional(),
+  capabilities: z.array(nonEmpty).optional(),
+  prompt: nonEmpty.optional(),
+  command,
+  // Numbers and booleans are accepted for convenience; load.ts stringifies them as written.
+  env: z.record(z.string().regex(/^[^=\0]+$/), envValue).optional(),
+  cwd: nonEmpty.optional(),
+  ...overridableShape,
+};
+
+const supervisorShape = { port: port.optional(), host: nonEmpty.optional() };
+const logsShape = { maxSize: size, files: positiveInt.optional() };
+const routingShape = { learn: z.boolean().optional() };
+
+const agent = z.strictObject(agentShape);
+
+const topShape = {
+  version: z.literal(1),
+  supervisor: z.strictObject(supervisorShape).nullish(),
+  logs: z.strictObject(logsShape).nullish(),
+  defaults: z.strictObject(overridableShape).nullish(),
+  // Accepted now so files written for the learned-routing feature still load.
+  routing: z.strictObject(routingShape).nullish(),
+  // Optional here so an absent or empty `agents:` gets its own explanatory error in load.ts.
+  agents: z.record(z.string().regex(AGENT_NAME_RE), agent).nullish(),
+};
+
+export const configSchema = z.strictObject(topShape);
+
+/** agents.yaml after schema validation: durations in ms, sizes in bytes, paths not yet resolved. */
+export type RawConfig = z.output<typeof configSchema>;
+export type RawAgent = z.output<typeof agent>;
+
+/** The keys each mapping accepts, for "did you mean" and "allowed keys" messages. */
+export const SECTION_KEYS: Readonly<Record<string, readonly string[]>> = {
+  '': Object.keys(topShape),
+  supervisor: Object.keys(supervisorShape),
+  logs: Object.keys(logsShape),
+  routing: Object.keys(routingShape),
+  defaults: Object.keys(overridableShape),
+  agent: Object.keys(agentShape),
+  provider: Object.keys(providerShape),
+  health: Object.keys(healthShape),
+  restart: Object.keys(restartShape),
+  stop: Object.keys(stopShape),
+  task: Object.keys(taskShape),
+  tools: Object.keys(toolsShape),
+};
+
+/** Valid keys of the mapping at `path` (a zod issue path), or null if it is not a known mapping. */
+export function keysAt(path: readonly PropertyKey[]): readonly string[] | null {
+  if (path.length === 0) return SECTION_KEYS[''] ?? null;
+  if (path[0] === 'agents' && path.length === 2) return SECTION_KEYS['agent'] ?? null;
+  const last = path[path.length - 1];
+  return typeof last === 'string' ? (SECTION_KEYS[last] ?? null) : null;
+}

@@ -1,0 +1,103 @@
+import { execa } from 'execa';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StatusDocument } from '../../src/protocol/status.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, 'bin/lightning.js');
+export const TEST_AGENT = path.join(ROOT, 'test/fixtures/test-agent.mjs');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment a user's shell would give the CLI: jest's NODE_OPTIONS must not leak in. */
+export function userEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && key !== 'NODE_OPTIONS' && !key.startsWith('LIGHTNING_')) env[key] = value;
+  }
+  return { ...env, NO_COLOR: '1', ...extra };
+}
+
+/** Runs the real CLI (the built bin) in `cwd`. */
+export async function cli(cwd: string, args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  const result = await execa(process.execPath, [BIN, ...args], {
+    cwd,
+    env: userEnv(options.env),
+    extendEnv: false,
+    reject: false,
+    timeout: options.timeoutMs ?? 60_000,
+    stdin: 'ignore',
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** A fresh directory holding agents.yaml (and the repo's prompts, for built-in agents). */
+export function makeProject(yaml: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lightning-test-'));
+  cpSync(path.join(ROOT, 'templates'), path.join(dir, 'templates'), { recursive: true });
+  writeFileSync(path.join(dir, 'agents.yaml'), yaml);
+  return dir;
+}
+
+/** The repository's own agents.yaml with every port replaced by 0 (free ports picked at spawn). */
+export function repoFleetOnFreePorts(): string {
+  const text = readFileSync(path.join(ROOT, 'agents.yaml'), 'utf8');
+  return makeProject(text.replace(/port: \d+/g, 'port: 0'));
+}
+
+export async function status(cwd: string): Promise<StatusDocument> {
+  const result = await cli(cwd, ['status', '--json']);
+  if (result.exitCode !== 0) throw new Error(`status failed (${result.exitCode}): ${result.stderr}`);
+  return JSON.parse(result.stdout) as StatusDocument;
+}
+
+export async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** Zombies count as dead: a reparented process may never be reaped in a container. */
+export { isAlive as alive } from '../../src/supervisor/process-registry.js';
+
+export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, { headers });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : null };
+}
+
+/** Last resort in afterAll: stop the fleet, whatever state a failed test left it in. */
+export async function teardown(cwd: string): Promise<void> {
+  await cli(cwd, ['down'], { timeoutMs: 20_000 });
+}
+
+/** A YAML agent entry running the test agent fixture. */
+export function testAgentYaml(name: string, options: { port?: number; env?: Record<string, string>; extra?: string } = {}): string {
+  const env = Object.entries(options.env ?? {}).map(([key, value]) => `${key}: "${value}"`).join(', ');
+  return [
+    `  ${name}:`,
+    `    port: ${options.port ?? 0}`,
+    `    description: test agent ${name}`,
+    `    capabilities: [testing]`,
+    `    command: ["${process.execPath}", "${TEST_AGENT}"]`,
+    env ? `    env: { ${env} }` : '',
+    options.extra ?? '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}

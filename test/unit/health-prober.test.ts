@@ -1,0 +1,75 @@
+import { describe, expect, it } from '@jest/globals';
+import type { HealthSettings } from '../../src/config/types.js';
+import { HealthProber, STARTUP_PROBE_INTERVAL_MS } from '../../src/supervisor/health-prober.js';
+import type { ProbeOutcome, ProberEvent } from '../../src/supervisor/health-prober.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+const settings: HealthSettings = { path: '/health', intervalMs: 1000, timeoutMs: 500, failureThreshold: 3, startTimeoutMs: 2000 };
+const ok: ProbeOutcome = { ok: true, latencyMs: 1, body: { status: 'ok', inflight: 0 } };
+const refused: ProbeOutcome = { ok: false, latencyMs: 1, error: 'ECONNREFUSED' };
+
+/** A prober whose target answers from a script the test controls, in virtual time. */
+function setup(answer: () => ProbeOutcome) {
+  const clock = new FakeClock();
+  const events: Array<ProberEvent['type']> = [];
+  const probeTimes: number[] = [];
+  const prober = new HealthProber(
+    'http://127.0.0.1:1/health',
+    settings,
+    async () => {
+      probeTimes.push(clock.now());
+      return answer();
+    },
+    (event) => events.push(event.type),
+    clock,
+  );
+  return { clock, events, probeTimes, prober };
+}
+
+describe('HealthProber', () => {
+  it('probes every 15 ms while starting, then at the interval once ready', async () => {
+    let up = false;
+    const { clock, events, probeTimes, prober } = setup(() => (up ? ok : refused));
+    prober.start();
+    await clock.advance(100);
+    expect(probeTimes.slice(0, 3)).toEqual([0, STARTUP_PROBE_INTERVAL_MS, 2 * STARTUP_PROBE_INTERVAL_MS]);
+    up = true;
+    await clock.advance(STARTUP_PROBE_INTERVAL_MS);
+    expect(events).toEqual(['ready']);
+    const readyAt = probeTimes.at(-1)!;
+    await clock.advance(3000);
+    expect(probeTimes.filter((time) => time > readyAt)).toEqual([readyAt + 1000, readyAt + 2000, readyAt + 3000]);
+    expect(events).toEqual(['ready', 'ok', 'ok', 'ok']);
+  });
+
+  it('reports start-timeout when nothing answers within startTimeout, and stops probing', async () => {
+    const { clock, events, prober } = setup(() => refused);
+    prober.start();
+    await clock.advance(2000 + STARTUP_PROBE_INTERVAL_MS);
+    expect(events).toEqual(['start-timeout']);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('counts consecutive failures, recovers on success, and is dead at failureThreshold', async () => {
+    const script = [ok, refused, ok, refused, refused, refused];
+    const { clock, events, prober } = setup(() => script.shift() ?? ok);
+    prober.start();
+    await clock.advance(0);
+    await clock.advance(5000);
+    expect(events).toEqual(['ready', 'failing', 'recovered', 'failing', 'failing', 'dead']);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('ignores the answer of a probe that was in flight when it was stopped', async () => {
+    let release: (outcome: ProbeOutcome) => void = () => undefined;
+    const clock = new FakeClock();
+    const events: string[] = [];
+    const prober = new HealthProber('http://x/health', settings, () => new Promise((resolve) => (release = resolve)), (event) => events.push(event.type), clock);
+    prober.start();
+    await clock.advance(0);
+    prober.stop();
+    release(ok);
+    await clock.advance(100);
+    expect(events).toEqual([]);
+  });
+});
