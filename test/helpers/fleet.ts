@@ -57,6 +57,13 @@ export async function status(cwd: string): Promise<StatusDocument> {
   return JSON.parse(result.stdout) as StatusDocument;
 }
 
+/** The status document straight from the control API: fast enough to poll every few ms. */
+export async function apiStatus(cwd: string): Promise<StatusDocument> {
+  const info = JSON.parse(readFileSync(path.join(cwd, '.lightning/supervisor.json'), 'utf8')) as { api: string; token: string };
+  const response = await fetch(`${info.api}/v1/agents`, { headers: { authorization: `Bearer ${info.token}` } });
+  return (await response.json()) as StatusDocument;
+}
+
 export async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { InstanceStatus } from '../../src/protocol/status.js';
-import { cli, makeProject, status, teardown, testAgentYaml, waitFor } from '../helpers/fleet.js';
+import { apiStatus, cli, makeProject, status, teardown, testAgentYaml, waitFor } from '../helpers/fleet.js';
 
 /**
  * Liveness and backoff on custom agents: one that can be told to fail its health checks, one
@@ -9,7 +9,7 @@ import { cli, makeProject, status, teardown, testAgentYaml, waitFor } from '../h
 const yaml = `version: 1
 supervisor: { port: 0 }
 defaults:
-  health: { interval: 100ms, timeout: 200ms, failureThreshold: 3, startTimeout: 5s }
+  health: { interval: 200ms, timeout: 200ms, failureThreshold: 3, startTimeout: 5s }
   restart: { initialDelay: 200ms, factor: 2, maxDelay: 5s, maxRestarts: 3 }
   stop: { grace: 1s }
 agents:
@@ -19,7 +19,7 @@ ${testAgentYaml('bystander')}
 `;
 
 const find = async (dir: string, name: string): Promise<InstanceStatus> =>
-  (await status(dir)).agents.find((agent) => agent.name === name)!;
+  (await apiStatus(dir)).agents.find((agent) => agent.name === name)!;
 
 describe('restarts', () => {
   let dir: string;
@@ -76,7 +76,8 @@ describe('restarts', () => {
     expect(planned[2]).toBeGreaterThan(planned[1]!);
     expect(planned[2]).toBeGreaterThanOrEqual(320);
     const table = (await cli(dir, ['status'])).stdout;
-    expect(table).toContain('gave up after 3 restarts');
+    expect(table).toMatch(/crasher\s+0\s+failed\s+-\s+\d+\s+3\s+-\s+exited with code 3; gave up after 3 restarts in a row/);
+    expect((await status(dir)).agents.find((agent) => agent.name === 'crasher')!.reason).toBe(failed.reason);
   });
 
   it('leaves the other agents untouched', async () => {
