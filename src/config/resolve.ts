@@ -64,6 +64,8 @@ export function resolveConfig(raw: RawConfig, file: string, locator: Locator): L
       instances: a.instances ?? DEFAULT_INSTANCES,
       description: a.description ?? '',
       capabilities: [...(a.capabilities ?? [])],
+      examples: [...(a.examples ?? [])],
+      fallback: a.fallback ?? false,
       prompt: a.prompt === undefined ? null : path.resolve(dir, a.prompt),
       command: a.command === undefined ? null : [...a.command],
       env: envStrings(a.env, name, locator),

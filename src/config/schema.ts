@@ -224,6 +224,8 @@ const agentShape = {
   instances: z.number().int().min(1).max(64).optional(),
   description: z.string().optional(),
   capabilities: z.array(nonEmpty).optional(),
+  examples: z.array(nonEmpty).optional(),
+  fallback: z.boolean().optional(),
   prompt: nonEmpty.optional(),
   command,
   // Numbers and booleans are accepted for convenience; load.ts stringifies them as written.

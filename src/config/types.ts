@@ -64,6 +64,10 @@ export interface AgentConfig {
   instances: number;
   description: string;
   capabilities: string[];
+  /** Example tasks this agent is good at: shown in its card, matched by the router. */
+  examples: string[];
+  /** The generalist: routed to only when no specialist matches the task. */
+  fallback: boolean;
   /** Absolute path of the system prompt file, or null (custom agents need none). */
   prompt: string | null;
   /** null → the built-in worker (`lightning worker`); otherwise argv, `${PORT}` not yet substituted. */

@@ -1,0 +1,53 @@
+/** Task shapes shared by the worker, the supervisor, the ledger and the CLI. */
+
+export type TerminalStatus = 'completed' | 'failed' | 'cancelled' | 'timeout' | 'interrupted';
+export type TaskStatus = 'submitted' | 'running' | TerminalStatus;
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/** One try of a task on one instance. */
+export interface AttemptRecord {
+  agent: string;
+  instance: number;
+  status: 'completed' | 'failed' | 'cancelled' | 'timeout';
+  error: string | null;
+  durationMs: number;
+}
+
+/** What a worker reports when a task ends (carried in the A2A task's final status/artifact). */
+export interface WorkerOutcome {
+  status: 'completed' | 'failed' | 'cancelled' | 'timeout';
+  output: string;
+  error: string | null;
+  usage: TokenUsage | null;
+  /** Paths relative to the task's workspace that the task wrote. */
+  files: string[];
+}
+
+/** Progress a worker streams while a task runs. */
+export type TaskProgress =
+  | { kind: 'step'; step: number }
+  | { kind: 'delta'; text: string }
+  | { kind: 'tool-call'; tool: string; args: string }
+  | { kind: 'tool-result'; tool: string; ok: boolean; summary: string };
+
+/** `lightning run --json` and `POST /v1/tasks {wait:true}`. */
+export interface TaskResult {
+  id: string;
+  agent: string | null;
+  instance: number | null;
+  status: TaskStatus;
+  input: string;
+  output: string | null;
+  error: string | null;
+  attempts: AttemptRecord[];
+  durationMs: number | null;
+  usage: TokenUsage | null;
+  files: string[];
+  submittedAt: string;
+  finishedAt: string | null;
+}
