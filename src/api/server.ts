@@ -1,8 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StatusDocument } from '../protocol/status.js';
-import { sendJson } from '../util/http.js';
+import { bearerMatches, sendJson } from '../util/http.js';
 
 export interface ControlApiHandlers {
   status(): StatusDocument;
@@ -31,7 +30,7 @@ export async function startControlApi(options: {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const route = `${request.method} ${url.pathname}`;
     if (route === 'GET /healthz') return sendJson(response, 200, { status: 'ok', pid: process.pid });
-    if (!authorized(request.headers.authorization, expected)) {
+    if (!bearerMatches(request.headers.authorization, expected)) {
       response.setHeader('WWW-Authenticate', 'Bearer');
       return sendJson(response, 401, {
         error: 'unauthorized',
@@ -66,8 +65,3 @@ export async function startControlApi(options: {
   };
 }
 
-function authorized(header: string | undefined, expected: Buffer): boolean {
-  if (!header) return false;
-  const given = Buffer.from(header);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}

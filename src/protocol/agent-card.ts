@@ -8,6 +8,8 @@ export interface CardSource {
   name: string;
   description: string;
   capabilities: string[];
+  /** Example tasks; each goes to the skills it mentions (or the first skill). */
+  examples: string[];
   version: string;
   baseUrl: string;
   /** Whether the JSON-RPC endpoint wants `Authorization: Bearer …`. */
@@ -21,8 +23,10 @@ export function buildAgentCard(source: CardSource): AgentCard {
     name: source.name,
     description: source.description,
     version: source.version,
+    // One endpoint, both JSON-RPC versions: the A2A-Version header picks (none = 0.3).
     supportedInterfaces: [
       { url: `${source.baseUrl}${A2A_RPC_PATH}`, protocolBinding: 'JSONRPC', protocolVersion: '1.0', tenant: '' },
+      { url: `${source.baseUrl}${A2A_RPC_PATH}`, protocolBinding: 'JSONRPC', protocolVersion: '0.3', tenant: '' },
     ],
     provider: { organization: 'lightning', url: source.baseUrl },
     capabilities: { streaming: true, pushNotifications: false, extensions: [] },
@@ -67,7 +71,7 @@ function skillOf(source: CardSource, capability: string): AgentSkill {
     name: humanize(capability),
     description: `${humanize(capability)} work by ${source.name}: ${source.description}`,
     tags: [capability],
-    examples: [],
+    examples: examplesFor(source, capability),
     inputModes: ['text/plain'],
     outputModes: ['text/plain'],
     securityRequirements: [],
@@ -81,6 +85,14 @@ function securityOf(source: CardSource): { schemes: AgentCard['securitySchemes']
     schemes: { bearer: { httpAuthSecurityScheme: { scheme: 'Bearer', description: 'LIGHTNING_TOKEN' } } } as unknown as AgentCard['securitySchemes'],
     requirements: [{ schemes: { bearer: { list: [] } } }] as unknown as AgentCard['securityRequirements'],
   };
+}
+
+function examplesFor(source: CardSource, capability: string): string[] {
+  const mentions = (example: string, term: string) => example.toLowerCase().includes(term.toLowerCase());
+  const mine = source.examples.filter((example) => mentions(example, capability));
+  if (capability !== source.capabilities[0]) return mine;
+  const unplaced = source.examples.filter((example) => !source.capabilities.some((term) => mentions(example, term)));
+  return [...mine, ...unplaced];
 }
 
 function humanize(term: string): string {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { AgentConfig } from '../config/types.js';
 import { instanceId } from '../config/types.js';
 import { VERSION } from '../util/version.js';
@@ -28,13 +29,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const label = instanceId(agent.name, options.instance);
   const server = await startWorkerServer(
     {
-      agent: agent.name,
+      agent,
       instance: options.instance,
-      description: agent.description,
-      capabilities: agent.capabilities,
-      capacity: agent.capacity,
       version: VERSION,
       token: process.env.LIGHTNING_TOKEN || null,
+      workspacesDir: process.env.LIGHTNING_WORKSPACES || path.resolve('.lightning', 'workspaces'),
     },
     options.port,
     options.host,
@@ -49,10 +48,13 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${label} stopping: ${why}`);
+    // Drain: /health turns 503 so no new task arrives; tasks in flight finish (the supervisor's
+    // grace period bounds how long), then the server closes.
     server.drain();
-    void server.close().then(() => process.exit(0));
-    // A connection that never closes must not keep a stopping worker alive.
-    setTimeout(() => process.exit(0), 1000).unref();
+    void server
+      .idle()
+      .then(() => server.close())
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

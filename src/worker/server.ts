@@ -1,47 +1,60 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AGENT_CARD_PATH, buildAgentCard, buildLegacyAgentCard } from '../protocol/agent-card.js';
+import type { AgentConfig } from '../config/types.js';
+import { A2A_RPC_PATH, AGENT_CARD_PATH, buildAgentCard, buildLegacyAgentCard } from '../protocol/agent-card.js';
 import type { CardSource } from '../protocol/agent-card.js';
 import { sendJson } from '../util/http.js';
+import type { RpcEndpoint } from './a2a/rpc-endpoint.js';
 
 export interface WorkerIdentity {
-  agent: string;
+  agent: AgentConfig;
   instance: number;
-  description: string;
-  capabilities: string[];
-  capacity: number;
   version: string;
-  /** When set, the task endpoints require `Authorization: Bearer <token>`. */
+  /** When set, the task endpoint requires `Authorization: Bearer <token>`. */
   token: string | null;
+  /** Tasks' workspaces live in <workspacesDir>/<taskId>/. */
+  workspacesDir: string;
 }
 
 export interface WorkerServer {
   port: number;
   /** Stop accepting work: /health answers 503 so the supervisor routes elsewhere. */
   drain(): void;
+  /** Resolves once no task is in flight (or at once when none is). */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
+/** The A2A SDK and model client load after start-up so /health answers within ~100 ms of spawn. */
+const PRELOAD_AFTER_MS = 1000;
+
 /**
- * The worker's HTTP surface: health and agent card. No auth on either: the supervisor and any
- * A2A client must be able to discover the agent before holding a token.
+ * The worker's HTTP surface: health, agent card (no auth: discovery comes before holding a token)
+ * and the A2A JSON-RPC task endpoint (bearer token when LIGHTNING_TOKEN is set).
  */
 export async function startWorkerServer(identity: WorkerIdentity, port: number, host = '127.0.0.1'): Promise<WorkerServer> {
   const startedAt = Date.now();
   let draining = false;
-  // Tasks in flight; task execution (A2A handler) updates it, /health reports it.
-  const inflight = 0;
-  let cards: { current: unknown; legacy: unknown } | null = null;
+  let cards: { current: ReturnType<typeof buildAgentCard>; legacy: unknown } | null = null;
+  let rpc: Promise<RpcEndpoint> | null = null;
+  const endpoint = () => {
+    cards ??= buildCards(identity, baseUrlOf(server, host));
+    const card = cards.current;
+    rpc ??= Promise.all([import('./a2a/rpc-endpoint.js'), import('./model/runner.js')]).then(([{ createRpcEndpoint }, { runModelTask }]) =>
+      createRpcEndpoint({ card, agent: identity.agent, token: identity.token, workspacesDir: identity.workspacesDir, runTask: runModelTask }),
+    );
+    return rpc;
+  };
 
   const server = http.createServer((request, response) => {
     const path = (request.url ?? '/').split('?', 1)[0];
     if (request.method === 'GET' && path === '/health') {
       const body = {
         status: draining ? 'draining' : 'ok',
-        agent: identity.agent,
+        agent: identity.agent.name,
         instance: identity.instance,
-        inflight,
-        capacity: identity.capacity,
+        inflight: inflightNow(),
+        capacity: identity.agent.capacity,
         uptimeMs: Date.now() - startedAt,
       };
       return sendJson(response, draining ? 503 : 200, body);
@@ -51,17 +64,34 @@ export async function startWorkerServer(identity: WorkerIdentity, port: number, 
       const version = String(request.headers['a2a-version'] ?? '');
       return sendJson(response, 200, version.startsWith('0.') ? cards.legacy : cards.current);
     }
+    if (path === A2A_RPC_PATH) {
+      if (request.method !== 'POST') return sendJson(response, 405, { error: 'method_not_allowed', message: `use POST ${A2A_RPC_PATH}` });
+      if (draining) return sendJson(response, 503, { jsonrpc: '2.0', id: null, error: { code: -32000, message: 'worker is stopping' } });
+      void endpoint()
+        .then((rpcEndpoint) => rpcEndpoint.handle(request, response))
+        .catch((error: Error) => {
+          if (!response.headersSent) sendJson(response, 500, { jsonrpc: '2.0', id: null, error: { code: -32603, message: error.message } });
+          else response.end();
+        });
+      return;
+    }
     sendJson(response, 404, { error: 'not_found', message: `no route ${request.method} ${path}` });
   });
+  let resolvedRpc: RpcEndpoint | null = null;
+  const inflightNow = () => resolvedRpc?.inflight ?? 0;
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
+  setTimeout(() => void endpoint().then((ready) => (resolvedRpc = ready)), PRELOAD_AFTER_MS).unref();
   return {
     port: (server.address() as AddressInfo).port,
     drain: () => {
       draining = true;
+    },
+    idle: async () => {
+      while (inflightNow() > 0) await new Promise((resolve) => setTimeout(resolve, 50));
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -71,11 +101,13 @@ export async function startWorkerServer(identity: WorkerIdentity, port: number, 
   };
 }
 
-function buildCards(identity: WorkerIdentity, baseUrl: string): { current: unknown; legacy: unknown } {
+function buildCards(identity: WorkerIdentity, baseUrl: string) {
+  const { agent } = identity;
   const source: CardSource = {
-    name: identity.agent,
-    description: identity.description,
-    capabilities: identity.capabilities,
+    name: agent.name,
+    description: agent.description,
+    capabilities: agent.capabilities,
+    examples: agent.examples,
     version: identity.version,
     baseUrl,
     requiresToken: identity.token !== null,

@@ -1,0 +1,362 @@
+import fs from 'node:fs';
+import type { AttemptRecord, TaskResult, TaskStatus, TerminalStatus, TokenUsage } from '../protocol/task.js';
+import type { LedgerEvent, LedgerEventName } from './events.js';
+
+/** A task as derived from its ledger events. */
+export interface TaskView {
+  id: string;
+  status: TaskStatus;
+  input: string;
+  /** The agent named at submission; null when the router chose. */
+  requestedAgent: string | null;
+  /** The agent (and instance) of the latest routing, or the one that completed the task. */
+  agent: string | null;
+  instance: number | null;
+  output: string | null;
+  outputFile: string | null;
+  error: string | null;
+  attempts: AttemptRecord[];
+  routed: Array<{
+    attempt: number;
+    agent: string;
+    instance: number;
+    candidates: Array<{ agent: string; score: number }>;
+    reason: string;
+  }>;
+  usage: TokenUsage | null;
+  files: string[];
+  submittedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  feedback: Array<{ rating: 'good' | 'bad'; note: string | null; ts: string }>;
+}
+
+const EVENT_NAMES: ReadonlySet<string> = new Set<LedgerEventName>([
+  'task.submitted',
+  'task.routed',
+  'task.attempt',
+  'task.completed',
+  'task.failed',
+  'task.cancelled',
+  'task.interrupted',
+  'feedback',
+]);
+const TERMINAL: ReadonlySet<TaskStatus> = new Set<TerminalStatus>([
+  'completed',
+  'failed',
+  'cancelled',
+  'timeout',
+  'interrupted',
+]);
+const NL = 0x0a;
+const FORWARD_BLOCK = 4 * 1024 * 1024;
+const BACKWARD_FIRST_BLOCK = 64 * 1024;
+const BACKWARD_MAX_BLOCK = 4 * 1024 * 1024;
+
+/**
+ * One ledger line, or null when it is not an event we can use: a torn line left by a crash, garbage,
+ * or an object without the envelope every event has. Never throws.
+ */
+function parseLine(text: string): LedgerEvent | null {
+  if (text.length === 0 || text.charCodeAt(0) !== 0x7b /* { */) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const o = value as Record<string, unknown>;
+  if (o.v !== 1 || typeof o.taskId !== 'string' || typeof o.ts !== 'string') return null;
+  if (typeof o.event !== 'string' || !EVENT_NAMES.has(o.event)) return null;
+  return value as LedgerEvent;
+}
+
+/** Every usable event of the ledger, in file order. A missing file is an empty ledger. */
+export function readEvents(file: string): LedgerEvent[] {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const events: LedgerEvent[] = [];
+  const push = (text: string): void => {
+    const event = parseLine(text);
+    if (event) events.push(event);
+  };
+  try {
+    // Block by block rather than one readFileSync: a ledger can outgrow V8's maximum string length.
+    let carry = Buffer.alloc(0);
+    for (;;) {
+      const block = Buffer.allocUnsafe(FORWARD_BLOCK);
+      const n = fs.readSync(fd, block, 0, block.length, null);
+      if (n === 0) break;
+      const chunk = carry.length > 0 ? Buffer.concat([carry, block.subarray(0, n)]) : block.subarray(0, n);
+      const last = chunk.lastIndexOf(NL);
+      if (last < 0) {
+        carry = chunk;
+        continue;
+      }
+      // A newline byte never occurs inside a multi-byte UTF-8 character, so splitting bytes is safe.
+      for (const line of chunk.toString('utf8', 0, last).split('\n')) push(line);
+      carry = chunk.subarray(last + 1);
+    }
+    // An unterminated last line is usually torn (parseLine drops it) but may be whole.
+    if (carry.length > 0) push(carry.toString('utf8'));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return events;
+}
+
+/**
+ * The derived state of every task, the one place the derivation rules live. `apply` is incremental,
+ * so the supervisor keeps one of these up to date as it appends instead of re-reading the ledger.
+ */
+export class TaskIndex {
+  private readonly tasks = new Map<string, TaskView>();
+  /** Submission order; `list` walks it from the end. */
+  private readonly order: TaskView[] = [];
+  private readonly open = new Set<string>();
+  private readonly perAgent = new Map<string, { completed: number; failed: number }>();
+
+  constructor(events?: Iterable<LedgerEvent>) {
+    if (events) for (const event of events) this.apply(event);
+  }
+
+  apply(e: LedgerEvent): void {
+    if (e.event === 'task.submitted') {
+      // Ids are unique; a second submission of one is a bug elsewhere and must not reset the task.
+      if (this.tasks.has(e.taskId)) return;
+      const view = newView(e.taskId, e.input, e.agent, e.ts);
+      this.tasks.set(e.taskId, view);
+      this.order.push(view);
+      this.open.add(e.taskId);
+      return;
+    }
+    const view = this.tasks.get(e.taskId);
+    if (!view) return; // never submitted (or submitted in a part of the ledger that was lost)
+    const final = TERMINAL.has(view.status);
+    switch (e.event) {
+      case 'task.routed':
+        if (final) return; // a late routing must not flip a finished task back to running
+        view.routed.push({
+          attempt: e.attempt,
+          agent: e.agent,
+          instance: e.instance,
+          candidates: Array.isArray(e.candidates) ? e.candidates : [],
+          reason: e.reason,
+        });
+        view.agent = e.agent;
+        view.instance = e.instance;
+        view.status = 'running';
+        return;
+      case 'task.attempt':
+        // Recorded even after the end: a cancelled attempt may be logged after the task's cancel.
+        view.attempts.push({
+          agent: e.agent,
+          instance: e.instance,
+          status: e.status,
+          error: e.error ?? null,
+          durationMs: e.durationMs,
+        });
+        return;
+      case 'feedback':
+        view.feedback.push({ rating: e.rating, note: e.note ?? null, ts: e.ts });
+        return;
+      default:
+        break;
+    }
+    if (final) return; // the first terminal event is the task's fate
+    switch (e.event) {
+      case 'task.completed':
+        view.status = 'completed';
+        view.agent = e.agent;
+        view.instance = e.instance;
+        view.output = e.output;
+        view.outputFile = e.outputFile ?? null;
+        view.usage = e.usage ?? null;
+        view.files = Array.isArray(e.files) ? e.files : [];
+        view.durationMs = e.durationMs;
+        break;
+      case 'task.failed':
+        view.status = e.reason === 'timeout' ? 'timeout' : 'failed';
+        view.error = e.error;
+        view.durationMs = e.durationMs;
+        break;
+      case 'task.cancelled':
+        view.status = 'cancelled';
+        view.durationMs = e.durationMs;
+        break;
+      case 'task.interrupted':
+        // No duration: the event is written at the next start, so its time includes the downtime.
+        view.status = 'interrupted';
+        view.error = e.error;
+        break;
+    }
+    view.finishedAt = e.ts;
+    this.open.delete(view.id);
+    this.count(view);
+  }
+
+  get(id: string): TaskView | undefined {
+    return this.tasks.get(id);
+  }
+
+  /** Newest submission first. */
+  list(options: { status?: TaskStatus; limit?: number } = {}): TaskView[] {
+    const limit = options.limit ?? Infinity;
+    const out: TaskView[] = [];
+    for (let i = this.order.length - 1; i >= 0 && out.length < limit; i -= 1) {
+      const view = this.order[i]!;
+      if (options.status === undefined || view.status === options.status) out.push(view);
+    }
+    return out;
+  }
+
+  /** Tasks with no terminal event, oldest first: what a restarted supervisor marks interrupted. */
+  unfinished(): TaskView[] {
+    return [...this.open].map((id) => this.tasks.get(id)!);
+  }
+
+  /** Finished tasks per agent of the final attempt; a timeout counts as failed. */
+  counts(): Map<string, { completed: number; failed: number }> {
+    return new Map([...this.perAgent].map(([agent, c]) => [agent, { ...c }]));
+  }
+
+  get size(): number {
+    return this.tasks.size;
+  }
+
+  private count(view: TaskView): void {
+    const ok = view.status === 'completed';
+    if (view.agent === null || !(ok || view.status === 'failed' || view.status === 'timeout')) return;
+    let c = this.perAgent.get(view.agent);
+    if (!c) this.perAgent.set(view.agent, (c = { completed: 0, failed: 0 }));
+    if (ok) c.completed += 1;
+    else c.failed += 1;
+  }
+}
+
+function newView(id: string, input: string, agent: string | null, ts: string): TaskView {
+  return {
+    id,
+    status: 'submitted',
+    input,
+    requestedAgent: agent ?? null,
+    agent: null,
+    instance: null,
+    output: null,
+    outputFile: null,
+    error: null,
+    attempts: [],
+    routed: [],
+    usage: null,
+    files: [],
+    submittedAt: ts,
+    finishedAt: null,
+    durationMs: null,
+    feedback: [],
+  };
+}
+
+/** Every task of the events, in submission order. */
+export function deriveTasks(events: Iterable<LedgerEvent>): Map<string, TaskView> {
+  const index = new TaskIndex(events);
+  return new Map(index.list().reverse().map((view) => [view.id, view]));
+}
+
+export function toTaskResult(view: TaskView): TaskResult {
+  return {
+    id: view.id,
+    agent: view.agent,
+    instance: view.instance,
+    status: view.status,
+    input: view.input,
+    output: view.output,
+    error: view.error,
+    attempts: view.attempts,
+    durationMs: view.durationMs,
+    usage: view.usage,
+    files: view.files,
+    submittedAt: view.submittedAt,
+    finishedAt: view.finishedAt,
+  };
+}
+
+/**
+ * The `limit` newest tasks (optionally of one status), newest first, as `deriveTasks` would show
+ * them, without reading the whole ledger. The file is read backwards: a task's events all follow
+ * its `task.submitted` line, so once that line is reached the task is complete and can be derived.
+ * Submission lines are met newest first, which is the order wanted, so reading stops at the
+ * `limit`-th match. (A task id submitted twice — never written by lightning — could differ from the
+ * forward derivation, which keeps the first submission.)
+ */
+export function readRecentTasks(file: string, options: { limit: number; status?: TaskStatus }): TaskView[] {
+  const out: TaskView[] = [];
+  if (!(options.limit > 0)) return out;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
+    throw err;
+  }
+  const index = new TaskIndex();
+  /** Events of tasks whose submission is not reached yet, newest first. */
+  const waiting = new Map<string, LedgerEvent[]>();
+  /** Returns true when enough tasks are known. */
+  const take = (text: string): boolean => {
+    const event = parseLine(text);
+    if (!event) return false;
+    if (event.event !== 'task.submitted') {
+      if (index.get(event.taskId)) return false; // precedes its task's submission: ignored forward too
+      const list = waiting.get(event.taskId);
+      if (list) list.push(event);
+      else waiting.set(event.taskId, [event]);
+      return false;
+    }
+    const later = waiting.get(event.taskId) ?? [];
+    waiting.delete(event.taskId);
+    if (index.get(event.taskId)) return false;
+    index.apply(event);
+    for (let i = later.length - 1; i >= 0; i -= 1) index.apply(later[i]!);
+    const view = index.get(event.taskId)!;
+    if (options.status === undefined || view.status === options.status) out.push(view);
+    return out.length >= options.limit;
+  };
+  try {
+    let position = fs.fstatSync(fd).size;
+    let blockSize = BACKWARD_FIRST_BLOCK;
+    /** The start of the line that the previous (later) block began in the middle of. */
+    let carry = Buffer.alloc(0);
+    while (position > 0) {
+      const size = Math.min(blockSize, position);
+      position -= size;
+      // Most calls need only the tail; growing blocks keep those cheap and full scans few-syscall.
+      blockSize = Math.min(blockSize * 2, BACKWARD_MAX_BLOCK);
+      const block = Buffer.allocUnsafe(size);
+      let got = 0;
+      while (got < size) {
+        const n = fs.readSync(fd, block, got, size - got, position + got);
+        if (n === 0) throw new Error(`ledger ${file} shrank while being read`);
+        got += n;
+      }
+      const chunk = carry.length > 0 ? Buffer.concat([block, carry]) : block;
+      const start = position > 0 ? chunk.indexOf(NL) : -1;
+      if (position > 0 && start < 0) {
+        carry = chunk;
+        continue;
+      }
+      const lines = chunk.toString('utf8', start + 1).split('\n');
+      carry = position > 0 ? chunk.subarray(0, start) : Buffer.alloc(0);
+      // The file's last element is '' after a final newline, or the unterminated (maybe torn) line.
+      for (let i = lines.length - 1; i >= 0; i -= 1) if (take(lines[i]!)) return out;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return out;
+}

@@ -1,0 +1,220 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LedgerEventBody } from './events.js';
+
+export interface LedgerWriterOptions {
+  /** Strings (API keys, tokens) that must never reach the ledger; shorter than 8 chars is ignored. */
+  secrets?: string[];
+  /**
+   * How long an idle writer waits after the first append before writing, to gather a bigger batch.
+   * 0 (the default) writes on the next turn of the event loop. Appends that arrive while a write is
+   * in flight never wait longer than that write: they form the next batch as soon as it ends.
+   */
+  flushMs?: number;
+  /** Called after each durable batch with its size; for tests and benchmarks. */
+  onFlush?: (batchSize: number) => void;
+}
+
+interface Pending {
+  line: string;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const REDACTED = '[redacted]';
+const MIN_SECRET_LENGTH = 8;
+const NL = 0x0a;
+
+/**
+ * Appends events to `.lightning/ledger.jsonl`, each promise settling once its line is on disk.
+ *
+ * Durability is group-committed: everything appended while a write+fsync is in flight goes out in
+ * the next single write and single fsync, so throughput scales with concurrency instead of being
+ * capped at one fsync per event. Lines keep the order of the append calls because there is one
+ * queue and one batch in flight at a time.
+ */
+export class LedgerWriter {
+  private readonly fd: number;
+  private readonly secretForms: string[];
+  private readonly flushMs: number;
+  private readonly onFlush: ((batchSize: number) => void) | undefined;
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private draining: Promise<void> | null = null;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  /**
+   * Set when the file may end in a partial line (a crash mid-write, or one of our writes failed):
+   * the next batch starts with a newline so the fragment stays one skipped line and does not swallow
+   * the first good line. An empty line is skipped by readers.
+   */
+  private needsNewline: boolean;
+  private flushCount = 0;
+
+  private constructor(fd: number, needsNewline: boolean, options: LedgerWriterOptions) {
+    this.fd = fd;
+    this.needsNewline = needsNewline;
+    this.flushMs = Math.max(0, options.flushMs ?? 0);
+    this.onFlush = options.onFlush;
+    const forms = new Set<string>();
+    for (const secret of options.secrets ?? []) {
+      if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) continue;
+      forms.add(secret);
+      // A secret with quotes, backslashes or control characters appears escaped in the JSON text.
+      forms.add(JSON.stringify(secret).slice(1, -1));
+    }
+    // Longest first, so a secret that contains another is replaced whole.
+    this.secretForms = [...forms].sort((a, b) => b.length - a.length);
+  }
+
+  static open(file: string, options: LedgerWriterOptions = {}): LedgerWriter {
+    const dir = path.dirname(file);
+    fs.mkdirSync(dir, { recursive: true });
+    const existed = fs.existsSync(file);
+    const fd = fs.openSync(file, 'a');
+    let needsNewline = false;
+    try {
+      const { size } = fs.fstatSync(fd);
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        // 'a' opens write-only on some platforms; a separate read fd is the portable way to peek.
+        const rfd = fs.openSync(file, 'r');
+        try {
+          fs.readSync(rfd, last, 0, 1, size - 1);
+        } finally {
+          fs.closeSync(rfd);
+        }
+        needsNewline = last[0] !== NL;
+      }
+      // A new file is only durable once its directory entry is: once per open, not per append.
+      if (!existed) syncDir(dir);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    return new LedgerWriter(fd, needsNewline, options);
+  }
+
+  /** Batches written so far (each one write + one fsync). */
+  get flushes(): number {
+    return this.flushCount;
+  }
+
+  append(body: LedgerEventBody & { taskId: string }): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('ledger writer is closed'));
+    let line: string;
+    try {
+      line = this.serialise(body);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ line, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Writes whatever is queued, waits for it to be durable, and closes the file. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.closing = (async () => {
+      // A pending timer would start a drain anyway; starting it now just skips the wait.
+      if (!this.draining && this.queue.length > 0) this.draining = this.drain();
+      while (this.draining) await this.draining;
+      await new Promise<void>((resolve, reject) => fs.close(this.fd, (err) => (err ? reject(err) : resolve())));
+    })();
+    return this.closing;
+  }
+
+  private serialise(body: LedgerEventBody & { taskId: string }): string {
+    const { event, taskId, ...rest } = body;
+    const record = { v: 1, ts: new Date().toISOString(), event, taskId, ...rest };
+    let line = JSON.stringify(record);
+    if (this.secretForms.length === 0 || !this.secretForms.some((form) => line.includes(form))) return line + '\n';
+    // Redacting inside string values keeps the line valid JSON whatever the secret contains.
+    line = JSON.stringify(record, (_key, value: unknown) => (typeof value === 'string' ? this.redact(value) : value));
+    // Belt and braces for a secret in a key or spanning JSON syntax: better a skipped line than a leak.
+    return this.redact(line) + '\n';
+  }
+
+  private redact(text: string): string {
+    for (const form of this.secretForms) if (text.includes(form)) text = text.split(form).join(REDACTED);
+    return text;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.draining) return;
+    this.scheduled = true;
+    const start = (): void => {
+      this.scheduled = false;
+      if (!this.draining && this.queue.length > 0) this.draining = this.drain();
+    };
+    // Waiting one turn lets a burst of appends from the same tick share the first batch.
+    if (this.flushMs > 0) setTimeout(start, this.flushMs);
+    else setImmediate(start);
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        const prefix = this.needsNewline ? '\n' : '';
+        const data = Buffer.from(prefix + batch.map((p) => p.line).join(''), 'utf8');
+        try {
+          await writeAll(this.fd, data);
+          this.needsNewline = false;
+          await fsync(this.fd);
+        } catch (err) {
+          // The file may now end mid-line; terminate the fragment before the next batch.
+          this.needsNewline = true;
+          const error = err instanceof Error ? err : new Error(String(err));
+          for (const p of batch) p.reject(error);
+          continue;
+        }
+        this.flushCount += 1;
+        try {
+          this.onFlush?.(batch.length);
+        } catch {
+          // A faulty observer must not turn durable appends into failures.
+        }
+        for (const p of batch) p.resolve();
+      }
+    } finally {
+      this.draining = null;
+    }
+  }
+}
+
+function writeAll(fd: number, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (offset: number): void => {
+      // position null: with O_APPEND every write lands at the current end of the file.
+      fs.write(fd, data, offset, data.length - offset, null, (err, written) => {
+        if (err) return reject(err);
+        if (written === 0) return reject(new Error('ledger write made no progress'));
+        const next = offset + written;
+        if (next < data.length) step(next);
+        else resolve();
+      });
+    };
+    step(0);
+  });
+}
+
+function fsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Directories cannot be opened or fsynced on every platform (Windows); best effort.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,196 @@
+import path from 'node:path';
+import type { Message, Part, Task, TaskState as TaskStateEnum } from '@a2a-js/sdk';
+import type { AgentExecutor, ExecutionEventBus, RequestContext } from '@a2a-js/sdk/server';
+import type { AgentConfig } from '../../config/types.js';
+import type { TaskProgress, WorkerOutcome } from '../../protocol/task.js';
+
+/** What the SDK module gives the executor at run time (loaded lazily, see rpc-endpoint.ts). */
+export interface SdkRuntime {
+  TaskState: typeof TaskStateEnum;
+  Role: { ROLE_AGENT: number };
+}
+
+export type RunTask = (options: {
+  taskId: string;
+  input: string;
+  agent: AgentConfig;
+  workspace: string;
+  signal: AbortSignal;
+  onProgress: (progress: TaskProgress) => void;
+}) => Promise<WorkerOutcome>;
+
+/** Metadata the supervisor puts on the message it sends. */
+export interface LightningMessageMetadata {
+  /** The supervisor's task id: names the workspace, shared by every attempt of the task. */
+  taskId?: string;
+  timeoutMs?: number;
+}
+
+/** Model deltas are coalesced so a long answer is a few dozen events, not one per token. */
+const DELTA_FLUSH_MS = 100;
+
+/**
+ * Runs each A2A task with the agent's model and tools and publishes its life as A2A events:
+ * working (with progress in metadata.lightning), an output artifact, then a final status whose
+ * metadata.lightning holds the WorkerOutcome (usage, files, honest error).
+ */
+export class ModelTaskExecutor implements AgentExecutor {
+  private readonly running = new Map<string, { controller: AbortController; reason: 'cancelled' | 'timeout' | null }>();
+
+  constructor(
+    private readonly agent: AgentConfig,
+    private readonly workspacesDir: string,
+    private readonly runTask: RunTask,
+    private readonly sdk: SdkRuntime,
+  ) {}
+
+  get active(): number {
+    return this.running.size;
+  }
+
+  execute = async (context: RequestContext, bus: ExecutionEventBus): Promise<void> => {
+    const { taskId, contextId } = context;
+    const message = context.userMessage;
+    const meta = (message.metadata?.lightning ?? {}) as LightningMessageMetadata;
+    const workspaceId = sanitize(meta.taskId ?? taskId);
+    const entry = { controller: new AbortController(), reason: null as 'cancelled' | 'timeout' | null };
+    this.running.set(taskId, entry);
+    const timeoutMs = meta.timeoutMs ?? this.agent.task.timeoutMs;
+    const timer = setTimeout(() => {
+      entry.reason = 'timeout';
+      entry.controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const status = (state: TaskStateEnum, extra: Partial<{ message: Message; lightning: unknown }> = {}) =>
+      bus.publish({
+        kind: 'statusUpdate',
+        data: {
+          taskId,
+          contextId,
+          status: { state, message: extra.message, timestamp: new Date().toISOString() },
+          metadata: extra.lightning === undefined ? undefined : { lightning: extra.lightning },
+        },
+      });
+    if (!context.task) bus.publish({ kind: 'task', data: this.newTask(taskId, contextId, message) });
+    status(this.sdk.TaskState.TASK_STATE_WORKING);
+
+    let pendingDelta = '';
+    let flushTimer: NodeJS.Timeout | null = null;
+    const flushDelta = () => {
+      flushTimer = null;
+      if (!pendingDelta) return;
+      const progress: TaskProgress = { kind: 'delta', text: pendingDelta };
+      pendingDelta = '';
+      status(this.sdk.TaskState.TASK_STATE_WORKING, { lightning: { progress } });
+    };
+    const onProgress = (progress: TaskProgress) => {
+      if (progress.kind === 'delta') {
+        pendingDelta += progress.text;
+        flushTimer ??= setTimeout(flushDelta, DELTA_FLUSH_MS);
+        return;
+      }
+      flushDelta();
+      status(this.sdk.TaskState.TASK_STATE_WORKING, { lightning: { progress } });
+    };
+
+    let outcome: WorkerOutcome;
+    try {
+      outcome = await this.runTask({
+        taskId: workspaceId,
+        input: textOf(message.parts),
+        agent: this.agent,
+        workspace: path.join(this.workspacesDir, workspaceId),
+        signal: entry.controller.signal,
+        onProgress,
+      });
+    } catch (error) {
+      outcome = { status: 'failed', output: '', error: `worker error: ${(error as Error).message}`, usage: null, files: [] };
+    } finally {
+      clearTimeout(timer);
+      if (flushTimer) clearTimeout(flushTimer);
+      this.running.delete(taskId);
+    }
+    if (outcome.status === 'cancelled' && entry.reason === 'timeout') {
+      outcome = { ...outcome, status: 'timeout', error: `timed out after ${timeoutMs} ms` };
+    }
+    flushDelta();
+    if (outcome.status === 'completed') {
+      bus.publish({
+        kind: 'artifactUpdate',
+        data: {
+          taskId,
+          contextId,
+          artifact: { artifactId: `${taskId}-output`, name: 'output', description: 'the answer', parts: [textPart(outcome.output)], metadata: undefined, extensions: [] },
+          append: false,
+          lastChunk: true,
+          metadata: undefined,
+        },
+      });
+    }
+    status(this.finalState(outcome), { message: this.agentMessage(taskId, contextId, outcome.status === 'completed' ? outcome.output : outcome.error ?? outcome.status), lightning: { outcome } });
+    bus.finished();
+  };
+
+  cancelTask = async (taskId: string, _bus: ExecutionEventBus): Promise<void> => {
+    const entry = this.running.get(taskId);
+    if (!entry) return;
+    entry.reason = 'cancelled';
+    entry.controller.abort(new Error('cancelled'));
+  };
+
+  private finalState(outcome: WorkerOutcome): TaskStateEnum {
+    const { TaskState } = this.sdk;
+    switch (outcome.status) {
+      case 'completed':
+        return TaskState.TASK_STATE_COMPLETED;
+      case 'cancelled':
+        return TaskState.TASK_STATE_CANCELED;
+      case 'failed':
+      case 'timeout':
+        return TaskState.TASK_STATE_FAILED;
+      default: {
+        const unreachable: never = outcome.status;
+        return unreachable;
+      }
+    }
+  }
+
+  private newTask(taskId: string, contextId: string, message: Message): Task {
+    return {
+      id: taskId,
+      contextId,
+      status: { state: this.sdk.TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() },
+      artifacts: [],
+      history: [message],
+      metadata: undefined,
+    };
+  }
+
+  private agentMessage(taskId: string, contextId: string, text: string): Message {
+    return {
+      messageId: `${taskId}-${Date.now()}`,
+      contextId,
+      taskId,
+      role: this.sdk.Role.ROLE_AGENT,
+      parts: [textPart(text)],
+      metadata: undefined,
+      extensions: [],
+      referenceTaskIds: [],
+    };
+  }
+}
+
+function textPart(text: string): Part {
+  return { content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: 'text/plain' };
+}
+
+function textOf(parts: Part[]): string {
+  return parts
+    .map((part) => (part.content?.$case === 'text' ? part.content.value : part.content?.$case === 'data' ? JSON.stringify(part.content.value) : ''))
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** Task ids name directories: a safe alphabet without dots, so no id can be `..`. */
+function sanitize(id: string): string {
+  return id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 128) || 'task';
+}

@@ -1,0 +1,130 @@
+import type http from 'node:http';
+import type { AgentCard } from '@a2a-js/sdk';
+import type { AgentConfig } from '../../config/types.js';
+import { bearerMatches, sendJson } from '../../util/http.js';
+import { ModelTaskExecutor } from './executor.js';
+import type { RunTask } from './executor.js';
+import { BoundedTaskStore } from './task-store.js';
+
+/** JSON-RPC bodies above this are refused before parsing. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const STARTING_METHODS = new Set(['message/send', 'message/stream', 'SendMessage', 'SendStreamingMessage']);
+
+export interface RpcEndpoint {
+  handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void>;
+  readonly inflight: number;
+}
+
+/**
+ * The A2A JSON-RPC endpoint on a plain node:http server: @a2a-js/sdk's request handler and its
+ * v1.0 and v0.3 JSON-RPC transports, with this server owning what express would do — bearer
+ * auth, content type, body limit, parse errors, SSE framing — and the capacity check, which
+ * refuses at once (HTTP 503) so the router can pick another instance.
+ */
+export async function createRpcEndpoint(options: {
+  card: AgentCard;
+  agent: AgentConfig;
+  token: string | null;
+  workspacesDir: string;
+  runTask: RunTask;
+}): Promise<RpcEndpoint> {
+  const [sdk, server, legacy] = await Promise.all([
+    import('@a2a-js/sdk'),
+    import('@a2a-js/sdk/server'),
+    import('@a2a-js/sdk/compat/v0_3/server'),
+  ]);
+  const executor = new ModelTaskExecutor(options.agent, options.workspacesDir, options.runTask, { TaskState: sdk.TaskState, Role: sdk.Role });
+  const handler = new server.DefaultRequestHandler(options.card, new BoundedTaskStore(), executor);
+  const current = new server.JsonRpcTransportHandler(handler);
+  const old = new legacy.LegacyJsonRpcTransportHandler(handler);
+  const expected = options.token ? Buffer.from(`Bearer ${options.token}`) : null;
+  const capacity = options.agent.capacity;
+
+  return {
+    get inflight() {
+      return executor.active;
+    },
+    async handle(request, response) {
+      const version = header(request, 'a2a-version') ?? '0.3';
+      const legacyWire = version.startsWith('0.');
+      const rpcError = (status: number, code: number, message: string, id: unknown = null) =>
+        sendJson(response, status, { jsonrpc: '2.0', id, error: { code, message } });
+      if (expected && !bearerMatches(request.headers.authorization, expected)) {
+        response.setHeader('WWW-Authenticate', 'Bearer');
+        return rpcError(401, -32001, 'unauthorized: send Authorization: Bearer $LIGHTNING_TOKEN');
+      }
+      if (!(request.headers['content-type'] ?? '').includes('application/json')) {
+        return rpcError(415, -32600, 'content-type must be application/json');
+      }
+      const text = await readBody(request);
+      if (text === null) return rpcError(413, -32600, `request body over ${MAX_BODY_BYTES} bytes`);
+      let body: { id?: unknown; method?: unknown };
+      try {
+        body = JSON.parse(text) as { id?: unknown; method?: unknown };
+      } catch {
+        return rpcError(400, -32700, 'parse error: the body is not valid JSON');
+      }
+      if (typeof body !== 'object' || body === null) return rpcError(400, -32600, 'invalid request: expected a JSON-RPC object');
+      if (STARTING_METHODS.has(String(body.method)) && executor.active >= capacity) {
+        response.setHeader('Retry-After', '1');
+        return rpcError(503, -32000, `at capacity: ${executor.active} of ${capacity} tasks in flight`, body.id ?? null);
+      }
+      const context = new server.ServerCallContext({ requestedVersion: version });
+      try {
+        if (!legacyWire) server.validateVersion(version, options.card, 'JSONRPC');
+        const result = await (legacyWire ? old : current).handle(body as Record<string, unknown>, context);
+        if (!isAsyncIterable(result)) return sendJson(response, 200, result);
+        await streamSse(response, result, request);
+      } catch (error) {
+        const mapped = legacyWire ? legacy.LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError(error) : server.JsonRpcTransportHandler.mapToJSONRPCError(error);
+        if (response.headersSent) {
+          response.end(`event: error\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: body.id ?? null, error: mapped })}\n\n`);
+        } else {
+          sendJson(response, 200, { jsonrpc: '2.0', id: body.id ?? null, error: mapped });
+        }
+      }
+    },
+  };
+}
+
+async function streamSse(response: http.ServerResponse, stream: AsyncIterable<unknown>, request: http.IncomingMessage): Promise<void> {
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const iterator = stream[Symbol.asyncIterator]();
+  // A client that goes away stops the stream; the task itself goes on unless it is cancelled.
+  request.once('close', () => void iterator.return?.());
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) break;
+    if (response.destroyed) break;
+    response.write(`data: ${JSON.stringify(next.value)}\n\n`);
+  }
+  response.end();
+}
+
+function readBody(request: http.IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve(null);
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+
+function header(request: http.IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof (value as { [Symbol.asyncIterator]?: unknown })?.[Symbol.asyncIterator] === 'function';
+}

@@ -1,0 +1,103 @@
+import type * as OpenAiModule from 'openai';
+import type { ModelEndpoint } from './endpoint.js';
+
+/** The SDK's error classes, handed in by the runner so this file never loads `openai` itself. */
+export type SdkErrors = Pick<typeof OpenAiModule, 'APIError' | 'APIConnectionError' | 'APIConnectionTimeoutError'>;
+
+export interface ErrorContext {
+  endpoint: ModelEndpoint;
+  model: string;
+  /** Requests the SDK makes before giving up: maxRetries + 1. */
+  tries: number;
+  timeoutMs: number;
+}
+
+/** Network error codes → what a user understands. */
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  CERT_HAS_EXPIRED: 'TLS certificate expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed TLS certificate',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate not trusted',
+};
+
+/**
+ * Turns anything the openai call threw into one honest sentence naming the endpoint. The API key
+ * is scrubbed from the result whatever path produced it: servers sometimes echo it back.
+ */
+export function describeModelError(error: unknown, context: ErrorContext, sdk: SdkErrors): string {
+  return redact(describe(error, context, sdk), context.endpoint);
+}
+
+function describe(error: unknown, { endpoint, model, tries, timeoutMs }: ErrorContext, sdk: SdkErrors): string {
+  const url = endpoint.display;
+  if (error instanceof sdk.APIConnectionTimeoutError) {
+    return `model endpoint ${url} did not answer within ${Math.round(timeoutMs / 1000)} s (${tries} tries)`;
+  }
+  if (error instanceof sdk.APIConnectionError) {
+    return `cannot reach the model endpoint ${url}: ${networkReason(error)}`;
+  }
+  if (error instanceof sdk.APIError && typeof error.status === 'number') {
+    const status = error.status;
+    const message = serverMessage(error);
+    if (status === 401) {
+      const hint = endpoint.keySet ? `check ${endpoint.apiKeyEnv}` : `${endpoint.apiKeyEnv} is not set`;
+      return `API key rejected by ${url} (HTTP 401) — ${hint}`;
+    }
+    if (status === 403) return `model endpoint ${url} refused the request (HTTP 403): ${message} — check ${endpoint.apiKeyEnv}'s permissions`;
+    if (status === 404) {
+      return `model "${model}" not found at ${url} (HTTP 404): ${message} — check the model name and that the URL ends in /v1`;
+    }
+    // The SDK retries 408/409/429/5xx itself; by the time we see one, every try failed.
+    if (status === 408 || status === 409 || status === 429 || status >= 500) {
+      return `model endpoint ${url} answered HTTP ${status} after ${tries} tries: ${message}`;
+    }
+    return `model endpoint ${url} answered HTTP ${status}: ${message}`;
+  }
+  if (error instanceof SyntaxError || /JSON/.test(errorMessage(error))) {
+    return `model endpoint ${url} sent a response that is not valid JSON (is it OpenAI-compatible?): ${errorMessage(error)}`;
+  }
+  return `model endpoint ${url}: ${errorMessage(error)}`;
+}
+
+/** The server's own error text, without the SDK's "<status> " prefix. */
+function serverMessage(error: InstanceType<SdkErrors['APIError']>): string {
+  const body = error.error as { message?: unknown } | undefined;
+  if (body && typeof body.message === 'string' && body.message) return body.message;
+  return error.message.replace(/^\d{3}\s+/, '') || 'no error message';
+}
+
+/** Walks `cause` (and AggregateError's `errors`, from happy-eyeballs) for a network error code. */
+function networkReason(error: Error): string {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const current = queue.shift();
+    if (!current || typeof current !== 'object' || seen.has(current)) continue;
+    seen.add(current);
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES[code]) return NETWORK_CODES[code];
+    queue.push((current as { cause?: unknown }).cause);
+    const inner = (current as { errors?: unknown }).errors;
+    if (Array.isArray(inner)) queue.push(...inner);
+  }
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : error.message;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Removes the API key (and any URL credentials) from a message. */
+export function redact(message: string, endpoint: ModelEndpoint): string {
+  let out = message;
+  if (endpoint.keySet && endpoint.apiKey.length >= 4) out = out.split(endpoint.apiKey).join('***');
+  if (endpoint.display !== endpoint.baseURL) out = out.split(endpoint.baseURL).join(endpoint.display);
+  return out;
+}

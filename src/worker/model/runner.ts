@@ -1,0 +1,215 @@
+import fs from 'node:fs/promises';
+import type OpenAI from 'openai';
+import type { ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { AgentConfig } from '../../config/types.js';
+import type { TaskProgress, TokenUsage, WorkerOutcome } from '../../protocol/task.js';
+import { resolveEndpoint } from './endpoint.js';
+import type { ModelEndpoint } from './endpoint.js';
+import { describeModelError, redact } from './errors.js';
+import type { SdkErrors } from './errors.js';
+import { WorkspaceTools } from './tools.js';
+
+export interface ModelTaskOptions {
+  taskId: string;
+  input: string;
+  agent: AgentConfig;
+  /** Absolute directory the tools are confined to; created if missing. */
+  workspace: string;
+  /** Cancellation and the per-task timeout (the caller owns both). */
+  signal: AbortSignal;
+  onProgress: (progress: TaskProgress) => void;
+  env?: NodeJS.ProcessEnv;
+  /** Model calls before giving up on a final answer. */
+  maxSteps?: number;
+  /** SDK retries for 408/409/429/5xx and connection errors (tests lower it to stay fast). */
+  maxRetries?: number;
+}
+
+const DEFAULT_MAX_STEPS = 12;
+const DEFAULT_MAX_RETRIES = 2;
+/** Per HTTP request; generous because a local model may take minutes. The task timeout bounds it anyway. */
+const REQUEST_TIMEOUT_MS = 10 * 60_000;
+
+type Sdk = typeof import('openai');
+let sdkPromise: Promise<Sdk> | null = null;
+const clients = new Map<string, OpenAI>();
+const prompts = new Map<string, Promise<string>>();
+
+/** Loaded on the first task, not at worker start-up: the SDK costs tens of ms to import. */
+function loadSdk(): Promise<Sdk> {
+  sdkPromise ??= import('openai').catch((error: unknown) => {
+    sdkPromise = null;
+    throw error;
+  });
+  return sdkPromise;
+}
+
+function clientFor(sdk: Sdk, endpoint: ModelEndpoint, maxRetries: number): OpenAI {
+  const key = `${endpoint.baseURL}\0${endpoint.apiKey}\0${maxRetries}`;
+  let client = clients.get(key);
+  if (!client) {
+    // organization/project pinned to null: the SDK would otherwise read them from process.env,
+    // and the caller's env is the one that counts.
+    client = new sdk.OpenAI({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, organization: null, project: null, maxRetries, timeout: REQUEST_TIMEOUT_MS });
+    clients.set(key, client);
+  }
+  return client;
+}
+
+async function systemPrompt(agent: AgentConfig, tools: WorkspaceTools): Promise<string> {
+  let base: string;
+  if (agent.prompt === null) base = `You are ${agent.name}: ${agent.description}`;
+  else {
+    const file = agent.prompt;
+    let cached = prompts.get(file);
+    if (!cached) {
+      cached = fs.readFile(file, 'utf8');
+      prompts.set(file, cached);
+      cached.catch(() => prompts.delete(file)); // a fixed file is picked up by the next task
+    }
+    base = (await cached).trimEnd();
+  }
+  return `${base}\n\nYou work in a private workspace directory for this task. Tools: ${tools.names.join(', ')} ` +
+    '(paths are relative to the workspace; nothing outside it is reachable). Files you write are handed to the user. ' +
+    'When the task is done, answer with your final result as plain text.';
+}
+
+interface Turn {
+  content: string;
+  toolCalls: ChatCompletionMessageFunctionToolCall[];
+  finishReason: string | null;
+  usage: TokenUsage | null;
+  chunks: number;
+}
+
+/** One streaming model call: forwards content deltas, assembles tool calls from their fragments. */
+async function streamTurn(client: OpenAI, model: string, messages: ChatCompletionMessageParam[], tools: WorkspaceTools, signal: AbortSignal, onProgress: (p: TaskProgress) => void): Promise<Turn> {
+  const stream = await client.chat.completions.create(
+    { model, messages, tools: tools.definitions(), stream: true, stream_options: { include_usage: true } },
+    { signal },
+  );
+  const turn: Turn = { content: '', toolCalls: [], finishReason: null, usage: null, chunks: 0 };
+  const byIndex = new Map<number, ChatCompletionMessageFunctionToolCall>();
+  for await (const chunk of stream) {
+    turn.chunks++;
+    if (chunk.usage) {
+      turn.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens, totalTokens: chunk.usage.total_tokens };
+    }
+    const choice = chunk.choices[0];
+    if (!choice) continue;
+    if (choice.finish_reason) turn.finishReason = choice.finish_reason;
+    const text = choice.delta?.content;
+    if (text) {
+      turn.content += text;
+      onProgress({ kind: 'delta', text });
+    }
+    for (const part of choice.delta?.tool_calls ?? []) {
+      let call = byIndex.get(part.index);
+      if (!call) {
+        call = { id: part.id ?? `call_${turn.chunks}_${part.index}`, type: 'function', function: { name: '', arguments: '' } };
+        byIndex.set(part.index, call);
+      }
+      if (part.id) call.id = part.id;
+      if (part.function?.name) call.function.name += part.function.name;
+      if (part.function?.arguments) call.function.arguments += part.function.arguments;
+    }
+  }
+  turn.toolCalls = [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, call]) => call);
+  return turn;
+}
+
+function addUsage(total: TokenUsage | null, more: TokenUsage | null): TokenUsage | null {
+  if (!more) return total;
+  if (!total) return { ...more };
+  return { promptTokens: total.promptTokens + more.promptTokens, completionTokens: total.completionTokens + more.completionTokens, totalTokens: total.totalTokens + more.totalTokens };
+}
+
+/** Rejects as soon as the signal aborts: the SDK's retry back-off sleep does not watch it. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new Error('aborted'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Runs one task with the agent's model: streaming chat completions plus the workspace tools,
+ * until the model answers without calling a tool. Model and tool problems come back as a
+ * `failed` outcome with one actionable sentence; an aborted signal as `cancelled`.
+ */
+export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOutcome> {
+  const { agent, signal, onProgress } = options;
+  const env = options.env ?? process.env;
+  const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+  const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+  let usage: TokenUsage | null = null;
+  let tools: WorkspaceTools | null = null;
+  const outcome = (status: WorkerOutcome['status'], output: string, error: string | null): WorkerOutcome => ({
+    status, output, error, usage, files: tools ? [...tools.written] : [],
+  });
+  const cancelled = (): WorkerOutcome => outcome('cancelled', '', 'cancelled');
+
+  if (signal.aborted) return cancelled();
+  const resolved = resolveEndpoint(agent, env);
+  if (!resolved.ok) return outcome('failed', '', resolved.error);
+  const endpoint = resolved.endpoint;
+
+  let system: string;
+  let sdk: Sdk;
+  try {
+    await fs.mkdir(options.workspace, { recursive: true });
+    tools = new WorkspaceTools(await fs.realpath(options.workspace), {
+      shell: agent.tools.shell, signal, env, hiddenEnv: [endpoint.apiKeyEnv, 'LIGHTNING_TOKEN'],
+    });
+  } catch (error) {
+    return outcome('failed', '', `cannot create the task workspace ${options.workspace}: ${(error as Error).message}`);
+  }
+  try {
+    system = await systemPrompt(agent, tools);
+  } catch (error) {
+    return outcome('failed', '', `cannot read the system prompt of ${agent.name} (${agent.prompt}): ${(error as Error).message}`);
+  }
+  try {
+    sdk = await loadSdk();
+  } catch (error) {
+    return outcome('failed', '', `cannot load the openai client library: ${(error as Error).message}`);
+  }
+  const client = clientFor(sdk, endpoint, maxRetries);
+  const errorContext = { endpoint, model: agent.model, tries: maxRetries + 1, timeoutMs: REQUEST_TIMEOUT_MS };
+  const messages: ChatCompletionMessageParam[] = [
+    { role: 'system', content: system },
+    { role: 'user', content: options.input },
+  ];
+
+  for (let step = 1; step <= maxSteps; step++) {
+    onProgress({ kind: 'step', step });
+    let turn: Turn;
+    try {
+      turn = await abortable(streamTurn(client, agent.model, messages, tools, signal, onProgress), signal);
+    } catch (error) {
+      if (signal.aborted) return cancelled();
+      return outcome('failed', '', describeModelError(error, errorContext, sdk as SdkErrors));
+    }
+    usage = addUsage(usage, turn.usage);
+    if (signal.aborted) return cancelled();
+    if (turn.toolCalls.length === 0) {
+      if (turn.chunks === 0) return outcome('failed', '', `model endpoint ${endpoint.display} sent an empty stream (is it OpenAI-compatible?)`);
+      if (!turn.content.trim()) {
+        return outcome('failed', '', `model ${agent.model} at ${endpoint.display} returned an empty answer (finish_reason: ${turn.finishReason ?? 'none'})`);
+      }
+      return outcome('completed', turn.content, null);
+    }
+    messages.push({ role: 'assistant', content: turn.content || null, tool_calls: turn.toolCalls });
+    for (const call of turn.toolCalls) {
+      const name = call.function.name;
+      onProgress({ kind: 'tool-call', tool: name, args: redact(call.function.arguments, endpoint) });
+      const result = await tools.run(name, call.function.arguments);
+      onProgress({ kind: 'tool-result', tool: name, ok: result.ok, summary: result.summary });
+      messages.push({ role: 'tool', tool_call_id: call.id, content: result.content });
+      if (signal.aborted) return cancelled();
+    }
+  }
+  return outcome('failed', '', `step limit (${maxSteps}) reached without a final answer`);
+}
