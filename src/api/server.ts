@@ -2,11 +2,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StatusDocument } from '../protocol/status.js';
 import { bearerMatches, sendJson } from '../util/http.js';
+import { handleTaskRoute } from './task-routes.js';
+import type { TaskService } from './task-routes.js';
 
 export interface ControlApiHandlers {
   status(): StatusDocument;
   /** Begins a graceful stop; the response is sent before the supervisor exits. */
   shutdown(): void;
+  tasks: TaskService;
 }
 
 export interface ControlApi {
@@ -27,6 +30,12 @@ export async function startControlApi(options: {
   const { handlers } = options;
   const expected = Buffer.from(`Bearer ${options.token}`);
   const server = http.createServer((request, response) => {
+    handle(request, response).catch((error: Error) => {
+      if (!response.headersSent) sendJson(response, 500, { error: 'internal', message: error.message });
+      else response.end();
+    });
+  });
+  const handle = async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const route = `${request.method} ${url.pathname}`;
     if (route === 'GET /healthz') return sendJson(response, 200, { status: 'ok', pid: process.pid });
@@ -44,9 +53,10 @@ export async function startControlApi(options: {
         sendJson(response, 202, { status: 'stopping' });
         return handlers.shutdown();
       default:
+        if (await handleTaskRoute(request, response, url, handlers.tasks)) return;
         return sendJson(response, 404, { error: 'not_found', message: `no route ${route}` });
     }
-  });
+  };
   // Keep-alive sockets from `up -d` polling must not hold a stopping supervisor open.
   server.keepAliveTimeout = 2000;
   await new Promise<void>((resolve, reject) => {

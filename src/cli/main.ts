@@ -58,6 +58,54 @@ program
   });
 
 program
+  .command('run')
+  .description('route a task to the best healthy agent, show progress, print the result')
+  .argument('<task>', 'what the agent should do')
+  .option('--agent <name>', 'send it to this agent instead of letting the router choose')
+  .option('--timeout <duration>', 'give up after this long (default: the agent\'s task.timeout)')
+  .option('--json', 'print the result as JSON (nothing else on stdout)')
+  .option('--detach', 'print the task id and return at once')
+  .option('--no-autostart', 'fail (exit 3) instead of starting a supervisor when none runs')
+  .addHelpText('after', examples(['lightning run "Build a responsive landing page in React"', 'lightning run --agent data_analyst "Summarise sales.csv" --json', 'lightning run --detach "Write end-to-end tests for checkout"']))
+  .action(async (task: string, _options, command: Command) => {
+    const { runCommand } = await import('./commands/run.js');
+    await runCommand(task, command.optsWithGlobals());
+  });
+
+program
+  .command('tasks')
+  .description('list recent tasks, newest first')
+  .option('--status <status>', 'only tasks in this state (completed, failed, cancelled, timeout, interrupted, running)')
+  .option('-n, --lines <n>', 'how many', '20')
+  .option('--json', 'print JSON')
+  .addHelpText('after', examples(['lightning tasks', 'lightning tasks --status failed -n 50']))
+  .action(async (_options, command: Command) => {
+    const { tasksCommand } = await import('./commands/tasks.js');
+    await tasksCommand(command.optsWithGlobals());
+  });
+
+program
+  .command('task')
+  .description('show one task: attempts, timings, usage, output, files')
+  .argument('<id>', 'task id (from run or tasks)')
+  .option('--json', 'print JSON')
+  .addHelpText('after', examples(['lightning task 3f2a…']))
+  .action(async (id: string, _options, command: Command) => {
+    const { taskCommand } = await import('./commands/tasks.js');
+    await taskCommand(id, command.optsWithGlobals());
+  });
+
+program
+  .command('cancel')
+  .description('cancel a running task')
+  .argument('<id>', 'task id')
+  .addHelpText('after', examples(['lightning cancel 3f2a…']))
+  .action(async (id: string, _options, command: Command) => {
+    const { cancelCommand } = await import('./commands/tasks.js');
+    await cancelCommand(id, command.optsWithGlobals());
+  });
+
+program
   .command('worker', { hidden: true })
   .description('run the built-in agent worker (the supervisor starts these)')
   .requiredOption('--agent <name>', 'agent from agents.yaml')

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import type { AttemptRecord, TaskResult, TaskStatus, TerminalStatus, TokenUsage } from '../protocol/task.js';
 import type { LedgerEvent, LedgerEventName } from './events.js';
 
+type Candidate = { agent: string; score: number };
+
 /** A task as derived from its ledger events. */
 export interface TaskView {
   id: string;
@@ -16,13 +18,7 @@ export interface TaskView {
   outputFile: string | null;
   error: string | null;
   attempts: AttemptRecord[];
-  routed: Array<{
-    attempt: number;
-    agent: string;
-    instance: number;
-    candidates: Array<{ agent: string; score: number }>;
-    reason: string;
-  }>;
+  routed: Array<{ attempt: number; agent: string; instance: number; candidates: Candidate[]; reason: string }>;
   usage: TokenUsage | null;
   files: string[];
   submittedAt: string;
@@ -31,22 +27,13 @@ export interface TaskView {
   feedback: Array<{ rating: 'good' | 'bad'; note: string | null; ts: string }>;
 }
 
-const EVENT_NAMES: ReadonlySet<string> = new Set<LedgerEventName>([
-  'task.submitted',
-  'task.routed',
-  'task.attempt',
-  'task.completed',
-  'task.failed',
-  'task.cancelled',
-  'task.interrupted',
-  'feedback',
-]);
+/** A Record, not a list, so that adding an event to the union without teaching the reader fails to compile. */
+const KNOWN_EVENTS: Record<LedgerEventName, true> = {
+  'task.submitted': true, 'task.routed': true, 'task.attempt': true, 'task.completed': true,
+  'task.failed': true, 'task.cancelled': true, 'task.interrupted': true, feedback: true,
+};
 const TERMINAL: ReadonlySet<TaskStatus> = new Set<TerminalStatus>([
-  'completed',
-  'failed',
-  'cancelled',
-  'timeout',
-  'interrupted',
+  'completed', 'failed', 'cancelled', 'timeout', 'interrupted',
 ]);
 const NL = 0x0a;
 const FORWARD_BLOCK = 4 * 1024 * 1024;
@@ -68,7 +55,7 @@ function parseLine(text: string): LedgerEvent | null {
   if (typeof value !== 'object' || value === null) return null;
   const o = value as Record<string, unknown>;
   if (o.v !== 1 || typeof o.taskId !== 'string' || typeof o.ts !== 'string') return null;
-  if (typeof o.event !== 'string' || !EVENT_NAMES.has(o.event)) return null;
+  if (typeof o.event !== 'string' || !Object.hasOwn(KNOWN_EVENTS, o.event)) return null;
   return value as LedgerEvent;
 }
 
@@ -114,6 +101,7 @@ export function readEvents(file: string): LedgerEvent[] {
 /**
  * The derived state of every task, the one place the derivation rules live. `apply` is incremental,
  * so the supervisor keeps one of these up to date as it appends instead of re-reading the ledger.
+ * Views handed out are the live ones, updated in place: read them, do not change them.
  */
 export class TaskIndex {
   private readonly tasks = new Map<string, TaskView>();
@@ -140,29 +128,21 @@ export class TaskIndex {
     if (!view) return; // never submitted (or submitted in a part of the ledger that was lost)
     const final = TERMINAL.has(view.status);
     switch (e.event) {
-      case 'task.routed':
+      case 'task.routed': {
         if (final) return; // a late routing must not flip a finished task back to running
-        view.routed.push({
-          attempt: e.attempt,
-          agent: e.agent,
-          instance: e.instance,
-          candidates: Array.isArray(e.candidates) ? e.candidates : [],
-          reason: e.reason,
-        });
-        view.agent = e.agent;
-        view.instance = e.instance;
+        const { attempt, agent, instance, candidates, reason } = e;
+        view.routed.push({ attempt, agent, instance, candidates, reason });
+        view.agent = agent;
+        view.instance = instance;
         view.status = 'running';
         return;
-      case 'task.attempt':
+      }
+      case 'task.attempt': {
         // Recorded even after the end: a cancelled attempt may be logged after the task's cancel.
-        view.attempts.push({
-          agent: e.agent,
-          instance: e.instance,
-          status: e.status,
-          error: e.error ?? null,
-          durationMs: e.durationMs,
-        });
+        const { agent, instance, status, error, durationMs } = e;
+        view.attempts.push({ agent, instance, status, error: error ?? null, durationMs });
         return;
+      }
       case 'feedback':
         view.feedback.push({ rating: e.rating, note: e.note ?? null, ts: e.ts });
         return;
@@ -242,23 +222,9 @@ export class TaskIndex {
 
 function newView(id: string, input: string, agent: string | null, ts: string): TaskView {
   return {
-    id,
-    status: 'submitted',
-    input,
-    requestedAgent: agent ?? null,
-    agent: null,
-    instance: null,
-    output: null,
-    outputFile: null,
-    error: null,
-    attempts: [],
-    routed: [],
-    usage: null,
-    files: [],
-    submittedAt: ts,
-    finishedAt: null,
-    durationMs: null,
-    feedback: [],
+    id, status: 'submitted', input, requestedAgent: agent ?? null, agent: null, instance: null,
+    output: null, outputFile: null, error: null, attempts: [], routed: [], usage: null, files: [],
+    submittedAt: ts, finishedAt: null, durationMs: null, feedback: [],
   };
 }
 
@@ -269,21 +235,9 @@ export function deriveTasks(events: Iterable<LedgerEvent>): Map<string, TaskView
 }
 
 export function toTaskResult(view: TaskView): TaskResult {
-  return {
-    id: view.id,
-    agent: view.agent,
-    instance: view.instance,
-    status: view.status,
-    input: view.input,
-    output: view.output,
-    error: view.error,
-    attempts: view.attempts,
-    durationMs: view.durationMs,
-    usage: view.usage,
-    files: view.files,
-    submittedAt: view.submittedAt,
-    finishedAt: view.finishedAt,
-  };
+  const { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files } = view;
+  const { submittedAt, finishedAt } = view;
+  return { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files, submittedAt, finishedAt };
 }
 
 /**
@@ -304,24 +258,25 @@ export function readRecentTasks(file: string, options: { limit: number; status?:
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
     throw err;
   }
-  const index = new TaskIndex();
+  /** Tasks whose submission has been reached: complete, whatever precedes it is not theirs. */
+  const done = new Set<string>();
   /** Events of tasks whose submission is not reached yet, newest first. */
   const waiting = new Map<string, LedgerEvent[]>();
   /** Returns true when enough tasks are known. */
   const take = (text: string): boolean => {
     const event = parseLine(text);
-    if (!event) return false;
+    if (!event || done.has(event.taskId)) return false; // before its submission: ignored forward too
     if (event.event !== 'task.submitted') {
-      if (index.get(event.taskId)) return false; // precedes its task's submission: ignored forward too
       const list = waiting.get(event.taskId);
       if (list) list.push(event);
       else waiting.set(event.taskId, [event]);
       return false;
     }
+    done.add(event.taskId);
     const later = waiting.get(event.taskId) ?? [];
     waiting.delete(event.taskId);
-    if (index.get(event.taskId)) return false;
-    index.apply(event);
+    // A throwaway index per task, so a filtered scan of a big ledger does not keep every task alive.
+    const index = new TaskIndex([event]);
     for (let i = later.length - 1; i >= 0; i -= 1) index.apply(later[i]!);
     const view = index.get(event.taskId)!;
     if (options.status === undefined || view.status === options.status) out.push(view);

@@ -100,13 +100,17 @@ export class LedgerWriter {
     return this.flushCount;
   }
 
+  /**
+   * Resolves once the line is durable. Rejects with the write's or fsync's error, in which case the
+   * line may or may not be in the file (a failed fsync says nothing certain about what reached disk).
+   */
   append(body: LedgerEventBody & { taskId: string }): Promise<void> {
     if (this.closed) return Promise.reject(new Error('ledger writer is closed'));
     let line: string;
     try {
       line = this.serialise(body);
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return Promise.reject(err as Error);
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ line, resolve, reject });
@@ -169,8 +173,9 @@ export class LedgerWriter {
         } catch (err) {
           // The file may now end mid-line; terminate the fragment before the next batch.
           this.needsNewline = true;
-          const error = err instanceof Error ? err : new Error(String(err));
-          for (const p of batch) p.reject(error);
+          // Passed through as is: callers look at `code` (ENOSPC, EIO), and fs errors come from
+          // Node's realm, so an `instanceof Error` check would wrongly fail under a VM sandbox.
+          for (const p of batch) p.reject(err as Error);
           continue;
         }
         this.flushCount += 1;

@@ -10,6 +10,7 @@ import { ProcessRegistry } from './process-registry.js';
 import type { Spawner } from './spawn.js';
 import type { StateChange } from './supervisor.js';
 import { Supervisor } from './supervisor.js';
+import { SupervisorTasks } from './task-service.js';
 
 export class RuntimeStartError extends Error {
   constructor(
@@ -53,8 +54,10 @@ export async function startRuntime(options: {
   for (const entry of swept.killed) log(`stopped ${entry.id} (pid ${entry.pid}) left behind by a supervisor that did not stop cleanly`);
 
   const token = newToken();
-  const supervisor = new Supervisor({ config, paths, workerToken: newToken(), spawner: options.spawner, probe: options.probe });
+  const workerToken = newToken();
+  const supervisor = new Supervisor({ config, paths, workerToken, spawner: options.spawner, probe: options.probe });
   if (options.onChange) supervisor.on('change', options.onChange);
+  const tasks = await SupervisorTasks.open(supervisor, paths, config, workerToken);
   let stopping: Promise<void> | null = null;
   let api: ControlApi;
   try {
@@ -62,7 +65,7 @@ export async function startRuntime(options: {
       host: config.supervisor.host,
       port: config.supervisor.port,
       token,
-      handlers: { status: () => supervisor.status(), shutdown: () => void runtime.stop() },
+      handlers: { status: () => tasks.decorate(supervisor.status()), shutdown: () => void runtime.stop(), tasks: tasks.service() },
     });
   } catch (error) {
     releaseLock(paths);
@@ -91,7 +94,9 @@ export async function startRuntime(options: {
     stopped,
     stop() {
       stopping ??= (async () => {
+        await tasks.drain(Math.max(0, ...config.agents.map((agent) => agent.stop.graceMs)));
         await supervisor.stop();
+        await tasks.close();
         await api.close();
         removeSupervisorInfo(paths);
         releaseLock(paths);

@@ -6,10 +6,12 @@ import { parseDuration } from '../../config/duration.js';
 import { logFilesOf, readLastLines } from '../../logs/tail.js';
 import type { InstanceStatus, StatusDocument } from '../../protocol/status.js';
 import { readSupervisorInfo } from '../../state/supervisor-file.js';
+import type { SupervisorInfo } from '../../state/supervisor-file.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
 import { paint } from '../render/color.js';
 import { renderStatusTable } from '../render/status-table.js';
+import { startSpinner } from '../render/spinner.js';
 import { fetchStatus } from './status.js';
 
 
@@ -27,6 +29,22 @@ const LOG_LINES_ON_FAILURE = 10;
 export async function upDetached(context: CommandContext, timeoutText?: string): Promise<void> {
   const timeoutMs = timeoutText === undefined ? 60_000 : parseDuration(timeoutText);
   if (timeoutMs === null) throw new ExitError(`bad --timeout "${timeoutText}": use a duration like 30s or 2m`, EXIT.usage);
+  const { document, info } = await startDaemon(context, timeoutMs);
+  process.stdout.write(renderStatusTable(document) + '\n');
+  const notHealthy = document.agents.filter((agent) => agent.state !== 'healthy');
+  if (notHealthy.length === 0) {
+    process.stdout.write(`${paint('✔', 'green')} ${document.agents.length} instance(s) healthy · supervisor pid ${info.pid}\n`);
+    return;
+  }
+  const report = notHealthy.map((agent) => describeProblem(agent, context.paths.logsDir)).join('\n');
+  throw new ExitError(`${notHealthy.length} instance(s) did not come up (the supervisor keeps running; \`lightning down\` stops it):\n${report}`);
+}
+
+/**
+ * Starts the detached supervisor and waits until every instance has settled (healthy, failed,
+ * or crash-looping) or `timeoutMs` passes. Shared by `up -d` and `run`'s autostart.
+ */
+export async function startDaemon(context: CommandContext, timeoutMs: number): Promise<{ document: StatusDocument; info: SupervisorInfo }> {
   const { paths } = context;
   mkdirSync(paths.home, { recursive: true });
   const logFd = openSync(paths.supervisorLog, 'a', 0o600);
@@ -47,20 +65,23 @@ export async function upDetached(context: CommandContext, timeoutText?: string):
     child.stdin!.end(config ? JSON.stringify(config) : '');
   }
 
-  const spinner = await startSpinner(`starting ${config.agents.length} agent(s)`);
+  const label = `starting ${config.agents.length} agent(s)`;
+  const spinner = await startSpinner(label);
   const deadline = Date.now() + timeoutMs;
   let document: StatusDocument | null = null;
+  let info: SupervisorInfo | null = null;
   try {
     for (;;) {
       if (exited !== null) {
         const lines = readLastLines([paths.supervisorLog], LOG_LINES_ON_FAILURE).join('\n');
         throw new ExitError(`the supervisor exited (code ${exited}) before the fleet came up:\n${lines}`);
       }
-      const info = readSupervisorInfo(paths);
-      if (info && info.pid === child.pid) {
+      const written = readSupervisorInfo(paths);
+      if (written && written.pid === child.pid) {
+        info = written;
         document = await fetchStatus(info).catch(() => null);
         if (document) {
-          spinner?.update(progressText(document));
+          spinner?.update(`${label}: ${progressText(document)}`);
           if (document.agents.every(isSettled)) break;
         }
       }
@@ -71,15 +92,8 @@ export async function upDetached(context: CommandContext, timeoutText?: string):
     spinner?.stop();
     child.unref();
   }
-  if (!document) throw new ExitError(`the supervisor did not answer within ${timeoutMs} ms; see ${paths.supervisorLog}`);
-  process.stdout.write(renderStatusTable(document) + '\n');
-  const notHealthy = document.agents.filter((agent) => agent.state !== 'healthy');
-  if (notHealthy.length === 0) {
-    process.stdout.write(`${paint('✔', 'green')} ${document.agents.length} instance(s) healthy · supervisor pid ${document.supervisor.pid}\n`);
-    return;
-  }
-  const report = notHealthy.map((agent) => describeProblem(agent, paths.logsDir)).join('\n');
-  throw new ExitError(`${notHealthy.length} instance(s) did not come up (the supervisor keeps running; \`lightning down\` stops it):\n${report}`);
+  if (!document || !info) throw new ExitError(`the supervisor did not answer within ${timeoutMs} ms; see ${paths.supervisorLog}`);
+  return { document, info };
 }
 
 function isSettled(agent: InstanceStatus): boolean {
@@ -97,17 +111,4 @@ function describeProblem(agent: InstanceStatus, logsDir: string): string {
 function progressText(document: StatusDocument): string {
   const healthy = document.agents.filter((agent) => agent.state === 'healthy').length;
   return `${healthy}/${document.agents.length} healthy`;
-}
-
-/** A spinner only on a terminal; ora is loaded only then. */
-async function startSpinner(text: string): Promise<{ update(text: string): void; stop(): void } | null> {
-  if (!process.stderr.isTTY) return null;
-  const { default: ora } = await import('ora');
-  const spinner = ora({ text, stream: process.stderr }).start();
-  return {
-    update: (next) => {
-      spinner.text = `${text}: ${next}`;
-    },
-    stop: () => spinner.stop(),
-  };
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import type OpenAI from 'openai';
-import type { ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletionChunk, ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { AgentConfig } from '../../config/types.js';
 import type { TaskProgress, TokenUsage, WorkerOutcome } from '../../protocol/task.js';
 import { resolveEndpoint } from './endpoint.js';
@@ -44,13 +44,23 @@ function loadSdk(): Promise<Sdk> {
   return sdkPromise;
 }
 
+/** The SDK's own diagnostics (e.g. an unparsable chunk) go to the worker's log, marked as such. */
+const sdkLogger = {
+  error: (...args: unknown[]): void => console.error('openai:', ...args),
+  warn: (...args: unknown[]): void => console.warn('openai:', ...args),
+  info: (...args: unknown[]): void => console.info('openai:', ...args),
+  debug: (...args: unknown[]): void => console.debug('openai:', ...args),
+};
+
 function clientFor(sdk: Sdk, endpoint: ModelEndpoint, maxRetries: number): OpenAI {
   const key = `${endpoint.baseURL}\0${endpoint.apiKey}\0${maxRetries}`;
   let client = clients.get(key);
   if (!client) {
     // organization/project pinned to null: the SDK would otherwise read them from process.env,
     // and the caller's env is the one that counts.
-    client = new sdk.OpenAI({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, organization: null, project: null, maxRetries, timeout: REQUEST_TIMEOUT_MS });
+    client = new sdk.OpenAI({
+      baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, organization: null, project: null, maxRetries, timeout: REQUEST_TIMEOUT_MS, logger: sdkLogger,
+    });
     clients.set(key, client);
   }
   return client;
@@ -84,10 +94,25 @@ interface Turn {
 
 /** One streaming model call: forwards content deltas, assembles tool calls from their fragments. */
 async function streamTurn(client: OpenAI, model: string, messages: ChatCompletionMessageParam[], tools: WorkspaceTools, signal: AbortSignal, onProgress: (p: TaskProgress) => void): Promise<Turn> {
-  const stream = await client.chat.completions.create(
-    { model, messages, tools: tools.definitions(), stream: true, stream_options: { include_usage: true } },
-    { signal },
-  );
+  // A per-call controller: the SDK never removes the listener it adds to the signal it is given,
+  // so handing it the task's signal would pile up one listener per step.
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await readTurn(
+      await client.chat.completions.create(
+        { model, messages, tools: tools.definitions(), stream: true, stream_options: { include_usage: true } },
+        { signal: controller.signal },
+      ),
+      onProgress,
+    );
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function readTurn(stream: AsyncIterable<ChatCompletionChunk>, onProgress: (p: TaskProgress) => void): Promise<Turn> {
   const turn: Turn = { content: '', toolCalls: [], finishReason: null, usage: null, chunks: 0 };
   const byIndex = new Map<number, ChatCompletionMessageFunctionToolCall>();
   for await (const chunk of stream) {

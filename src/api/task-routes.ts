@@ -1,0 +1,155 @@
+import type http from 'node:http';
+import type { TaskResult, TaskStatus } from '../protocol/task.js';
+import { sendJson } from '../util/http.js';
+import { readJsonBody } from './body.js';
+
+/** The task side of the control API, as the runtime provides it. */
+export interface TaskService {
+  submit(request: { input: string; agent?: string | undefined; timeoutMs?: number | undefined }): Promise<string>;
+  result(id: string): TaskResult | null;
+  list(options: { limit: number; status?: TaskStatus | undefined }): TaskResult[];
+  whenDone(id: string): Promise<TaskResult | null>;
+  cancel(id: string): 'cancelling' | 'finished' | 'not-found';
+  /** Every task and agent event; returns an unsubscribe function. */
+  subscribe(listener: (event: { event: string; taskId?: string }) => void): () => void;
+  /** False while the supervisor is stopping. */
+  accepting(): boolean;
+}
+
+/** Thrown by submit() for a request the client must fix (unknown agent): answered with 400. */
+export class TaskRequestError extends Error {}
+
+const STATUSES: readonly TaskStatus[] = ['submitted', 'running', 'completed', 'failed', 'cancelled', 'timeout', 'interrupted'];
+const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+/** Keeps idle SSE connections (and proxies between) from timing out. */
+const SSE_HEARTBEAT_MS = 15_000;
+
+/** Handles /v1/tasks… and /v1/events; returns false for any other route. */
+export async function handleTaskRoute(request: http.IncomingMessage, response: http.ServerResponse, url: URL, tasks: TaskService): Promise<boolean> {
+  const method = request.method ?? 'GET';
+  const path = url.pathname;
+  if (path === '/v1/events' && method === 'GET') {
+    streamEvents(request, response, tasks, url.searchParams.get('task'));
+    return true;
+  }
+  if (path === '/v1/tasks' && method === 'POST') {
+    await submit(request, response, tasks);
+    return true;
+  }
+  if (path === '/v1/tasks' && method === 'GET') {
+    const limit = Number(url.searchParams.get('limit') ?? '20');
+    const status = url.searchParams.get('status') ?? undefined;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return bad(response, 'bad_limit', 'limit must be an integer from 1 to 10000');
+    if (status !== undefined && !STATUSES.includes(status as TaskStatus)) return bad(response, 'bad_status', `status must be one of ${STATUSES.join(', ')}`);
+    sendJson(response, 200, { tasks: tasks.list({ limit, status: status as TaskStatus | undefined }) });
+    return true;
+  }
+  const match = /^\/v1\/tasks\/([^/]+)(\/cancel)?$/.exec(path);
+  if (!match) return false;
+  const id = decodeURIComponent(match[1]!);
+  if (match[2] && method === 'POST') {
+    const outcome = tasks.cancel(id);
+    if (outcome === 'not-found') return notFound(response, id);
+    if (outcome === 'finished') {
+      sendJson(response, 409, { error: 'already_finished', message: `task ${id} has already ended`, task: tasks.result(id) });
+      return true;
+    }
+    sendJson(response, 202, { id, status: 'cancelling' });
+    return true;
+  }
+  if (!match[2] && method === 'GET') {
+    const result = tasks.result(id);
+    if (!result) return notFound(response, id);
+    sendJson(response, 200, result);
+    return true;
+  }
+  return false;
+}
+
+async function submit(request: http.IncomingMessage, response: http.ServerResponse, tasks: TaskService): Promise<void> {
+  if (!tasks.accepting()) {
+    sendJson(response, 503, { error: 'stopping', message: 'the supervisor is stopping and takes no new tasks' });
+    return;
+  }
+  const body = await readJsonBody(request);
+  if (!body.ok) {
+    sendJson(response, body.status, { error: body.error, message: body.message });
+    return;
+  }
+  const value = body.value as Record<string, unknown> | null;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return void bad(response, 'bad_body', 'the body must be a JSON object: {"input": "…"}');
+  const { input, agent, timeoutMs, wait } = value;
+  if (typeof input !== 'string' || input.trim() === '') return void bad(response, 'missing_input', '"input" is required: the task text, a non-empty string');
+  if (agent !== undefined && (typeof agent !== 'string' || agent === '')) return void bad(response, 'bad_agent', '"agent" must be an agent name');
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || (timeoutMs as number) < 1 || (timeoutMs as number) > MAX_TIMEOUT_MS)) {
+    return void bad(response, 'bad_timeout', `"timeoutMs" must be an integer from 1 to ${MAX_TIMEOUT_MS}`);
+  }
+  if (wait !== undefined && typeof wait !== 'boolean') return void bad(response, 'bad_wait', '"wait" must be true or false');
+  const streaming = (request.headers.accept ?? '').includes('text/event-stream');
+  let id: string;
+  try {
+    // With SSE the client must see every event of the task: subscribe before it starts.
+    const buffered: Array<{ event: string; taskId?: string }> = [];
+    let forward: ((event: { event: string; taskId?: string }) => void) | null = null;
+    const unsubscribe = streaming ? tasks.subscribe((event) => (forward ? forward(event) : buffered.push(event))) : () => undefined;
+    try {
+      id = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined });
+    } catch (error) {
+      unsubscribe();
+      throw error;
+    }
+    if (streaming) {
+      openSse(response);
+      const write = (event: { event: string; taskId?: string }) => {
+        if (event.taskId === id) writeSse(response, event.event, event);
+      };
+      for (const event of buffered) write(event);
+      forward = write;
+      request.once('close', unsubscribe);
+      const result = await tasks.whenDone(id);
+      unsubscribe();
+      writeSse(response, 'result', result);
+      response.end();
+      return;
+    }
+  } catch (error) {
+    if (error instanceof TaskRequestError) return void bad(response, 'unknown_agent', error.message);
+    throw error;
+  }
+  if (wait === true) {
+    sendJson(response, 200, await tasks.whenDone(id));
+    return;
+  }
+  sendJson(response, 202, tasks.result(id) ?? { id, status: 'submitted' });
+}
+
+function streamEvents(request: http.IncomingMessage, response: http.ServerResponse, tasks: TaskService, taskFilter: string | null): void {
+  openSse(response);
+  const unsubscribe = tasks.subscribe((event) => {
+    if (taskFilter === null || event.taskId === taskFilter) writeSse(response, event.event, event);
+  });
+  const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+  request.once('close', () => {
+    clearInterval(heartbeat);
+    unsubscribe();
+  });
+}
+
+function openSse(response: http.ServerResponse): void {
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  response.write(': lightning events\n\n');
+}
+
+function writeSse(response: http.ServerResponse, name: string, data: unknown): void {
+  if (!response.writableEnded) response.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+function bad(response: http.ServerResponse, error: string, message: string): true {
+  sendJson(response, 400, { error, message });
+  return true;
+}
+
+function notFound(response: http.ServerResponse, id: string): true {
+  sendJson(response, 404, { error: 'unknown_task', message: `no task with id ${id}` });
+  return true;
+}

@@ -1,0 +1,135 @@
+import path from 'node:path';
+import { apiRequest, streamRequest } from '../../api/client.js';
+import type { SseEvent } from '../../api/client.js';
+import { parseDuration } from '../../config/duration.js';
+import type { TaskProgress, TaskResult } from '../../protocol/task.js';
+import type { SupervisorInfo } from '../../state/supervisor-file.js';
+import type { CommandContext, GlobalOptions } from '../context.js';
+import { findRunningSupervisor, resolveContext } from '../context.js';
+import { EXIT, ExitError } from '../exit-error.js';
+import { paint } from '../render/color.js';
+import { startSpinner } from '../render/spinner.js';
+import { describeStatus } from '../render/task-view.js';
+
+export interface RunOptions extends GlobalOptions {
+  agent?: string;
+  timeout?: string;
+  json?: boolean;
+  detach?: boolean;
+  autostart?: boolean;
+}
+
+/** How long `run` waits for an autostarted fleet to settle. */
+const AUTOSTART_TIMEOUT_MS = 60_000;
+
+/**
+ * `lightning run "task"`: submits the task, shows its progress (routing, steps, tool calls) on a
+ * terminal, prints the answer and the files it wrote. Ctrl-C cancels the task.
+ */
+export async function runCommand(input: string, options: RunOptions): Promise<void> {
+  if (input.trim() === '') throw new ExitError('the task is empty: lightning run "what the agent should do"', EXIT.usage);
+  const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
+  if (timeoutMs === null || timeoutMs === 0) throw new ExitError(`bad --timeout "${options.timeout}": use a duration like 30s or 5m`, EXIT.usage);
+  const context = resolveContext(options);
+  const info = await ensureSupervisor(context, options.autostart !== false);
+  const body = { input, ...(options.agent ? { agent: options.agent } : {}), ...(timeoutMs ? { timeoutMs } : {}) };
+
+  if (options.detach) {
+    const response = await apiRequest<TaskResult & { message?: string }>(info, 'POST', '/v1/tasks', { body });
+    if (response.status !== 202) throw new ExitError(response.body.message ?? `HTTP ${response.status}`, response.status < 500 ? EXIT.usage : EXIT.failed);
+    process.stdout.write(options.json ? JSON.stringify(response.body) + '\n' : `${response.body.id}\n`);
+    return;
+  }
+
+  const spinner = options.json ? null : await startSpinner('routing');
+  let result: TaskResult | null = null;
+  let rejected: { message?: string; error?: string } | null = null;
+  let taskId: string | null = null;
+  let interrupted = false;
+  const stream = streamRequest(info, 'POST', '/v1/tasks', body, (event) => {
+    if (event.event === 'result') result = event.data as TaskResult;
+    else if (event.event === 'error') rejected = event.data as { message?: string };
+    else {
+      taskId ??= (event.data as { taskId?: string }).taskId ?? null;
+      spinner?.update(describeEvent(event));
+    }
+  });
+  const onSigint = () => {
+    if (interrupted || !taskId) return stream.abort();
+    interrupted = true;
+    spinner?.update('cancelling');
+    void apiRequest(info, 'POST', `/v1/tasks/${taskId}/cancel`).catch(() => undefined);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await stream.done;
+  } catch (error) {
+    if (!interrupted) throw new ExitError(`lost the connection to the supervisor: ${(error as Error).message}`);
+  } finally {
+    process.off('SIGINT', onSigint);
+    spinner?.stop();
+  }
+  if (rejected) throw new ExitError((rejected as { message?: string }).message ?? 'the supervisor refused the task', EXIT.usage);
+  const final = result as TaskResult | null;
+  if (!final) throw new ExitError('the supervisor ended the stream without a result');
+  printResult(final, context, Boolean(options.json));
+  if (interrupted) process.exitCode = EXIT.interrupted;
+  else if (final.status !== 'completed') process.exitCode = EXIT.failed;
+}
+
+async function ensureSupervisor(context: CommandContext, autostart: boolean): Promise<SupervisorInfo> {
+  const running = await findRunningSupervisor(context.paths);
+  if (running) return running;
+  if (!autostart) {
+    throw new ExitError(`no supervisor running for ${context.paths.home}\n  fix: start one with \`lightning up -d\`, or drop --no-autostart`, EXIT.noSupervisor);
+  }
+  process.stderr.write(`${paint('lightning:', 'dim', process.stderr)} no supervisor running; starting one (lightning up -d)…\n`);
+  const { startDaemon } = await import('./up-detached.js');
+  return (await startDaemon(context, AUTOSTART_TIMEOUT_MS)).info;
+}
+
+function describeEvent(event: SseEvent): string {
+  const data = event.data as { agent?: string; instance?: number; attempt?: number; error?: string; status?: string; progress?: TaskProgress; candidates?: Array<{ agent: string; score: number }> };
+  switch (event.event) {
+    case 'task.submitted':
+      return 'routing';
+    case 'task.routed':
+      return `${data.agent}#${data.instance}${(data.attempt ?? 1) > 1 ? ` (attempt ${data.attempt})` : ''}: starting`;
+    case 'task.attempt':
+      return data.status === 'completed' ? `${data.agent}#${data.instance}: done` : `${data.agent}#${data.instance}: ${data.status} — ${data.error ?? ''}`;
+    case 'task.progress':
+      return `${data.agent}#${data.instance}: ${describeProgress(data.progress)}`;
+    default:
+      return event.event;
+  }
+}
+
+function describeProgress(progress: TaskProgress | undefined): string {
+  switch (progress?.kind) {
+    case 'step':
+      return `step ${progress.step}`;
+    case 'tool-call':
+      return `${progress.tool}(${progress.args.slice(0, 60)})`;
+    case 'tool-result':
+      return `${progress.tool}: ${progress.ok ? 'ok' : 'error'} ${progress.summary.slice(0, 60)}`;
+    case 'delta':
+      return `writing: ${progress.text.replace(/\s+/g, ' ').slice(-60)}`;
+    default:
+      return 'working';
+  }
+}
+
+function printResult(result: TaskResult, context: CommandContext, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    return;
+  }
+  if (result.status === 'completed') {
+    process.stdout.write(`${result.output ?? ''}\n`);
+    if (result.files.length > 0) {
+      const workspace = path.join(context.paths.workspacesDir, result.id);
+      process.stdout.write(`\nfiles written:\n${result.files.map((file) => `  ${path.join(workspace, file)}`).join('\n')}\n`);
+    }
+  }
+  process.stderr.write(`${describeStatus(result)}\n`);
+}

@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { apiRequest } from '../../api/client.js';
+import { readRecentTasks, toTaskResult } from '../../ledger/reader.js';
+import type { TaskResult, TaskStatus } from '../../protocol/task.js';
+import type { GlobalOptions } from '../context.js';
+import { findRunningSupervisor, resolveContext } from '../context.js';
+import { EXIT, ExitError } from '../exit-error.js';
+import { renderTaskDetail, renderTaskList } from '../render/task-view.js';
+
+const STATUSES: readonly TaskStatus[] = ['submitted', 'running', 'completed', 'failed', 'cancelled', 'timeout', 'interrupted'];
+
+export interface TasksOptions extends GlobalOptions {
+  status?: string;
+  lines?: string;
+  json?: boolean;
+}
+
+/**
+ * `lightning tasks`: the newest tasks, from the running supervisor or, with none running,
+ * straight from the ledger (read backwards, so a huge ledger costs only what is shown).
+ */
+export async function tasksCommand(options: TasksOptions): Promise<void> {
+  const limit = Number(options.lines ?? '20');
+  if (!Number.isInteger(limit) || limit < 1) throw new ExitError(`bad -n "${options.lines}": use a whole number ≥ 1`, EXIT.usage);
+  const status = options.status as TaskStatus | undefined;
+  if (status !== undefined && !STATUSES.includes(status)) throw new ExitError(`bad --status "${status}": use one of ${STATUSES.join(', ')}`, EXIT.usage);
+  const { paths } = resolveContext(options);
+  const info = await findRunningSupervisor(paths);
+  let tasks: TaskResult[];
+  if (info) {
+    const query = `limit=${limit}${status ? `&status=${status}` : ''}`;
+    tasks = (await apiRequest<{ tasks: TaskResult[] }>(info, 'GET', `/v1/tasks?${query}`)).body.tasks;
+  } else {
+    tasks = readRecentTasks(paths.ledger, { limit, ...(status ? { status } : {}) }).map(toTaskResult);
+  }
+  if (options.json) process.stdout.write(JSON.stringify({ tasks }, null, 2) + '\n');
+  else if (tasks.length === 0) process.stderr.write(`no tasks${status ? ` with status ${status}` : ''} in ${paths.ledger}\n`);
+  else process.stdout.write(renderTaskList(tasks) + '\n');
+}
+
+/** `lightning task ID`: one task in full. */
+export async function taskCommand(id: string, options: GlobalOptions & { json?: boolean }): Promise<void> {
+  const { paths } = resolveContext(options);
+  const task = await findTask(id, paths.ledger, await findRunningSupervisor(paths));
+  if (options.json) process.stdout.write(JSON.stringify(task, null, 2) + '\n');
+  else process.stdout.write(renderTaskDetail(task, path.join(paths.workspacesDir, task.id)) + '\n');
+}
+
+/** `lightning cancel ID` */
+export async function cancelCommand(id: string, options: GlobalOptions): Promise<void> {
+  const { paths } = resolveContext(options);
+  const info = await findRunningSupervisor(paths);
+  if (!info) throw new ExitError(`no supervisor running for ${paths.home}: no task is running`, EXIT.noSupervisor);
+  const response = await apiRequest<{ message?: string; task?: TaskResult }>(info, 'POST', `/v1/tasks/${encodeURIComponent(id)}/cancel`);
+  if (response.status === 202) {
+    process.stdout.write(`cancelling ${id}\n`);
+    return;
+  }
+  throw new ExitError(response.body.message ?? `HTTP ${response.status}`, EXIT.failed);
+}
+
+async function findTask(id: string, ledger: string, info: Awaited<ReturnType<typeof findRunningSupervisor>>): Promise<TaskResult> {
+  if (info) {
+    const response = await apiRequest<TaskResult>(info, 'GET', `/v1/tasks/${encodeURIComponent(id)}`);
+    if (response.status === 200) return response.body;
+  } else {
+    const { readEvents, deriveTasks } = await import('../../ledger/reader.js');
+    const view = deriveTasks(readEvents(ledger)).get(id);
+    if (view) return toTaskResult(view);
+  }
+  throw new ExitError(`no task with id ${id} (see \`lightning tasks\`)`, EXIT.failed);
+}

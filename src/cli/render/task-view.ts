@@ -1,0 +1,81 @@
+import type { TaskResult } from '../../protocol/task.js';
+import { formatDuration } from '../../util/format.js';
+import { paint } from './color.js';
+import type { ColorName } from './color.js';
+import { renderTable } from './table.js';
+
+const STATUS_COLORS: Record<string, ColorName> = {
+  completed: 'green',
+  failed: 'red',
+  timeout: 'red',
+  cancelled: 'yellow',
+  interrupted: 'yellow',
+  running: 'cyan',
+  submitted: 'cyan',
+};
+
+export function paintStatus(status: string, stream?: NodeJS.WriteStream): string {
+  return paint(status, STATUS_COLORS[status] ?? 'bold', stream);
+}
+
+/** The one line `run` ends with: status, agent, time, tokens, or the error. */
+export function describeStatus(result: TaskResult): string {
+  const where = result.agent ? ` by ${result.agent}#${result.instance}` : '';
+  const took = result.durationMs === null ? '' : ` in ${formatDuration(result.durationMs)}`;
+  const tokens = result.usage ? ` · ${result.usage.totalTokens} tokens` : '';
+  const tries = result.attempts.length > 1 ? ` · ${result.attempts.length} attempts` : '';
+  const head = `${paintStatus(result.status, process.stderr)}${where}${took}${tokens}${tries} · task ${result.id}`;
+  return result.error && result.status !== 'completed' ? `${head}\n${result.error}` : head;
+}
+
+/** `lightning tasks`: newest first, one line each. */
+export function renderTaskList(tasks: TaskResult[]): string {
+  const rows = tasks.map((task) => [
+      task.id,
+      paintStatus(task.status),
+      task.agent ? `${task.agent}#${task.instance}` : '-',
+      task.durationMs === null ? '-' : formatDuration(task.durationMs),
+      task.submittedAt.replace('T', ' ').slice(0, 19),
+      oneLine(task.input, 60),
+    ]);
+  return renderTable(['ID', 'STATUS', 'AGENT', 'DURATION', 'SUBMITTED', 'INPUT'], rows);
+}
+
+/** `lightning task ID`: everything the ledger knows of one task. */
+export function renderTaskDetail(task: TaskResult, workspace: string): string {
+  const lines = [
+    `task      ${task.id}`,
+    `status    ${paintStatus(task.status)}`,
+    `agent     ${task.agent ? `${task.agent}#${task.instance}` : '-'}`,
+    `submitted ${task.submittedAt}`,
+    `finished  ${task.finishedAt ?? '-'}`,
+    `duration  ${task.durationMs === null ? '-' : formatDuration(task.durationMs)}`,
+    `usage     ${task.usage ? `${task.usage.promptTokens} prompt + ${task.usage.completionTokens} completion = ${task.usage.totalTokens} tokens` : '-'}`,
+    '',
+    'input:',
+    indent(task.input),
+  ];
+  if (task.attempts.length > 0) {
+    lines.push('', 'attempts:');
+    task.attempts.forEach((attempt, index) => {
+      const error = attempt.error ? ` — ${attempt.error}` : '';
+      lines.push(`  ${index + 1}. ${attempt.agent}#${attempt.instance}  ${paintStatus(attempt.status)}  ${formatDuration(attempt.durationMs)}${error}`);
+    });
+  }
+  if (task.error) lines.push('', 'error:', indent(task.error));
+  if (task.output) lines.push('', 'output:', indent(task.output));
+  if (task.files.length > 0) lines.push('', 'files:', ...task.files.map((file) => `  ${workspace}/${file}`));
+  return lines.join('\n');
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}

@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { LedgerEvent, LedgerEventBody } from '../ledger/events.js';
+import type { TaskIndex, TaskView } from '../ledger/reader.js';
+import type { AttemptRecord, TaskProgress, WorkerOutcome } from '../protocol/task.js';
+import type { FleetView, RoutableInstance } from './fleet-view.js';
+import { InstancePicker } from './instance-picker.js';
+import { rankCandidates } from './candidates.js';
+import type { RankedAgent } from './candidates.js';
+import { AttemptError } from './worker-client.js';
+
+/** What the dispatcher streams to /v1/events and `lightning run`: every ledger event, plus progress. */
+export type DispatchEvent = LedgerEvent | { event: 'task.progress'; taskId: string; ts: string; agent: string; instance: number; progress: TaskProgress };
+
+export interface SubmitRequest {
+  input: string;
+  agent?: string | undefined;
+  timeoutMs?: number | undefined;
+}
+
+export class UnknownAgentError extends Error {}
+
+export interface DispatcherOptions {
+  fleet: FleetView;
+  index: TaskIndex;
+  /** Durable append (resolves once fsynced). */
+  append(event: LedgerEvent): Promise<void>;
+  /** How long a task waits for a healthy candidate before failing. */
+  waitForAgentMs: number;
+  /** Ledger keeps at most this much output inline; the rest goes to a file. */
+  storeOutput(taskId: string, output: string): { output: string; outputFile: string | null };
+}
+
+interface Running {
+  controller: AbortController;
+  cancelledBy: 'user' | 'api' | null;
+  done: Promise<TaskView>;
+}
+
+/**
+ * Takes tasks, routes each to the best healthy instance, runs attempts with failover and
+ * records everything in the ledger. The ledger's events are the task's state: the in-memory
+ * index is only that ledger, derived.
+ */
+export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent] }> {
+  private readonly running = new Map<string, Running>();
+  private readonly picker: InstancePicker;
+
+  constructor(private readonly options: DispatcherOptions) {
+    super();
+    this.setMaxListeners(0);
+    this.picker = new InstancePicker(options.fleet);
+  }
+
+  get inflightByInstance(): ReadonlyMap<string, number> {
+    return this.picker.inflight;
+  }
+
+  /** Validates and records the task, starts it, and returns its id at once. */
+  async submit(request: SubmitRequest): Promise<string> {
+    if (request.agent !== undefined && !this.options.fleet.agentNames().includes(request.agent)) {
+      throw new UnknownAgentError(`unknown agent "${request.agent}"; known agents: ${this.options.fleet.agentNames().join(', ')}`);
+    }
+    const id = randomUUID();
+    const ranked = rankCandidates(request.input, this.options.fleet, request.agent);
+    const settings = this.options.fleet.taskSettings(request.agent ?? ranked[0]?.agent ?? null);
+    const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
+    await this.record(id, { event: 'task.submitted', input: request.input, agent: request.agent ?? null, timeoutMs });
+    // `done` is set on the next line; the attempt loop needs the entry itself to see cancellation.
+    const running = { controller: new AbortController(), cancelledBy: null } as unknown as Running;
+    running.done = this.execute(id, request.input, ranked, timeoutMs, settings.retries, running).finally(() => this.running.delete(id));
+    this.running.set(id, running);
+    return id;
+  }
+
+  /** Resolves with the task once it has ended (at once for a task that already has). */
+  async whenDone(id: string): Promise<TaskView | undefined> {
+    const running = this.running.get(id);
+    if (running) return running.done;
+    return this.options.index.get(id);
+  }
+
+  cancel(id: string, by: 'user' | 'api' = 'api'): 'cancelling' | 'finished' | 'not-found' {
+    const running = this.running.get(id);
+    if (running) {
+      running.cancelledBy ??= by;
+      running.controller.abort();
+      return 'cancelling';
+    }
+    return this.options.index.get(id) ? 'finished' : 'not-found';
+  }
+
+  /** Cancels whatever runs (graceful shutdown); their end is recorded as cancelled. */
+  async cancelAll(): Promise<void> {
+    const all = [...this.running.values()];
+    for (const running of all) {
+      running.cancelledBy ??= 'api';
+      running.controller.abort();
+    }
+    await Promise.allSettled(all.map((running) => running.done));
+  }
+
+  private async execute(id: string, input: string, ranked: RankedAgent[], timeoutMs: number, retries: number, running: Running): Promise<TaskView> {
+    const started = Date.now();
+    const deadline = started + timeoutMs;
+    const timer = setTimeout(() => running.controller.abort(), timeoutMs);
+    const tried = new Set<string>();
+    const elapsed = () => Date.now() - started;
+    const signal = running.controller.signal;
+    let lastError = 'no attempt was made';
+    try {
+      for (let attempt = 1; attempt <= retries + 1; attempt += 1) {
+        const choice = await this.picker.choose(ranked, tried, { signal, waitMs: this.options.waitForAgentMs, firstAttempt: attempt === 1 });
+        if (signal.aborted) break;
+        if (!choice) {
+          const reason = tried.size === 0 ? noCandidateReason(ranked, this.options.waitForAgentMs) : `${lastError}; no other healthy instance to retry on`;
+          await this.record(id, { event: 'task.failed', reason: tried.size === 0 ? 'no-agent' : 'error', error: reason, durationMs: elapsed() });
+          return this.view(id);
+        }
+        tried.add(choice.instance.id);
+        await this.record(id, {
+          event: 'task.routed',
+          attempt,
+          agent: choice.instance.agent,
+          instance: choice.instance.index,
+          candidates: ranked.map(({ agent, score }) => ({ agent, score })),
+          reason: choice.reason,
+        });
+        const attemptStarted = Date.now();
+        const result = await this.attempt(id, input, choice.instance, Math.max(1, deadline - Date.now()), signal);
+        const record: AttemptRecord = {
+          agent: choice.instance.agent,
+          instance: choice.instance.index,
+          status: result.kind === 'outcome' ? result.outcome.status : signal.aborted ? (running.cancelledBy ? 'cancelled' : 'timeout') : 'failed',
+          error: result.kind === 'outcome' ? result.outcome.error : result.error.message,
+          durationMs: Date.now() - attemptStarted,
+        };
+        await this.record(id, { event: 'task.attempt', attempt, ...record });
+        if (result.kind === 'outcome') return await this.finish(id, choice.instance, result.outcome, running, elapsed());
+        lastError = `${choice.instance.id}: ${result.error.message}`;
+        if (signal.aborted) break;
+        // A refusal for capacity costs no retry: the instance was busy, not broken.
+        if (result.error.reason === 'refused') attempt -= 1;
+      }
+      if (signal.aborted) return await this.finishAborted(id, running, elapsed(), timeoutMs);
+      await this.record(id, { event: 'task.failed', reason: 'error', error: `${lastError} (after ${retries + 1} attempts)`, durationMs: elapsed() });
+      return this.view(id);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async attempt(
+    id: string,
+    input: string,
+    instance: RoutableInstance,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<{ kind: 'outcome'; outcome: WorkerOutcome } | { kind: 'error'; error: AttemptError }> {
+    const client = this.options.fleet.client(instance);
+    let remoteTaskId: string | null = null;
+    const onAbort = () => {
+      if (remoteTaskId) void client.cancel(remoteTaskId);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.picker.acquire(instance.id);
+    try {
+      const outcome = await client.run({
+        taskId: id,
+        input,
+        timeoutMs,
+        signal,
+        onRemoteTask: (remote) => (remoteTaskId = remote),
+        onProgress: (progress) =>
+          this.emit('event', { event: 'task.progress', taskId: id, ts: new Date().toISOString(), agent: instance.agent, instance: instance.index, progress }),
+      });
+      return { kind: 'outcome', outcome };
+    } catch (error) {
+      return { kind: 'error', error: error instanceof AttemptError ? error : new AttemptError(String(error), 'protocol') };
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.picker.release(instance.id, instance.agent);
+    }
+  }
+
+  private async finish(id: string, instance: RoutableInstance, outcome: WorkerOutcome, running: Running, durationMs: number): Promise<TaskView> {
+    switch (outcome.status) {
+      case 'completed': {
+        const stored = this.options.storeOutput(id, outcome.output);
+        await this.record(id, {
+          event: 'task.completed',
+          agent: instance.agent,
+          instance: instance.index,
+          output: stored.output,
+          outputFile: stored.outputFile,
+          usage: outcome.usage,
+          files: outcome.files,
+          durationMs,
+        });
+        break;
+      }
+      case 'cancelled':
+        await this.record(id, { event: 'task.cancelled', by: running.cancelledBy ?? 'api', durationMs });
+        break;
+      case 'timeout':
+        await this.record(id, { event: 'task.failed', reason: 'timeout', error: outcome.error ?? 'timed out', durationMs });
+        break;
+      case 'failed':
+        await this.record(id, { event: 'task.failed', reason: 'error', error: outcome.error ?? 'failed', durationMs });
+        break;
+      default: {
+        const unreachable: never = outcome.status;
+        throw new Error(`unexpected outcome ${String(unreachable)}`);
+      }
+    }
+    return this.view(id);
+  }
+
+  private async finishAborted(id: string, running: Running, durationMs: number, timeoutMs: number): Promise<TaskView> {
+    if (running.cancelledBy) await this.record(id, { event: 'task.cancelled', by: running.cancelledBy, durationMs });
+    else await this.record(id, { event: 'task.failed', reason: 'timeout', error: `timed out after ${timeoutMs} ms`, durationMs });
+    return this.view(id);
+  }
+
+  private async record(taskId: string, body: LedgerEventBody): Promise<void> {
+    const event = { v: 1, ts: new Date().toISOString(), taskId, ...body } as LedgerEvent;
+    this.options.index.apply(event);
+    this.emit('event', event);
+    await this.options.append(event);
+  }
+
+  private view(id: string): TaskView {
+    const view = this.options.index.get(id);
+    if (!view) throw new Error(`task ${id} vanished from the index`);
+    return view;
+  }
+}
+
+function noCandidateReason(ranked: RankedAgent[], waitMs: number): string {
+  const names = ranked.map((candidate) => candidate.agent).join(', ') || 'none';
+  return `no healthy instance of a matching agent (${names}) within ${waitMs} ms; check \`lightning status\``;
+}

@@ -1,0 +1,186 @@
+import { Pool } from 'undici';
+import type { TaskProgress, WorkerOutcome } from '../protocol/task.js';
+
+/** Why an attempt could not produce an outcome: each is a reason to try another instance. */
+export class AttemptError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'refused' | 'unreachable' | 'http' | 'protocol' | 'aborted',
+  ) {
+    super(message);
+  }
+}
+
+export interface AttemptRequest {
+  /** The supervisor's task id: the worker names the workspace after it. */
+  taskId: string;
+  input: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+  onProgress(progress: TaskProgress): void;
+  /** Called once the worker has created its A2A task (needed to cancel it). */
+  onRemoteTask(remoteTaskId: string): void;
+}
+
+/**
+ * Talks A2A v0.3 JSON-RPC (`message/stream`, `tasks/cancel`) to one instance over a keep-alive
+ * undici Pool: v0.3 because every A2A agent speaks it, the pool because this is the task hot path.
+ */
+export class WorkerClient {
+  private readonly pool: Pool;
+  private readonly path: string;
+  private sequence = 0;
+
+  constructor(
+    rpcUrl: string,
+    private readonly token: string,
+  ) {
+    const url = new URL(rpcUrl);
+    this.pool = new Pool(url.origin, { connections: 64, pipelining: 1 });
+    this.path = url.pathname;
+  }
+
+  async run(request: AttemptRequest): Promise<WorkerOutcome> {
+    const body = {
+      jsonrpc: '2.0',
+      id: ++this.sequence,
+      method: 'message/stream',
+      params: {
+        message: {
+          kind: 'message',
+          messageId: `${request.taskId}-${this.sequence}`,
+          role: 'user',
+          parts: [{ kind: 'text', text: request.input }],
+          metadata: { lightning: { taskId: request.taskId, timeoutMs: request.timeoutMs } },
+        },
+      },
+    };
+    let response;
+    try {
+      response = await this.pool.request({
+        path: this.path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, accept: 'text/event-stream' },
+        body: JSON.stringify(body),
+        signal: request.signal,
+        headersTimeout: request.timeoutMs,
+        bodyTimeout: request.timeoutMs,
+      });
+    } catch (error) {
+      throw this.transportError(error, request.signal);
+    }
+    if (response.statusCode === 503) {
+      const text = await response.body.text();
+      throw new AttemptError(`refused: ${errorMessageOf(text) ?? 'HTTP 503'}`, 'refused');
+    }
+    if (response.statusCode !== 200) {
+      const text = await response.body.text();
+      throw new AttemptError(`worker answered HTTP ${response.statusCode}: ${errorMessageOf(text) ?? text.slice(0, 200)}`, 'http');
+    }
+    try {
+      for await (const event of sseEvents(response.body)) {
+        const outcome = this.handleEvent(event, request);
+        if (outcome) return outcome;
+      }
+    } catch (error) {
+      if (error instanceof AttemptError) throw error;
+      throw this.transportError(error, request.signal);
+    }
+    throw new AttemptError('the worker closed the stream before the task ended', 'unreachable');
+  }
+
+  /** Best effort: the attempt's own stream ends with the cancelled outcome. */
+  async cancel(remoteTaskId: string): Promise<void> {
+    const body = { jsonrpc: '2.0', id: ++this.sequence, method: 'tasks/cancel', params: { id: remoteTaskId } };
+    try {
+      const response = await this.pool.request({
+        path: this.path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+        body: JSON.stringify(body),
+        headersTimeout: 2000,
+        bodyTimeout: 2000,
+      });
+      await response.body.text();
+    } catch {
+      // The instance is gone: nothing left to cancel there.
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  private handleEvent(data: string, request: AttemptRequest): WorkerOutcome | null {
+    let envelope: { result?: A2AEvent; error?: { message?: string } };
+    try {
+      envelope = JSON.parse(data) as typeof envelope;
+    } catch {
+      throw new AttemptError('the worker sent an event that is not JSON', 'protocol');
+    }
+    if (envelope.error) throw new AttemptError(`worker error: ${envelope.error.message ?? 'unknown'}`, 'protocol');
+    const event = envelope.result;
+    if (!event) return null;
+    const remoteId = event.kind === 'task' ? event.id : event.taskId;
+    if (remoteId) request.onRemoteTask(remoteId);
+    const lightning = (event.kind === 'status-update' ? event.metadata?.lightning : undefined) as
+      | { progress?: TaskProgress; outcome?: WorkerOutcome }
+      | undefined;
+    if (lightning?.progress) request.onProgress(lightning.progress);
+    if (event.kind === 'status-update' && event.final) return lightning?.outcome ?? outcomeFromStatus(event);
+    return null;
+  }
+
+  private transportError(error: unknown, signal: AbortSignal): AttemptError {
+    if (signal.aborted) return new AttemptError('aborted', 'aborted');
+    const code = (error as { code?: string }).code ?? '';
+    const message = (error as Error).message;
+    if (code === 'ECONNREFUSED') return new AttemptError('connection refused: the instance is not listening', 'unreachable');
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new AttemptError('the worker did not answer in time', 'unreachable');
+    return new AttemptError(`connection to the worker failed: ${code || message}`, 'unreachable');
+  }
+}
+
+type A2AEvent =
+  | { kind: 'task'; id: string }
+  | { kind: 'status-update'; taskId: string; final?: boolean; status?: { state?: string; message?: { parts?: Array<{ kind?: string; text?: string }> } }; metadata?: Record<string, unknown> }
+  | { kind: 'artifact-update'; taskId: string }
+  | { kind: 'message'; taskId?: string };
+
+/** A foreign A2A agent has no lightning metadata: read the final status as the outcome. */
+function outcomeFromStatus(event: Extract<A2AEvent, { kind: 'status-update' }>): WorkerOutcome {
+  const text = (event.status?.message?.parts ?? []).map((part) => part.text ?? '').join('');
+  const state = event.status?.state ?? 'unknown';
+  if (state === 'completed') return { status: 'completed', output: text, error: null, usage: null, files: [] };
+  if (state === 'canceled') return { status: 'cancelled', output: '', error: 'cancelled', usage: null, files: [] };
+  return { status: 'failed', output: '', error: text || `the agent ended the task as ${state}`, usage: null, files: [] };
+}
+
+/** Splits an SSE body into the data of each event. */
+async function* sseEvents(body: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  let buffer = '';
+  for await (const chunk of body) {
+    buffer += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    let boundary = buffer.indexOf('\n\n');
+    while (boundary !== -1) {
+      const block = buffer.slice(0, boundary);
+      buffer = buffer.slice(boundary + 2);
+      const data = block
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(line.startsWith('data: ') ? 6 : 5))
+        .join('\n');
+      if (data) yield data;
+      boundary = buffer.indexOf('\n\n');
+    }
+  }
+}
+
+function errorMessageOf(text: string): string | null {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: string } };
+    return body.error?.message ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,127 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TaskService } from '../api/task-routes.js';
+import { TaskRequestError } from '../api/task-routes.js';
+import type { LightningConfig } from '../config/types.js';
+import type { StatusDocument } from '../protocol/status.js';
+import { readEvents, TaskIndex, toTaskResult } from '../ledger/reader.js';
+import { LedgerWriter } from '../ledger/writer.js';
+import { TaskDispatcher, UnknownAgentError } from '../router/dispatcher.js';
+import type { StatePaths } from '../state/home.js';
+import { SupervisorFleetView } from './fleet-view.js';
+import type { Supervisor } from './supervisor.js';
+
+/** Output kept inline in the ledger; the whole text of a longer one goes to the task's workspace. */
+export const MAX_INLINE_OUTPUT = 256 * 1024;
+/** How long a task waits for a healthy matching agent before it fails. */
+export const WAIT_FOR_AGENT_MS = 10_000;
+
+/**
+ * Tasks in the supervisor: the ledger (replayed into an index at start, tasks a crashed
+ * supervisor left running marked interrupted), the router's dispatcher, and the TaskService the
+ * control API serves.
+ */
+export class SupervisorTasks {
+  readonly index: TaskIndex;
+  readonly dispatcher: TaskDispatcher;
+  readonly fleet: SupervisorFleetView;
+  private readonly writer: LedgerWriter;
+  private accepting = true;
+
+  private constructor(supervisor: Supervisor, paths: StatePaths, workerToken: string, secrets: string[]) {
+    this.index = new TaskIndex(readEvents(paths.ledger));
+    this.writer = LedgerWriter.open(paths.ledger, { secrets: [workerToken, ...secrets] });
+    this.fleet = new SupervisorFleetView(supervisor, workerToken);
+    this.dispatcher = new TaskDispatcher({
+      fleet: this.fleet,
+      index: this.index,
+      append: (event) => this.writer.append(event),
+      waitForAgentMs: WAIT_FOR_AGENT_MS,
+      storeOutput: (taskId, output) => storeOutput(paths, taskId, output),
+    });
+  }
+
+  static async open(supervisor: Supervisor, paths: StatePaths, config: LightningConfig, workerToken: string): Promise<SupervisorTasks> {
+    const secrets = config.agents.flatMap((agent) => {
+      const value = process.env[agent.provider.apiKeyEnv];
+      return value ? [value] : [];
+    });
+    const tasks = new SupervisorTasks(supervisor, paths, workerToken, secrets);
+    await tasks.markInterrupted();
+    return tasks;
+  }
+
+  /** Tasks that were running when the previous supervisor died cannot finish: say so. */
+  private async markInterrupted(): Promise<void> {
+    const ts = new Date().toISOString();
+    await Promise.all(
+      this.index.unfinished().map((task) => {
+        const event = { v: 1 as const, ts, taskId: task.id, event: 'task.interrupted' as const, error: 'the supervisor stopped before the task ended' };
+        this.index.apply(event);
+        return this.writer.append(event);
+      }),
+    );
+  }
+
+  service(): TaskService {
+    return {
+      submit: async (request) => {
+        try {
+          return await this.dispatcher.submit(request);
+        } catch (error) {
+          if (error instanceof UnknownAgentError) throw new TaskRequestError(error.message);
+          throw error;
+        }
+      },
+      result: (id) => {
+        const view = this.index.get(id);
+        return view ? toTaskResult(view) : null;
+      },
+      list: ({ limit, status }) => this.index.list({ limit, ...(status ? { status } : {}) }).map(toTaskResult),
+      whenDone: async (id) => {
+        const view = await this.dispatcher.whenDone(id);
+        return view ? toTaskResult(view) : null;
+      },
+      cancel: (id) => this.dispatcher.cancel(id, 'api'),
+      subscribe: (listener) => {
+        this.dispatcher.on('event', listener);
+        return () => this.dispatcher.off('event', listener);
+      },
+      accepting: () => this.accepting,
+    };
+  }
+
+  /** The status document with each instance's task counts and in-flight tasks filled in. */
+  decorate(document: StatusDocument): StatusDocument {
+    const counts = this.index.counts();
+    const inflight = this.dispatcher.inflightByInstance;
+    for (const agent of document.agents) {
+      agent.tasks = counts.get(agent.name) ?? { completed: 0, failed: 0 };
+      agent.inflight = inflight.get(`${agent.name}#${agent.instance}`) ?? agent.inflight;
+    }
+    return document;
+  }
+
+  /** Stop taking tasks, give running ones up to `graceMs` to finish, cancel the rest. */
+  async drain(graceMs: number): Promise<void> {
+    this.accepting = false;
+    const deadline = Date.now() + graceMs;
+    while (this.index.unfinished().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await this.dispatcher.cancelAll();
+  }
+
+  async close(): Promise<void> {
+    await this.fleet.close();
+    await this.writer.close();
+  }
+}
+
+function storeOutput(paths: StatePaths, taskId: string, output: string): { output: string; outputFile: string | null } {
+  if (Buffer.byteLength(output) <= MAX_INLINE_OUTPUT) return { output, outputFile: null };
+  const dir = path.join(paths.workspacesDir, taskId);
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'output.txt');
+  writeFileSync(file, output);
+  const head = Buffer.from(output).subarray(0, MAX_INLINE_OUTPUT).toString('utf8');
+  return { output: `${head}\n… [output truncated in the ledger; the whole text is in ${file}]`, outputFile: file };
+}
