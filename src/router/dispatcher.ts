@@ -5,6 +5,7 @@ import type { TaskIndex, TaskView } from '../ledger/reader.js';
 import type { AttemptRecord, TaskProgress, WorkerOutcome } from '../protocol/task.js';
 import type { FleetView, RoutableInstance } from './fleet-view.js';
 import { InstancePicker } from './instance-picker.js';
+import type { Choice } from './instance-picker.js';
 import { rankCandidates } from './candidates.js';
 import type { RankedAgent } from './candidates.js';
 import { AttemptError } from './worker-client.js';
@@ -118,22 +119,15 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent] }> {
           return this.view(id);
         }
         tried.add(choice.instance.id);
-        await this.record(id, {
-          event: 'task.routed',
-          attempt,
-          agent: choice.instance.agent,
-          instance: choice.instance.index,
-          candidates: ranked.map(({ agent, score }) => ({ agent, score })),
-          reason: choice.reason,
-        });
-        const attemptStarted = Date.now();
-        const result = await this.attempt(id, input, choice.instance, Math.max(1, deadline - Date.now()), signal);
+        const result = await this.routeAndRun(id, input, attempt, ranked, choice, deadline, signal).finally(() =>
+          this.picker.release(choice.instance.id, choice.instance.agent),
+        );
         const record: AttemptRecord = {
           agent: choice.instance.agent,
           instance: choice.instance.index,
           status: result.kind === 'outcome' ? result.outcome.status : signal.aborted ? (running.cancelledBy ? 'cancelled' : 'timeout') : 'failed',
           error: result.kind === 'outcome' ? result.outcome.error : result.error.message,
-          durationMs: Date.now() - attemptStarted,
+          durationMs: result.durationMs,
         };
         await this.record(id, { event: 'task.attempt', attempt, ...record });
         if (result.kind === 'outcome') return await this.finish(id, choice.instance, result.outcome, running, elapsed());
@@ -150,6 +144,21 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent] }> {
     }
   }
 
+  /** Records the routing decision, then runs one attempt on the chosen (already reserved) instance. */
+  private async routeAndRun(id: string, input: string, attempt: number, ranked: RankedAgent[], choice: Choice, deadline: number, signal: AbortSignal) {
+    await this.record(id, {
+      event: 'task.routed',
+      attempt,
+      agent: choice.instance.agent,
+      instance: choice.instance.index,
+      candidates: ranked.map(({ agent, score }) => ({ agent, score })),
+      reason: choice.reason,
+    });
+    const started = Date.now();
+    const result = await this.attempt(id, input, choice.instance, Math.max(1, deadline - Date.now()), signal);
+    return { ...result, durationMs: Date.now() - started };
+  }
+
   private async attempt(
     id: string,
     input: string,
@@ -163,7 +172,6 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent] }> {
       if (remoteTaskId) void client.cancel(remoteTaskId);
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    this.picker.acquire(instance.id);
     try {
       const outcome = await client.run({
         taskId: id,
@@ -179,7 +187,6 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent] }> {
       return { kind: 'error', error: error instanceof AttemptError ? error : new AttemptError(String(error), 'protocol') };
     } finally {
       signal.removeEventListener('abort', onAbort);
-      this.picker.release(instance.id, instance.agent);
     }
   }
 

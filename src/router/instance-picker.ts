@@ -7,7 +7,7 @@ export interface Choice {
 }
 
 /**
- * Chooses the instance for an attempt: the best-ranked agent that has a healthy instance not
+ * Chooses the instance for an attempt and reserves a slot on it (the caller releases it): the best-ranked agent that has a healthy instance not
  * tried yet, and of its instances the least loaded. Waits (never spins) when the best agent is
  * saturated — a queue beats sending the task to a worse agent — or when it is only restarting.
  */
@@ -22,7 +22,7 @@ export class InstancePicker {
     fleet.onChange(() => this.wake());
   }
 
-  acquire(id: string): void {
+  private acquire(id: string): void {
     this.inflight.set(id, (this.inflight.get(id) ?? 0) + 1);
   }
 
@@ -48,7 +48,11 @@ export class InstancePicker {
       if (options.signal.aborted) return null;
       const patient = Date.now() < deadline;
       const found = this.pick(ranked, tried, patient && options.firstAttempt);
-      if (found.kind === 'choice') return found.choice;
+      if (found.kind === 'choice') {
+        // Reserved here, synchronously with the check, so concurrent tasks cannot overbook it.
+        this.acquire(found.choice.instance.id);
+        return found.choice;
+      }
       if (found.kind === 'none' && !patient) return null;
       // Saturated: queue for a slot however long (the task's own timeout bounds it).
       await this.nextChange(options.signal, found.kind === 'saturated' ? { agent: found.agent } : { timeoutMs: deadline - Date.now() });

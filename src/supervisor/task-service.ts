@@ -9,7 +9,7 @@ import { LedgerWriter } from '../ledger/writer.js';
 import { TaskDispatcher, UnknownAgentError } from '../router/dispatcher.js';
 import type { StatePaths } from '../state/home.js';
 import { SupervisorFleetView } from './fleet-view.js';
-import type { Supervisor } from './supervisor.js';
+import type { StateChange, Supervisor } from './supervisor.js';
 
 /** Output kept inline in the ledger; the whole text of a longer one goes to the task's workspace. */
 export const MAX_INLINE_OUTPUT = 256 * 1024;
@@ -28,7 +28,12 @@ export class SupervisorTasks {
   private readonly writer: LedgerWriter;
   private accepting = true;
 
-  private constructor(supervisor: Supervisor, paths: StatePaths, workerToken: string, secrets: string[]) {
+  private constructor(
+    private readonly supervisor: Supervisor,
+    paths: StatePaths,
+    workerToken: string,
+    secrets: string[],
+  ) {
     this.index = new TaskIndex(readEvents(paths.ledger));
     this.writer = LedgerWriter.open(paths.ledger, { secrets: [workerToken, ...secrets] });
     this.fleet = new SupervisorFleetView(supervisor, workerToken);
@@ -84,8 +89,14 @@ export class SupervisorTasks {
       },
       cancel: (id) => this.dispatcher.cancel(id, 'api'),
       subscribe: (listener) => {
+        const onChange = ({ instance }: StateChange) =>
+          listener({ event: 'agent.state', ts: new Date().toISOString(), agent: instance.spec.agent.name, instance: instance.spec.index, state: instance.state.name, pid: instance.pid, restarts: instance.restarts, lastExit: instance.lastExit } as { event: string });
         this.dispatcher.on('event', listener);
-        return () => this.dispatcher.off('event', listener);
+        this.supervisor.on('change', onChange);
+        return () => {
+          this.dispatcher.off('event', listener);
+          this.supervisor.off('change', onChange);
+        };
       },
       accepting: () => this.accepting,
     };

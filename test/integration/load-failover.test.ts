@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { LedgerEvent } from '../../src/ledger/events.js';
+import type { TaskResult } from '../../src/protocol/task.js';
+import { startOpenAiTestServer } from '../fixtures/openai-server.js';
+import type { OpenAiTestServer } from '../fixtures/openai-server.js';
+import { apiStatus, cli, makeProject, teardown } from '../helpers/fleet.js';
+
+const TOTAL = 1000;
+const CONCURRENCY = 100;
+
+describe('1,000 tasks, 100 at a time, with a worker SIGKILLed under load', () => {
+  let model: OpenAiTestServer;
+  let dir: string;
+  let api: { api: string; token: string };
+
+  beforeAll(async () => {
+    model = await startOpenAiTestServer();
+    dir = makeProject(`version: 1
+supervisor: { port: 0 }
+defaults:
+  provider: { baseURL: "${model.url}" }
+agents:
+  general_assistant:
+    port: 0
+    instances: 2
+    description: writing and translation
+    capabilities: [writing, translation]
+    prompt: templates/prompts/general_assistant.md
+    fallback: true
+`);
+    expect((await cli(dir, ['up', '-d'])).exitCode).toBe(0);
+    api = JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as typeof api;
+  });
+  afterAll(async () => {
+    await teardown(dir);
+    await model.close();
+  });
+
+  it('completes every task exactly once; tasks of the killed worker finish on the other instance', async () => {
+    const submit = async (n: number): Promise<TaskResult> => {
+      const response = await fetch(`${api.api}/v1/tasks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ input: `Translate sentence number ${n} into French`, wait: true }),
+      });
+      return (await response.json()) as TaskResult;
+    };
+    const results: TaskResult[] = [];
+    let killed: number | null = null;
+    for (let batch = 0; batch < TOTAL / CONCURRENCY; batch += 1) {
+      const pending = Array.from({ length: CONCURRENCY }, (_, i) => submit(batch * CONCURRENCY + i));
+      if (batch === 3) {
+        // Kill one instance while this batch is in flight on it.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const victim = (await apiStatus(dir)).agents[0]!;
+        killed = victim.pid;
+        process.kill(victim.pid!, 'SIGKILL');
+      }
+      results.push(...(await Promise.all(pending)));
+    }
+    expect(killed).not.toBeNull();
+    expect(results.filter((result) => result.status !== 'completed')).toEqual([]);
+    expect(new Set(results.map((result) => result.id)).size).toBe(TOTAL);
+
+    const events = readFileSync(path.join(dir, '.lightning/ledger.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as LedgerEvent);
+    const count = (name: string) => events.filter((event) => event.event === name).length;
+    expect(count('task.submitted')).toBe(TOTAL);
+    expect(count('task.completed')).toBe(TOTAL);
+    const completedIds = events.filter((event) => event.event === 'task.completed').map((event) => event.taskId);
+    expect(new Set(completedIds).size).toBe(TOTAL);
+    // Some tasks were on the killed instance: their failed attempt is recorded before the retry.
+    const retried = results.filter((result) => result.attempts.length > 1);
+    expect(retried.length).toBeGreaterThan(0);
+    for (const task of retried) {
+      expect(task.attempts[0]!.status).toBe('failed');
+      expect(task.attempts[0]!.instance).not.toBe(task.attempts.at(-1)!.instance);
+      expect(task.attempts.at(-1)!.status).toBe('completed');
+    }
+  }, 120_000);
+});
