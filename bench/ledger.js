@@ -43,7 +43,7 @@ async function appendThroughput(dir) {
 }
 
 /** Lines as LedgerWriter writes them, without paying an fsync per batch to build the fixture. */
-function generateLedger(file) {
+export function generateLedger(file) {
   const fd = openSync(file, 'w');
   const t0 = Date.UTC(2024, 0, 1);
   let seq = 0;

@@ -5,7 +5,8 @@ import { readJsonBody } from './body.js';
 
 /** The task side of the control API, as the runtime provides it. */
 export interface TaskService {
-  submit(request: { input: string; agent?: string | undefined; timeoutMs?: number | undefined }): Promise<string>;
+  /** Starts the task; `durable` settles once its submission is on disk. */
+  submit(request: { input: string; agent?: string | undefined; timeoutMs?: number | undefined }): Promise<{ id: string; durable: Promise<void> }>;
   result(id: string): TaskResult | null;
   list(options: { limit: number; status?: TaskStatus | undefined }): TaskResult[];
   whenDone(id: string): Promise<TaskResult | null>;
@@ -87,13 +88,14 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
   if (wait !== undefined && typeof wait !== 'boolean') return void bad(response, 'bad_wait', '"wait" must be true or false');
   const streaming = (request.headers.accept ?? '').includes('text/event-stream');
   let id: string;
+  let durable: Promise<void>;
   try {
     // With SSE the client must see every event of the task: subscribe before it starts.
     const buffered: Array<{ event: string; taskId?: string }> = [];
     let forward: ((event: { event: string; taskId?: string }) => void) | null = null;
     const unsubscribe = streaming ? tasks.subscribe((event) => (forward ? forward(event) : buffered.push(event))) : () => undefined;
     try {
-      id = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined });
+      ({ id, durable } = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined }));
     } catch (error) {
       unsubscribe();
       throw error;
@@ -120,6 +122,9 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
     sendJson(response, 200, await tasks.whenDone(id));
     return;
   }
+  // A 202 promises the task is recorded: wait for its line to be on disk. (With wait or SSE the
+  // terminal event, written after it, is awaited anyway.)
+  await durable;
   sendJson(response, 202, tasks.result(id) ?? { id, status: 'submitted' });
 }
 

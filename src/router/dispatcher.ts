@@ -43,7 +43,7 @@ interface Running {
  * records everything in the ledger. The ledger's events are the task's state: the in-memory
  * index is only that ledger, derived.
  */
-export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent] }> {
+export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent]; 'ledger-error': [Error] }> {
   private readonly running = new Map<string, Running>();
   private readonly picker: InstancePicker;
 
@@ -57,8 +57,11 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent] }> {
     return this.picker.inflight;
   }
 
-  /** Validates and records the task, starts it, and returns its id at once. */
-  async submit(request: SubmitRequest): Promise<string> {
+  /**
+   * Validates and records the task and starts it. Returns its id at once, and a promise that
+   * settles when its submission is on disk (what a 202 must wait for).
+   */
+  async submit(request: SubmitRequest): Promise<{ id: string; durable: Promise<void> }> {
     if (request.agent !== undefined && !this.options.fleet.agentNames().includes(request.agent)) {
       throw new UnknownAgentError(`unknown agent "${request.agent}"; known agents: ${this.options.fleet.agentNames().join(', ')}`);
     }
@@ -66,12 +69,12 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent] }> {
     const ranked = rankCandidates(request.input, this.options.fleet, request.agent);
     const settings = this.options.fleet.taskSettings(request.agent ?? ranked[0]?.agent ?? null);
     const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
-    await this.record(id, { event: 'task.submitted', input: request.input, agent: request.agent ?? null, timeoutMs });
+    const durable = this.record(id, { event: 'task.submitted', input: request.input, agent: request.agent ?? null, timeoutMs });
     // `done` is set on the next line; the attempt loop needs the entry itself to see cancellation.
     const running = { controller: new AbortController(), cancelledBy: null } as unknown as Running;
     running.done = this.execute(id, request.input, ranked, timeoutMs, settings.retries, running).finally(() => this.running.delete(id));
     this.running.set(id, running);
-    return id;
+    return { id, durable };
   }
 
   /** Resolves with the task once it has ended (at once for a task that already has). */
@@ -129,7 +132,8 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent] }> {
           error: result.kind === 'outcome' ? result.outcome.error : result.error.message,
           durationMs: result.durationMs,
         };
-        await this.record(id, { event: 'task.attempt', attempt, ...record });
+        // Not awaited: the ledger keeps order, and the terminal event awaited below covers it.
+        void this.record(id, { event: 'task.attempt', attempt, ...record });
         if (result.kind === 'outcome') return await this.finish(id, choice.instance, result.outcome, running, elapsed());
         lastError = `${choice.instance.id}: ${result.error.message}`;
         if (signal.aborted) break;
@@ -146,7 +150,7 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent] }> {
 
   /** Records the routing decision, then runs one attempt on the chosen (already reserved) instance. */
   private async routeAndRun(id: string, input: string, attempt: number, ranked: RankedAgent[], choice: Choice, deadline: number, signal: AbortSignal) {
-    await this.record(id, {
+    void this.record(id, {
       event: 'task.routed',
       attempt,
       agent: choice.instance.agent,
@@ -229,11 +233,18 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent] }> {
     return this.view(id);
   }
 
-  private async record(taskId: string, body: LedgerEventBody): Promise<void> {
+  /**
+   * Applies an event to the index, tells listeners, and appends it to the ledger. The returned
+   * promise settles when the line is durable; intermediate events are not waited for (the ledger
+   * writes in order, so a task's terminal event being durable means all of its events are).
+   */
+  private record(taskId: string, body: LedgerEventBody): Promise<void> {
     const event = { v: 1, ts: new Date().toISOString(), taskId, ...body } as LedgerEvent;
     this.options.index.apply(event);
     this.emit('event', event);
-    await this.options.append(event);
+    const durable = this.options.append(event);
+    durable.catch((error: Error) => this.emit('ledger-error', error));
+    return durable;
   }
 
   private view(id: string): TaskView {

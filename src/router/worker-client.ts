@@ -77,15 +77,19 @@ export class WorkerClient {
       const text = await response.body.text();
       throw new AttemptError(`worker answered HTTP ${response.statusCode}: ${errorMessageOf(text) ?? text.slice(0, 200)}`, 'http');
     }
+    let outcome: WorkerOutcome | null = null;
     try {
+      // Read to the end even after the final event: a body left unread makes undici drop the
+      // keep-alive connection, and reconnecting per task costs more than the task itself.
       for await (const event of sseEvents(response.body)) {
-        const outcome = this.handleEvent(event, request);
-        if (outcome) return outcome;
+        outcome ??= this.handleEvent(event, request);
       }
     } catch (error) {
+      if (outcome) return outcome;
       if (error instanceof AttemptError) throw error;
       throw this.transportError(error, request.signal);
     }
+    if (outcome) return outcome;
     throw new AttemptError('the worker closed the stream before the task ended', 'unreachable');
   }
 

@@ -44,6 +44,7 @@ export class SupervisorTasks {
       waitForAgentMs: WAIT_FOR_AGENT_MS,
       storeOutput: (taskId, output) => storeOutput(paths, taskId, output),
     });
+    this.dispatcher.on('ledger-error', (error) => console.error(`${new Date().toISOString()} ledger write failed: ${error.message}`));
   }
 
   static async open(supervisor: Supervisor, paths: StatePaths, config: LightningConfig, workerToken: string): Promise<SupervisorTasks> {

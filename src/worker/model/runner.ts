@@ -183,14 +183,9 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
 
   let system: string;
   let sdk: Sdk;
-  try {
-    await fs.mkdir(options.workspace, { recursive: true });
-    tools = new WorkspaceTools(await fs.realpath(options.workspace), {
-      shell: agent.tools.shell, signal, env, hiddenEnv: [endpoint.apiKeyEnv, 'LIGHTNING_TOKEN'],
-    });
-  } catch (error) {
-    return outcome('failed', '', `cannot create the task workspace ${options.workspace}: ${(error as Error).message}`);
-  }
+  tools = new WorkspaceTools(options.workspace, {
+    shell: agent.tools.shell, signal, env, hiddenEnv: [endpoint.apiKeyEnv, 'LIGHTNING_TOKEN'],
+  });
   try {
     system = await systemPrompt(agent, tools);
   } catch (error) {

@@ -73,11 +73,18 @@ const fn = (name: string, description: string, properties: Record<string, unknow
 export class WorkspaceTools {
   /** Workspace-relative paths written so far, in first-write order. */
   readonly written = new Set<string>();
+  private created: Promise<unknown> | null = null;
 
   constructor(
     readonly workspace: string,
     private readonly options: WorkspaceToolOptions,
   ) {}
+
+  /** The workspace directory is made on first tool use: most tasks never touch a file. */
+  private ensureWorkspace(): Promise<unknown> {
+    this.created ??= fs.mkdir(this.workspace, { recursive: true });
+    return this.created;
+  }
 
   get names(): string[] {
     return this.definitions().map((tool) => tool.function.name);
@@ -107,6 +114,7 @@ export class WorkspaceTools {
       return failure(`invalid JSON arguments for ${name}: ${(error as Error).message}`);
     }
     try {
+      await this.ensureWorkspace();
       switch (name) {
         case 'list_files':
           return await this.listFiles(args.path ?? '.');
