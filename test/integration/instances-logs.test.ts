@@ -46,10 +46,12 @@ agents:
   });
 
   it('logs -f follows an instance across a restart', async () => {
-    const follower = execa(process.execPath, [BIN, 'logs', 'general_assistant/0', '-f', '-n', '0'], { cwd: dir, env: userEnv(), extendEnv: false, reject: false });
+    const follower = execa(process.execPath, [BIN, 'logs', 'general_assistant/0', '-f', '-n', '1'], { cwd: dir, env: userEnv(), extendEnv: false, reject: false });
     let seen = '';
     follower.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The last line printed means the follower is up and following from the end.
+    await waitFor('the follower to start', async () => seen.length > 0, 10_000);
+    seen = '';
     const victim = (await apiStatus(dir)).agents[0]!;
     process.kill(victim.pid!, 'SIGKILL');
     await waitFor('restart seen by the follower', async () => /general_assistant#0 ready on/.test(seen) && seen.includes('killed by SIGKILL'), 10_000);
