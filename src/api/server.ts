@@ -2,14 +2,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StatusDocument } from '../protocol/status.js';
 import { bearerMatches, sendJson } from '../util/http.js';
-import { handleTaskRoute } from './task-routes.js';
+import { handleTaskRoute, isTaskRoute } from './task-routes.js';
 import type { TaskService } from './task-routes.js';
 
 export interface ControlApiHandlers {
   status(): StatusDocument;
   /** Begins a graceful stop; the response is sent before the supervisor exits. */
   shutdown(): void;
-  tasks: TaskService;
+  /** Resolves once the ledger and router are loaded (at once after start-up); null if they failed to. */
+  tasks(): Promise<TaskService | null>;
 }
 
 export interface ControlApi {
@@ -53,7 +54,7 @@ export async function startControlApi(options: {
         sendJson(response, 202, { status: 'stopping' });
         return handlers.shutdown();
       default:
-        if (await handleTaskRoute(request, response, url, handlers.tasks)) return;
+        if (isTaskRoute(url.pathname) && (await handleTaskRoute(request, response, url, await handlers.tasks()))) return;
         return sendJson(response, 404, { error: 'not_found', message: `no route ${route}` });
     }
   };

@@ -25,10 +25,19 @@ const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 /** Keeps idle SSE connections (and proxies between) from timing out. */
 const SSE_HEARTBEAT_MS = 15_000;
 
+export function isTaskRoute(path: string): boolean {
+  return path === '/v1/tasks' || path.startsWith('/v1/tasks/') || path === '/v1/events';
+}
+
 /** Handles /v1/tasks… and /v1/events; returns false for any other route. */
-export async function handleTaskRoute(request: http.IncomingMessage, response: http.ServerResponse, url: URL, tasks: TaskService): Promise<boolean> {
+export async function handleTaskRoute(request: http.IncomingMessage, response: http.ServerResponse, url: URL, tasks: TaskService | null): Promise<boolean> {
   const method = request.method ?? 'GET';
   const path = url.pathname;
+  if (!isTaskRoute(path)) return false;
+  if (!tasks) {
+    sendJson(response, 503, { error: 'unavailable', message: 'the task ledger could not be opened; see .lightning/supervisor.log' });
+    return true;
+  }
   if (path === '/v1/events' && method === 'GET') {
     streamEvents(request, response, tasks, url.searchParams.get('task'));
     return true;

@@ -31,6 +31,8 @@ export class SupervisorFleetView implements FleetView {
       if (instance.state.name === 'healthy') void this.refreshCard(instance);
       for (const listener of this.listeners) listener();
     });
+    // Instances that turned healthy before this view existed.
+    for (const instance of supervisor.instances) if (instance.state.name === 'healthy') void this.refreshCard(instance);
   }
 
   instances(): RoutableInstance[] {

@@ -10,7 +10,7 @@ import { ProcessRegistry } from './process-registry.js';
 import type { Spawner } from './spawn.js';
 import type { StateChange } from './supervisor.js';
 import { Supervisor } from './supervisor.js';
-import { SupervisorTasks } from './task-service.js';
+import type { SupervisorTasks } from './task-service.js';
 
 export class RuntimeStartError extends Error {
   constructor(
@@ -57,7 +57,9 @@ export async function startRuntime(options: {
   const workerToken = newToken();
   const supervisor = new Supervisor({ config, paths, workerToken, spawner: options.spawner, probe: options.probe });
   if (options.onChange) supervisor.on('change', options.onChange);
-  const tasks = await SupervisorTasks.open(supervisor, paths, config, workerToken);
+  // Set once the ledger and router are loaded, which happens while the workers boot.
+  let tasks: SupervisorTasks | null = null;
+  let tasksLoaded: Promise<void> = Promise.resolve();
   let stopping: Promise<void> | null = null;
   let api: ControlApi;
   try {
@@ -65,7 +67,15 @@ export async function startRuntime(options: {
       host: config.supervisor.host,
       port: config.supervisor.port,
       token,
-      handlers: { status: () => tasks.decorate(supervisor.status()), shutdown: () => void runtime.stop(), tasks: tasks.service() },
+      handlers: {
+        status: () => (tasks ? tasks.decorate(supervisor.status()) : supervisor.status()),
+        shutdown: () => void runtime.stop(),
+        // Task requests that arrive while the ledger loads wait for it rather than fail.
+        tasks: async () => {
+          await tasksLoaded;
+          return tasks?.service() ?? null;
+        },
+      },
     });
   } catch (error) {
     releaseLock(paths);
@@ -84,7 +94,6 @@ export async function startRuntime(options: {
     home: paths.home,
     startedAt: supervisor.startedAt.toISOString(),
   };
-  writeSupervisorInfo(paths, info);
 
   let resolveStopped: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
@@ -94,9 +103,10 @@ export async function startRuntime(options: {
     stopped,
     stop() {
       stopping ??= (async () => {
-        await tasks.drain(Math.max(0, ...config.agents.map((agent) => agent.stop.graceMs)));
+        await tasksLoaded;
+        await tasks?.drain(Math.max(0, ...config.agents.map((agent) => agent.stop.graceMs)));
         await supervisor.stop();
-        await tasks.close();
+        await tasks?.close();
         await api.close();
         removeSupervisorInfo(paths);
         releaseLock(paths);
@@ -107,5 +117,34 @@ export async function startRuntime(options: {
     forceKill: () => supervisor.forceKill(),
   };
   await supervisor.start();
+  writeSupervisorInfo(paths, info);
+  // The ledger and router load once the fleet has settled, so on a small machine they do not take
+  // CPU from workers that are booting; until then task routes answer 503 "starting".
+  tasksLoaded = settled(supervisor, TASKS_AFTER_MS)
+    .then(() => import('./task-service.js'))
+    .then(async ({ SupervisorTasks }) => {
+      tasks = await SupervisorTasks.open(supervisor, paths, config, workerToken);
+    })
+    .catch((error: Error) => log(`could not open the task ledger: ${error.stack ?? error.message}`));
   return runtime;
+}
+
+/** Longest the task side waits for the fleet to settle before loading anyway. */
+const TASKS_AFTER_MS = 3000;
+
+function settled(supervisor: Supervisor, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!supervisor.allSettledOrHealthy()) return;
+      finish();
+    };
+    const finish = () => {
+      clearTimeout(timer);
+      supervisor.off('change', check);
+      resolve();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    supervisor.on('change', check);
+    check();
+  });
 }

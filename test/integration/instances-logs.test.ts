@@ -49,13 +49,16 @@ agents:
     const follower = execa(process.execPath, [BIN, 'logs', 'general_assistant/0', '-f', '-n', '1'], { cwd: dir, env: userEnv(), extendEnv: false, reject: false });
     let seen = '';
     follower.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-    // The last line printed means the follower is up and following from the end.
-    await waitFor('the follower to start', async () => seen.length > 0, 10_000);
-    seen = '';
-    const victim = (await apiStatus(dir)).agents[0]!;
-    process.kill(victim.pid!, 'SIGKILL');
-    await waitFor('restart seen by the follower', async () => /general_assistant#0 ready on/.test(seen) && seen.includes('killed by SIGKILL'), 10_000);
-    follower.kill('SIGINT');
+    try {
+      // The last line printed means the follower is up and following from the end.
+      await waitFor('the follower to start', async () => seen.length > 0, 10_000);
+      seen = '';
+      const victim = (await apiStatus(dir)).agents[0]!;
+      process.kill(victim.pid!, 'SIGKILL');
+      await waitFor('restart seen by the follower', async () => /general_assistant#0 ready on/.test(seen) && seen.includes('killed by SIGKILL'), 10_000);
+    } finally {
+      follower.kill('SIGINT');
+    }
     const result = await follower;
     expect(result.exitCode).toBe(130);
     expect(seen).toMatch(/\[lightning\] killed by SIGKILL; restart 1 in 0 ms/);
