@@ -13,6 +13,9 @@ export interface ControlApiHandlers {
   tasks(): Promise<TaskService | null>;
 }
 
+/** Idle keep-alive of API connections. */
+export const KEEP_ALIVE_MS = 10_000;
+
 export interface ControlApi {
   url: string;
   close(): Promise<void>;
@@ -58,8 +61,9 @@ export async function startControlApi(options: {
         return sendJson(response, 404, { error: 'not_found', message: `no route ${route}` });
     }
   };
-  // Keep-alive sockets from `up -d` polling must not hold a stopping supervisor open.
-  server.keepAliveTimeout = 2000;
+  // Clients subtract a margin from the advertised keep-alive (undici: 2 s), so anything short
+  // makes every request a new connection. close() ends idle sockets itself.
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());

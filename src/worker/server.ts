@@ -79,7 +79,8 @@ export async function startWorkerServer(identity: WorkerIdentity, port: number, 
   });
   let resolvedRpc: RpcEndpoint | null = null;
   const inflightNow = () => resolvedRpc?.inflight ?? 0;
-  server.keepAliveTimeout = 5000;
+  // Long enough that the supervisor's pool reuses connections (undici subtracts 2 s from it).
+  server.keepAliveTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
