@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { AttemptRecord, TaskResult, TaskStatus, TerminalStatus, TokenUsage } from '../protocol/task.js';
+import { TERMINAL_STATUSES } from '../protocol/task.js';
 import type { LedgerEvent, LedgerEventName } from './events.js';
 
 type Candidate = { agent: string; score: number };
@@ -32,9 +33,7 @@ const KNOWN_EVENTS: Record<LedgerEventName, true> = {
   'task.submitted': true, 'task.routed': true, 'task.attempt': true, 'task.completed': true,
   'task.failed': true, 'task.cancelled': true, 'task.interrupted': true, feedback: true,
 };
-const TERMINAL: ReadonlySet<TaskStatus> = new Set<TerminalStatus>([
-  'completed', 'failed', 'cancelled', 'timeout', 'interrupted',
-]);
+const TERMINAL = TERMINAL_STATUSES;
 const NL = 0x0a;
 const FORWARD_BLOCK = 4 * 1024 * 1024;
 const BACKWARD_FIRST_BLOCK = 64 * 1024;

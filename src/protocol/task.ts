@@ -3,6 +3,8 @@
 export type TerminalStatus = 'completed' | 'failed' | 'cancelled' | 'timeout' | 'interrupted';
 export type TaskStatus = 'submitted' | 'running' | TerminalStatus;
 
+export const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set<TerminalStatus>(['completed', 'failed', 'cancelled', 'timeout', 'interrupted']);
+
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { LedgerEvent, LedgerEventBody } from '../ledger/events.js';
 import type { TaskIndex, TaskView } from '../ledger/reader.js';
 import type { AttemptRecord, TaskProgress, WorkerOutcome } from '../protocol/task.js';
+import { TERMINAL_STATUSES } from '../protocol/task.js';
 import type { FleetView, RoutableInstance } from './fleet-view.js';
 import { InstancePicker } from './instance-picker.js';
 import type { Choice } from './instance-picker.js';
@@ -85,13 +86,17 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent]; 'ledg
   }
 
   cancel(id: string, by: 'user' | 'api' = 'api'): 'cancelling' | 'finished' | 'not-found' {
+    const view = this.options.index.get(id);
+    if (!view) return 'not-found';
+    // The index turns terminal before the task's last line is durable: it is the one to ask.
+    if (TERMINAL_STATUSES.has(view.status)) return 'finished';
     const running = this.running.get(id);
     if (running) {
       running.cancelledBy ??= by;
       running.controller.abort();
       return 'cancelling';
     }
-    return this.options.index.get(id) ? 'finished' : 'not-found';
+    return 'finished';
   }
 
   /** Cancels whatever runs (graceful shutdown); their end is recorded as cancelled. */
