@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { AttemptRecord, TaskResult, TaskStatus, TerminalStatus, TokenUsage } from '../protocol/task.js';
+import type { AttemptRecord, TaskResult, TaskStatus, TokenUsage } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
 import type { LedgerEvent, LedgerEventName } from './events.js';
 
