@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark in bench/, figures printed; never part of `npm test`.
 import { machine, nodeStartMs } from './lib.js';
 
-const benches = ['./supervision.js', './ledger.js', './tasks.js'];
+const benches = ['./supervision.js', './ledger.js', './tasks.js', './learning/simulation.js'];
 
 console.log(`lightning benchmarks · ${new Date().toISOString()} · ${machine()}`);
 const floor = nodeStartMs();

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { TaskResult, TaskStatus } from '../protocol/task.js';
 import { sendJson } from '../util/http.js';
+import type { RouteDecision } from '../router/router.js';
 import { readJsonBody } from './body.js';
 
 /** The task side of the control API, as the runtime provides it. */
@@ -11,6 +12,9 @@ export interface TaskService {
   list(options: { limit: number; status?: TaskStatus | undefined }): TaskResult[];
   whenDone(id: string): Promise<TaskResult | null>;
   cancel(id: string): 'cancelling' | 'finished' | 'not-found';
+  feedback(id: string, rating: 'good' | 'bad', note: string | null): Promise<'recorded' | 'not-finished' | 'not-found'>;
+  /** Where a task would go and why, without running it. */
+  route(input: string, agent: string | undefined): RouteDecision;
   /** Every task and agent event; returns an unsubscribe function. */
   subscribe(listener: (event: { event: string; taskId?: string }) => void): () => void;
   /** False while the supervisor is stopping. */
@@ -26,7 +30,7 @@ const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 const SSE_HEARTBEAT_MS = 15_000;
 
 export function isTaskRoute(path: string): boolean {
-  return path === '/v1/tasks' || path.startsWith('/v1/tasks/') || path === '/v1/events';
+  return path === '/v1/tasks' || path.startsWith('/v1/tasks/') || path === '/v1/events' || path === '/v1/route';
 }
 
 /** Handles /v1/tasks… and /v1/events; returns false for any other route. */
@@ -42,6 +46,23 @@ export async function handleTaskRoute(request: http.IncomingMessage, response: h
     streamEvents(request, response, tasks, url.searchParams.get('task'));
     return true;
   }
+  if (path === '/v1/route' && method === 'POST') {
+    const body = await readJsonBody(request);
+    if (!body.ok) {
+      sendJson(response, body.status, { error: body.error, message: body.message });
+      return true;
+    }
+    const { input, agent } = (body.value ?? {}) as { input?: unknown; agent?: unknown };
+    if (typeof input !== 'string' || input.trim() === '') return bad(response, 'missing_input', '"input" is required: the task text');
+    if (agent !== undefined && typeof agent !== 'string') return bad(response, 'bad_agent', '"agent" must be an agent name');
+    try {
+      sendJson(response, 200, tasks.route(input, agent));
+    } catch (error) {
+      if (error instanceof TaskRequestError) return bad(response, 'unknown_agent', error.message);
+      throw error;
+    }
+    return true;
+  }
   if (path === '/v1/tasks' && method === 'POST') {
     await submit(request, response, tasks);
     return true;
@@ -52,6 +73,11 @@ export async function handleTaskRoute(request: http.IncomingMessage, response: h
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return bad(response, 'bad_limit', 'limit must be an integer from 1 to 10000');
     if (status !== undefined && !STATUSES.includes(status as TaskStatus)) return bad(response, 'bad_status', `status must be one of ${STATUSES.join(', ')}`);
     sendJson(response, 200, { tasks: tasks.list({ limit, status: status as TaskStatus | undefined }) });
+    return true;
+  }
+  const feedback = /^\/v1\/tasks\/([^/]+)\/feedback$/.exec(path);
+  if (feedback && method === 'POST') {
+    await postFeedback(request, response, tasks, decodeURIComponent(feedback[1]!));
     return true;
   }
   const match = /^\/v1\/tasks\/([^/]+)(\/cancel)?$/.exec(path);
@@ -135,6 +161,20 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
   // terminal event, written after it, is awaited anyway.)
   await durable;
   sendJson(response, 202, tasks.result(id) ?? { id, status: 'submitted' });
+}
+
+async function postFeedback(request: http.IncomingMessage, response: http.ServerResponse, tasks: TaskService, id: string): Promise<void> {
+  const body = await readJsonBody(request);
+  if (!body.ok) return sendJson(response, body.status, { error: body.error, message: body.message });
+  const { rating, note } = (body.value ?? {}) as { rating?: unknown; note?: unknown };
+  if (rating !== 'good' && rating !== 'bad') return void bad(response, 'bad_rating', '"rating" must be "good" or "bad"');
+  if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 10_000)) {
+    return void bad(response, 'bad_note', '"note" must be a string of at most 10000 characters');
+  }
+  const outcome = await tasks.feedback(id, rating, typeof note === 'string' ? note : null);
+  if (outcome === 'not-found') return void notFound(response, id);
+  if (outcome === 'not-finished') return sendJson(response, 409, { error: 'not_finished', message: `task ${id} is still running; give feedback once it has ended` });
+  sendJson(response, 201, { id, rating, note: note ?? null });
 }
 
 function streamEvents(request: http.IncomingMessage, response: http.ServerResponse, tasks: TaskService, taskFilter: string | null): void {

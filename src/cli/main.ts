@@ -106,6 +106,42 @@ program
   });
 
 program
+  .command('route')
+  .description('show where a task would go and why, without running it')
+  .argument('<task>', 'the task text')
+  .option('--agent <name>', 'as run --agent would')
+  .option('--explain', 'explain the choice (the default output)')
+  .option('--json', 'print the decision as JSON')
+  .addHelpText('after', examples(['lightning route "Write unit tests for the checkout React component"', 'lightning route --json "Plot revenue by month"']))
+  .action(async (task: string, _options, command: Command) => {
+    const { routeCommand } = await import('./commands/route.js');
+    await routeCommand(task, command.optsWithGlobals());
+  });
+
+program
+  .command('stats')
+  .description('per agent and kind of task: tasks, success rate, latency, share of traffic')
+  .option('--since <duration>', 'only tasks submitted in this last stretch, e.g. 1h, 30m')
+  .option('--json', 'print JSON')
+  .addHelpText('after', examples(['lightning stats', 'lightning stats --since 1h --json']))
+  .action(async (_options, command: Command) => {
+    const { statsCommand } = await import('./commands/stats.js');
+    await statsCommand(command.optsWithGlobals());
+  });
+
+program
+  .command('feedback')
+  .description('tell the router how a task went; it learns from it')
+  .argument('<id>', 'task id')
+  .argument('<rating>', 'good or bad')
+  .option('--note <text>', 'why, in a few words')
+  .addHelpText('after', examples(['lightning feedback 3f2a… good', 'lightning feedback 3f2a… bad --note "ignored the CSV header"']))
+  .action(async (id: string, rating: string, _options, command: Command) => {
+    const { feedbackCommand } = await import('./commands/feedback.js');
+    await feedbackCommand(id, rating, command.optsWithGlobals());
+  });
+
+program
   .command('worker', { hidden: true })
   .description('run the built-in agent worker (the supervisor starts these)')
   .requiredOption('--agent <name>', 'agent from agents.yaml')

@@ -7,6 +7,7 @@ import type {
   HealthSettings,
   LogSettings,
   ProviderSettings,
+  RoutingSettings,
   RestartSettings,
   StopSettings,
   SupervisorSettings,
@@ -88,6 +89,9 @@ export const DEFAULT_CAPACITY = 8;
 
 // One process per agent unless asked: the seed fleet should fit on a laptop.
 export const DEFAULT_INSTANCES = 1;
+
+/** Learning is on by default: routing improves from outcomes without any set-up. */
+export const DEFAULT_ROUTING: Readonly<RoutingSettings> = Object.freeze({ learn: true });
 
 export const DEFAULT_LOGS: Readonly<LogSettings> = Object.freeze({
   // 10 MB per file keeps a chatty worker's history for hours without filling a disk.

@@ -10,7 +10,7 @@ import {
   DEFAULT_CAPACITY,
   DEFAULT_HEALTH,
   DEFAULT_INSTANCES,
-  DEFAULT_LOGS,
+  DEFAULT_LOGS, DEFAULT_ROUTING,
   DEFAULT_MODEL,
   DEFAULT_PROVIDER,
   DEFAULT_RESTART,
@@ -92,6 +92,7 @@ export function resolveConfig(raw: RawConfig, file: string, locator: Locator): L
       maxBytes: raw.logs?.maxSize ?? DEFAULT_LOGS.maxBytes,
       files: raw.logs?.files ?? DEFAULT_LOGS.files,
     },
+    routing: { learn: raw.routing?.learn ?? DEFAULT_ROUTING.learn },
     agents,
   };
 }

@@ -245,7 +245,7 @@ const topShape = {
   supervisor: z.strictObject(supervisorShape).nullish(),
   logs: z.strictObject(logsShape).nullish(),
   defaults: z.strictObject(overridableShape).nullish(),
-  // Accepted now so files written for the learned-routing feature still load.
+  // `learn: false` turns the learned policy off (static capability routing).
   routing: z.strictObject(routingShape).nullish(),
   // Optional here so an absent or empty `agents:` gets its own explanatory error in load.ts.
   agents: z.record(z.string().regex(AGENT_NAME_RE), agent).nullish(),

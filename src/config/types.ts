@@ -93,6 +93,11 @@ export interface SupervisorSettings {
   host: string;
 }
 
+export interface RoutingSettings {
+  /** Learn from outcomes and feedback (a bandit over the capability match); false = static routing. */
+  learn: boolean;
+}
+
 export interface LightningConfig {
   /** Absolute path of the agents.yaml this came from. */
   path: string;
@@ -101,6 +106,7 @@ export interface LightningConfig {
   version: 1;
   supervisor: SupervisorSettings;
   logs: LogSettings;
+  routing: RoutingSettings;
   /** In file order. */
   agents: AgentConfig[];
 }

@@ -1,4 +1,4 @@
-import type { AttemptRecord, TokenUsage } from '../protocol/task.js';
+import type { AttemptRecord, RouteCandidate, TokenUsage } from '../protocol/task.js';
 
 /**
  * The ledger's events: one JSON object per line of `.lightning/ledger.jsonl`, keyed by `event`.
@@ -11,11 +11,20 @@ export type LedgerEventBody =
       attempt: number;
       agent: string;
       instance: number;
-      /** Every candidate considered, best first, with its match score. */
-      candidates: Array<{ agent: string; score: number }>;
+      /** Every candidate considered, in the order they would be tried, with match score and learned estimate. */
+      candidates: RouteCandidate[];
       reason: string;
+      /** What static capability matching alone would have picked. */
+      static?: string;
+      /** Picked to explore (learned policy) rather than as the best estimate. */
+      explored?: boolean;
     }
-  | ({ event: 'task.attempt'; attempt: number } & AttemptRecord)
+  | ({
+      event: 'task.attempt';
+      attempt: number;
+      /** The attempt failed for the instance's sake (died, refused, unreachable), not the agent's work. */
+      transport?: boolean;
+    } & AttemptRecord)
   | {
       event: 'task.completed';
       agent: string;

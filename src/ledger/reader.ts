@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import type { AttemptRecord, TaskResult, TaskStatus, TokenUsage } from '../protocol/task.js';
+import type { AttemptRecord, RouteCandidate, TaskResult, TaskStatus, TokenUsage } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
 import type { LedgerEvent, LedgerEventName } from './events.js';
 
-type Candidate = { agent: string; score: number };
+type Candidate = RouteCandidate;
 
 /** A task as derived from its ledger events. */
 export interface TaskView {
@@ -19,7 +19,7 @@ export interface TaskView {
   outputFile: string | null;
   error: string | null;
   attempts: AttemptRecord[];
-  routed: Array<{ attempt: number; agent: string; instance: number; candidates: Candidate[]; reason: string }>;
+  routed: Array<{ attempt: number; agent: string; instance: number; candidates: Candidate[]; reason: string; static: string | null; explored: boolean }>;
   usage: TokenUsage | null;
   files: string[];
   submittedAt: string;
@@ -130,7 +130,7 @@ export class TaskIndex {
       case 'task.routed': {
         if (final) return; // a late routing must not flip a finished task back to running
         const { attempt, agent, instance, candidates, reason } = e;
-        view.routed.push({ attempt, agent, instance, candidates, reason });
+        view.routed.push({ attempt, agent, instance, candidates, reason, static: e.static ?? null, explored: e.explored ?? false });
         view.agent = agent;
         view.instance = instance;
         view.status = 'running';
@@ -233,10 +233,15 @@ export function deriveTasks(events: Iterable<LedgerEvent>): Map<string, TaskView
   return new Map(index.list().reverse().map((view) => [view.id, view]));
 }
 
+function routingOf(view: TaskView): TaskResult['routing'] {
+  const first = view.routed[0];
+  return first ? { candidates: first.candidates, reason: first.reason, static: first.static, explored: first.explored } : null;
+}
+
 export function toTaskResult(view: TaskView): TaskResult {
   const { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files } = view;
   const { submittedAt, finishedAt } = view;
-  return { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files, submittedAt, finishedAt };
+  return { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files, submittedAt, finishedAt, routing: routingOf(view) };
 }
 
 /**

@@ -37,6 +37,25 @@ export type TaskProgress =
   | { kind: 'tool-call'; tool: string; args: string }
   | { kind: 'tool-result'; tool: string; ok: boolean; summary: string };
 
+/** One agent as the router weighed it for a task. */
+export interface RouteCandidate {
+  agent: string;
+  /** Capability match, 0..1. */
+  score: number;
+  /** Learned probability of success for tasks like this one; null without learning. */
+  estimate?: number | null;
+  /** Effective number of past outcomes behind the estimate. */
+  evidence?: number;
+}
+
+/** Why a task went where it went (its first routing). */
+export interface RouteRecord {
+  candidates: RouteCandidate[];
+  reason: string;
+  static: string | null;
+  explored: boolean;
+}
+
 /** `lightning run --json` and `POST /v1/tasks {wait:true}`. */
 export interface TaskResult {
   id: string;
@@ -52,4 +71,5 @@ export interface TaskResult {
   files: string[];
   submittedAt: string;
   finishedAt: string | null;
+  routing: RouteRecord | null;
 }

@@ -7,8 +7,7 @@ import { TERMINAL_STATUSES } from '../protocol/task.js';
 import type { FleetView, RoutableInstance } from './fleet-view.js';
 import { InstancePicker } from './instance-picker.js';
 import type { Choice } from './instance-picker.js';
-import { rankCandidates } from './candidates.js';
-import type { RankedAgent } from './candidates.js';
+import type { RankedAgent, RouteDecision, TaskRouter } from './router.js';
 import { AttemptError } from './worker-client.js';
 
 /** What the dispatcher streams to /v1/events and `lightning run`: every ledger event, plus progress. */
@@ -24,6 +23,7 @@ export class UnknownAgentError extends Error {}
 
 export interface DispatcherOptions {
   fleet: FleetView;
+  router: TaskRouter;
   index: TaskIndex;
   /** Durable append (resolves once fsynced). */
   append(event: LedgerEvent): Promise<void>;
@@ -67,13 +67,13 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent]; 'ledg
       throw new UnknownAgentError(`unknown agent "${request.agent}"; known agents: ${this.options.fleet.agentNames().join(', ')}`);
     }
     const id = randomUUID();
-    const ranked = rankCandidates(request.input, this.options.fleet, request.agent);
-    const settings = this.options.fleet.taskSettings(request.agent ?? ranked[0]?.agent ?? null);
+    const decision = this.options.router.route(request.input, request.agent);
+    const settings = this.options.fleet.taskSettings(decision.pick || null);
     const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
     const durable = this.record(id, { event: 'task.submitted', input: request.input, agent: request.agent ?? null, timeoutMs });
     // `done` is set on the next line; the attempt loop needs the entry itself to see cancellation.
     const running = { controller: new AbortController(), cancelledBy: null } as unknown as Running;
-    running.done = this.execute(id, request.input, ranked, timeoutMs, settings.retries, running).finally(() => this.running.delete(id));
+    running.done = this.execute(id, request.input, decision, timeoutMs, settings.retries, running).finally(() => this.running.delete(id));
     this.running.set(id, running);
     return { id, durable };
   }
@@ -99,6 +99,18 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent]; 'ledg
     return 'finished';
   }
 
+  /**
+   * Records a user's verdict on a finished task. It is a ledger event like any other, so the
+   * learned policy sees it now and again after every restart.
+   */
+  async feedback(id: string, rating: 'good' | 'bad', note: string | null): Promise<'recorded' | 'not-finished' | 'not-found'> {
+    const view = this.options.index.get(id);
+    if (!view) return 'not-found';
+    if (!TERMINAL_STATUSES.has(view.status)) return 'not-finished';
+    await this.record(id, { event: 'feedback', rating, note });
+    return 'recorded';
+  }
+
   /** Cancels whatever runs (graceful shutdown); their end is recorded as cancelled. */
   async cancelAll(): Promise<void> {
     const all = [...this.running.values()];
@@ -109,7 +121,8 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent]; 'ledg
     await Promise.allSettled(all.map((running) => running.done));
   }
 
-  private async execute(id: string, input: string, ranked: RankedAgent[], timeoutMs: number, retries: number, running: Running): Promise<TaskView> {
+  private async execute(id: string, input: string, decision: RouteDecision, timeoutMs: number, retries: number, running: Running): Promise<TaskView> {
+    const ranked = decision.ranked;
     const started = Date.now();
     const deadline = started + timeoutMs;
     const timer = setTimeout(() => running.controller.abort(), timeoutMs);
@@ -127,7 +140,7 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent]; 'ledg
           return this.view(id);
         }
         tried.add(choice.instance.id);
-        const result = await this.routeAndRun(id, input, attempt, ranked, choice, deadline, signal).finally(() =>
+        const result = await this.routeAndRun(id, input, attempt, decision, choice, deadline, signal).finally(() =>
           this.picker.release(choice.instance.id, choice.instance.agent),
         );
         const record: AttemptRecord = {
@@ -138,7 +151,7 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent]; 'ledg
           durationMs: result.durationMs,
         };
         // Not awaited: the ledger keeps order, and the terminal event awaited below covers it.
-        void this.record(id, { event: 'task.attempt', attempt, ...record });
+        void this.record(id, { event: 'task.attempt', attempt, ...record, ...(result.kind === 'error' ? { transport: true } : {}) });
         if (result.kind === 'outcome') return await this.finish(id, choice.instance, result.outcome, running, elapsed());
         lastError = `${choice.instance.id}: ${result.error.message}`;
         if (signal.aborted) break;
@@ -154,14 +167,16 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent]; 'ledg
   }
 
   /** Records the routing decision, then runs one attempt on the chosen (already reserved) instance. */
-  private async routeAndRun(id: string, input: string, attempt: number, ranked: RankedAgent[], choice: Choice, deadline: number, signal: AbortSignal) {
+  private async routeAndRun(id: string, input: string, attempt: number, decision: RouteDecision, choice: Choice, deadline: number, signal: AbortSignal) {
     void this.record(id, {
       event: 'task.routed',
       attempt,
       agent: choice.instance.agent,
       instance: choice.instance.index,
-      candidates: ranked.map(({ agent, score }) => ({ agent, score })),
-      reason: choice.reason,
+      candidates: decision.candidates,
+      reason: attempt === 1 && choice.instance.agent === decision.pick ? `${decision.reason}; ${choice.reason}` : choice.reason,
+      static: decision.static,
+      explored: decision.explored,
     });
     const started = Date.now();
     const result = await this.attempt(id, input, choice.instance, Math.max(1, deadline - Date.now()), signal);
@@ -246,6 +261,7 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent]; 'ledg
   private record(taskId: string, body: LedgerEventBody): Promise<void> {
     const event = { v: 1, ts: new Date().toISOString(), taskId, ...body } as LedgerEvent;
     this.options.index.apply(event);
+    this.options.router.learnFrom(event);
     this.emit('event', event);
     const durable = this.options.append(event);
     durable.catch((error: Error) => this.emit('ledger-error', error));

@@ -1,4 +1,4 @@
-import type { RankedAgent } from './candidates.js';
+import type { RankedAgent } from './router.js';
 import type { FleetView, RoutableInstance } from './fleet-view.js';
 
 export interface Choice {

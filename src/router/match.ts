@@ -60,6 +60,20 @@ export const FIELD_WEIGHTS = { tag: 3, name: 2, example: 2, description: 1 } as 
  */
 export const MIN_CONFIDENCE = 0.4;
 
+/**
+ * A task word no agent's profile has still tells one kind of task from another ("checkout",
+ * "invoice"), so the learned policy keeps it as a feature, but weakly: a quarter of a word
+ * unique to one agent's description (≈ 1/12 of a unique tag), so a file name or a typo can
+ * neither dilute the known vocabulary much nor carry what was learned to unrelated tasks.
+ * Unknown word pairs are dropped: they only repeat their words.
+ */
+export const UNKNOWN_TERM_SHARE = 0.25;
+
+/** A ranked agent with its generalist flag: what the learned policy chooses from. */
+export interface MatchCandidate extends AgentMatch {
+  fallback: boolean;
+}
+
 /** The profile agents.yaml describes: one skill per capability, as the agent's card builds it. */
 export function profileFromConfig(agent: AgentConfig): AgentProfile {
   return {
@@ -179,6 +193,33 @@ export class CapabilityMatcher {
     };
     rows.sort((a, b) => tier(a) - tier(b) || b.match.score - a.match.score || a.index - b.index);
     return rows.map((r) => r.match);
+  }
+
+  /** score() in the same (static) order, each agent with its `fallback` flag. */
+  candidates(task: string): MatchCandidate[] {
+    const fallback = new Set(this.profiles.filter((p) => p.fallback).map((p) => p.name));
+    return this.score(task).map((match) => ({ ...match, fallback: fallback.has(match.agent) }));
+  }
+
+  /**
+   * What the learned policy keys its evidence on: the task's terms (the same terms score() reads)
+   * → weight, summing to 1 (empty when the task has no words). A known term weighs what it can
+   * add to `possible` in score() (best field weight × IDF), so a capability one agent owns
+   * characterises the task more than a word every profile mentions; an unknown word weighs
+   * UNKNOWN_TERM_SHARE × ln(N + 1).
+   */
+  features(task: string): Map<string, number> {
+    const unknown = UNKNOWN_TERM_SHARE * FIELD_WEIGHTS.description * Math.log(Math.max(this.profiles.length, 1) + 1);
+    const out = new Map<string, number>();
+    let total = 0;
+    for (const term of termsOf(task).keys()) {
+      const weight = this.best.get(term) ?? (term.includes('-') ? 0 : unknown);
+      if (weight <= 0) continue;
+      out.set(term, weight);
+      total += weight;
+    }
+    for (const [term, weight] of out) out.set(term, weight / total);
+    return out;
   }
 }
 

@@ -7,6 +7,7 @@ import type { StatusDocument } from '../protocol/status.js';
 import { readEvents, TaskIndex, toTaskResult } from '../ledger/reader.js';
 import { LedgerWriter } from '../ledger/writer.js';
 import { TaskDispatcher, UnknownAgentError } from '../router/dispatcher.js';
+import { TaskRouter } from '../router/router.js';
 import type { StatePaths } from '../state/home.js';
 import { SupervisorFleetView } from './fleet-view.js';
 import type { StateChange, Supervisor } from './supervisor.js';
@@ -25,20 +26,27 @@ export class SupervisorTasks {
   readonly index: TaskIndex;
   readonly dispatcher: TaskDispatcher;
   readonly fleet: SupervisorFleetView;
+  readonly router: TaskRouter;
   private readonly writer: LedgerWriter;
   private accepting = true;
 
   private constructor(
     private readonly supervisor: Supervisor,
     paths: StatePaths,
+    config: LightningConfig,
     workerToken: string,
     secrets: string[],
   ) {
-    this.index = new TaskIndex(readEvents(paths.ledger));
+    const history = readEvents(paths.ledger);
+    this.index = new TaskIndex(history);
     this.writer = LedgerWriter.open(paths.ledger, { secrets: [workerToken, ...secrets] });
     this.fleet = new SupervisorFleetView(supervisor, workerToken);
+    this.router = new TaskRouter(() => this.fleet.profiles(), config.routing.learn);
+    // Learning survives restarts: the policy is the ledger's outcomes, replayed.
+    for (const event of history) this.router.learnFrom(event);
     this.dispatcher = new TaskDispatcher({
       fleet: this.fleet,
+      router: this.router,
       index: this.index,
       append: (event) => this.writer.append(event),
       waitForAgentMs: WAIT_FOR_AGENT_MS,
@@ -52,7 +60,7 @@ export class SupervisorTasks {
       const value = process.env[agent.provider.apiKeyEnv];
       return value ? [value] : [];
     });
-    const tasks = new SupervisorTasks(supervisor, paths, workerToken, secrets);
+    const tasks = new SupervisorTasks(supervisor, paths, config, workerToken, secrets);
     await tasks.markInterrupted();
     return tasks;
   }
@@ -89,6 +97,13 @@ export class SupervisorTasks {
         return view ? toTaskResult(view) : null;
       },
       cancel: (id) => this.dispatcher.cancel(id, 'api'),
+      feedback: (id, rating, note) => this.dispatcher.feedback(id, rating, note),
+      route: (input, agent) => {
+        if (agent !== undefined && !this.fleet.agentNames().includes(agent)) {
+          throw new TaskRequestError(`unknown agent "${agent}"; known agents: ${this.fleet.agentNames().join(', ')}`);
+        }
+        return this.router.route(input, agent);
+      },
       subscribe: (listener) => {
         const onChange = ({ instance }: StateChange) =>
           listener({ event: 'agent.state', ts: new Date().toISOString(), agent: instance.spec.agent.name, instance: instance.spec.index, state: instance.state.name, pid: instance.pid, restarts: instance.restarts, lastExit: instance.lastExit } as { event: string });

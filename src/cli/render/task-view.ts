@@ -55,6 +55,15 @@ export function renderTaskDetail(task: TaskResult, workspace: string): string {
     'input:',
     indent(task.input),
   ];
+  if (task.routing) {
+    lines.push('', 'routing:');
+    for (const candidate of task.routing.candidates) {
+      const learned = candidate.estimate === null || candidate.estimate === undefined ? '' : `  learned ${Math.round(candidate.estimate * 100)}% over ${(candidate.evidence ?? 0).toFixed(1)} outcome(s)`;
+      lines.push(`  ${candidate.agent.padEnd(20)} match ${candidate.score.toFixed(2)}${learned}`);
+    }
+    lines.push(`  why: ${task.routing.reason}`);
+    if (task.routing.static && task.routing.static !== task.agent) lines.push(`  static matching alone would have picked ${task.routing.static}`);
+  }
   if (task.attempts.length > 0) {
     lines.push('', 'attempts:');
     task.attempts.forEach((attempt, index) => {

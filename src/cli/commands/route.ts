@@ -1,0 +1,73 @@
+import { apiRequest } from '../../api/client.js';
+import { loadConfig } from '../../config/load.js';
+import { readEvents } from '../../ledger/reader.js';
+import { profileFromConfig } from '../../router/match.js';
+import { TaskRouter } from '../../router/router.js';
+import type { RouteDecision } from '../../router/router.js';
+import type { GlobalOptions } from '../context.js';
+import { findRunningSupervisor, resolveContext } from '../context.js';
+import { EXIT, ExitError } from '../exit-error.js';
+import { paint } from '../render/color.js';
+import { renderTable } from '../render/table.js';
+
+export interface RouteOptions extends GlobalOptions {
+  json?: boolean;
+  agent?: string;
+}
+
+/**
+ * `lightning route "task"`: where the task would go and why — match scores, learned success
+ * estimates with the evidence behind them, the pick — without running anything. Asks the running
+ * supervisor (which knows the agents' cards); with none, works the same from agents.yaml and the
+ * ledger.
+ */
+export async function routeCommand(input: string, options: RouteOptions): Promise<void> {
+  if (input.trim() === '') throw new ExitError('the task is empty: lightning route "what the agent should do"', EXIT.usage);
+  const { configPath, paths } = resolveContext(options);
+  const info = await findRunningSupervisor(paths);
+  let decision: RouteDecision;
+  if (info) {
+    const response = await apiRequest<RouteDecision & { message?: string }>(info, 'POST', '/v1/route', { body: { input, ...(options.agent ? { agent: options.agent } : {}) } });
+    if (response.status !== 200) throw new ExitError(response.body.message ?? `HTTP ${response.status}`, EXIT.usage);
+    decision = response.body;
+  } else {
+    const config = loadConfig(configPath);
+    if (options.agent && !config.agents.some((agent) => agent.name === options.agent)) {
+      throw new ExitError(`unknown agent "${options.agent}"; known agents: ${config.agents.map((agent) => agent.name).join(', ')}`, EXIT.usage);
+    }
+    const profiles = config.agents.map(profileFromConfig);
+    const router = new TaskRouter(() => ({ version: 0, profiles }), config.routing.learn);
+    for (const event of readEvents(paths.ledger)) router.learnFrom(event);
+    decision = router.route(input, options.agent);
+  }
+  if (options.json) {
+    process.stdout.write(JSON.stringify(decision, null, 2) + '\n');
+    return;
+  }
+  process.stdout.write(explain(input, decision) + '\n');
+}
+
+/** Written for someone who has never read the code: what was weighed, what won, and why. */
+export function explain(input: string, decision: RouteDecision): string {
+  const rows = decision.candidates.map((candidate) => [
+    candidate.agent === decision.pick ? paint('→', 'green') : ' ',
+    candidate.agent,
+    candidate.score.toFixed(2),
+    candidate.estimate === null || candidate.estimate === undefined ? '-' : `${Math.round(candidate.estimate * 100)}%`,
+    !candidate.evidence ? 'no outcomes yet' : `${candidate.evidence < 10 ? candidate.evidence.toFixed(1) : Math.round(candidate.evidence)} similar task outcome(s)`,
+  ]);
+  const table = renderTable(['', 'AGENT', 'MATCH', 'LEARNED SUCCESS', 'EVIDENCE'], rows);
+  const lines = [
+    `task: ${JSON.stringify(input.length > 100 ? `${input.slice(0, 99)}…` : input)}`,
+    `kind: ${decision.kind}`,
+    '',
+    table,
+    '',
+    `pick: ${paint(decision.pick, 'bold')} — ${decision.reason}`,
+    decision.static === decision.pick ? 'static capability matching agrees.' : `static capability matching alone would pick ${decision.static}.`,
+  ];
+  if (decision.explored) lines.push('this pick explores: the agent has little evidence yet for tasks like this.');
+  lines.push('', 'MATCH is how well the task\'s words fit the agent\'s skills (0–1, rare words count more); LEARNED SUCCESS is');
+  lines.push('how often the agent finished similar tasks well (outcomes and feedback, recent ones weigh more).');
+  return lines.join('\n');
+}

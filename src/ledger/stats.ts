@@ -1,0 +1,57 @@
+import type { TaskView } from './reader.js';
+
+export interface StatsRow {
+  agent: string;
+  kind: string;
+  tasks: number;
+  completed: number;
+  failed: number;
+  /** completed / (completed + failed + timeout); null with no finished task. */
+  successRate: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  /** This agent's part of all tasks of this kind. */
+  share: number;
+}
+
+/**
+ * Per agent and kind of task: how many, how well, how fast, and what share of the kind's traffic
+ * went to the agent — the numbers that show the router learning. Only finished tasks that reached
+ * an agent count; cancelled ones count as traffic but not for success.
+ */
+export function computeStats(tasks: Iterable<TaskView>, kindOf: (input: string) => string, since: number | null): StatsRow[] {
+  const groups = new Map<string, { agent: string; kind: string; views: TaskView[] }>();
+  const perKind = new Map<string, number>();
+  for (const task of tasks) {
+    if (!task.agent || task.status === 'submitted' || task.status === 'running') continue;
+    if (since !== null && Date.parse(task.submittedAt) < since) continue;
+    const kind = kindOf(task.input);
+    const key = `${task.agent}\u0000${kind}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { agent: task.agent, kind, views: [] }));
+    group.views.push(task);
+    perKind.set(kind, (perKind.get(kind) ?? 0) + 1);
+  }
+  const rows = [...groups.values()].map(({ agent, kind, views }) => {
+    const completed = views.filter((view) => view.status === 'completed');
+    const failed = views.filter((view) => view.status === 'failed' || view.status === 'timeout').length;
+    const durations = completed.map((view) => view.durationMs ?? 0).sort((a, b) => a - b);
+    return {
+      agent,
+      kind,
+      tasks: views.length,
+      completed: completed.length,
+      failed,
+      successRate: completed.length + failed === 0 ? null : completed.length / (completed.length + failed),
+      p50Ms: percentile(durations, 0.5),
+      p95Ms: percentile(durations, 0.95),
+      share: views.length / (perKind.get(kind) ?? views.length),
+    };
+  });
+  return rows.sort((a, b) => a.kind.localeCompare(b.kind) || b.tasks - a.tasks);
+}
+
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? null;
+}

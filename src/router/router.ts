@@ -1,0 +1,118 @@
+import type { LedgerEvent } from '../ledger/events.js';
+import type { RouteCandidate } from '../protocol/task.js';
+import { CapabilityMatcher } from './match.js';
+import type { AgentProfile } from './match.js';
+import { FEEDBACK_WEIGHT, LearnedPolicy } from './policy.js';
+
+/** An agent to try for a task, in order. */
+export interface RankedAgent {
+  agent: string;
+  score: number;
+}
+
+/** Where a task should go, and why: what `lightning route` prints and `task.routed` records. */
+export interface RouteDecision {
+  /** The order to try agents in (failover walks it). */
+  ranked: RankedAgent[];
+  candidates: RouteCandidate[];
+  pick: string;
+  /** What capability matching alone would pick. */
+  static: string;
+  explored: boolean;
+  reason: string;
+  /** The task's kind for stats: the static pick's strongest matched word. */
+  kind: string;
+}
+
+export type ProfileSource = () => { version: number; profiles: AgentProfile[] };
+
+/**
+ * Routing in one place: static capability matching (rebuilt when agent cards change) with the
+ * learned policy on top. Outcomes come from the ledger's events — live, and replayed at start — so
+ * learning survives restarts and the ledger stays the only record.
+ */
+export class TaskRouter {
+  private cached: { version: number; matcher: CapabilityMatcher } | null = null;
+  private readonly policy: LearnedPolicy;
+  /** Task inputs by id, for outcomes that arrive after submission (attempts, feedback). */
+  private readonly inputs = new Map<string, string>();
+  private readonly finalAgent = new Map<string, string>();
+
+  constructor(
+    private readonly profiles: ProfileSource,
+    learn: boolean,
+  ) {
+    this.policy = new LearnedPolicy({ learn });
+  }
+
+  route(input: string, forced?: string): RouteDecision {
+    const matcher = this.matcher();
+    const scored = matcher.score(input);
+    const fallback = new Set(this.profiles().profiles.filter((profile) => profile.fallback).map((profile) => profile.name));
+    const first = scored[0];
+    const kind = first?.matched[0]?.toLowerCase() ?? 'other';
+    if (forced !== undefined || !first) {
+      const agent = forced ?? '';
+      return { ranked: [{ agent, score: 1 }], candidates: [{ agent, score: 1 }], pick: agent, static: first?.agent ?? agent, explored: false, reason: `asked for ${agent}`, kind };
+    }
+    const choice = this.policy.choose(
+      scored.map(({ agent, score }) => ({ agent, score, fallback: fallback.has(agent) })),
+      matcher.features(input),
+    );
+    // Failover goes down the list, but never to an agent that matched nothing.
+    const ranked = choice.ranked.filter((row, index) => index === 0 || row.score > 0);
+    return {
+      ranked: ranked.map(({ agent, score }) => ({ agent, score })),
+      candidates: choice.ranked.map(({ agent, score, estimate, evidence }) => ({ agent, score: round(score), estimate: estimate === null ? null : round(estimate), evidence: round(evidence) })),
+      pick: choice.pick,
+      static: first.agent,
+      explored: choice.explored,
+      reason: choice.reason,
+      kind,
+    };
+  }
+
+  kindOf(input: string): string {
+    return this.matcher().score(input)[0]?.matched[0]?.toLowerCase() ?? 'other';
+  }
+
+  /** Feeds one ledger event to the policy (used live and for the replay at start). */
+  learnFrom(event: LedgerEvent): void {
+    switch (event.event) {
+      case 'task.submitted':
+        this.inputs.set(event.taskId, event.input);
+        return;
+      case 'task.attempt': {
+        const input = this.inputs.get(event.taskId);
+        if (input === undefined) return;
+        this.finalAgent.set(event.taskId, event.agent);
+        // Cancellation is the user's doing and a dead instance is the supervisor's: neither says
+        // anything about how well the agent does this kind of task.
+        if (event.status === 'cancelled' || event.transport) return;
+        const outcome = event.status === 'completed' ? 'success' : 'failure';
+        this.policy.observe({ agent: event.agent, features: this.matcher().features(input), outcome, at: Date.parse(event.ts) });
+        return;
+      }
+      case 'feedback': {
+        const input = this.inputs.get(event.taskId);
+        const agent = this.finalAgent.get(event.taskId);
+        if (input === undefined || agent === undefined) return;
+        const outcome = event.rating === 'good' ? 'success' : 'failure';
+        this.policy.observe({ agent, features: this.matcher().features(input), outcome, weight: FEEDBACK_WEIGHT, at: Date.parse(event.ts) });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private matcher(): CapabilityMatcher {
+    const { version, profiles } = this.profiles();
+    if (!this.cached || this.cached.version !== version) this.cached = { version, matcher: new CapabilityMatcher(profiles) };
+    return this.cached.matcher;
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
