@@ -169,6 +169,7 @@ describe('derivation', () => {
     expect(toTaskResult(c)).toEqual({
       id: 'c', agent: 'coder', instance: 0, status: 'completed', input: 'do c', output: 'done c', error: null,
       attempts: c.attempts, durationMs: 7, usage: null, files: ['a.txt'], submittedAt: c.submittedAt, finishedAt: c.finishedAt,
+      routing: { candidates: [{ agent: 'coder', score: 0.9 }], reason: 'best match', static: null, explored: false },
     });
 
     const index = new TaskIndex(events);
