@@ -11,6 +11,8 @@ export interface ControlApiHandlers {
   shutdown(): void;
   /** Resolves once the ledger and router are loaded (at once after start-up); null if they failed to. */
   tasks(): Promise<TaskService | null>;
+  /** Prometheus text, once the task side is loaded. */
+  metrics(): Promise<{ contentType: string; body: string } | null>;
 }
 
 /** Idle keep-alive of API connections. */
@@ -43,6 +45,14 @@ export async function startControlApi(options: {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const route = `${request.method} ${url.pathname}`;
     if (route === 'GET /healthz') return sendJson(response, 200, { status: 'ok', pid: process.pid });
+    // Metrics carry no secrets and Prometheus scrapes without our per-start token: loopback only, no auth.
+    if (route === 'GET /metrics') {
+      const metrics = await handlers.metrics();
+      if (!metrics) return sendJson(response, 503, { error: 'unavailable', message: 'metrics are not available; see .lightning/supervisor.log' });
+      response.writeHead(200, { 'content-type': metrics.contentType });
+      response.end(metrics.body);
+      return;
+    }
     if (!bearerMatches(request.headers.authorization, expected)) {
       response.setHeader('WWW-Authenticate', 'Bearer');
       return sendJson(response, 401, {

@@ -27,6 +27,8 @@ export interface InstanceDeps {
   onSpawned(id: string, process: RunningProcess, argv: string[]): void;
   onExited(id: string): void;
   onChange(instance: Instance, previous: InstanceState): void;
+  /** Every probe's result (for metrics). */
+  onProbe?(instance: Instance, ok: boolean, latencyMs: number): void;
 }
 
 /**
@@ -151,6 +153,7 @@ export class Instance {
 
   private onProbe(process: RunningProcess, event: ProberEvent): void {
     if (process !== this.process || this.state.name === 'stopping') return;
+    if (event.type !== 'start-timeout') this.deps.onProbe?.(this, event.type !== 'failing' && event.type !== 'dead', 'outcome' in event ? event.outcome.latencyMs : 0);
     const now = this.deps.clock.now();
     const startedAt = startedAtOf(this.state) ?? now;
     switch (event.type) {

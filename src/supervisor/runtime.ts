@@ -75,6 +75,10 @@ export async function startRuntime(options: {
           await tasksLoaded;
           return tasks?.service() ?? null;
         },
+        metrics: async () => {
+          await tasksLoaded;
+          return (await tasks?.metrics?.render()) ?? null;
+        },
       },
     });
   } catch (error) {

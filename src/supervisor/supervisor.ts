@@ -34,6 +34,12 @@ export interface SupervisorOptions {
   clock?: Clock;
 }
 
+export interface ProbeResult {
+  instance: Instance;
+  ok: boolean;
+  latencyMs: number;
+}
+
 export interface StateChange {
   instance: Instance;
   previous: InstanceState;
@@ -43,7 +49,7 @@ export interface StateChange {
  * The fleet: one Instance per planned process, the registry of their process groups, and the
  * status document. Emits `change` with a StateChange on every state transition.
  */
-export class Supervisor extends EventEmitter<{ change: [StateChange] }> {
+export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [ProbeResult] }> {
   readonly instances: Instance[] = [];
   readonly startedAt = new Date();
   apiUrl: string;
@@ -118,6 +124,7 @@ export class Supervisor extends EventEmitter<{ change: [StateChange] }> {
         this.registry.record(id, { pid: child.pid, pgid: child.pid, command: argv, startedAt: new Date().toISOString() }),
       onExited: (id) => this.registry.forget(id),
       onChange: (instance, previous) => this.emit('change', { instance, previous }),
+      onProbe: (instance, ok, latencyMs) => this.emit('probe', { instance, ok, latencyMs }),
     });
   }
 

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { FleetMetrics } from '../api/metrics.js';
 import type { TaskService } from '../api/task-routes.js';
 import { TaskRequestError } from '../api/task-routes.js';
 import type { LightningConfig } from '../config/types.js';
@@ -29,6 +30,7 @@ export class SupervisorTasks {
   readonly router: TaskRouter;
   private readonly writer: LedgerWriter;
   private accepting = true;
+  metrics: FleetMetrics | null = null;
 
   private constructor(
     private readonly supervisor: Supervisor,
@@ -48,7 +50,12 @@ export class SupervisorTasks {
       fleet: this.fleet,
       router: this.router,
       index: this.index,
-      append: (event) => this.writer.append(event),
+      append: (event) => {
+        const started = performance.now();
+        const durable = this.writer.append(event);
+        durable.then(() => this.metrics?.ledgerWriteSeconds.observe((performance.now() - started) / 1000), () => undefined);
+        return durable;
+      },
       waitForAgentMs: WAIT_FOR_AGENT_MS,
       storeOutput: (taskId, output) => storeOutput(paths, taskId, output),
     });
@@ -62,6 +69,10 @@ export class SupervisorTasks {
     });
     const tasks = new SupervisorTasks(supervisor, paths, config, workerToken, secrets);
     await tasks.markInterrupted();
+    const prom = await import('prom-client');
+    const metrics = new FleetMetrics(prom, supervisor, { inflight: () => tasks.index.unfinished().length });
+    tasks.dispatcher.on('event', (event) => metrics.onTaskEvent(event, (id) => tasks.index.get(id)?.agent ?? null));
+    tasks.metrics = metrics;
     return tasks;
   }
 

@@ -1,0 +1,147 @@
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DispatchEvent } from '../router/dispatcher.js';
+import type { StateName } from '../supervisor/instance-state.js';
+import { STATE_NAMES } from '../supervisor/instance-state.js';
+import type { ProbeResult, Supervisor } from '../supervisor/supervisor.js';
+
+/** What the metrics read from the task side at scrape time. */
+export interface TaskGauges {
+  inflight(): number;
+}
+
+/**
+ * Prometheus metrics of the supervisor (prom-client, loaded only with the task side). Names follow
+ * the conventions: `lightning_` prefix, `_total` counters, `_seconds` durations, and bounded
+ * labels — agent, instance, state, outcome — never a task id.
+ */
+export class FleetMetrics {
+  readonly registry: Registry;
+  private readonly probeSeconds: Histogram<'agent'>;
+  private readonly probeFailures: Counter<'agent' | 'instance'>;
+  private readonly tasks: Counter<'agent' | 'outcome'>;
+  private readonly taskSeconds: Histogram<'agent'>;
+  private readonly routing: Counter<'agent' | 'decision'>;
+  readonly ledgerWriteSeconds: Histogram;
+
+  constructor(
+    prom: typeof import('prom-client'),
+    supervisor: Supervisor,
+    taskGauges: TaskGauges,
+  ) {
+    this.registry = new prom.Registry();
+    const registers = [this.registry];
+    prom.collectDefaultMetrics({ register: this.registry, prefix: 'lightning_supervisor_' });
+    // prom-client names these gauges `_total`, which Prometheus reserves for counters (promtool
+    // flags them); the handle and request counts are not worth a misleading name.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(`lightning_supervisor_${name}`);
+    }
+    const instanceLabels = ['agent', 'instance'] as const;
+    new prom.Gauge({
+      name: 'lightning_agent_up',
+      help: 'Whether the instance is healthy (1) or not (0).',
+      labelNames: instanceLabels,
+      registers,
+      collect() {
+        this.reset();
+        for (const instance of supervisor.instances) this.set(labelsOf(instance), instance.state.name === 'healthy' ? 1 : 0);
+      },
+    });
+    new prom.Gauge({
+      name: 'lightning_agent_state',
+      help: 'The instance state: 1 for the current state, 0 for the others.',
+      labelNames: [...instanceLabels, 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const instance of supervisor.instances) {
+          for (const state of STATE_NAMES) this.set({ ...labelsOf(instance), state }, state === (instance.state.name as StateName) ? 1 : 0);
+        }
+      },
+    });
+    new prom.Counter({
+      name: 'lightning_agent_restarts_total',
+      help: 'Restarts of the instance since the supervisor started.',
+      labelNames: instanceLabels,
+      registers,
+      collect() {
+        this.reset();
+        for (const instance of supervisor.instances) this.inc(labelsOf(instance), instance.restarts);
+      },
+    });
+    new prom.Gauge({
+      name: 'lightning_tasks_in_flight',
+      help: 'Tasks submitted and not yet ended.',
+      registers,
+      collect() {
+        this.set(taskGauges.inflight());
+      },
+    });
+    this.probeSeconds = new prom.Histogram({
+      name: 'lightning_health_probe_duration_seconds',
+      help: 'Duration of successful health probes.',
+      labelNames: ['agent'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5],
+      registers,
+    });
+    this.probeFailures = new prom.Counter({ name: 'lightning_health_probe_failures_total', help: 'Failed health probes.', labelNames: instanceLabels, registers });
+    this.tasks = new prom.Counter({ name: 'lightning_tasks_total', help: 'Tasks ended, by agent and outcome.', labelNames: ['agent', 'outcome'], registers });
+    this.taskSeconds = new prom.Histogram({
+      name: 'lightning_task_duration_seconds',
+      help: 'Duration of completed tasks, submission to result.',
+      labelNames: ['agent'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    });
+    this.routing = new prom.Counter({
+      name: 'lightning_routing_decisions_total',
+      help: 'First routing of each task: static (the capability match), learned (the policy overrode it) or forced (--agent).',
+      labelNames: ['agent', 'decision'],
+      registers,
+    });
+    this.ledgerWriteSeconds = new prom.Histogram({
+      name: 'lightning_ledger_write_duration_seconds',
+      help: 'Time from appending a ledger event to its being durable (fsynced).',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers,
+    });
+    supervisor.on('probe', (result) => this.onProbe(result));
+  }
+
+  /** Feed every dispatcher event here. */
+  onTaskEvent(event: DispatchEvent, agentOf: (taskId: string) => string | null): void {
+    switch (event.event) {
+      case 'task.routed':
+        if (event.attempt === 1) {
+          const decision = event.reason.startsWith('asked for') ? 'forced' : event.static && event.static !== event.agent ? 'learned' : 'static';
+          this.routing.inc({ agent: event.agent, decision });
+        }
+        return;
+      case 'task.completed':
+        this.tasks.inc({ agent: event.agent, outcome: 'completed' });
+        this.taskSeconds.observe({ agent: event.agent }, event.durationMs / 1000);
+        return;
+      case 'task.failed':
+        this.tasks.inc({ agent: agentOf(event.taskId) ?? 'none', outcome: event.reason === 'timeout' ? 'timeout' : 'failed' });
+        return;
+      case 'task.cancelled':
+        this.tasks.inc({ agent: agentOf(event.taskId) ?? 'none', outcome: 'cancelled' });
+        return;
+      default:
+        return;
+    }
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  private onProbe({ instance, ok, latencyMs }: ProbeResult): void {
+    if (ok) this.probeSeconds.observe({ agent: instance.spec.agent.name }, latencyMs / 1000);
+    else this.probeFailures.inc(labelsOf(instance));
+  }
+}
+
+function labelsOf(instance: { spec: { agent: { name: string }; index: number } }): { agent: string; instance: string } {
+  return { agent: instance.spec.agent.name, instance: String(instance.spec.index) };
+}
