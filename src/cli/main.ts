@@ -30,7 +30,8 @@ program
   .alias('ps')
   .description('show every instance: state, pid, port, restarts, uptime, last exit')
   .option('--json', 'print the status document as JSON (nothing else on stdout)')
-  .addHelpText('after', examples(['lightning status', 'lightning status --json | jq ".agents[] | select(.state != \\"healthy\\")"']))
+  .option('-w, --watch', 'redraw every second in place, with in-flight tasks and success rate (q to leave)')
+  .addHelpText('after', examples(['lightning status', 'lightning status --watch', 'lightning status --json | jq ".agents[] | select(.state != \\"healthy\\")"']))
   .action(async (_options, command: Command) => {
     const { statusCommand } = await import('./commands/status.js');
     await statusCommand(command.optsWithGlobals());

@@ -65,3 +65,25 @@ agents:
     expect(seen).toMatch(/\[lightning\] started pid \d+ on port/);
   });
 });
+
+describe('status --watch', () => {
+  it('redraws with in-flight and success columns until interrupted', async () => {
+    const dir = makeProject(`version: 1\nsupervisor: { port: 0 }\nagents:\n  general_assistant:\n    port: 0\n    description: g\n    capabilities: [writing]\n    prompt: templates/prompts/general_assistant.md\n`);
+    try {
+      expect((await cli(dir, ['up', '-d'])).exitCode).toBe(0);
+      const watch = execa(process.execPath, [BIN, 'status', '--watch'], { cwd: dir, env: userEnv(), extendEnv: false, reject: false });
+      let seen = '';
+      watch.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+      await waitFor('two frames', async () => (seen.match(/refreshing every/g) ?? []).length >= 2, 10_000);
+      watch.kill('SIGINT');
+      const result = await watch;
+      expect(result.exitCode).toBe(0);
+      expect(seen).toContain('IN FLIGHT');
+      expect(seen).toContain('SUCCESS');
+      expect(seen).toMatch(/general_assistant\s+0\s+healthy/);
+      expect((await cli(dir, ['status', '--watch', '--json'])).exitCode).toBe(2);
+    } finally {
+      await teardown(dir);
+    }
+  });
+});

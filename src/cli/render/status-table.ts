@@ -4,12 +4,20 @@ import { colorEnabled, paintState } from './color.js';
 import { renderTable } from './table.js';
 
 /** The `lightning status` table: one row per instance. */
-export function renderStatusTable(document: StatusDocument, now = Date.now()): string {
+export function renderStatusTable(document: StatusDocument, options: { now?: number; load?: boolean } = {}): string {
+  const now = options.now ?? Date.now();
   const head = ['AGENT', 'INST', 'STATE', 'PID', 'PORT', 'RESTARTS', 'UPTIME', 'LAST EXIT / REASON', 'NEXT RESTART'];
+  if (options.load) head.push('IN FLIGHT', 'SUCCESS');
+  const rows = document.agents.map((agent) => (options.load ? [...row(agent, now), ...load(agent)] : row(agent, now)));
   // On a terminal the reason column wraps to the window; in a pipe nothing wraps so grep sees whole lines.
-  const table = renderTable(head, document.agents.map((agent) => row(agent, now)), { bold: colorEnabled(), wrapColumn: { index: 7, reserve: 100 } });
+  const table = renderTable(head, rows, { bold: colorEnabled(), wrapColumn: { index: 7, reserve: options.load ? 122 : 100 } });
   const header = `supervisor pid ${document.supervisor.pid} · ${document.supervisor.api} · ${document.supervisor.config}`;
   return `${header}\n${table}`;
+}
+
+function load(agent: InstanceStatus): string[] {
+  const done = agent.tasks.completed + agent.tasks.failed;
+  return [String(agent.inflight), done === 0 ? '-' : `${Math.round((agent.tasks.completed / done) * 100)}% of ${done}`];
 }
 
 function row(agent: InstanceStatus, now: number): string[] {
