@@ -6,6 +6,7 @@
 import type {
   HealthSettings,
   LogSettings,
+  AlertSettings,
   ProviderSettings,
   RoutingSettings,
   RestartSettings,
@@ -89,6 +90,22 @@ export const DEFAULT_CAPACITY = 8;
 
 // One process per agent unless asked: the seed fleet should fit on a laptop.
 export const DEFAULT_INSTANCES = 1;
+
+/**
+ * Alert rules on by default, tuned to page on real trouble only: an agent down for half a minute,
+ * a crash loop, the system's own bar of < 5 % failed tasks, and tasks slower than two minutes.
+ */
+export const DEFAULT_ALERTS: Readonly<AlertSettings> = Object.freeze({
+  unhealthyForMs: 30_000,
+  restarts: { count: 5, windowMs: 5 * 60_000 },
+  failureRate: { max: 0.05, windowMs: 15 * 60_000, minTasks: 20 },
+  latencyP95: { maxMs: 120_000, windowMs: 15 * 60_000, minTasks: 20 },
+  webhook: null,
+  command: null,
+});
+
+/** How long a webhook POST may take, and how often it is retried, when agents.yaml does not say. */
+export const DEFAULT_WEBHOOK = Object.freeze({ timeoutMs: 5000, retries: 3 });
 
 /** Learning is on by default: routing improves from outcomes without any set-up. */
 export const DEFAULT_ROUTING: Readonly<RoutingSettings> = Object.freeze({ learn: true });

@@ -10,7 +10,7 @@ import {
   DEFAULT_CAPACITY,
   DEFAULT_HEALTH,
   DEFAULT_INSTANCES,
-  DEFAULT_LOGS, DEFAULT_ROUTING,
+  DEFAULT_ALERTS, DEFAULT_LOGS, DEFAULT_ROUTING, DEFAULT_WEBHOOK,
   DEFAULT_MODEL,
   DEFAULT_PROVIDER,
   DEFAULT_RESTART,
@@ -93,6 +93,7 @@ export function resolveConfig(raw: RawConfig, file: string, locator: Locator): L
       files: raw.logs?.files ?? DEFAULT_LOGS.files,
     },
     routing: { learn: raw.routing?.learn ?? DEFAULT_ROUTING.learn },
+    alerts: resolveAlerts(raw.alerts ?? null),
     agents,
   };
 }
@@ -184,4 +185,26 @@ export function checkConfig(config: LightningConfig, raw: RawConfig, locator: Lo
     }
   });
   return problems;
+}
+
+function resolveAlerts(raw: RawConfig['alerts']): LightningConfig['alerts'] {
+  const d = DEFAULT_ALERTS;
+  return {
+    unhealthyForMs: raw?.unhealthyFor ?? d.unhealthyForMs,
+    restarts: { count: raw?.restarts?.count ?? d.restarts.count, windowMs: raw?.restarts?.window ?? d.restarts.windowMs },
+    failureRate: {
+      max: raw?.failureRate?.max ?? d.failureRate.max,
+      windowMs: raw?.failureRate?.window ?? d.failureRate.windowMs,
+      minTasks: raw?.failureRate?.minTasks ?? d.failureRate.minTasks,
+    },
+    latencyP95: {
+      maxMs: raw?.latencyP95?.max ?? d.latencyP95.maxMs,
+      windowMs: raw?.latencyP95?.window ?? d.latencyP95.windowMs,
+      minTasks: raw?.latencyP95?.minTasks ?? d.latencyP95.minTasks,
+    },
+    webhook: raw?.webhook
+      ? { url: raw.webhook.url, timeoutMs: raw.webhook.timeout ?? DEFAULT_WEBHOOK.timeoutMs, retries: raw.webhook.retries ?? DEFAULT_WEBHOOK.retries }
+      : null,
+    command: raw?.command ? [...raw.command] : null,
+  };
 }

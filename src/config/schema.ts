@@ -237,6 +237,22 @@ const agentShape = {
 const supervisorShape = { port: port.optional(), host: nonEmpty.optional() };
 const logsShape = { maxSize: size, files: positiveInt.optional() };
 const routingShape = { learn: z.boolean().optional() };
+const restartsRuleShape = { count: positiveInt.optional(), window: duration({ positive: true }) };
+const failureRateShape = { max: z.number().min(0).max(1).optional(), window: duration({ positive: true }), minTasks: positiveInt.optional() };
+const latencyShape = { max: duration({ positive: true }), window: duration({ positive: true }), minTasks: positiveInt.optional() };
+const webhookShape = {
+  url: z.string().refine(isHttpUrl, { message: 'expected an http(s) URL', params: { kind: 'url' } }),
+  timeout: duration({ positive: true }),
+  retries: nonNegativeInt.optional(),
+};
+const alertsShape = {
+  unhealthyFor: duration({ positive: true }),
+  restarts: z.strictObject(restartsRuleShape).optional(),
+  failureRate: z.strictObject(failureRateShape).optional(),
+  latencyP95: z.strictObject(latencyShape).optional(),
+  webhook: z.strictObject(webhookShape).optional(),
+  command,
+};
 
 const agent = z.strictObject(agentShape);
 
@@ -247,6 +263,7 @@ const topShape = {
   defaults: z.strictObject(overridableShape).nullish(),
   // `learn: false` turns the learned policy off (static capability routing).
   routing: z.strictObject(routingShape).nullish(),
+  alerts: z.strictObject(alertsShape).nullish(),
   // Optional here so an absent or empty `agents:` gets its own explanatory error in load.ts.
   agents: z.record(z.string().regex(AGENT_NAME_RE), agent).nullish(),
 };
@@ -263,6 +280,11 @@ export const SECTION_KEYS: Readonly<Record<string, readonly string[]>> = {
   supervisor: Object.keys(supervisorShape),
   logs: Object.keys(logsShape),
   routing: Object.keys(routingShape),
+  alerts: Object.keys(alertsShape),
+  restarts: Object.keys(restartsRuleShape),
+  failureRate: Object.keys(failureRateShape),
+  latencyP95: Object.keys(latencyShape),
+  webhook: Object.keys(webhookShape),
   defaults: Object.keys(overridableShape),
   agent: Object.keys(agentShape),
   provider: Object.keys(providerShape),

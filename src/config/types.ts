@@ -98,6 +98,20 @@ export interface RoutingSettings {
   learn: boolean;
 }
 
+export interface AlertSettings {
+  /** An agent with no healthy instance for longer than this. */
+  unhealthyForMs: number;
+  /** More than `count` restarts of one agent within `windowMs`. */
+  restarts: { count: number; windowMs: number };
+  /** An agent's share of failed tasks above `max` over `windowMs` (with at least `minTasks`). */
+  failureRate: { max: number; windowMs: number; minTasks: number };
+  /** An agent's task latency p95 above `maxMs` over `windowMs` (with at least `minTasks`). */
+  latencyP95: { maxMs: number; windowMs: number; minTasks: number };
+  webhook: { url: string; timeoutMs: number; retries: number } | null;
+  /** Run on every firing and resolution, with the alert as JSON in $LIGHTNING_ALERT. */
+  command: string[] | null;
+}
+
 export interface LightningConfig {
   /** Absolute path of the agents.yaml this came from. */
   path: string;
@@ -107,6 +121,7 @@ export interface LightningConfig {
   supervisor: SupervisorSettings;
   logs: LogSettings;
   routing: RoutingSettings;
+  alerts: AlertSettings;
   /** In file order. */
   agents: AgentConfig[];
 }

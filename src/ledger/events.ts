@@ -39,7 +39,9 @@ export type LedgerEventBody =
   | { event: 'task.failed'; reason: 'error' | 'timeout' | 'no-agent'; error: string; durationMs: number }
   | { event: 'task.cancelled'; by: 'user' | 'api'; durationMs: number }
   | { event: 'task.interrupted'; error: string }
-  | { event: 'feedback'; rating: 'good' | 'bad'; note: string | null };
+  | { event: 'feedback'; rating: 'good' | 'bad'; note: string | null }
+  /** An alert rule fired or resolved; not about one task, so its taskId is empty. */
+  | { event: 'alert'; state: 'firing' | 'resolved'; rule: string; agent: string; message: string; value: number; threshold: number };
 
 export type LedgerEvent = { v: 1; ts: string; taskId: string } & LedgerEventBody;
 export type LedgerEventName = LedgerEvent['event'];

@@ -9,6 +9,8 @@ export interface StatusDocument {
     startedAt: string;
   };
   agents: InstanceStatus[];
+  /** Alert rules firing now. */
+  alerts?: Array<{ rule: string; agent: string; message: string; since: string }>;
 }
 
 export interface InstanceStatus {

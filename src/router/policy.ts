@@ -21,14 +21,14 @@
  * re-tries every plausible agent forever. Here no dice are thrown, equal records keep the static
  * order exactly, and every decision can be explained in one sentence.
  *
- * Decay, in tasks rather than time. An outcome's weight shrinks by DECAY per later outcome of the
- * same agent on similar tasks (its record is its recent form: an agent that got worse loses the
- * lead within about 1 / (1 − DECAY) tasks), and by FADE per later outcome of anyone on similar
- * tasks (an agent left aside slowly regains the prior and is tried again: one that got better is
- * re-learned). "Similar" is measured with per-term clocks weighted by the task's features, so a
- * rare kind keeps what was learned about it whatever else the fleet does. Outcomes with `at` also
+ * Decay, in tasks rather than time. Each later outcome on a similar task (same kernel) ages a
+ * remembered one: by DECAY if it is the same agent's (its record is its recent form: an agent that
+ * got worse loses the lead within about 1 / (1 − DECAY) tasks), by FADE if anyone's (an agent left
+ * aside slowly regains the prior and is tried again: one that got better is re-learned). A rare
+ * kind thus keeps what was learned about it whatever else the fleet does. Outcomes with `at` also
  * halve every HALF_LIFE_MS (measured to the newest `at` seen, so choose() stays pure).
  */
+import type { TaskStatus } from '../protocol/task.js';
 import { MIN_CONFIDENCE } from './match.js';
 
 /** Presumed success of an agent with no record on a kind of task: the aspiration (see above). */
@@ -70,8 +70,10 @@ export const SIMILARITY_FLOOR = 0.2;
 export const PLAUSIBLE_SHARE = 0.4;
 /** Half of MIN_CONFIDENCE: one real capability word of the task, not a passing mention. */
 export const PLAUSIBLE_FLOOR = MIN_CONFIDENCE / 2;
-/** Under this much evidence a pick rests on the prior: choosing it over a proven agent explores. */
+/** Under this much evidence an agent has no record: picking it over the static pick explores. */
 export const EXPLORE_EVIDENCE = 1;
+/** The static pick kept although another's record is this much better is a re-check: exploring. */
+export const EXPLORE_MARGIN = 0.1;
 /** Outcomes retained under this weight are forgotten; at most MAX_MEMORY are kept per agent. */
 const FORGET_BELOW = 0.01;
 const MAX_MEMORY = 2000;
@@ -121,6 +123,20 @@ export function plausible<T extends PolicyCandidate>(candidates: readonly T[]): 
   const best = Math.max(0, ...candidates.filter((c) => !c.fallback).map((c) => c.score));
   const bar = Math.max(PLAUSIBLE_FLOOR, PLAUSIBLE_SHARE * best);
   return candidates.filter((c, index) => index === 0 || (!c.fallback && c.score >= bar));
+}
+
+/**
+ * What a finished task (or attempt) says about its agent: completed = success, failed or timed
+ * out = failure; cancelled (the user's call) and interrupted (the supervisor's) say nothing.
+ */
+export function outcomeOf(status: TaskStatus): 'success' | 'failure' | null {
+  if (status === 'completed') return 'success';
+  return status === 'failed' || status === 'timeout' ? 'failure' : null;
+}
+
+/** Explicit feedback as an observation's outcome and weight. */
+export function feedbackOutcome(rating: 'good' | 'bad'): { outcome: 'success' | 'failure'; weight: number } {
+  return { outcome: rating === 'good' ? 'success' : 'failure', weight: FEEDBACK_WEIGHT };
 }
 
 /** One remembered outcome: its task's unit feature vector and how much similar traffic came since. */
@@ -196,8 +212,12 @@ export class LearnedPolicy {
     const eligible = rows.filter((r) => allowed.has(r.c)).sort((a, b) => b.value - a.value || a.index - b.index);
     const order = [...eligible, ...rows.filter((r) => !allowed.has(r.c))];
     const pick = eligible[0] ?? rows[0]!;
-    // Exploring = choosing on the prior (no record yet) over a plausible agent that has one.
-    const explored = pick.evidence < EXPLORE_EVIDENCE && eligible.some((r) => r !== pick && r.evidence >= EXPLORE_EVIDENCE);
+    // Exploring: trying an agent with no record instead of the static pick, or re-checking a static
+    // pick whose record is clearly worse than another's (it won on the match, not on results).
+    const explored =
+      pick.index !== 0
+        ? pick.evidence < EXPLORE_EVIDENCE
+        : eligible.some((r) => r !== pick && r.evidence >= EXPLORE_EVIDENCE && r.estimate > pick.estimate + EXPLORE_MARGIN);
     return {
       ranked: order.map((r) => ({ agent: r.c.agent, score: r.c.score, estimate: r.estimate, evidence: r.evidence, value: r.value })),
       pick: pick.c.agent,

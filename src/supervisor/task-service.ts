@@ -10,6 +10,10 @@ import { LedgerWriter } from '../ledger/writer.js';
 import { TaskDispatcher, UnknownAgentError } from '../router/dispatcher.js';
 import { TaskRouter } from '../router/router.js';
 import type { StatePaths } from '../state/home.js';
+import { AlertNotifier } from './alert-notifier.js';
+import { AlertMonitor } from './alerts.js';
+import type { Alert } from './alerts.js';
+import { realClock } from './clock.js';
 import { SupervisorFleetView } from './fleet-view.js';
 import type { StateChange, Supervisor } from './supervisor.js';
 
@@ -31,6 +35,8 @@ export class SupervisorTasks {
   private readonly writer: LedgerWriter;
   private accepting = true;
   metrics: FleetMetrics | null = null;
+  private alerts: AlertMonitor | null = null;
+  private readonly alertListeners = new Set<(alert: Alert) => void>();
 
   private constructor(
     private readonly supervisor: Supervisor,
@@ -73,6 +79,7 @@ export class SupervisorTasks {
     const metrics = new FleetMetrics(prom, supervisor, { inflight: () => tasks.index.unfinished().length });
     tasks.dispatcher.on('event', (event) => metrics.onTaskEvent(event, (id) => tasks.index.get(id)?.agent ?? null));
     tasks.metrics = metrics;
+    tasks.startAlerts(config);
     return tasks;
   }
 
@@ -118,15 +125,33 @@ export class SupervisorTasks {
       subscribe: (listener) => {
         const onChange = ({ instance }: StateChange) =>
           listener({ event: 'agent.state', ts: new Date().toISOString(), agent: instance.spec.agent.name, instance: instance.spec.index, state: instance.state.name, pid: instance.pid, restarts: instance.restarts, lastExit: instance.lastExit } as { event: string });
+        const onAlert = (alert: Alert) => listener({ ...alert, event: `alert.${alert.state === 'firing' ? 'fired' : 'resolved'}` } as { event: string });
         this.dispatcher.on('event', listener);
         this.supervisor.on('change', onChange);
+        this.alertListeners.add(onAlert);
         return () => {
           this.dispatcher.off('event', listener);
           this.supervisor.off('change', onChange);
+          this.alertListeners.delete(onAlert);
         };
       },
       accepting: () => this.accepting,
     };
+  }
+
+  private startAlerts(config: LightningConfig): void {
+    const log = (message: string) => console.error(`${new Date().toISOString()} ${message}`);
+    const notifier = new AlertNotifier(config.alerts, log);
+    this.alerts = new AlertMonitor(config.alerts, this.supervisor, realClock);
+    this.dispatcher.on('event', (event) => this.alerts?.onTaskEvent(event, (id) => this.index.get(id)?.agent ?? null));
+    this.alerts.on('alert', (alert) => {
+      log(`alert ${alert.state}: ${alert.message}`);
+      const { state, rule, agent, message, value, threshold } = alert;
+      void this.writer.append({ taskId: '', event: 'alert', state, rule, agent, message, value, threshold }).catch(() => undefined);
+      for (const listener of this.alertListeners) listener(alert);
+      void notifier.notify(alert);
+    });
+    this.alerts.start();
   }
 
   /** The status document with each instance's task counts and in-flight tasks filled in. */
@@ -137,6 +162,7 @@ export class SupervisorTasks {
       agent.tasks = counts.get(agent.name) ?? { completed: 0, failed: 0 };
       agent.inflight = inflight.get(`${agent.name}#${agent.instance}`) ?? agent.inflight;
     }
+    document.alerts = this.alerts?.active() ?? [];
     return document;
   }
 
@@ -149,6 +175,7 @@ export class SupervisorTasks {
   }
 
   async close(): Promise<void> {
+    this.alerts?.stop();
     await this.fleet.close();
     await this.writer.close();
   }

@@ -1,6 +1,6 @@
 import type { InstanceStatus, StatusDocument } from '../../protocol/status.js';
 import { formatDuration } from '../../util/format.js';
-import { colorEnabled, paintState } from './color.js';
+import { colorEnabled, paint, paintState } from './color.js';
 import { renderTable } from './table.js';
 
 /** The `lightning status` table: one row per instance. */
@@ -12,7 +12,8 @@ export function renderStatusTable(document: StatusDocument, options: { now?: num
   // On a terminal the reason column wraps to the window; in a pipe nothing wraps so grep sees whole lines.
   const table = renderTable(head, rows, { bold: colorEnabled(), wrapColumn: { index: 7, reserve: options.load ? 122 : 100 } });
   const header = `supervisor pid ${document.supervisor.pid} · ${document.supervisor.api} · ${document.supervisor.config}`;
-  return `${header}\n${table}`;
+  const alerts = (document.alerts ?? []).map((alert) => `${paint('ALERT', 'red')} ${alert.rule} ${alert.agent}: ${alert.message} (since ${alert.since})`);
+  return [header, table, ...(alerts.length ? ['', ...alerts] : [])].join('\n');
 }
 
 function load(agent: InstanceStatus): string[] {
