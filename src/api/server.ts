@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StatusDocument } from '../protocol/status.js';
 import { bearerMatches, sendJson } from '../util/http.js';
+import { DASHBOARD_HTML, LOGIN_NEEDED_HTML } from './dashboard-page.js';
+import { DashboardSessions, SESSION_COOKIE } from './sessions.js';
 import { handleTaskRoute, isTaskRoute } from './task-routes.js';
 import type { TaskService } from './task-routes.js';
 
@@ -35,6 +37,8 @@ export async function startControlApi(options: {
 }): Promise<ControlApi> {
   const { handlers } = options;
   const expected = Buffer.from(`Bearer ${options.token}`);
+  const sessions = new DashboardSessions();
+  let publicUrl = '';
   const server = http.createServer((request, response) => {
     handle(request, response).catch((error: Error) => {
       if (!response.headersSent) sendJson(response, 500, { error: 'internal', message: error.message });
@@ -53,7 +57,16 @@ export async function startControlApi(options: {
       response.end(metrics.body);
       return;
     }
-    if (!bearerMatches(request.headers.authorization, expected)) {
+    if (route === 'GET /login') {
+      const session = sessions.redeem(url.searchParams.get('code') ?? '');
+      if (!session) return sendHtml(response, 401, LOGIN_NEEDED_HTML);
+      response.writeHead(302, { location: '/', 'set-cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/` });
+      response.end();
+      return;
+    }
+    const viaSession = sessions.valid(request.headers.cookie);
+    if (route === 'GET /') return viaSession ? sendHtml(response, 200, DASHBOARD_HTML) : sendHtml(response, 401, LOGIN_NEEDED_HTML);
+    if (!bearerMatches(request.headers.authorization, expected) && !viaSession) {
       response.setHeader('WWW-Authenticate', 'Bearer');
       return sendJson(response, 401, {
         error: 'unauthorized',
@@ -63,6 +76,10 @@ export async function startControlApi(options: {
     switch (route) {
       case 'GET /v1/agents':
         return sendJson(response, 200, handlers.status());
+      case 'POST /v1/dashboard/login': {
+        const code = sessions.newLoginCode();
+        return sendJson(response, 201, { url: `${publicUrl}/login?code=${code}`, expiresInMs: 60_000 });
+      }
       case 'POST /v1/shutdown':
         sendJson(response, 202, { status: 'stopping' });
         return handlers.shutdown();
@@ -80,6 +97,7 @@ export async function startControlApi(options: {
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  publicUrl = `http://${host}:${address.port}`;
   return {
     url: `http://${host}:${address.port}`,
     close: () =>
@@ -90,3 +108,14 @@ export async function startControlApi(options: {
   };
 }
 
+
+function sendHtml(response: http.ServerResponse, status: number, html: string): void {
+  response.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': Buffer.byteLength(html),
+    // The page loads nothing from elsewhere; keep it that way.
+    'content-security-policy': "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline' 'self'; img-src 'self' data:",
+    'x-frame-options': 'DENY',
+  });
+  response.end(html);
+}

@@ -107,6 +107,16 @@ program
   });
 
 program
+  .command('dashboard')
+  .description('print (or --open) a one-time login link to the live web dashboard')
+  .option('--open', 'open it in the browser')
+  .addHelpText('after', examples(['lightning dashboard', 'lightning dashboard --open']))
+  .action(async (_options, command: Command) => {
+    const { dashboardCommand } = await import('./commands/dashboard.js');
+    await dashboardCommand(command.optsWithGlobals());
+  });
+
+program
   .command('route')
   .description('show where a task would go and why, without running it')
   .argument('<task>', 'the task text')

@@ -202,12 +202,16 @@ export class LearnedPolicy {
       };
     }
     const allowed = new Set(plausible(candidates));
+    // The matcher ranked its pick first (a generalist with no matching words included), so the
+    // pick is credited the best score: a fallback pick is not a worse match than its alternatives.
+    const best = Math.max(...candidates.map((c) => c.score));
     const rows: Row[] = candidates.map((c, index) => {
       const { success, evidence } = this.evidence(c.agent, features);
       const estimate = (PRIOR_MEAN * PRIOR_STRENGTH + success) / (PRIOR_STRENGTH + evidence);
       const spread = Math.sqrt((estimate * (1 - estimate)) / (PRIOR_STRENGTH + evidence + 1));
       const trust = index === 0 ? STATIC_BONUS + STATIC_CONFIDENCE * spread : 0;
-      return { c, index, success, evidence, estimate, value: estimate + MATCH_WEIGHT * c.score + trust };
+      const match = MATCH_WEIGHT * (index === 0 ? best : c.score);
+      return { c, index, success, evidence, estimate, value: estimate + match + trust };
     });
     const eligible = rows.filter((r) => allowed.has(r.c)).sort((a, b) => b.value - a.value || a.index - b.index);
     const order = [...eligible, ...rows.filter((r) => !allowed.has(r.c))];

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, apiStatus, cli, repoFleetOnFreePorts, teardown, waitFor } from '../helpers/fleet.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) {
+  console.warn(`dashboard browser test skipped: no Chromium at ${CHROMIUM} (Debian package "chromium"; set CHROMIUM_PATH to use another)`);
+}
+const maybe = haveChromium ? describe : describe.skip;
+
+maybe('live dashboard in headless Chromium', () => {
+  let dir: string;
+  let browser: import('playwright-core').Browser;
+
+  beforeAll(async () => {
+    dir = repoFleetOnFreePorts();
+    expect((await cli(dir, ['up', '-d'])).exitCode).toBe(0);
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await teardown(dir);
+  });
+
+  it('needs the one-time login; shows six healthy agents; a killed worker changes and recovers without a reload', async () => {
+    const api = (JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as { api: string }).api;
+    expect((await fetch(`${api}/`)).status).toBe(401);
+    const link = (await cli(dir, ['dashboard'])).stdout.trim();
+    expect(link).toMatch(/\/login\?code=[0-9a-f]+$/);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    await page.goto(link);
+    expect(page.url()).toBe(`${api}/`);
+    // A login link works once.
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(401);
+    await page.waitForFunction(() => document.querySelectorAll('#agents tr td.state.healthy').length === 6, undefined, { timeout: 15_000 });
+    const shots = path.join(ROOT, 'docs', 'screenshots');
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, 'dashboard-healthy.png') });
+
+    const victim = (await apiStatus(dir)).agents.find((agent) => agent.name === 'data_analyst')!;
+    const reloads: string[] = [];
+    page.on('framenavigated', (frame) => reloads.push(frame.url()));
+    process.kill(victim.pid!, 'SIGKILL');
+    const row = 'tr[data-agent="data_analyst#0"]';
+    // The row shows the restart (count 1, new pid) — the transient states may be too quick to see.
+    await page.waitForFunction((selector) => document.querySelector(selector)?.children[4]?.textContent === '1', row, { timeout: 15_000 });
+    await page.screenshot({ path: path.join(shots, 'dashboard-restarted.png') });
+    await waitFor('healthy again', async () => (await page.textContent(`${row} td.state`)) === 'healthy', 15_000);
+    expect(await page.textContent(`${row} td:nth-child(3)`)).not.toBe(String(victim.pid));
+    expect(reloads).toEqual([]);
+  }, 60_000);
+});
