@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { MIN_SECRET_LENGTH, REDACTED } from '../util/redact.js';
 import type { LedgerEventBody } from './events.js';
 
 export interface LedgerWriterOptions {
@@ -21,8 +22,6 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-const REDACTED = '[redacted]';
-const MIN_SECRET_LENGTH = 8;
 const NL = 0x0a;
 
 /**

@@ -31,6 +31,8 @@ export interface DispatcherOptions {
   waitForAgentMs: number;
   /** Ledger keeps at most this much output inline; the rest goes to a file. */
   storeOutput(taskId: string, output: string): { output: string; outputFile: string | null };
+  /** Replaces secrets (API keys, tokens) in text before it goes anywhere. */
+  redact(text: string): string;
 }
 
 interface Running {
@@ -67,6 +69,8 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent]; 'ledg
       throw new UnknownAgentError(`unknown agent "${request.agent}"; known agents: ${this.options.fleet.agentNames().join(', ')}`);
     }
     const id = randomUUID();
+    // A secret pasted into a task goes no further: not to the model, the ledger or any answer.
+    request = { ...request, input: this.options.redact(request.input) };
     const decision = this.options.router.route(request.input, request.agent);
     const settings = this.options.fleet.taskSettings(decision.pick || null);
     const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
@@ -214,7 +218,8 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent]; 'ledg
     }
   }
 
-  private async finish(id: string, instance: RoutableInstance, outcome: WorkerOutcome, running: Running, durationMs: number): Promise<TaskView> {
+  private async finish(id: string, instance: RoutableInstance, raw: WorkerOutcome, running: Running, durationMs: number): Promise<TaskView> {
+    const outcome = { ...raw, output: this.options.redact(raw.output), error: raw.error === null ? null : this.options.redact(raw.error) };
     switch (outcome.status) {
       case 'completed': {
         const stored = this.options.storeOutput(id, outcome.output);

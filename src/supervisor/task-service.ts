@@ -14,6 +14,7 @@ import { AlertNotifier } from './alert-notifier.js';
 import { AlertMonitor } from './alerts.js';
 import type { Alert } from './alerts.js';
 import { realClock } from './clock.js';
+import { redactor } from '../util/redact.js';
 import { SupervisorFleetView } from './fleet-view.js';
 import type { StateChange, Supervisor } from './supervisor.js';
 
@@ -64,6 +65,7 @@ export class SupervisorTasks {
       },
       waitForAgentMs: WAIT_FOR_AGENT_MS,
       storeOutput: (taskId, output) => storeOutput(paths, taskId, output),
+      redact: redactor([workerToken, ...secrets]),
     });
     this.dispatcher.on('ledger-error', (error) => console.error(`${new Date().toISOString()} ledger write failed: ${error.message}`));
   }
@@ -190,3 +192,4 @@ function storeOutput(paths: StatePaths, taskId: string, output: string): { outpu
   const head = Buffer.from(output).subarray(0, MAX_INLINE_OUTPUT).toString('utf8');
   return { output: `${head}\n… [output truncated in the ledger; the whole text is in ${file}]`, outputFile: file };
 }
+
