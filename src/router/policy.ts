@@ -32,7 +32,7 @@ import type { TaskStatus } from '../protocol/task.js';
 import { MIN_CONFIDENCE } from './match.js';
 
 /** Presumed success of an agent with no record on a kind of task: the aspiration (see above). */
-export const PRIOR_MEAN = 0.85;
+export const PRIOR_MEAN = 0.75;
 /**
  * The prior counts as this many outcomes. Five: one unlucky failure moves an agent only to 0.71,
  * so a good agent is not dropped for it, while three or four straight failures sink a bad one.

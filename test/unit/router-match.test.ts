@@ -130,14 +130,6 @@ describe('CapabilityMatcher on the real agents.yaml', () => {
     expect(best?.matched).toEqual(expect.arrayContaining(['responsive', 'landing page', 'react']));
     expect(second?.score ?? 0).toBeLessThan(best?.score ?? 0);
   });
-
-  it('is fast: one task against six agents well under a millisecond', () => {
-    const tasks = CASES.map(([task]) => task);
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < 20; i++) for (const task of tasks) matcher.score(task);
-    const perTaskMs = Number(process.hrtime.bigint() - start) / 1e6 / (20 * tasks.length);
-    expect(perTaskMs).toBeLessThan(0.2);
-  });
 });
 
 describe('the generalist rule', () => {
