@@ -41,7 +41,7 @@ describe('the router learns from feedback given through the CLI, and remembers a
     const before = await route();
     // Each bad verdict weighs more than one outcome; a few at most move the choice.
     let ran = 0;
-    while ((await route()).pick === before.pick && ran < 3) {
+    while ((await route()).pick === before.pick && ran < 8) {
       const task = JSON.parse((await cli(dir, ['run', '--json', TASK.replace('navbar', `navbar ${ran}`)])).stdout) as TaskResult;
       ran += 1;
       expect(task.agent).toBe(before.pick);

@@ -131,12 +131,15 @@ export class ModelTaskExecutor implements AgentExecutor {
     bus.finished();
   };
 
-  cancelTask = async (taskId: string, _bus: ExecutionEventBus): Promise<void> => {
+  cancelTask = async (taskId: string, _bus: ExecutionEventBus): Promise<void> => this.cancel(taskId);
+
+  /** Aborts a running task (its model request too); unknown or finished ids are ignored. */
+  cancel(taskId: string): void {
     const entry = this.running.get(taskId);
-    if (!entry) return;
+    if (!entry || entry.reason) return;
     entry.reason = 'cancelled';
     entry.controller.abort(new Error('cancelled'));
-  };
+  }
 
   private finalState(outcome: WorkerOutcome): TaskStateEnum {
     const { TaskState } = this.sdk;

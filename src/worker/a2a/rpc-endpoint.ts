@@ -74,7 +74,7 @@ export async function createRpcEndpoint(options: {
         if (!legacyWire) server.validateVersion(version, options.card, 'JSONRPC');
         const result = await (legacyWire ? old : current).handle(body as Record<string, unknown>, context);
         if (!isAsyncIterable(result)) return sendJson(response, 200, result);
-        await streamSse(response, result, request);
+        await streamSse(response, result, (taskId) => executor.cancel(taskId));
       } catch (error) {
         const mapped = legacyWire ? legacy.LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError(error) : server.JsonRpcTransportHandler.mapToJSONRPCError(error);
         if (response.headersSent) {
@@ -87,18 +87,41 @@ export async function createRpcEndpoint(options: {
   };
 }
 
-async function streamSse(response: http.ServerResponse, stream: AsyncIterable<unknown>, request: http.IncomingMessage): Promise<void> {
+/**
+ * Streams a task's events as SSE. A client that goes away before the task ends gets its task
+ * cancelled: the supervisor is the only caller, and when it drops the stream (the task was
+ * cancelled or timed out, possibly before it learnt the task's id) nobody is left to take the
+ * result — running on would only burn model tokens.
+ */
+async function streamSse(
+  response: http.ServerResponse,
+  stream: AsyncIterable<unknown>,
+  cancel: (taskId: string) => void,
+): Promise<void> {
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const iterator = stream[Symbol.asyncIterator]();
-  // A client that goes away stops the stream; the task itself goes on unless it is cancelled.
-  request.once('close', () => void iterator.return?.());
+  let taskId: string | null = null;
+  let ended = false;
+  response.once('close', () => {
+    if (ended) return;
+    if (taskId) cancel(taskId);
+    void iterator.return?.();
+  });
   for (;;) {
     const next = await iterator.next();
     if (next.done) break;
+    taskId ??= taskIdOf(next.value);
     if (response.destroyed) break;
     response.write(`data: ${JSON.stringify(next.value)}\n\n`);
   }
+  ended = true;
   response.end();
+}
+
+function taskIdOf(envelope: unknown): string | null {
+  const result = (envelope as { result?: { id?: unknown; taskId?: unknown; task?: { id?: unknown } } })?.result;
+  const id = result?.taskId ?? result?.id ?? result?.task?.id;
+  return typeof id === 'string' ? id : null;
 }
 
 function readBody(request: http.IncomingMessage): Promise<string | null> {
