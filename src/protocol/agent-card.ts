@@ -95,7 +95,8 @@ function examplesFor(source: CardSource, capability: string): string[] {
   return [...mine, ...unplaced];
 }
 
-function humanize(term: string): string {
+/** `landing-page` → `Landing Page`: skill names from capability tags. */
+export function humanize(term: string): string {
   return term
     .split(/[-_\s]+/)
     .filter(Boolean)

@@ -21,6 +21,7 @@
  *   first, then the order the profiles were given (deterministic ties).
  */
 import type { AgentConfig } from '../config/types.js';
+import { humanize } from '../protocol/agent-card.js';
 import { tagTerms, termsOf } from './text.js';
 
 export interface SkillProfile {
@@ -241,14 +242,6 @@ function profileTerms(profile: AgentProfile): Map<string, number> {
     for (const term of tagTerms(tag)) put(term, FIELD_WEIGHTS.tag);
   }
   return out;
-}
-
-function humanize(term: string): string {
-  return term
-    .split(/[-_\s]+/)
-    .filter(Boolean)
-    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
-    .join(' ');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -57,6 +57,30 @@ export async function status(cwd: string): Promise<StatusDocument> {
   return JSON.parse(result.stdout) as StatusDocument;
 }
 
+/**
+ * The set-up most task tests share: one general_assistant (the generalist) on free ports against
+ * a model endpoint, brought up with `up -d`. Returns the directory and supervisor.json.
+ */
+export async function upSingleAgent(modelUrl: string, options: { instances?: number; health?: string } = {}): Promise<{ dir: string; api: string; token: string; pid: number }> {
+  const dir = makeProject(`version: 1
+supervisor: { port: 0 }
+defaults:
+  provider: { baseURL: "${modelUrl}" }
+${options.health ? `  health: ${options.health}\n` : ''}agents:
+  general_assistant:
+    port: 0
+    instances: ${options.instances ?? 1}
+    description: writing and translation
+    capabilities: [writing, translation]
+    prompt: templates/prompts/general_assistant.md
+    fallback: true
+`);
+  const up = await cli(dir, ['up', '-d']);
+  if (up.exitCode !== 0) throw new Error(`up -d failed (${up.exitCode}): ${up.stderr}`);
+  const info = JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as { api: string; token: string; pid: number };
+  return { dir, ...info };
+}
+
 /** The status document straight from the control API: fast enough to poll every few ms. */
 export async function apiStatus(cwd: string): Promise<StatusDocument> {
   const info = JSON.parse(readFileSync(path.join(cwd, '.lightning/supervisor.json'), 'utf8')) as { api: string; token: string };

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { TaskResult } from '../../src/protocol/task.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
-import { BIN, cli, makeProject, teardown, userEnv, waitFor } from '../helpers/fleet.js';
+import { BIN, cli, teardown, upSingleAgent, userEnv, waitFor } from '../helpers/fleet.js';
 
 describe('cancellation stops the model call', () => {
   let model: OpenAiTestServer;
@@ -16,19 +14,9 @@ describe('cancellation stops the model call', () => {
   beforeAll(async () => {
     // A model that streams a token every 100 ms for a minute: only cancellation ends it early.
     model = await startOpenAiTestServer({ behavior: { type: 'slow', tokens: 600, intervalMs: 100 } });
-    dir = makeProject(`version: 1
-supervisor: { port: 0 }
-defaults:
-  provider: { baseURL: "${model.url}" }
-agents:
-  general_assistant:
-    port: 0
-    description: writing
-    capabilities: [writing]
-    prompt: templates/prompts/general_assistant.md
-`);
-    expect((await cli(dir, ['up', '-d'])).exitCode).toBe(0);
-    api = JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as typeof api;
+    const fleet = await upSingleAgent(model.url);
+    dir = fleet.dir;
+    api = fleet;
   });
   afterAll(async () => {
     await teardown(dir);

@@ -5,7 +5,7 @@ import type { LedgerEvent } from '../../src/ledger/events.js';
 import type { TaskResult } from '../../src/protocol/task.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
-import { apiStatus, cli, makeProject, teardown } from '../helpers/fleet.js';
+import { apiStatus, teardown, upSingleAgent } from '../helpers/fleet.js';
 
 const TOTAL = 1000;
 const CONCURRENCY = 100;
@@ -17,21 +17,9 @@ describe('1,000 tasks, 100 at a time, with a worker SIGKILLed under load', () =>
 
   beforeAll(async () => {
     model = await startOpenAiTestServer();
-    dir = makeProject(`version: 1
-supervisor: { port: 0 }
-defaults:
-  provider: { baseURL: "${model.url}" }
-agents:
-  general_assistant:
-    port: 0
-    instances: 2
-    description: writing and translation
-    capabilities: [writing, translation]
-    prompt: templates/prompts/general_assistant.md
-    fallback: true
-`);
-    expect((await cli(dir, ['up', '-d'])).exitCode).toBe(0);
-    api = JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as typeof api;
+    const fleet = await upSingleAgent(model.url, { instances: 2 });
+    dir = fleet.dir;
+    api = fleet;
   });
   afterAll(async () => {
     await teardown(dir);

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
-import { apiStatus, cli, makeProject, teardown, waitFor } from '../helpers/fleet.js';
+import { apiStatus, cli, teardown, upSingleAgent, waitFor } from '../helpers/fleet.js';
 
 async function promtool(): Promise<string | null> {
   const found = await execa('sh', ['-c', 'command -v promtool'], { reject: false });
@@ -18,21 +16,9 @@ describe('Prometheus metrics', () => {
 
   beforeAll(async () => {
     model = await startOpenAiTestServer();
-    dir = makeProject(`version: 1
-supervisor: { port: 0 }
-defaults:
-  provider: { baseURL: "${model.url}" }
-  health: { interval: 100ms }
-agents:
-  general_assistant:
-    port: 0
-    instances: 2
-    description: writing
-    capabilities: [writing]
-    prompt: templates/prompts/general_assistant.md
-`);
-    expect((await cli(dir, ['up', '-d'])).exitCode).toBe(0);
-    api = (JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as { api: string }).api;
+    const fleet = await upSingleAgent(model.url, { instances: 2, health: '{ interval: 100ms }' });
+    dir = fleet.dir;
+    api = fleet.api;
   });
   afterAll(async () => {
     await teardown(dir);

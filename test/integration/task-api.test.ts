@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { TaskResult } from '../../src/protocol/task.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
-import { alive, apiStatus, cli, makeProject, teardown, waitFor } from '../helpers/fleet.js';
+import { alive, apiStatus, cli, teardown, upSingleAgent, waitFor } from '../helpers/fleet.js';
 
 describe('control API for tasks', () => {
   let model: OpenAiTestServer;
@@ -16,19 +16,9 @@ describe('control API for tasks', () => {
 
   beforeAll(async () => {
     model = await startOpenAiTestServer();
-    dir = makeProject(`version: 1
-supervisor: { port: 0 }
-defaults:
-  provider: { baseURL: "${model.url}" }
-agents:
-  general_assistant:
-    port: 0
-    description: writing
-    capabilities: [writing]
-    prompt: templates/prompts/general_assistant.md
-`);
-    expect((await cli(dir, ['up', '-d'])).exitCode).toBe(0);
-    api = JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as typeof api;
+    const fleet = await upSingleAgent(model.url);
+    dir = fleet.dir;
+    api = fleet;
   });
   afterAll(async () => {
     await teardown(dir);

@@ -3,6 +3,7 @@ import type { Message, Part, Task, TaskState as TaskStateEnum } from '@a2a-js/sd
 import type { AgentExecutor, ExecutionEventBus, RequestContext } from '@a2a-js/sdk/server';
 import type { AgentConfig } from '../../config/types.js';
 import type { TaskProgress, WorkerOutcome } from '../../protocol/task.js';
+import type { ModelTaskOptions } from '../model/runner.js';
 
 /** What the SDK module gives the executor at run time (loaded lazily, see rpc-endpoint.ts). */
 export interface SdkRuntime {
@@ -10,14 +11,8 @@ export interface SdkRuntime {
   Role: { ROLE_AGENT: number };
 }
 
-export type RunTask = (options: {
-  taskId: string;
-  input: string;
-  agent: AgentConfig;
-  workspace: string;
-  signal: AbortSignal;
-  onProgress: (progress: TaskProgress) => void;
-}) => Promise<WorkerOutcome>;
+/** The model runner (injected: the endpoint loads it lazily, tests may pass their own). */
+export type RunTask = (options: ModelTaskOptions) => Promise<WorkerOutcome>;
 
 /** Metadata the supervisor puts on the message it sends. */
 export interface LightningMessageMetadata {
