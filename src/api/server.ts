@@ -13,6 +13,8 @@ export interface ControlApiHandlers {
   shutdown(): void;
   /** Resolves once the ledger and router are loaded (at once after start-up); null if they failed to. */
   tasks(): Promise<TaskService | null>;
+  /** Re-reads agents.yaml and applies it (`lightning reload`). */
+  reload(): Promise<{ ok: true; summary: string } | { ok: false; error: string }>;
   /** Prometheus text, once the task side is loaded. */
   metrics(): Promise<{ contentType: string; body: string } | null>;
 }
@@ -79,6 +81,12 @@ export async function startControlApi(options: {
       case 'POST /v1/dashboard/login': {
         const code = sessions.newLoginCode();
         return sendJson(response, 201, { url: `${publicUrl}/login?code=${code}`, expiresInMs: 60_000 });
+      }
+      case 'POST /v1/reload': {
+        const result = await handlers.reload();
+        return result.ok
+          ? sendJson(response, 200, { status: 'applied', summary: result.summary })
+          : sendJson(response, 400, { error: 'invalid_config', message: result.error });
       }
       case 'POST /v1/shutdown':
         sendJson(response, 202, { status: 'stopping' });

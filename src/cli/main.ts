@@ -107,6 +107,15 @@ program
   });
 
 program
+  .command('reload')
+  .description('apply agents.yaml to the running fleet now (it is also watched for changes)')
+  .addHelpText('after', examples(['lightning reload']))
+  .action(async (_options, command: Command) => {
+    const { reloadCommand } = await import('./commands/reload.js');
+    await reloadCommand(command.optsWithGlobals());
+  });
+
+program
   .command('dashboard')
   .description('print (or --open) a one-time login link to the live web dashboard')
   .option('--open', 'open it in the browser')

@@ -41,7 +41,9 @@ export type LedgerEventBody =
   | { event: 'task.interrupted'; error: string }
   | { event: 'feedback'; rating: 'good' | 'bad'; note: string | null }
   /** An alert rule fired or resolved; not about one task, so its taskId is empty. */
-  | { event: 'alert'; state: 'firing' | 'resolved'; rule: string; agent: string; message: string; value: number; threshold: number };
+  | { event: 'alert'; state: 'firing' | 'resolved'; rule: string; agent: string; message: string; value: number; threshold: number }
+  /** agents.yaml was reloaded (applied) or a new version was refused (invalid); taskId is empty. */
+  | { event: 'config'; state: 'applied' | 'invalid'; message: string };
 
 export type LedgerEvent = { v: 1; ts: string; taskId: string } & LedgerEventBody;
 export type LedgerEventName = LedgerEvent['event'];

@@ -9,6 +9,8 @@ export interface StatusDocument {
     startedAt: string;
   };
   agents: InstanceStatus[];
+  /** Why the last edit of agents.yaml was not applied (file:line:col), or null. */
+  configError?: string | null;
   /** Alert rules firing now. */
   alerts?: Array<{ rule: string; agent: string; message: string; since: string }>;
 }

@@ -31,6 +31,11 @@ export class SupervisorFleetView implements FleetView {
       if (instance.state.name === 'healthy') void this.refreshCard(instance);
       for (const listener of this.listeners) listener();
     });
+    // A reloaded agents.yaml changes descriptions and capabilities: rebuild the profiles.
+    supervisor.on('reload', () => {
+      this.version += 1;
+      for (const listener of this.listeners) listener();
+    });
     // Instances that turned healthy before this view existed.
     for (const instance of supervisor.instances) if (instance.state.name === 'healthy') void this.refreshCard(instance);
   }

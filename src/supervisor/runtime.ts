@@ -9,7 +9,8 @@ import { describePortConflict } from './port-check.js';
 import { ProcessRegistry } from './process-registry.js';
 import type { Spawner } from './spawn.js';
 import type { StateChange } from './supervisor.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, waitUntil } from './supervisor.js';
+import type { LiveReload } from './live-reload.js';
 import type { SupervisorTasks } from './task-service.js';
 
 export class RuntimeStartError extends Error {
@@ -60,6 +61,7 @@ export async function startRuntime(options: {
   // Set once the ledger and router are loaded, which happens while the workers boot.
   let tasks: SupervisorTasks | null = null;
   let tasksLoaded: Promise<void> = Promise.resolve();
+  let liveReload: LiveReload | null = null;
   let stopping: Promise<void> | null = null;
   let api: ControlApi;
   try {
@@ -68,7 +70,11 @@ export async function startRuntime(options: {
       port: config.supervisor.port,
       token,
       handlers: {
-        status: () => (tasks ? tasks.decorate(supervisor.status()) : supervisor.status()),
+        status: () => ({ ...(tasks ? tasks.decorate(supervisor.status()) : supervisor.status()), configError: liveReload?.error ?? null }),
+        reload: async () => {
+          await tasksLoaded;
+          return liveReload ? liveReload.reload() : { ok: false, error: 'the supervisor is not ready to reload' };
+        },
         shutdown: () => void runtime.stop(),
         // Task requests that arrive while the ledger loads wait for it rather than fail.
         tasks: async () => {
@@ -108,6 +114,7 @@ export async function startRuntime(options: {
     stop() {
       stopping ??= (async () => {
         await tasksLoaded;
+        await liveReload?.close();
         await tasks?.drain(Math.max(0, ...config.agents.map((agent) => agent.stop.graceMs)));
         await supervisor.stop();
         await tasks?.close();
@@ -124,10 +131,17 @@ export async function startRuntime(options: {
   writeSupervisorInfo(paths, info);
   // The ledger and router load once the fleet has settled, so on a small machine they do not take
   // CPU from workers that are booting; until then task routes answer 503 "starting".
-  tasksLoaded = settled(supervisor, TASKS_AFTER_MS)
+  tasksLoaded = waitUntil(() => supervisor.allSettledOrHealthy(), supervisor, TASKS_AFTER_MS)
     .then(() => import('./task-service.js'))
     .then(async ({ SupervisorTasks }) => {
       tasks = await SupervisorTasks.open(supervisor, paths, config, workerToken);
+      const { LiveReload } = await import('./live-reload.js');
+      liveReload = new LiveReload(supervisor, (result) => {
+        const message = result.ok ? `agents.yaml reloaded: ${result.summary}` : `agents.yaml not applied (the fleet keeps running as it was): ${result.error}`;
+        log(message);
+        tasks?.recordSystem({ event: 'config', state: result.ok ? 'applied' : 'invalid', message });
+      });
+      await liveReload.watch();
     })
     .catch((error: Error) => log(`could not open the task ledger: ${error.stack ?? error.message}`));
   return runtime;
@@ -136,19 +150,3 @@ export async function startRuntime(options: {
 /** Longest the task side waits for the fleet to settle before loading anyway. */
 const TASKS_AFTER_MS = 3000;
 
-function settled(supervisor: Supervisor, timeoutMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!supervisor.allSettledOrHealthy()) return;
-      finish();
-    };
-    const finish = () => {
-      clearTimeout(timer);
-      supervisor.off('change', check);
-      resolve();
-    };
-    const timer = setTimeout(finish, timeoutMs);
-    supervisor.on('change', check);
-    check();
-  });
-}

@@ -9,6 +9,8 @@ import { instanceLogFile } from '../state/home.js';
 import type { Clock } from './clock.js';
 import { realClock } from './clock.js';
 import { ConfigReloader } from './config-reloader.js';
+import { diffConfigs } from './config-diff.js';
+import type { ConfigDiff } from './config-diff.js';
 import type { ProbeFn } from './health-prober.js';
 import { Instance } from './instance.js';
 import type { InstanceState } from './instance-state.js';
@@ -49,13 +51,13 @@ export interface StateChange {
  * The fleet: one Instance per planned process, the registry of their process groups, and the
  * status document. Emits `change` with a StateChange on every state transition.
  */
-export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [ProbeResult] }> {
-  readonly instances: Instance[] = [];
+export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [ProbeResult]; reload: [ConfigDiff] }> {
+  instances: Instance[] = [];
   readonly startedAt = new Date();
   apiUrl: string;
   private readonly clock: Clock;
   private readonly registry: ProcessRegistry;
-  private readonly logs: LogWriter[] = [];
+  private readonly logs = new Map<Instance, LogWriter>();
   private readonly reloader: ConfigReloader;
 
   constructor(private readonly options: SupervisorOptions) {
@@ -81,7 +83,50 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
   /** Graceful stop of every instance at once; resolves when all are gone. */
   async stop(): Promise<void> {
     await Promise.all(this.instances.map((instance) => instance.stop()));
-    for (const log of this.logs) log.close();
+    for (const log of this.logs.values()) log.close();
+  }
+
+  /**
+   * Applies a new agents.yaml to the running fleet: new agents start, removed ones are drained and
+   * stopped, changed ones restart one instance at a time (each back healthy before the next) so
+   * the agent stays available, and unchanged ones are not touched.
+   */
+  async applyConfig(next: LightningConfig): Promise<ConfigDiff> {
+    const diff = diffConfigs(this.options.config, next);
+    this.options.config = next;
+    const ofAgent = (name: string) => this.instances.filter((instance) => instance.spec.agent.name === name);
+    const removed = diff.removed.flatMap(ofAgent);
+    const added = planInstances(next)
+      .filter((spec) => diff.added.some((agent) => agent.name === spec.agent.name))
+      .map((spec) => this.createInstance(spec));
+    this.instances = [...this.instances.filter((instance) => !removed.includes(instance)), ...added];
+    await Promise.all([...removed.map((instance) => this.retire(instance)), ...added.map((instance) => instance.start())]);
+    for (const agent of diff.changed) await this.rollingRestart(agent.name, planInstances(next).filter((spec) => spec.agent.name === agent.name));
+    this.instances.sort((a, b) => order(next, a) - order(next, b));
+    this.emit('reload', diff);
+    return diff;
+  }
+
+  private async rollingRestart(agent: string, specs: InstanceSpec[]): Promise<void> {
+    const current = this.instances.filter((instance) => instance.spec.agent.name === agent);
+    for (const old of current.filter((instance) => instance.spec.index >= specs.length)) {
+      this.instances = this.instances.filter((instance) => instance !== old);
+      await this.retire(old);
+    }
+    for (const spec of specs) {
+      const old = current.find((instance) => instance.spec.index === spec.index);
+      if (old) await this.retire(old);
+      const fresh = this.createInstance(spec);
+      this.instances = old ? this.instances.map((instance) => (instance === old ? fresh : instance)) : [...this.instances, fresh];
+      await fresh.start();
+      await waitUntil(() => fresh.state.name === 'healthy' || isSettled(fresh.state), this, ROLLING_WAIT_MS);
+    }
+  }
+
+  private async retire(instance: Instance): Promise<void> {
+    await instance.stop();
+    this.logs.get(instance)?.close();
+    this.logs.delete(instance);
   }
 
   forceKill(): void {
@@ -111,8 +156,7 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
       maxBytes: this.options.config.logs.maxBytes,
       files: this.options.config.logs.files,
     });
-    this.logs.push(log);
-    return new Instance(spec, {
+    const instance = new Instance(spec, {
       spawner: this.options.spawner,
       probe: this.options.probe,
       clock: this.clock,
@@ -126,6 +170,8 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
       onChange: (instance, previous) => this.emit('change', { instance, previous }),
       onProbe: (instance, ok, latencyMs) => this.emit('probe', { instance, ok, latencyMs }),
     });
+    this.logs.set(instance, log);
+    return instance;
   }
 
   /** The agent as agents.yaml says now; null (keep what we have) if it is gone or the file is broken. */
@@ -163,6 +209,32 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
       : [process.execPath, WORKER_ENTRY, '--agent', agent.name, '--port', String(port), '--instance', String(spec.index)];
     return { argv, cwd: agent.cwd, env, dieWithParent: agent.command !== null };
   }
+}
+
+/** How long a rolling restart waits for a restarted instance before moving on to the next. */
+const ROLLING_WAIT_MS = 30_000;
+
+function order(config: LightningConfig, instance: Instance): number {
+  const position = config.agents.findIndex((agent) => agent.name === instance.spec.agent.name);
+  return position * 1000 + instance.spec.index;
+}
+
+/** Resolves when `done()` holds after some state change, or after `timeoutMs`. */
+export function waitUntil(done: () => boolean, supervisor: Supervisor, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!done()) return;
+      finish();
+    };
+    const finish = () => {
+      clearTimeout(timer);
+      supervisor.off('change', check);
+      resolve();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    supervisor.on('change', check);
+    check();
+  });
 }
 
 async function acquirePort(spec: InstanceSpec): Promise<{ port: number } | { conflict: string }> {

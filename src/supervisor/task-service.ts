@@ -38,6 +38,7 @@ export class SupervisorTasks {
   metrics: FleetMetrics | null = null;
   private alerts: AlertMonitor | null = null;
   private readonly alertListeners = new Set<(alert: Alert) => void>();
+  private readonly systemListeners = new Set<(event: { event: string }) => void>();
 
   private constructor(
     private readonly supervisor: Supervisor,
@@ -131,7 +132,9 @@ export class SupervisorTasks {
         this.dispatcher.on('event', listener);
         this.supervisor.on('change', onChange);
         this.alertListeners.add(onAlert);
+        this.systemListeners.add(listener);
         return () => {
+          this.systemListeners.delete(listener);
           this.dispatcher.off('event', listener);
           this.supervisor.off('change', onChange);
           this.alertListeners.delete(onAlert);
@@ -154,6 +157,12 @@ export class SupervisorTasks {
       void notifier.notify(alert);
     });
     this.alerts.start();
+  }
+
+  /** A supervisor-level event (not about one task) for the ledger and /v1/events. */
+  recordSystem(body: { event: 'config'; state: 'applied' | 'invalid'; message: string }): void {
+    void this.writer.append({ taskId: '', ...body }).catch(() => undefined);
+    for (const listener of this.systemListeners) listener({ ...body, event: `config.${body.state}` });
   }
 
   /** The status document with each instance's task counts and in-flight tasks filled in. */

@@ -13,7 +13,8 @@ export function renderStatusTable(document: StatusDocument, options: { now?: num
   const table = renderTable(head, rows, { bold: colorEnabled(), wrapColumn: { index: 7, reserve: options.load ? 122 : 100 } });
   const header = `supervisor pid ${document.supervisor.pid} · ${document.supervisor.api} · ${document.supervisor.config}`;
   const alerts = (document.alerts ?? []).map((alert) => `${paint('ALERT', 'red')} ${alert.rule} ${alert.agent}: ${alert.message} (since ${alert.since})`);
-  return [header, table, ...(alerts.length ? ['', ...alerts] : [])].join('\n');
+  const configError = document.configError ? ['', `${paint('CONFIG', 'red')} the last edit of agents.yaml was not applied: ${document.configError}`] : [];
+  return [header, table, ...(alerts.length ? ['', ...alerts] : []), ...configError].join('\n');
 }
 
 function load(agent: InstanceStatus): string[] {
