@@ -53,7 +53,8 @@ export function explain(input: string, decision: RouteDecision): string {
     candidate.agent === decision.pick ? paint('→', 'green') : ' ',
     candidate.agent,
     candidate.score.toFixed(2),
-    candidate.estimate === null || candidate.estimate === undefined ? '-' : `${Math.round(candidate.estimate * 100)}%`,
+    // With no outcomes the estimate is only the prior: say so rather than show a made-up rate.
+    candidate.estimate === null || candidate.estimate === undefined || !candidate.evidence ? '-' : `${Math.round(candidate.estimate * 100)}%`,
     !candidate.evidence ? 'no outcomes yet' : `${candidate.evidence < 10 ? candidate.evidence.toFixed(1) : Math.round(candidate.evidence)} similar task outcome(s)`,
   ]);
   const table = renderTable(['', 'AGENT', 'MATCH', 'LEARNED SUCCESS', 'EVIDENCE'], rows);
