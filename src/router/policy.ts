@@ -10,7 +10,8 @@
  * Posterior mean = (PRIOR_MEAN · PRIOR_STRENGTH + successes) / (PRIOR_STRENGTH + evidence).
  *
  * Decision. value = posterior mean + MATCH_WEIGHT × match score, plus for the matcher's own pick
- * STATIC_BONUS + STATIC_CONFIDENCE × posterior sd (benefit of the doubt while its record is thin).
+ * (credited the best score) STATIC_BONUS + STATIC_CONFIDENCE × posterior sd (benefit of the doubt
+ * while its record is thin).
  * Highest value first, among plausible candidates only (plausible() below). This is UCB-style
  * optimism in a bounded, deterministic form: the optimism is the prior, an aspiration an untried
  * agent is presumed to reach, not a bonus growing with log t. A challenger is tried exactly when
@@ -34,16 +35,18 @@ import { MIN_CONFIDENCE } from './match.js';
 /** Presumed success of an agent with no record on a kind of task: the aspiration (see above). */
 export const PRIOR_MEAN = 0.75;
 /**
- * The prior counts as this many outcomes. Five: one unlucky failure moves an agent only to 0.71,
+ * The prior counts as this many outcomes. Five: one unlucky failure moves an agent only to 0.63,
  * so a good agent is not dropped for it, while three or four straight failures sink a bad one.
  */
 export const PRIOR_STRENGTH = 5;
 /** λ: success-probability points per unit of match score; orders agents whose records are equal. */
 export const MATCH_WEIGHT = 0.2;
 /**
- * Trust in the matcher's own pick, in success-probability points: with PRIOR_MEAN it sets how low
- * the pick's record must fall before anyone else is tried (≈ 0.6), so a good agent's noise never
- * triggers exploration, and it lets an abandoned pick regain the lead once its failures fade.
+ * Trust in the matcher's own pick, in success-probability points. With PRIOR_MEAN it sets how low
+ * the pick's record must fall before an untried agent is preferred (≈ 0.5: three or four failures
+ * in five), so a good agent's bad luck rarely triggers exploration; and since PRIOR_MEAN + this +
+ * the thin-record credit (≈ 0.99) still beats a flawless challenger's record (≈ 0.97), an
+ * abandoned pick is tried again once its failures have faded (re-learning), but only then.
  */
 export const STATIC_BONUS = 0.15;
 /** z: the static pick is also credited z posterior standard deviations (large for a thin record). */
@@ -74,9 +77,12 @@ export const PLAUSIBLE_FLOOR = MIN_CONFIDENCE / 2;
 export const EXPLORE_EVIDENCE = 1;
 /** The static pick kept although another's record is this much better is a re-check: exploring. */
 export const EXPLORE_MARGIN = 0.1;
-/** Outcomes retained under this weight are forgotten; at most MAX_MEMORY are kept per agent. */
+/**
+ * Outcomes retained under this weight are forgotten, and at most MAX_MEMORY (the oldest go first)
+ * are kept per agent: observe() ages every remembered outcome, so this bounds its cost.
+ */
 const FORGET_BELOW = 0.01;
-const MAX_MEMORY = 2000;
+const MAX_MEMORY = 1000;
 
 export interface PolicyCandidate {
   agent: string;
@@ -205,8 +211,9 @@ export class LearnedPolicy {
     // The matcher ranked its pick first (a generalist with no matching words included), so the
     // pick is credited the best score: a fallback pick is not a worse match than its alternatives.
     const best = Math.max(...candidates.map((c) => c.score));
+    const unit = unitVector(features);
     const rows: Row[] = candidates.map((c, index) => {
-      const { success, evidence } = this.evidence(c.agent, features);
+      const { success, evidence } = this.evidence(c.agent, unit);
       const estimate = (PRIOR_MEAN * PRIOR_STRENGTH + success) / (PRIOR_STRENGTH + evidence);
       const spread = Math.sqrt((estimate * (1 - estimate)) / (PRIOR_STRENGTH + evidence + 1));
       const trust = index === 0 ? STATIC_BONUS + STATIC_CONFIDENCE * spread : 0;
@@ -241,8 +248,7 @@ export class LearnedPolicy {
   }
 
   /** An agent's similarity- and retention-weighted successes and total outcomes for a task. */
-  private evidence(agent: string, features: Map<string, number>): { success: number; evidence: number } {
-    const unit = unitVector(features);
+  private evidence(agent: string, unit: Map<string, number>): { success: number; evidence: number } {
     let success = 0;
     let evidence = 0;
     for (const m of this.memory.get(agent) ?? []) {
@@ -270,9 +276,9 @@ function unitVector(features: Map<string, number>): Map<string, number> {
 
 /** How much one task says about another: cosine^SHARPNESS, 0 under SIMILARITY_FLOOR. */
 function kernel(a: Map<string, number>, b: Map<string, number>): number {
-  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  if (a.size > b.size) return kernel(b, a);
   let cosine = 0;
-  for (const [term, w] of small) cosine += w * (large.get(term) ?? 0);
+  for (const [term, w] of a) cosine += w * (b.get(term) ?? 0);
   return cosine < SIMILARITY_FLOOR ? 0 : Math.min(1, cosine) ** SHARPNESS;
 }
 

@@ -116,3 +116,19 @@ export class TaskRouter {
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
+
+/** Tasks whose outcomes are replayed into the learned policy at start (older ones have decayed). */
+export const REPLAY_TASKS = 5000;
+
+/**
+ * The tail of the ledger that learning replays at start: the events from the `tasks`-th newest
+ * submission on. Older outcomes have decayed to (almost) nothing, and replaying a huge ledger in
+ * full would keep a supervisor from taking tasks for seconds.
+ */
+export function replayWindow(events: readonly LedgerEvent[], tasks: number): readonly LedgerEvent[] {
+  let seen = 0;
+  for (let index = events.length - 1; index >= 0; index -= 1) {
+    if (events[index]!.event === 'task.submitted' && ++seen === tasks) return events.slice(index);
+  }
+  return events;
+}

@@ -8,7 +8,7 @@ import type { StatusDocument } from '../protocol/status.js';
 import { readEvents, TaskIndex, toTaskResult } from '../ledger/reader.js';
 import { LedgerWriter } from '../ledger/writer.js';
 import { TaskDispatcher, UnknownAgentError } from '../router/dispatcher.js';
-import { TaskRouter } from '../router/router.js';
+import { REPLAY_TASKS, replayWindow, TaskRouter } from '../router/router.js';
 import type { StatePaths } from '../state/home.js';
 import { AlertNotifier } from './alert-notifier.js';
 import { AlertMonitor } from './alerts.js';
@@ -52,8 +52,8 @@ export class SupervisorTasks {
     this.writer = LedgerWriter.open(paths.ledger, { secrets: [workerToken, ...secrets] });
     this.fleet = new SupervisorFleetView(supervisor, workerToken);
     this.router = new TaskRouter(() => this.fleet.profiles(), config.routing.learn);
-    // Learning survives restarts: the policy is the ledger's outcomes, replayed.
-    for (const event of history) this.router.learnFrom(event);
+    // Learning survives restarts: the policy is the ledger's (recent) outcomes, replayed.
+    for (const event of replayWindow(history, REPLAY_TASKS)) this.router.learnFrom(event);
     this.dispatcher = new TaskDispatcher({
       fleet: this.fleet,
       router: this.router,

@@ -137,7 +137,7 @@ describe('LearnedPolicy', () => {
   });
 
   it('(b) keeps the static order for kinds where every agent succeeds equally', () => {
-    for (const rate of [1, 0.95, 0.9]) {
+    for (const rate of [0.95, 0.9]) {
       for (const seed of [1, 2, 3]) {
         const kinds = (): Kind[] => [DASHBOARD, DEPLOY, PLOT, AUDIT].map((tasks) => ({ tasks, rates: {}, others: rate }));
         const run = simulate(new LearnedPolicy({ learn: true }), kinds, 800, seed);

@@ -2,7 +2,7 @@ import { apiRequest } from '../../api/client.js';
 import { loadConfig } from '../../config/load.js';
 import { readEvents } from '../../ledger/reader.js';
 import { profileFromConfig } from '../../router/match.js';
-import { TaskRouter } from '../../router/router.js';
+import { REPLAY_TASKS, replayWindow, TaskRouter } from '../../router/router.js';
 import type { RouteDecision } from '../../router/router.js';
 import type { GlobalOptions } from '../context.js';
 import { findRunningSupervisor, resolveContext } from '../context.js';
@@ -37,7 +37,7 @@ export async function routeCommand(input: string, options: RouteOptions): Promis
     }
     const profiles = config.agents.map(profileFromConfig);
     const router = new TaskRouter(() => ({ version: 0, profiles }), config.routing.learn);
-    for (const event of readEvents(paths.ledger)) router.learnFrom(event);
+    for (const event of replayWindow(readEvents(paths.ledger), REPLAY_TASKS)) router.learnFrom(event);
     decision = router.route(input, options.agent);
   }
   if (options.json) {
