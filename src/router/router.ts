@@ -34,9 +34,14 @@ export type ProfileSource = () => { version: number; profiles: AgentProfile[] };
 export class TaskRouter {
   private cached: { version: number; matcher: CapabilityMatcher } | null = null;
   private readonly policy: LearnedPolicy;
-  /** Task inputs by id, for outcomes that arrive after submission (attempts, feedback). */
-  private readonly inputs = new Map<string, string>();
-  private readonly finalAgent = new Map<string, string>();
+  /**
+   * The newest REPLAY_TASKS tasks, for outcomes that arrive after submission (attempts, feedback):
+   * their features (computed once) and the agent of their last attempt. Bounded like the replay at
+   * start, so a long-running supervisor learns the same as a restarted one and does not grow.
+   */
+  private readonly tasks = new Map<string, { input: string; features: Map<string, number> | null; agent: string | null }>();
+  /** route() computes a task's features just before its submission is recorded: reused then. */
+  private lastRouted: { input: string; features: Map<string, number> } | null = null;
 
   constructor(
     private readonly profiles: ProfileSource,
@@ -55,9 +60,11 @@ export class TaskRouter {
       const agent = forced ?? '';
       return { ranked: [{ agent, score: 1 }], candidates: [{ agent, score: 1 }], pick: agent, static: first?.agent ?? agent, explored: false, reason: `asked for ${agent}`, kind };
     }
+    const features = matcher.features(input);
+    this.lastRouted = { input, features };
     const choice = this.policy.choose(
       scored.map(({ agent, score }) => ({ agent, score, fallback: fallback.has(agent) })),
-      matcher.features(input),
+      features,
     );
     // Failover goes down the list, but never to an agent that matched nothing.
     const ranked = choice.ranked.filter((row, index) => index === 0 || row.score > 0);
@@ -79,31 +86,38 @@ export class TaskRouter {
   /** Feeds one ledger event to the policy (used live and for the replay at start). */
   learnFrom(event: LedgerEvent): void {
     switch (event.event) {
-      case 'task.submitted':
-        this.inputs.set(event.taskId, event.input);
+      case 'task.submitted': {
+        const features = this.lastRouted?.input === event.input ? this.lastRouted.features : null;
+        this.tasks.set(event.taskId, { input: event.input, features, agent: null });
+        if (this.tasks.size > REPLAY_TASKS) this.tasks.delete(this.tasks.keys().next().value!);
         return;
+      }
       case 'task.attempt': {
-        const input = this.inputs.get(event.taskId);
-        if (input === undefined) return;
-        this.finalAgent.set(event.taskId, event.agent);
+        const task = this.tasks.get(event.taskId);
+        if (!task) return;
+        task.agent = event.agent;
         // Cancellation is the user's doing and a dead instance is the supervisor's: neither says
         // anything about how well the agent does this kind of task.
         if (event.status === 'cancelled' || event.transport) return;
         const outcome = event.status === 'completed' ? 'success' : 'failure';
-        this.policy.observe({ agent: event.agent, features: this.matcher().features(input), outcome, at: Date.parse(event.ts) });
+        this.policy.observe({ agent: event.agent, features: this.featuresOf(task), outcome, at: Date.parse(event.ts) });
         return;
       }
       case 'feedback': {
-        const input = this.inputs.get(event.taskId);
-        const agent = this.finalAgent.get(event.taskId);
-        if (input === undefined || agent === undefined) return;
+        const task = this.tasks.get(event.taskId);
+        if (!task?.agent) return;
         const outcome = event.rating === 'good' ? 'success' : 'failure';
-        this.policy.observe({ agent, features: this.matcher().features(input), outcome, weight: FEEDBACK_WEIGHT, at: Date.parse(event.ts) });
+        this.policy.observe({ agent: task.agent, features: this.featuresOf(task), outcome, weight: FEEDBACK_WEIGHT, at: Date.parse(event.ts) });
         return;
       }
       default:
         return;
     }
+  }
+
+  private featuresOf(task: { input: string; features: Map<string, number> | null }): Map<string, number> {
+    task.features ??= this.matcher().features(task.input);
+    return task.features;
   }
 
   private matcher(): CapabilityMatcher {
