@@ -178,9 +178,7 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
   private async reloadSpec(current: InstanceSpec, log: LogWriter): Promise<InstanceSpec | null> {
     const { config, error } = await this.reloader.latest();
     if (error) log.note(`agents.yaml has an error; keeping the previous settings: ${error}`);
-    const agent = config.agents.find((candidate) => candidate.name === current.agent.name);
-    if (!agent || current.index >= agent.instances) return null;
-    return { agent, index: current.index, port: agent.port === 0 ? 0 : agent.port + current.index };
+    return planInstances(config).find((spec) => spec.agent.name === current.agent.name && spec.index === current.index) ?? null;
   }
 
   private launchFor(spec: InstanceSpec, port: number): SpawnRequest {

@@ -67,9 +67,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
 
 async function agentFromConfig(name: string, configPath: string | undefined): Promise<AgentConfig> {
   if (!configPath) throw new WorkerStartError(`no agent spec for "${name}" and no config file given`);
-  const { loadConfig } = await import('../config/load.js');
+  const [{ loadConfig }, { findAgent }] = await Promise.all([import('../config/load.js'), import('../config/plan.js')]);
   const config = loadConfig(configPath);
-  const agent = config.agents.find((candidate) => candidate.name === name);
+  const agent = findAgent(config, name);
   if (!agent) {
     const known = config.agents.map((candidate) => candidate.name).join(', ');
     throw new WorkerStartError(`no agent "${name}" in ${config.path} (known: ${known})`);
