@@ -1,7 +1,6 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DispatchEvent } from '../router/dispatcher.js';
-import type { StateName } from '../supervisor/instance-state.js';
-import { STATE_NAMES } from '../supervisor/instance-state.js';
+import { MEMBER_STATE_NAMES } from '../supervisor/fleet-member.js';
 import type { ProbeResult, Supervisor } from '../supervisor/supervisor.js';
 
 /** What the metrics read from the task side at scrape time. */
@@ -55,7 +54,7 @@ export class FleetMetrics {
       collect() {
         this.reset();
         for (const instance of supervisor.instances) {
-          for (const state of STATE_NAMES) this.set({ ...labelsOf(instance), state }, state === (instance.state.name as StateName) ? 1 : 0);
+          for (const state of MEMBER_STATE_NAMES) this.set({ ...labelsOf(instance), state }, state === instance.state.name ? 1 : 0);
         }
       },
     });

@@ -4,10 +4,12 @@ import type { StatusDocument } from '../protocol/status.js';
 import { bearerMatches, sendJson } from '../util/http.js';
 import { DASHBOARD_HTML, LOGIN_NEEDED_HTML } from './dashboard-page.js';
 import { DashboardSessions, SESSION_COOKIE } from './sessions.js';
+import { handleRegisterRoute, isRegisterRoute } from './register-routes.js';
+import type { RegistrationService } from './register-routes.js';
 import { handleTaskRoute, isTaskRoute } from './task-routes.js';
 import type { TaskService } from './task-routes.js';
 
-export interface ControlApiHandlers {
+export interface ControlApiHandlers extends RegistrationService {
   status(): StatusDocument;
   /** Begins a graceful stop; the response is sent before the supervisor exits. */
   shutdown(): void;
@@ -35,10 +37,14 @@ export async function startControlApi(options: {
   host: string;
   port: number;
   token: string;
+  /** What agents present to join; the control token is accepted there too. */
+  joinToken: string;
   handlers: ControlApiHandlers;
 }): Promise<ControlApi> {
   const { handlers } = options;
   const expected = Buffer.from(`Bearer ${options.token}`);
+  const joinAccepted = [Buffer.from(`Bearer ${options.joinToken}`), expected];
+  const loopback = isLoopback(options.host);
   const sessions = new DashboardSessions();
   let publicUrl = '';
   const server = http.createServer((request, response) => {
@@ -51,8 +57,13 @@ export async function startControlApi(options: {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const route = `${request.method} ${url.pathname}`;
     if (route === 'GET /healthz') return sendJson(response, 200, { status: 'ok', pid: process.pid });
-    // Metrics carry no secrets and Prometheus scrapes without our per-start token: loopback only, no auth.
+    // Metrics carry no secrets and Prometheus scrapes without our per-start token: on loopback no
+    // auth; bound beyond it (explicit config), the stable join token or the control token.
     if (route === 'GET /metrics') {
+      if (!loopback && !joinAccepted.some((accepted) => bearerMatches(request.headers.authorization, accepted))) {
+        response.setHeader('WWW-Authenticate', 'Bearer');
+        return sendJson(response, 401, { error: 'unauthorized', message: 'the API listens beyond loopback, so /metrics needs a bearer token: the join token (.lightning/join-token) or the control token' });
+      }
       const metrics = await handlers.metrics();
       if (!metrics) return sendJson(response, 503, { error: 'unavailable', message: 'metrics are not available; see .lightning/supervisor.log' });
       response.writeHead(200, { 'content-type': metrics.contentType });
@@ -66,6 +77,7 @@ export async function startControlApi(options: {
       response.end();
       return;
     }
+    if (isRegisterRoute(url.pathname)) return handleRegisterRoute(request, response, url, handlers, joinAccepted);
     const viaSession = sessions.valid(request.headers.cookie);
     if (route === 'GET /') return viaSession ? sendHtml(response, 200, DASHBOARD_HTML) : sendHtml(response, 401, LOGIN_NEEDED_HTML);
     if (!bearerMatches(request.headers.authorization, expected) && !viaSession) {
@@ -116,6 +128,10 @@ export async function startControlApi(options: {
   };
 }
 
+/** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 function sendHtml(response: http.ServerResponse, status: number, html: string): void {
   response.writeHead(status, {

@@ -1,6 +1,7 @@
 import type { LightningConfig } from '../config/types.js';
 import type { StatePaths } from '../state/home.js';
 import type { Runtime } from '../supervisor/runtime.js';
+import { Instance } from '../supervisor/instance.js';
 import type { StateChange } from '../supervisor/supervisor.js';
 import { EXIT, ExitError } from './exit-error.js';
 import { paint, paintState } from './render/color.js';
@@ -53,8 +54,12 @@ export async function superviseHere(paths: StatePaths, config: LightningConfig, 
 }
 
 function describeChange({ instance }: StateChange): string {
-  const { state } = instance;
   const name = instance.id.padEnd(24);
+  if (!(instance instanceof Instance)) {
+    const label = paintState(instance.state.name.padEnd(11));
+    return `${name} ${label} ${instance.kind} ${instance.baseUrl}${instance.reason ? ` — ${instance.reason}` : ''}`;
+  }
+  const { state } = instance;
   const label = paintState(state.name.padEnd(9));
   switch (state.name) {
     case 'starting':

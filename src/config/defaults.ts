@@ -117,6 +117,19 @@ export const DEFAULT_LOGS: Readonly<LogSettings> = Object.freeze({
   files: 5,
 });
 
+/**
+ * Leases of agents that join by themselves (`POST /v1/agents/register`). 15 s with a heartbeat
+ * every third of it survives two lost heartbeats, and a dead machine leaves routing within 15 s.
+ */
+export const JOIN_LEASE = Object.freeze({
+  defaultMs: 15_000,
+  // Below 1 s heartbeats would be most of the traffic; above 10 min a dead agent lingers too long.
+  minMs: 1_000,
+  maxMs: 10 * 60_000,
+  // A joining agent's card must answer this fast, or the registration is refused.
+  cardTimeoutMs: 3_000,
+});
+
 /** All of the above as one object, for printing and tests. */
 export const DEFAULTS = Object.freeze({
   supervisor: DEFAULT_SUPERVISOR,

@@ -60,7 +60,7 @@ export function resolveConfig(raw: RawConfig, file: string, locator: Locator): L
   const agents = Object.entries(raw.agents ?? {}).map(
     ([name, a]): AgentConfig => ({
       name,
-      port: a.port,
+      port: a.url === undefined ? (a.port ?? 0) : urlPort(a.url),
       instances: a.instances ?? DEFAULT_INSTANCES,
       description: a.description ?? '',
       capabilities: [...(a.capabilities ?? [])],
@@ -68,6 +68,8 @@ export function resolveConfig(raw: RawConfig, file: string, locator: Locator): L
       fallback: a.fallback ?? false,
       prompt: a.prompt === undefined ? null : path.resolve(dir, a.prompt),
       command: a.command === undefined ? null : [...a.command],
+      url: a.url === undefined ? null : a.url.replace(/\/+$/, ''),
+      tokenEnv: a.tokenEnv ?? null,
       env: envStrings(a.env, name, locator),
       cwd: a.cwd === undefined ? dir : path.resolve(dir, a.cwd),
       model: a.model ?? base.model,
@@ -105,6 +107,15 @@ const EMPTY_AGENTS_HINT = [
   '        { port: 9006, prompt: templates/prompts/general_assistant.md }',
 ].join('\n');
 
+/** The port a URL points at, written or implied by its scheme. */
+function urlPort(url: string): number {
+  const parsed = new URL(url);
+  return parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
+}
+
+/** Keys that describe how lightning starts a process: meaningless for an agent it does not start. */
+const LOCAL_ONLY_KEYS = ['port', 'instances', 'command', 'prompt', 'cwd', 'env', 'restart', 'stop', 'tools', 'model', 'provider'] as const;
+
 function range(a: AgentConfig): [number, number] {
   return [a.port, a.port + a.instances - 1];
 }
@@ -140,10 +151,25 @@ export function checkConfig(config: LightningConfig, raw: RawConfig, locator: Lo
   const relative = `relative paths resolve against ${config.dir}`;
   // Next port past every fixed range and the supervisor: a concrete number for the fix line.
   const nextFree =
-    Math.max(config.supervisor.port, ...config.agents.filter((a) => a.port > 0).map((a) => range(a)[1])) + 1;
+    Math.max(config.supervisor.port, ...config.agents.filter((a) => a.port > 0 && a.url === null).map((a) => range(a)[1])) + 1;
 
   config.agents.forEach((a, i) => {
     const at = ['agents', a.name];
+    const written = raw.agents?.[a.name];
+    if (a.url !== null) {
+      const extra = LOCAL_ONLY_KEYS.find((key) => written?.[key] !== undefined);
+      if (extra) {
+        add([...at, extra], 'key', `agent "${a.name}" has url: (an agent running elsewhere, which lightning does not start) and ${extra}:, which only applies to agents lightning starts`, `remove ${extra}:, or remove url: to have lightning start the agent here`);
+      }
+      return;
+    }
+    if (a.tokenEnv !== null) {
+      add([...at, 'tokenEnv'], 'key', `agent "${a.name}" has tokenEnv: but no url:; tokenEnv names the token of a remote agent`, 'remove tokenEnv:, or add url: if the agent runs elsewhere');
+    }
+    if (written?.port === undefined) {
+      add(at, 'key', `missing required key "port" in agents.${a.name}`, `add port: ${nextFree} (or port: 0 for a free port at each start), or url: http://host:port for an agent running elsewhere`);
+      return;
+    }
     if (a.command === null && a.prompt === null) {
       add(at, 'key', `agent "${a.name}" has neither a prompt nor a command`, `add prompt: templates/prompts/${a.name}.md (the built-in worker's system prompt), or a command that speaks the worker protocol`);
     }
@@ -173,7 +199,7 @@ export function checkConfig(config: LightningConfig, raw: RawConfig, locator: Lo
     }
     // Compare with earlier agents only, so each clash is reported once, at the later agent.
     for (const b of config.agents.slice(0, i)) {
-      if (b.port === 0) continue;
+      if (b.port === 0 || b.url !== null) continue;
       const [blo, bhi] = range(b);
       if (lo > bhi || blo > hi) continue;
       const problem =

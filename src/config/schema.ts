@@ -207,30 +207,39 @@ const tools = z.strictObject(toolsShape).transform((t): Partial<ToolSettings> =>
 
 /** Keys both `defaults:` and an agent may set; an agent's value wins, per key within sections. */
 const overridableShape = {
-  model: nonEmpty.optional(),
-  provider: provider.optional(),
-  health: health.optional(),
-  restart: restart.optional(),
-  stop: stop.optional(),
-  task: task.optional(),
-  tools: tools.optional(),
-  capacity: positiveInt.optional(),
+  model: nonEmpty.optional().describe('Model name the endpoint serves, e.g. gpt-4o-mini or llama3.1'),
+  provider: provider.optional().describe('The OpenAI-compatible endpoint: baseURL (null → $OPENAI_BASE_URL → OpenAI) and apiKeyEnv, the variable holding the key'),
+  health: health.optional().describe('Health probes: path, interval, timeout, failureThreshold (misses before a restart), startTimeout'),
+  restart: restart.optional().describe('Restarts: policy (always, on-failure, never) and backoff (initialDelay × factor up to maxDelay; resetAfter; maxRestarts)'),
+  stop: stop.optional().describe('grace: time between SIGTERM and SIGKILL when stopping an instance'),
+  task: task.optional().describe('timeout of one task, and retries on another instance or agent'),
+  tools: tools.optional().describe('shell: true offers the built-in worker a shell tool (off by default)'),
+  capacity: positiveInt.optional().describe('Tasks one instance runs at once; beyond it the worker refuses and the router goes elsewhere'),
 };
 
 const envValue = z.union([z.string(), z.number(), z.boolean()]);
 
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+
 const agentShape = {
-  port,
-  instances: z.number().int().min(1).max(64).optional(),
-  description: z.string().optional(),
-  capabilities: z.array(nonEmpty).optional(),
-  examples: z.array(nonEmpty).optional(),
-  fallback: z.boolean().optional(),
-  prompt: nonEmpty.optional(),
-  command,
+  // Required for local agents; resolve.ts says so, since a remote (`url:`) agent has none.
+  port: port.optional().describe('First instance\'s port (instance i listens on port + i); 0 = a free port at each start. Required unless url is set'),
+  url: z
+    .string()
+    .refine(isHttpUrl, { message: 'expected an http(s) URL', params: { kind: 'url' } })
+    .optional()
+    .describe('Base URL of an agent lightning does not start (any A2A agent): its card and health are read there and tasks routed to it; never restarted; state unreachable when down'),
+  tokenEnv: envName.optional().describe('With url: the environment variable holding the bearer token that agent expects'),
+  instances: z.number().int().min(1).max(64).optional().describe('How many processes to run, on consecutive ports from port'),
+  description: z.string().optional().describe('What the agent does, in the words users type: the router matches tasks against it'),
+  capabilities: z.array(nonEmpty).optional().describe('Words the router matches tasks against; also the skills of its agent card'),
+  examples: z.array(nonEmpty).optional().describe('Example tasks it is good at: shown in its card, matched by the router'),
+  fallback: z.boolean().optional().describe('The generalist: routed to only when no specialist matches the task'),
+  prompt: nonEmpty.optional().describe('System prompt file of the built-in worker, relative to agents.yaml'),
+  command: command.describe('Run this program instead of the built-in worker (any language serving the worker protocol on $PORT); ${PORT} and other ${NAME}s from its environment are substituted'),
   // Numbers and booleans are accepted for convenience; load.ts stringifies them as written.
-  env: z.record(z.string().regex(/^[^=\0]+$/), envValue).optional(),
-  cwd: nonEmpty.optional(),
+  env: z.record(z.string().regex(/^[^=\0]+$/), envValue).optional().describe("Extra environment variables for the agent's process"),
+  cwd: nonEmpty.optional().describe("Working directory of the agent's process (default: the directory holding agents.yaml)"),
   ...overridableShape,
 };
 
@@ -257,15 +266,15 @@ const alertsShape = {
 const agent = z.strictObject(agentShape);
 
 const topShape = {
-  version: z.literal(1),
-  supervisor: z.strictObject(supervisorShape).nullish(),
-  logs: z.strictObject(logsShape).nullish(),
-  defaults: z.strictObject(overridableShape).nullish(),
+  version: z.literal(1).describe('Format version of this file: 1'),
+  supervisor: z.strictObject(supervisorShape).nullish().describe('The control API: port (0 = a free port) and host (loopback unless you say otherwise)'),
+  logs: z.strictObject(logsShape).nullish().describe('Log rotation of each instance: maxSize of a file, files kept'),
+  defaults: z.strictObject(overridableShape).nullish().describe('Settings every agent gets unless it sets its own (per key within each section)'),
   // `learn: false` turns the learned policy off (static capability routing).
-  routing: z.strictObject(routingShape).nullish(),
-  alerts: z.strictObject(alertsShape).nullish(),
+  routing: z.strictObject(routingShape).nullish().describe('learn: false turns the learned routing policy off (static capability matching)'),
+  alerts: z.strictObject(alertsShape).nullish().describe('When to alert (unhealthyFor, restarts, failureRate, latencyP95) and where (webhook, command)'),
   // Optional here so an absent or empty `agents:` gets its own explanatory error in load.ts.
-  agents: z.record(z.string().regex(AGENT_NAME_RE), agent).nullish(),
+  agents: z.record(z.string().regex(AGENT_NAME_RE), agent).nullish().describe('The agents, by name: a letter, then letters, digits, _ or -'),
 };
 
 export const configSchema = z.strictObject(topShape);

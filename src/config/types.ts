@@ -72,6 +72,13 @@ export interface AgentConfig {
   prompt: string | null;
   /** null → the built-in worker (`lightning worker`); otherwise argv, `${PORT}` not yet substituted. */
   command: string[] | null;
+  /**
+   * Base URL of an agent lightning does not start (`url:` in agents.yaml): its card and health are
+   * read there and tasks routed to it; it is never spawned or restarted. null for local agents.
+   */
+  url: string | null;
+  /** For a remote agent: the environment variable holding the bearer token it expects, if any. */
+  tokenEnv: string | null;
   env: Record<string, string>;
   /** Absolute working directory (default: the directory holding agents.yaml). */
   cwd: string;

@@ -1,4 +1,4 @@
-import type { StateName } from '../supervisor/instance-state.js';
+import type { MemberKind, MemberStateName } from '../supervisor/fleet-member.js';
 
 /** `lightning status --json` and `GET /v1/agents`: one document, one shape. */
 export interface StatusDocument {
@@ -18,9 +18,15 @@ export interface StatusDocument {
 export interface InstanceStatus {
   name: string;
   instance: number;
+  /** `local`: spawned and restarted by lightning; `remote`: `url:` in agents.yaml; `registered`: joined by itself. */
+  kind: MemberKind;
+  /** Where a remote or registered agent is reached; null for local instances. */
+  url: string | null;
+  /** When a registered agent's lease runs out unless it renews it; null otherwise. */
+  leaseExpiresAt: string | null;
   pid: number | null;
   port: number;
-  state: StateName;
+  state: MemberStateName;
   restarts: number;
   /** How the previous process ended, e.g. "exited with code 1", "killed by SIGKILL". */
   lastExit: string | null;

@@ -10,6 +10,8 @@ export interface StatePaths {
   ledger: string;
   logsDir: string;
   workspacesDir: string;
+  /** The token agents on other machines present to join (`POST /v1/agents/register`). */
+  joinTokenFile: string;
 }
 
 export function resolveHome(options: { home?: string | undefined; configPath: string }): string {
@@ -28,6 +30,7 @@ export function statePaths(home: string): StatePaths {
     ledger: path.join(home, 'ledger.jsonl'),
     logsDir: path.join(home, 'logs'),
     workspacesDir: path.join(home, 'workspaces'),
+    joinTokenFile: path.join(home, 'join-token'),
   };
 }
 

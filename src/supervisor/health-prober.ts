@@ -3,7 +3,7 @@ import type { Clock, TimerHandle } from './clock.js';
 
 export type ProbeOutcome =
   | { ok: true; latencyMs: number; body: HealthBody | null }
-  | { ok: false; latencyMs: number; error: string };
+  | { ok: false; latencyMs: number; error: string; /** The HTTP status, when there was an answer. */ status?: number };
 
 /** What a worker's `GET /health` answers (fields optional: custom agents may send less). */
 export interface HealthBody {

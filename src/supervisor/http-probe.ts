@@ -1,19 +1,23 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { HealthBody, ProbeFn } from './health-prober.js';
 
 /** One keep-alive connection per instance is reused across probes. */
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+/** Remote agents may sit behind TLS. */
+const tlsAgent = new https.Agent({ keepAlive: true, maxSockets: 1 });
 
 export const httpProbe: ProbeFn = (url, timeoutMs) =>
   new Promise((resolve) => {
     const started = performance.now();
-    const request = http.get(url, { agent, timeout: timeoutMs }, (response) => {
+    const get = url.startsWith('https:') ? (u: string, o: https.RequestOptions, cb: (r: http.IncomingMessage) => void) => https.get(u, { ...o, agent: tlsAgent }, cb) : http.get;
+    const request = get(url, { agent, timeout: timeoutMs }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
       response.on('end', () => {
         const latencyMs = performance.now() - started;
-        if (response.statusCode !== 200) resolve({ ok: false, latencyMs, error: `HTTP ${response.statusCode} from ${url}` });
+        if (response.statusCode !== 200) resolve({ ok: false, latencyMs, error: `HTTP ${response.statusCode} from ${url}`, status: response.statusCode ?? 0 });
         else resolve({ ok: true, latencyMs, body: parseBody(body) });
       });
     });

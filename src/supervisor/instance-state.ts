@@ -17,16 +17,6 @@ export type InstanceState =
 
 export type StateName = InstanceState['name'];
 
-export const STATE_NAMES: readonly StateName[] = [
-  'starting',
-  'healthy',
-  'unhealthy',
-  'backoff',
-  'failed',
-  'stopping',
-  'stopped',
-];
-
 /** The pid of the running process, if the state has one. */
 export function pidOf(state: InstanceState): number | null {
   switch (state.name) {

@@ -4,7 +4,8 @@ import type { Clock, TimerHandle } from './clock.js';
 import type { HealthBody, ProbeFn, ProberEvent } from './health-prober.js';
 import { HealthProber } from './health-prober.js';
 import type { InstanceState } from './instance-state.js';
-import { assertNever, pidOf, startedAtOf } from './instance-state.js';
+import { assertNever, isSettled, pidOf, startedAtOf } from './instance-state.js';
+import type { FleetMember } from './fleet-member.js';
 import type { LogWriter } from './log-writer.js';
 import type { ExitCause } from './restart-policy.js';
 import { RestartPolicy, describeExit } from './restart-policy.js';
@@ -35,8 +36,9 @@ export interface InstanceDeps {
  * One agent instance and its state machine: spawn, probe, restart with backoff, stop. All its
  * timers and its one child process are owned here and released on every transition.
  */
-export class Instance {
+export class Instance implements FleetMember {
   readonly id: string;
+  readonly kind = 'local' as const;
   state: InstanceState;
   spec: InstanceSpec;
   port: number;
@@ -67,6 +69,18 @@ export class Instance {
 
   get pid(): number | null {
     return pidOf(this.state);
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get reason(): string | null {
+    return this.state.name === 'failed' ? this.state.reason : this.state.name === 'unhealthy' ? this.state.lastError : null;
+  }
+
+  get settled(): boolean {
+    return this.state.name === 'healthy' || isSettled(this.state);
   }
 
   get nextRestartAt(): number | null {

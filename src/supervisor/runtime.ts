@@ -1,9 +1,10 @@
 import type { LightningConfig } from '../config/types.js';
-import { startControlApi } from '../api/server.js';
+import { isLoopback, startControlApi } from '../api/server.js';
 import type { ControlApi } from '../api/server.js';
 import type { StatePaths } from '../state/home.js';
 import type { SupervisorInfo } from '../state/supervisor-file.js';
 import { acquireLock, newToken, releaseLock, removeSupervisorInfo, writeSupervisorInfo } from '../state/supervisor-file.js';
+import { JoinTokenError, loadJoinToken } from '../state/join-token.js';
 import type { ProbeFn } from './health-prober.js';
 import { describePortConflict } from './port-check.js';
 import { ProcessRegistry } from './process-registry.js';
@@ -16,7 +17,7 @@ import type { SupervisorTasks } from './task-service.js';
 export class RuntimeStartError extends Error {
   constructor(
     message: string,
-    readonly reason: 'already-running' | 'api-port-in-use',
+    readonly reason: 'already-running' | 'api-port-in-use' | 'bad-join-token',
   ) {
     super(message);
   }
@@ -56,7 +57,14 @@ export async function startRuntime(options: {
 
   const token = newToken();
   const workerToken = newToken();
-  const supervisor = new Supervisor({ config, paths, workerToken, spawner: options.spawner, probe: options.probe });
+  let joinToken: string;
+  try {
+    joinToken = loadJoinToken(paths);
+  } catch (error) {
+    releaseLock(paths);
+    throw error instanceof JoinTokenError ? new RuntimeStartError(error.message, 'bad-join-token') : error;
+  }
+  const supervisor = new Supervisor({ config, paths, workerToken, spawner: options.spawner, probe: options.probe, log });
   if (options.onChange) supervisor.on('change', options.onChange);
   // Set once the ledger and router are loaded, which happens while the workers boot.
   let tasks: SupervisorTasks | null = null;
@@ -69,7 +77,10 @@ export async function startRuntime(options: {
       host: config.supervisor.host,
       port: config.supervisor.port,
       token,
+      joinToken,
       handlers: {
+        register: (body) => supervisor.registrations.register(body),
+        leave: (id) => supervisor.registrations.leave(id),
         status: () => ({ ...(tasks ? tasks.decorate(supervisor.status()) : supervisor.status()), configError: liveReload?.error ?? null }),
         reload: async () => {
           await tasksLoaded;
@@ -96,6 +107,9 @@ export async function startRuntime(options: {
     throw error;
   }
   supervisor.apiUrl = api.url;
+  if (!isLoopback(config.supervisor.host)) {
+    log(`the control API listens on ${api.url}, beyond loopback (supervisor.host in ${config.path}): every route but /healthz needs a token; agents join with the join token in ${paths.joinTokenFile}`);
+  }
   const info: SupervisorInfo = {
     pid: process.pid,
     api: api.url,
@@ -134,7 +148,7 @@ export async function startRuntime(options: {
   tasksLoaded = waitUntil(() => supervisor.allSettledOrHealthy(), supervisor, TASKS_AFTER_MS)
     .then(() => import('./task-service.js'))
     .then(async ({ SupervisorTasks }) => {
-      tasks = await SupervisorTasks.open(supervisor, paths, config, workerToken);
+      tasks = await SupervisorTasks.open(supervisor, paths, config, { worker: workerToken, join: joinToken });
       const { LiveReload } = await import('./live-reload.js');
       liveReload = new LiveReload(supervisor, (result) => {
         const message = result.ok ? `agents.yaml reloaded: ${result.summary}` : `agents.yaml not applied (the fleet keeps running as it was): ${result.error}`;

@@ -12,10 +12,12 @@ import { ConfigReloader } from './config-reloader.js';
 import { diffConfigs } from './config-diff.js';
 import type { ConfigDiff } from './config-diff.js';
 import type { ProbeFn } from './health-prober.js';
+import type { AgentConfig } from '../config/types.js';
+import type { FleetMember, MemberStateName } from './fleet-member.js';
 import { Instance } from './instance.js';
-import type { InstanceState } from './instance-state.js';
-import { isSettled } from './instance-state.js';
 import { LogWriter } from './log-writer.js';
+import { Registrations } from './registrations.js';
+import { RemoteAgent } from './remote-agent.js';
 import { checkPortFree, describePortConflict, findFreePort } from './port-check.js';
 import { ProcessRegistry } from './process-registry.js';
 import type { SpawnRequest, Spawner } from './spawn.js';
@@ -23,7 +25,7 @@ import type { SpawnRequest, Spawner } from './spawn.js';
 /** The built-in worker's own entry (what `lightning worker` runs, without the CLI around it). */
 const WORKER_ENTRY = fileURLToPath(new URL('../worker/entry.js', import.meta.url));
 /** Set for the daemon by `up -d`; never passed on to agents. */
-const INTERNAL_ENV = ['LIGHTNING_AGENT_SPEC', 'LIGHTNING_RESOLVED_CONFIG'];
+const INTERNAL_ENV = ['LIGHTNING_AGENT_SPEC', 'LIGHTNING_RESOLVED_CONFIG', 'LIGHTNING_JOIN_TOKEN'];
 
 export interface SupervisorOptions {
   config: LightningConfig;
@@ -34,30 +36,34 @@ export interface SupervisorOptions {
   spawner: Spawner;
   probe: ProbeFn;
   clock?: Clock;
+  /** Fleet-level notes (agents joining and leaving) for the supervisor's own output. */
+  log?: (message: string) => void;
 }
 
 export interface ProbeResult {
-  instance: Instance;
+  instance: FleetMember;
   ok: boolean;
   latencyMs: number;
 }
 
 export interface StateChange {
-  instance: Instance;
-  previous: InstanceState;
+  instance: FleetMember;
+  previous: { readonly name: MemberStateName };
 }
 
 /**
- * The fleet: one Instance per planned process, the registry of their process groups, and the
- * status document. Emits `change` with a StateChange on every state transition.
+ * The fleet: one member per planned process (an Instance) or agent running elsewhere (a
+ * RemoteAgent, from `url:` or a registration), the registry of the process groups, and the status
+ * document. Emits `change` with a StateChange on every state transition.
  */
 export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [ProbeResult]; reload: [ConfigDiff] }> {
-  instances: Instance[] = [];
+  instances: FleetMember[] = [];
+  readonly registrations: Registrations;
   readonly startedAt = new Date();
   apiUrl: string;
   private readonly clock: Clock;
   private readonly registry: ProcessRegistry;
-  private readonly logs = new Map<Instance, LogWriter>();
+  private readonly logs = new Map<FleetMember, LogWriter>();
   private readonly reloader: ConfigReloader;
 
   constructor(private readonly options: SupervisorOptions) {
@@ -66,6 +72,33 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
     this.apiUrl = options.apiUrl ?? '';
     this.registry = new ProcessRegistry(options.paths.processesFile);
     this.reloader = new ConfigReloader(options.config);
+    const supervisor = this;
+    this.registrations = new Registrations(
+      {
+        get config() {
+          return supervisor.config;
+        },
+        get instances() {
+          return supervisor.instances;
+        },
+        createRemote: (spec, url) => this.createRemote(spec, 'registered', url),
+        add: async (member) => {
+          this.instances.push(member);
+          await member.start();
+        },
+        remove: async (member) => {
+          this.instances = this.instances.filter((candidate) => candidate !== member);
+          await this.retire(member);
+        },
+      },
+      this.clock,
+      options.log ?? (() => undefined),
+    );
+  }
+
+  /** Every agent tasks can go to: agents.yaml's, then those that joined under a name of their own. */
+  agents(): AgentConfig[] {
+    return [...this.options.config.agents, ...this.registrations.extraAgents()];
   }
 
   get config(): LightningConfig {
@@ -76,12 +109,13 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
   async start(): Promise<void> {
     mkdirSync(this.options.paths.logsDir, { recursive: true });
     mkdirSync(this.options.paths.workspacesDir, { recursive: true });
-    for (const spec of planInstances(this.options.config)) this.instances.push(this.createInstance(spec));
+    for (const spec of planInstances(this.options.config)) this.instances.push(this.createMember(spec));
     await Promise.all(this.instances.map((instance) => instance.start()));
   }
 
   /** Graceful stop of every instance at once; resolves when all are gone. */
   async stop(): Promise<void> {
+    await this.registrations.close();
     await Promise.all(this.instances.map((instance) => instance.stop()));
     for (const log of this.logs.values()) log.close();
   }
@@ -98,7 +132,7 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
     const removed = diff.removed.flatMap(ofAgent);
     const added = planInstances(next)
       .filter((spec) => diff.added.some((agent) => agent.name === spec.agent.name))
-      .map((spec) => this.createInstance(spec));
+      .map((spec) => this.createMember(spec));
     this.instances = [...this.instances.filter((instance) => !removed.includes(instance)), ...added];
     await Promise.all([...removed.map((instance) => this.retire(instance)), ...added.map((instance) => instance.start())]);
     for (const agent of diff.changed) await this.rollingRestart(agent.name, planInstances(next).filter((spec) => spec.agent.name === agent.name));
@@ -116,14 +150,14 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
     for (const spec of specs) {
       const old = current.find((instance) => instance.spec.index === spec.index);
       if (old) await this.retire(old);
-      const fresh = this.createInstance(spec);
+      const fresh = this.createMember(spec);
       this.instances = old ? this.instances.map((instance) => (instance === old ? fresh : instance)) : [...this.instances, fresh];
       await fresh.start();
-      await waitUntil(() => fresh.state.name === 'healthy' || isSettled(fresh.state), this, ROLLING_WAIT_MS);
+      await waitUntil(() => fresh.settled, this, ROLLING_WAIT_MS);
     }
   }
 
-  private async retire(instance: Instance): Promise<void> {
+  private async retire(instance: FleetMember): Promise<void> {
     await instance.stop();
     this.logs.get(instance)?.close();
     this.logs.delete(instance);
@@ -135,7 +169,7 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
 
   /** True when every instance is healthy, or has settled (failed/stopped) and will not become so. */
   allSettledOrHealthy(): boolean {
-    return this.instances.every((instance) => instance.state.name === 'healthy' || isSettled(instance.state));
+    return this.instances.every((instance) => instance.settled);
   }
 
   status(): StatusDocument {
@@ -146,16 +180,37 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
         config: this.options.config.path,
         startedAt: this.startedAt.toISOString(),
       },
-      agents: this.instances.map((instance) => instanceStatus(instance)),
+      agents: this.instances.map((instance) => instanceStatus(instance, this.registrations.leaseExpiry(instance))),
     };
   }
 
-  private createInstance(spec: InstanceSpec): Instance {
-    const log = new LogWriter({
+  private createMember(spec: InstanceSpec): FleetMember {
+    return spec.agent.url === null ? this.createInstance(spec) : this.createRemote(spec, 'remote', spec.agent.url);
+  }
+
+  private createRemote(spec: InstanceSpec, kind: 'remote' | 'registered', url: string): RemoteAgent {
+    const log = this.logWriter(spec);
+    const member = new RemoteAgent(spec, kind, url, {
+      probe: this.options.probe,
+      clock: this.clock,
+      note: (message) => log.note(message),
+      onChange: (changed, previous) => this.emit('change', { instance: changed, previous }),
+      onProbe: (probed, ok, latencyMs) => this.emit('probe', { instance: probed, ok, latencyMs }),
+    });
+    this.logs.set(member, log);
+    return member;
+  }
+
+  private logWriter(spec: InstanceSpec): LogWriter {
+    return new LogWriter({
       file: instanceLogFile(this.options.paths, spec.agent.name, spec.index),
       maxBytes: this.options.config.logs.maxBytes,
       files: this.options.config.logs.files,
     });
+  }
+
+  private createInstance(spec: InstanceSpec): Instance {
+    const log = this.logWriter(spec);
     const instance = new Instance(spec, {
       spawner: this.options.spawner,
       probe: this.options.probe,
@@ -212,9 +267,10 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
 /** How long a rolling restart waits for a restarted instance before moving on to the next. */
 const ROLLING_WAIT_MS = 30_000;
 
-function order(config: LightningConfig, instance: Instance): number {
+function order(config: LightningConfig, instance: FleetMember): number {
   const position = config.agents.findIndex((agent) => agent.name === instance.spec.agent.name);
-  return position * 1000 + instance.spec.index;
+  // Agents that joined under names of their own come after the file's.
+  return (position === -1 ? config.agents.length : position) * 1000 + instance.spec.index;
 }
 
 /** Resolves when `done()` holds after some state change, or after `timeoutMs`. */
@@ -246,13 +302,15 @@ function substitute(text: string, env: Record<string, string>): string {
   return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => env[name] ?? whole);
 }
 
-function instanceStatus(instance: Instance): InstanceStatus {
-  const { state } = instance;
-  const reason = state.name === 'failed' ? state.reason : state.name === 'unhealthy' ? state.lastError : null;
+function instanceStatus(instance: FleetMember, leaseExpiresAt: number | null): InstanceStatus {
+  const { state, reason } = instance;
   const nextRestartAt = instance.nextRestartAt;
   return {
     name: instance.spec.agent.name,
     instance: instance.spec.index,
+    kind: instance.kind,
+    url: instance.kind === 'local' ? null : instance.baseUrl,
+    leaseExpiresAt: leaseExpiresAt === null ? null : new Date(leaseExpiresAt).toISOString(),
     pid: instance.pid,
     port: instance.port,
     state: state.name,

@@ -16,6 +16,7 @@ import type { Alert } from './alerts.js';
 import { realClock } from './clock.js';
 import { redactor } from '../util/redact.js';
 import { SupervisorFleetView } from './fleet-view.js';
+import type { FleetTokens } from './fleet-view.js';
 import type { StateChange, Supervisor } from './supervisor.js';
 
 /** Output kept inline in the ledger; the whole text of a longer one goes to the task's workspace. */
@@ -44,13 +45,13 @@ export class SupervisorTasks {
     private readonly supervisor: Supervisor,
     paths: StatePaths,
     config: LightningConfig,
-    workerToken: string,
+    tokens: FleetTokens,
     secrets: string[],
   ) {
     const history = readEvents(paths.ledger);
     this.index = new TaskIndex(history);
-    this.writer = LedgerWriter.open(paths.ledger, { secrets: [workerToken, ...secrets] });
-    this.fleet = new SupervisorFleetView(supervisor, workerToken);
+    this.writer = LedgerWriter.open(paths.ledger, { secrets: [tokens.worker, tokens.join, ...secrets] });
+    this.fleet = new SupervisorFleetView(supervisor, tokens);
     this.router = new TaskRouter(() => this.fleet.profiles(), config.routing.learn);
     // Learning survives restarts: the policy is the ledger's (recent) outcomes, replayed.
     for (const event of replayWindow(history, REPLAY_TASKS)) this.router.learnFrom(event);
@@ -66,17 +67,18 @@ export class SupervisorTasks {
       },
       waitForAgentMs: WAIT_FOR_AGENT_MS,
       storeOutput: (taskId, output) => storeOutput(paths, taskId, output),
-      redact: redactor([workerToken, ...secrets]),
+      redact: redactor([tokens.worker, tokens.join, ...secrets]),
     });
     this.dispatcher.on('ledger-error', (error) => console.error(`${new Date().toISOString()} ledger write failed: ${error.message}`));
   }
 
-  static async open(supervisor: Supervisor, paths: StatePaths, config: LightningConfig, workerToken: string): Promise<SupervisorTasks> {
+  static async open(supervisor: Supervisor, paths: StatePaths, config: LightningConfig, tokens: FleetTokens): Promise<SupervisorTasks> {
+    // API keys, and the tokens remote agents expect: none of them may reach the ledger.
     const secrets = config.agents.flatMap((agent) => {
-      const value = process.env[agent.provider.apiKeyEnv];
-      return value ? [value] : [];
+      const values = [process.env[agent.provider.apiKeyEnv], agent.tokenEnv ? process.env[agent.tokenEnv] : undefined];
+      return values.filter((value): value is string => value !== undefined && value !== '');
     });
-    const tasks = new SupervisorTasks(supervisor, paths, config, workerToken, secrets);
+    const tasks = new SupervisorTasks(supervisor, paths, config, tokens, secrets);
     await tasks.markInterrupted();
     const prom = await import('prom-client');
     const metrics = new FleetMetrics(prom, supervisor, { inflight: () => tasks.index.unfinished().length });

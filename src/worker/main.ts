@@ -1,7 +1,9 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { AgentConfig } from '../config/types.js';
 import { instanceId } from '../config/types.js';
 import { VERSION } from '../util/version.js';
+import type { JoinHandle } from './join.js';
 import { exitWhenSupervisorGone } from './orphan-watch.js';
 import { startWorkerServer } from './server.js';
 
@@ -16,6 +18,8 @@ export interface WorkerOptions {
   /** The resolved agent; without it the worker reads `configPath`. */
   spec?: AgentConfig;
   configPath?: string;
+  /** Join a supervisor (possibly on another machine) instead of being spawned by one. */
+  join?: { supervisor: string; token: string; advertise?: string; leaseMs: number };
 }
 
 export class WorkerStartError extends Error {}
@@ -32,7 +36,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       agent,
       instance: options.instance,
       version: VERSION,
-      token: process.env.LIGHTNING_TOKEN || null,
+      // A joined worker answers only whoever holds the join token: the supervisor it joined.
+      token: options.join?.token ?? (process.env.LIGHTNING_TOKEN || null),
       workspacesDir: process.env.LIGHTNING_WORKSPACES || path.resolve('.lightning', 'workspaces'),
     },
     options.port,
@@ -42,12 +47,14 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     throw error;
   });
   console.log(`${label} ready on http://${options.host ?? '127.0.0.1'}:${server.port} (pid ${process.pid})`);
+  const joining = options.join ? await joinSupervisor(options.join, agent.name, options.host ?? '127.0.0.1', server.port) : null;
 
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`${label} stopping: ${why}`);
+    void joining?.leave();
     // Drain: /health turns 503 so no new task arrives; tasks in flight finish (the supervisor's
     // grace period bounds how long), then the server closes.
     server.drain();
@@ -58,11 +65,32 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A joined worker lives on its own machine's terms: its supervisor may be elsewhere and restart.
+  if (joining) return;
   const supervisorPid = Number.parseInt(process.env.LIGHTNING_SUPERVISOR_PID ?? '', 10);
   exitWhenSupervisorGone(Number.isInteger(supervisorPid) ? supervisorPid : null, (why) => {
     console.log(`${label} exiting: supervisor gone (${why})`);
     process.exit(0);
   });
+}
+
+async function joinSupervisor(join: NonNullable<WorkerOptions['join']>, name: string, host: string, port: number): Promise<JoinHandle> {
+  const { startJoining } = await import('./join.js');
+  // 0.0.0.0 is where we listen, not an address anyone can reach us at.
+  const reachable = host === '0.0.0.0' || host === '::' ? os.hostname() : host.includes(':') ? `[${host}]` : host;
+  const handle = startJoining({
+    supervisor: join.supervisor,
+    token: join.token,
+    advertise: join.advertise ?? `http://${reachable}:${port}`,
+    name,
+    leaseMs: join.leaseMs,
+    log: (message) => console.log(message),
+  });
+  handle.joined.catch((error: Error) => {
+    console.error(`lightning worker: ${error.message}`);
+    process.exit(1);
+  });
+  return handle;
 }
 
 async function agentFromConfig(name: string, configPath: string | undefined): Promise<AgentConfig> {

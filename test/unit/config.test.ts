@@ -100,7 +100,7 @@ describe('loadConfig errors', () => {
     // `  a: { port: 9001, prompt: p.md, ` is 33 characters: the key starts at col 34.
     expectAt(err, file, 3, 34);
     expect(err.problem).toBe('unknown key "colour" in agents.a');
-    expect(err.hint).toContain('agents.a accepts: port, instances,');
+    expect(err.hint).toContain('agents.a accepts: port, url, tokenEnv, instances,');
   });
 
   it('duplicate port names both agents', () => {

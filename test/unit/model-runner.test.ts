@@ -31,7 +31,7 @@ afterAll(async () => {
 function agent(overrides: Partial<AgentConfig> = {}): AgentConfig {
   return {
     name: 'web_developer', port: 0, instances: 1, description: 'Builds web front ends', capabilities: ['html'],
-    examples: [], fallback: false, prompt: promptFile, command: null, env: {}, cwd: base, model: 'test-model',
+    examples: [], fallback: false, prompt: promptFile, command: null, url: null, tokenEnv: null, env: {}, cwd: base, model: 'test-model',
     provider: { baseURL: null, apiKeyEnv: 'OPENAI_API_KEY' },
     health: { path: '/health', intervalMs: 1000, timeoutMs: 500, failureThreshold: 3, startTimeoutMs: 30000 },
     restart: { policy: 'always', initialDelayMs: 100, factor: 2, maxDelayMs: 30000, resetAfterMs: 60000, maxRestarts: 10 },

@@ -31,9 +31,15 @@ export async function upDetached(context: CommandContext, timeoutText?: string):
   if (timeoutMs === null) throw new ExitError(`bad --timeout "${timeoutText}": use a duration like 30s or 2m`, EXIT.usage);
   const { document, info } = await startDaemon(context, timeoutMs);
   process.stdout.write(renderStatusTable(document) + '\n');
-  const notHealthy = document.agents.filter((agent) => agent.state !== 'healthy');
+  // Agents running elsewhere are not ours to start: one that is down is a warning, not a failed `up`.
+  const elsewhere = document.agents.filter((agent) => agent.kind !== 'local' && agent.state !== 'healthy');
+  for (const agent of elsewhere) {
+    process.stderr.write(`${paint('!', 'yellow')} ${agent.name}#${agent.instance} at ${agent.url} is ${agent.state}: ${agent.reason ?? 'no answer yet'} — lightning does not start remote agents; routing skips it until it answers\n`);
+  }
+  const notHealthy = document.agents.filter((agent) => agent.kind === 'local' && agent.state !== 'healthy');
   if (notHealthy.length === 0) {
-    process.stdout.write(`${paint('✔', 'green')} ${document.agents.length} instance(s) healthy · supervisor pid ${info.pid}\n`);
+    const healthy = document.agents.length - elsewhere.length;
+    process.stdout.write(`${paint('✔', 'green')} ${healthy} instance(s) healthy · supervisor pid ${info.pid}\n`);
     return;
   }
   const report = notHealthy.map((agent) => describeProblem(agent, context.paths.logsDir)).join('\n');
@@ -97,7 +103,7 @@ export async function startDaemon(context: CommandContext, timeoutMs: number): P
 }
 
 function isSettled(agent: InstanceStatus): boolean {
-  if (agent.state === 'healthy' || agent.state === 'failed' || agent.state === 'stopped') return true;
+  if (agent.state === 'healthy' || agent.state === 'failed' || agent.state === 'stopped' || agent.state === 'unreachable') return true;
   return agent.state === 'backoff' && agent.restarts >= CRASH_LOOP_RESTARTS;
 }
 

@@ -18,6 +18,7 @@ const STATE_COLORS: Record<string, ColorName> = {
   unhealthy: 'yellow',
   backoff: 'yellow',
   failed: 'red',
+  unreachable: 'red',
   stopping: 'gray',
   stopped: 'gray',
 };

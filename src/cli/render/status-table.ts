@@ -23,13 +23,18 @@ function load(agent: InstanceStatus): string[] {
 }
 
 function row(agent: InstanceStatus, now: number): string[] {
-  const nextRestart = agent.nextRestartAt ? `in ${formatDuration(Math.max(0, Date.parse(agent.nextRestartAt) - now))}` : '';
+  const nextRestart = agent.nextRestartAt
+    ? `in ${formatDuration(Math.max(0, Date.parse(agent.nextRestartAt) - now))}`
+    : agent.leaseExpiresAt
+      ? `lease ${formatDuration(Math.max(0, Date.parse(agent.leaseExpiresAt) - now))}`
+      : '';
   return [
     agent.name,
     String(agent.instance),
     paintState(agent.state),
-    agent.pid === null ? '-' : String(agent.pid),
-    String(agent.port),
+    // Agents running elsewhere have no pid of ours: say where they are instead.
+    agent.pid !== null ? String(agent.pid) : agent.kind === 'local' ? '-' : agent.kind,
+    agent.url ? agent.url.replace(/^https?:\/\//, '') : String(agent.port),
     String(agent.restarts),
     agent.uptimeMs === null ? '-' : formatDuration(agent.uptimeMs),
     agent.reason ?? agent.lastExit ?? '',
