@@ -44,26 +44,41 @@ export function logFilesOf(logsDir: string, agent: string, instance: number): st
  * backwards in blocks until enough lines are in hand, so 10 lines of a 10 MB log cost one block.
  */
 export function readLastLines(files: string[], n: number): string[] {
-  if (n <= 0) return [];
-  let lines: string[] = [];
-  for (let i = files.length - 1; i >= 0 && lines.length < n; i--) {
-    const file = files[i]!;
-    lines = [...tailOfFile(file, n - lines.length), ...lines];
-  }
-  return lines;
+  return readLastLinesMarked(files, n).lines;
 }
 
-function tailOfFile(file: string, n: number): string[] {
+/** Where a read of a file ended: following from here continues without a gap or a repeat. */
+export interface FileMark {
+  ino: bigint;
+  pos: number;
+}
+
+/** readLastLines, plus the mark of the newest (live) file for `followFile`'s `startAt`. */
+export function readLastLinesMarked(files: string[], n: number): { lines: string[]; mark: FileMark | null } {
+  let lines: string[] = [];
+  let mark: FileMark | null = null;
+  for (let i = files.length - 1; i >= 0 && (lines.length < n || i === files.length - 1); i--) {
+    const tail = tailOfFile(files[i]!, Math.max(0, n - lines.length));
+    if (i === files.length - 1) mark = tail.mark;
+    lines = [...tail.lines, ...lines];
+  }
+  return { lines, mark };
+}
+
+function tailOfFile(file: string, n: number): { lines: string[]; mark: FileMark | null } {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
   } catch (err) {
     // Rotated away between listing and reading: simply has no lines for us.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], mark: null };
     throw err;
   }
   try {
-    const size = fs.fstatSync(fd).size;
+    const stat = fs.fstatSync(fd, { bigint: true });
+    const size = Number(stat.size);
+    const mark = { ino: stat.ino, pos: size };
+    if (n <= 0) return { lines: [], mark };
     const chunks: Buffer[] = [];
     let pos = size;
     let newlines = 0;
@@ -87,7 +102,7 @@ function tailOfFile(file: string, n: number): string[] {
     if (pos > 0) data = data.subarray(data.indexOf(NL) + 1);
     const lines = data.toString('utf8').split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    return lines.slice(-n);
+    return { lines: lines.slice(-n), mark };
   } finally {
     fs.closeSync(fd);
   }
@@ -104,6 +119,12 @@ export interface FollowOptions {
    * read from their start. Default false.
    */
   fromEnd?: boolean;
+  /**
+   * Continue exactly where a read of this file ended (`readLastLinesMarked`), so lines written in
+   * between are neither lost nor repeated. If the file was rotated since, the new one is read
+   * from its start.
+   */
+  startAt?: FileMark | null;
 }
 
 /**
@@ -178,7 +199,8 @@ export async function followFile(
         const st = await fh.stat({ bigint: true });
         ino = st.ino;
         dev = st.dev;
-        pos = first && opts.fromEnd ? Number(st.size) : 0;
+        const startAt = first ? opts.startAt : null;
+        pos = startAt ? (startAt.ino === st.ino && startAt.pos <= Number(st.size) ? startAt.pos : 0) : first && opts.fromEnd ? Number(st.size) : 0;
         first = false;
         partial = Buffer.alloc(0);
       }

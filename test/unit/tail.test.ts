@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { followFile, logFilesOf, readLastLines } from '../../src/logs/tail.js';
+import { followFile, logFilesOf, readLastLines, readLastLinesMarked } from '../../src/logs/tail.js';
 import { LogWriter } from '../../src/supervisor/log-writer.js';
 
 let dir: string;
@@ -147,4 +147,22 @@ describe('followFile', () => {
     expect(got).toEqual(Array.from({ length: total }, (_, k) => `line ${k}`));
     expect(fs.readdirSync(dir).sort()).toEqual(['r-0.log', 'r-0.log.1', 'r-0.log.2']);
   }, 20000);
+});
+
+describe('readLastLinesMarked + followFile startAt', () => {
+  test('following continues where the tail stopped: lines written in between are neither lost nor repeated', async () => {
+    const file = path.join(dir, 'a-0.log');
+    fs.writeFileSync(file, 'one\ntwo\nthree\n');
+    const { lines, mark } = readLastLinesMarked([file], 2);
+    expect(lines).toEqual(['two', 'three']);
+    fs.appendFileSync(file, 'written between tail and follow\n');
+    const seen: string[] = [];
+    const controller = new AbortController();
+    const following = followFile(file, (line) => seen.push(line), { signal: controller.signal, startAt: mark, fromEnd: true, pollMs: 10 });
+    fs.appendFileSync(file, 'after\n');
+    await waitFor(() => seen.length >= 2);
+    controller.abort();
+    await following;
+    expect(seen).toEqual(['written between tail and follow', 'after']);
+  });
 });

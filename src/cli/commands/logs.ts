@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import type { AgentConfig } from '../../config/types.js';
-import { followFile, logFileOf, logFilesOf, readLastLines } from '../../logs/tail.js';
+import { followFile, logFileOf, logFilesOf, readLastLinesMarked } from '../../logs/tail.js';
 import type { GlobalOptions } from '../context.js';
 import { resolveContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
@@ -23,9 +23,8 @@ export async function logsCommand(target: string, options: LogsOptions): Promise
   const prefixed = indexes.length > 1;
   const prefix = (index: number) => (prefixed ? `${agent.name}/${index} | ` : '');
 
-  const tails = indexes.flatMap((index) =>
-    readLastLines(logFilesOf(paths.logsDir, agent.name, index), count).map((line) => ({ line, text: prefix(index) + line })),
-  );
+  const reads = new Map(indexes.map((index) => [index, readLastLinesMarked(logFilesOf(paths.logsDir, agent.name, index), count)]));
+  const tails = indexes.flatMap((index) => reads.get(index)!.lines.map((line) => ({ line, text: prefix(index) + line })));
   tails.sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0));
   for (const { text } of tails.slice(Math.max(0, tails.length - count))) process.stdout.write(text + '\n');
   if (!options.follow) {
@@ -41,6 +40,8 @@ export async function logsCommand(target: string, options: LogsOptions): Promise
     indexes.map((index) =>
       followFile(logFileOf(paths.logsDir, agent.name, index), (line) => process.stdout.write(prefix(index) + line + '\n'), {
         signal: controller.signal,
+        // Where the tail above stopped reading: lines written since are not lost.
+        startAt: reads.get(index)?.mark ?? null,
         fromEnd: true,
       }),
     ),
@@ -59,7 +60,8 @@ function selectInstances(target: string, agents: AgentConfig[]): { agent: AgentC
   if (match[2] === undefined) return { agent, indexes: all };
   const index = Number(match[2]);
   if (index >= agent.instances) {
-    throw new ExitError(`${agent.name} has ${agent.instances} instance(s): use ${agent.name}/0…/${agent.instances - 1}`, EXIT.usage);
+    const choices = agent.instances === 1 ? `${agent.name} or ${agent.name}/0` : `${agent.name}/0…/${agent.instances - 1}`;
+    throw new ExitError(`${agent.name} has ${agent.instances} instance(s): use ${choices} (there is no /${index})`, EXIT.usage);
   }
   return { agent, indexes: [index] };
 }
