@@ -1,0 +1,52 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type * as z from 'zod';
+import { configSchema } from '../../src/config/schema.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const doc = readFileSync(path.join(ROOT, 'docs/configuration.md'), 'utf8');
+
+type Schema = z.core.$ZodType;
+
+/** Through optional/nullable wrappers and transforms (a pipe's input is what the file holds). */
+function unwrap(schema: Schema): Schema {
+  const def = schema._zod.def as { type: string; innerType?: Schema; in?: Schema };
+  if ((def.type === 'optional' || def.type === 'nullable') && def.innerType) return unwrap(def.innerType);
+  if (def.type === 'pipe' && def.in) return unwrap(def.in);
+  return schema;
+}
+
+/** Every key path agents.yaml accepts, agents' names written as NAME: `agents.NAME.health.interval`. */
+function keyPaths(schema: Schema, prefix = ''): string[] {
+  const def = unwrap(schema)._zod.def as { type: string; shape?: Record<string, Schema>; valueType?: Schema };
+  if (def.type === 'object' && def.shape) {
+    return Object.entries(def.shape).flatMap(([key, value]) => {
+      const at = prefix ? `${prefix}.${key}` : key;
+      return [at, ...keyPaths(value, at)];
+    });
+  }
+  // `agents` maps names to agents; other records (env) hold values, not keys.
+  if (def.type === 'record' && prefix === 'agents' && def.valueType) return keyPaths(def.valueType, `${prefix}.NAME`);
+  return [];
+}
+
+describe('docs/configuration.md', () => {
+  const paths = keyPaths(configSchema as unknown as Schema);
+
+  it('documents every key of the agents.yaml schema', () => {
+    expect(paths).toContain('agents.NAME.health.interval');
+    const documented = (key: string) => doc.includes(`\`${key}\``);
+    // A key an agent shares with `defaults:` is documented once, under defaults.
+    const shared = (key: string) => key.startsWith('agents.NAME.') && paths.includes(`defaults.${key.slice('agents.NAME.'.length)}`);
+    const missing = paths.filter((key) => !documented(key) && !(shared(key) && documented(`defaults.${key.slice('agents.NAME.'.length)}`)));
+    expect(missing).toEqual([]);
+  });
+
+  it('documents no key the schema does not accept', () => {
+    const rows = [...doc.matchAll(/^\| `([a-zA-Z0-9.]+)` \|/gm)].map((match) => match[1]!);
+    expect(rows.length).toBeGreaterThan(60);
+    expect(rows.filter((key) => !paths.includes(key))).toEqual([]);
+  });
+});
