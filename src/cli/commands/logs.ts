@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { loadConfig } from '../../config/load.js';
 import type { AgentConfig } from '../../config/types.js';
 import { followFile, logFileOf, logFilesOf, readLastLinesMarked } from '../../logs/tail.js';
@@ -19,7 +20,7 @@ export async function logsCommand(target: string, options: LogsOptions): Promise
   const config = loadConfig(configPath);
   const count = Number(options.lines ?? '50');
   if (!Number.isInteger(count) || count < 0) throw new ExitError(`bad -n "${options.lines}": use a whole number of lines`, EXIT.usage);
-  const { agent, indexes } = selectInstances(target, config.agents);
+  const { agent, indexes } = selectInstances(target, [...config.agents, ...joinedAgents(paths.logsDir, config.agents)]);
   const prefixed = indexes.length > 1;
   const prefix = (index: number) => (prefixed ? `${agent.name}/${index} | ` : '');
 
@@ -48,8 +49,31 @@ export async function logsCommand(target: string, options: LogsOptions): Promise
   );
 }
 
+/**
+ * Agents that joined the supervisor under names of their own are not in agents.yaml, but they
+ * have logs (the supervisor's notes on their probes and lease): take them from the logs directory.
+ */
+function joinedAgents(logsDir: string, configured: AgentConfig[]): LoggedAgent[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(logsDir);
+  } catch {
+    return [];
+  }
+  const instances = new Map<string, number>();
+  for (const name of names) {
+    const match = /^(.+)-(\d+)\.log$/.exec(name);
+    if (!match || configured.some((agent) => agent.name === match[1])) continue;
+    instances.set(match[1]!, Math.max(instances.get(match[1]!) ?? 0, Number(match[2]) + 1));
+  }
+  return [...instances].map(([name, count]) => ({ name, instances: count }));
+}
+
 /** `name` → every instance; `name/1` → that one. Anything else is a usage error naming what exists. */
-function selectInstances(target: string, agents: AgentConfig[]): { agent: AgentConfig; indexes: number[] } {
+/** What choosing instances needs of an agent. */
+type LoggedAgent = Pick<AgentConfig, 'name' | 'instances'>;
+
+function selectInstances(target: string, agents: LoggedAgent[]): { agent: LoggedAgent; indexes: number[] } {
   const match = /^([^/#]+)(?:[/#](\d+))?$/.exec(target);
   const agent = match ? agents.find((candidate) => candidate.name === match[1]) : undefined;
   const known = agents.map((candidate) => (candidate.instances > 1 ? `${candidate.name} (/0…/${candidate.instances - 1})` : candidate.name));
