@@ -26,5 +26,6 @@ try {
   await superviseHere(statePaths(values.home), JSON.parse(text) as LightningConfig, { daemon: true });
 } catch (error) {
   process.stderr.write(`${new Date().toISOString()} ${error instanceof ExitError ? error.message : (error as Error).stack}\n`);
-  process.exitCode = error instanceof ExitError ? error.exitCode : 1;
+  // A daemon that failed has nothing left to serve: go, even if some handle would keep us alive.
+  process.exit(error instanceof ExitError ? error.exitCode : 1);
 }

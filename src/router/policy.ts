@@ -148,6 +148,8 @@ export function feedbackOutcome(rating: 'good' | 'bad'): { outcome: 'success' | 
 /** One remembered outcome: its task's unit feature vector and how much similar traffic came since. */
 interface Memory {
   unit: Map<string, number>;
+  /** The vector's terms and weights as text: equal keys, equal kernels (computed once per observe). */
+  key: string;
   success: boolean;
   weight: number;
   at: number;
@@ -170,6 +172,7 @@ export class LearnedPolicy {
   private readonly memory = new Map<string, Memory[]>();
   /** The newest `at` observed: "now" for HALF_LIFE_MS. */
   private now = Number.NEGATIVE_INFINITY;
+  private observed = 0;
 
   /** `random` is accepted for injection, but the rule is deterministic (file comment): unused. */
   constructor(options: { learn: boolean; random?: () => number }) {
@@ -183,17 +186,25 @@ export class LearnedPolicy {
     if (!this.learn || !(weight > 0) || unit.size === 0) return;
     if (o.at !== undefined && o.at > this.now) this.now = o.at;
     // Every remembered outcome ages by how similar this one is to it (see the file comment).
+    // Traffic repeats itself, so a kernel is computed once per distinct task vector.
+    const kernels = new Map<string, number>();
+    const prune = ++this.observed % PRUNE_EVERY === 0;
     for (const [agent, list] of this.memory) {
       for (const m of list) {
-        const similar = kernel(m.unit, unit);
+        let similar = kernels.get(m.key);
+        if (similar === undefined) kernels.set(m.key, (similar = kernel(m.unit, unit)));
+        if (similar === 0) continue;
         m.traffic += similar;
         if (agent === o.agent) m.own += similar;
       }
-      this.memory.set(agent, list.filter((m) => this.retention(m) >= FORGET_BELOW));
+      // Forgotten outcomes weigh under FORGET_BELOW: dropping them now or a few tasks later
+      // changes no decision, and filtering every list on every outcome was most of the cost.
+      if (prune) this.memory.set(agent, list.filter((m) => this.retention(m) >= FORGET_BELOW));
     }
     const list = this.memory.get(o.agent) ?? [];
-    list.push({ unit, success: o.outcome === 'success', weight, at: o.at ?? this.now, own: 0, traffic: 0 });
-    this.memory.set(o.agent, list.slice(-MAX_MEMORY));
+    list.push({ unit, key: vectorKey(unit), success: o.outcome === 'success', weight, at: o.at ?? this.now, own: 0, traffic: 0 });
+    if (list.length > MAX_MEMORY) list.splice(0, list.length - MAX_MEMORY);
+    this.memory.set(o.agent, list);
   }
 
   choose(candidates: readonly PolicyCandidate[], features: Map<string, number>): Choice {
@@ -265,6 +276,13 @@ export class LearnedPolicy {
     const elapsed = Number.isFinite(m.at) && Number.isFinite(this.now) ? Math.max(0, this.now - m.at) : 0;
     return FADE ** m.traffic * DECAY ** m.own * 0.5 ** (elapsed / HALF_LIFE_MS);
   }
+}
+
+/** How often observe() drops outcomes that have faded below FORGET_BELOW. */
+const PRUNE_EVERY = 32;
+
+function vectorKey(unit: Map<string, number>): string {
+  return [...unit].map(([term, w]) => `${term}:${w}`).join(' ');
 }
 
 /** Features scaled to unit length (cosine = dot product); non-positive weights dropped. */

@@ -141,8 +141,17 @@ export async function startRuntime(options: {
     },
     forceKill: () => supervisor.forceKill(),
   };
-  await supervisor.start();
-  writeSupervisorInfo(paths, info);
+  try {
+    await supervisor.start();
+    writeSupervisorInfo(paths, info);
+  } catch (error) {
+    // Never leave a half-started fleet behind: without supervisor.json nothing could stop it.
+    log(`could not start the fleet: ${(error as Error).stack ?? String(error)}`);
+    await supervisor.stop().catch(() => supervisor.forceKill());
+    await api.close();
+    releaseLock(paths);
+    throw error;
+  }
   // The ledger and router load once the fleet has settled, so on a small machine they do not take
   // CPU from workers that are booting; until then task routes answer 503 "starting".
   tasksLoaded = waitUntil(() => supervisor.allSettledOrHealthy(), supervisor, TASKS_AFTER_MS)

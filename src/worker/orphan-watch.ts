@@ -28,10 +28,14 @@ export function exitWhenSupervisorGone(supervisorPid: number | null, onGone: (wh
   }
 }
 
-/** Only a pipe means "the supervisor holds the other end"; a TTY or /dev/null does not. */
+/**
+ * Only a pipe means "the supervisor holds the other end"; a TTY or /dev/null does not. Node's
+ * `stdio: 'pipe'` is a socketpair on Unix, not a FIFO, so both count.
+ */
 function stdinIsPipe(): boolean {
   try {
-    return fstatSync(0).isFIFO();
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isSocket();
   } catch {
     return false;
   }
