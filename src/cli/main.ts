@@ -116,6 +116,19 @@ program
   });
 
 program
+  .command('export')
+  .description('write the fleet for another engine: a Compose file, Kubernetes manifests or a systemd unit')
+  .argument('<target>', 'compose, kubernetes or systemd')
+  .option('-o, --output <dir>', 'write the files into this directory (default: print to stdout)')
+  .option('--force', 'with -o: replace files that exist')
+  .option('--image <ref>', 'container image the Compose services and Kubernetes pods run (default: lightning:<version>, built from the Dockerfile)')
+  .addHelpText('after', examples(['lightning export compose -o deploy/compose', 'lightning export kubernetes | kubectl apply -f -', 'lightning export systemd -o ~/.config/systemd/user']))
+  .action(async (target: string, _options, command: Command) => {
+    const { exportCommand } = await import('./commands/export.js');
+    await exportCommand(target, command.optsWithGlobals());
+  });
+
+program
   .command('dashboard')
   .description('print (or --open) a one-time login link to the live web dashboard')
   .option('--open', 'open it in the browser')
@@ -162,12 +175,76 @@ program
   });
 
 program
-  .command('worker', { hidden: true })
-  .description('run the built-in agent worker (the supervisor starts these)')
+  .command('doctor')
+  .description('check the set-up: Node, agents.yaml, ports, state directory, model endpoint and key, stale files')
+  .option('--json', 'print the findings as JSON (nothing else on stdout)')
+  .addHelpText('after', examples(['lightning doctor', 'lightning doctor --json', 'lightning -c prod/agents.yaml doctor']))
+  .action(async (_options, command: Command) => {
+    const { doctorCommand } = await import('./commands/doctor.js');
+    await doctorCommand(command.optsWithGlobals());
+  });
+
+program
+  .command('init')
+  .description('create a project: agents.yaml with the six built-in agents, their prompts, the editor schema, .gitignore')
+  .argument('[dir]', 'directory to set up, created if missing (default: the current directory)')
+  .option('--force', 'overwrite files that already exist')
+  .addHelpText('after', examples(['lightning init', 'lightning init my-fleet && cd my-fleet && lightning up -d']))
+  .action(async (dir: string | undefined, options: { force?: boolean }) => {
+    const { initCommand } = await import('./commands/init.js');
+    await initCommand(dir, options);
+  });
+
+program
+  .command('new')
+  .description('scaffold something new in this project (new agent NAME)')
+  .command('agent')
+  .description('scaffold a custom agent in agents/NAME/ (Python or TypeScript) and add it to agents.yaml')
+  .argument('<name>', 'agent name: a letter, then letters, digits, _ or -')
+  .option('--lang <lang>', 'template: python (standard library only) or ts (node:http, no dependencies)', 'python')
+  .option('--capabilities <list>', 'comma-separated words the router matches tasks against (default: the words of NAME)')
+  .option('--port <port>', 'its port (default: the one after the highest in agents.yaml)')
+  .option('--description <text>', 'what it does, in the words users type (the router reads it too)')
+  .addHelpText('after', examples(['lightning new agent invoice_parser --capabilities invoice,receipt,pdf', 'lightning new agent summarizer --lang ts --port 9020 --description "Summarizes long reports"']))
+  .action(async (name: string, _options, command: Command) => {
+    const { newAgentCommand } = await import('./commands/new-agent.js');
+    await newAgentCommand(name, command.optsWithGlobals());
+  });
+
+program
+  .command('schema')
+  .description('print the JSON Schema of agents.yaml (what agents.schema.json holds, for editors)')
+  .addHelpText('after', examples(['lightning schema > agents.schema.json']))
+  .action(async () => {
+    const { schemaCommand } = await import('./commands/schema.js');
+    await schemaCommand();
+  });
+
+program
+  .command('completion')
+  .description('print a shell completion script (commands, options, agent names)')
+  .argument('<shell>', 'bash, zsh or fish')
+  .addHelpText('after', examples(['source <(lightning completion bash)', 'lightning completion zsh > "${fpath[1]}/_lightning"', 'lightning completion fish > ~/.config/fish/completions/lightning.fish']))
+  .action(async (shell: string) => {
+    const { completionCommand } = await import('./commands/completion.js');
+    await completionCommand(shell, program);
+  });
+
+program
+  .command('worker')
+  .description('run one built-in agent worker by hand; with --join it registers with a supervisor, possibly on another machine')
   .requiredOption('--agent <name>', 'agent from agents.yaml')
   .requiredOption('--port <port>', 'port to listen on (0 = any free port)')
   .option('--instance <i>', 'instance index', '0')
-  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--host <host>', 'address to listen on (another machine needs a reachable one, e.g. 0.0.0.0)', '127.0.0.1')
+  .option('--join <url>', "supervisor's control API to join (default: $LIGHTNING_SUPERVISOR when $LIGHTNING_JOIN_TOKEN is set)")
+  .option('--token <token>', 'join token (default: $LIGHTNING_JOIN_TOKEN; it is in .lightning/join-token on the supervisor)')
+  .option('--advertise <url>', 'URL the supervisor reaches this worker at (default: http://<host>:<port>)')
+  .option('--lease <duration>', 'lease to hold; renewed every third of it', '15s')
+  .addHelpText('after', examples([
+    'LIGHTNING_JOIN_TOKEN=$(cat .lightning/join-token) lightning worker --agent qa_tester --port 9105 --join http://127.0.0.1:9000',
+    'lightning worker --agent qa_tester --port 9105 --host 0.0.0.0 --advertise http://10.0.0.5:9105 --join http://10.0.0.2:9000 --token "$TOKEN"',
+  ]))
   .action(async (_options, command: Command) => {
     const { workerCommand } = await import('./commands/worker.js');
     await workerCommand(command.optsWithGlobals());
@@ -178,6 +255,12 @@ function examples(lines: string[]): string {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `lightning tasks | head`: the reader left, so there is nobody to tell; stop quietly as
+  // coreutils do on SIGPIPE rather than print a stack trace about it.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   try {
     await program.parseAsync(argv);
   } catch (error) {

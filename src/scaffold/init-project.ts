@@ -1,0 +1,83 @@
+/**
+ * `lightning init`: a new project directory holding the six built-in agents (the packaged
+ * agents.yaml, commented), their prompts, the editor schema and a `.gitignore` entry for the
+ * state directory. Existing files are never overwritten unless the caller says so.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { configJsonSchemaText } from './config-json-schema.js';
+import { PACKAGE_ROOT, TEMPLATES_DIR } from './package-root.js';
+
+export const SCHEMA_FILE = 'agents.schema.json';
+export const SCHEMA_COMMENT = `# yaml-language-server: $schema=./${SCHEMA_FILE}`;
+const STATE_DIR_IGNORE = '.lightning/';
+
+const OWN_AGENTS_NOTE = [
+  '# Your own agents: `lightning new agent NAME --lang python` (or `--lang ts`) scaffolds one',
+  '# under agents/NAME/ and adds its entry at the end of this list. An agent with `command:` runs',
+  '# that program (any language) instead of the built-in worker; it must serve the worker',
+  '# protocol on $PORT (/health, the agent card, A2A JSON-RPC), as the scaffolds do.',
+];
+
+export interface InitFile {
+  /** Relative to the project directory. */
+  path: string;
+  content: string;
+}
+
+export interface InitPlan {
+  dir: string;
+  files: InitFile[];
+  /** What happens to .gitignore: created, the line appended, or nothing (already there). */
+  gitignore: 'create' | 'append' | 'present';
+}
+
+export function planInit(dir: string): InitPlan {
+  const prompts = path.join(TEMPLATES_DIR, 'prompts');
+  const files: InitFile[] = [
+    { path: 'agents.yaml', content: seedConfig() },
+    { path: SCHEMA_FILE, content: configJsonSchemaText() },
+    ...readdirSync(prompts)
+      .filter((file) => file.endsWith('.md'))
+      .sort()
+      .map((file) => ({ path: `templates/prompts/${file}`, content: readFileSync(path.join(prompts, file), 'utf8') })),
+  ];
+  return { dir, files, gitignore: gitignoreAction(path.join(dir, '.gitignore')) };
+}
+
+/** Files of the plan that already exist in its directory. */
+export function existingFiles(plan: InitPlan): string[] {
+  return plan.files.map((file) => file.path).filter((file) => existsSync(path.join(plan.dir, file)));
+}
+
+export function writeInit(plan: InitPlan): void {
+  for (const file of plan.files) {
+    const target = path.join(plan.dir, file.path);
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, file.content);
+  }
+  const gitignore = path.join(plan.dir, '.gitignore');
+  if (plan.gitignore === 'create') writeFileSync(gitignore, `${STATE_DIR_IGNORE}\n`);
+  if (plan.gitignore === 'append') {
+    const text = readFileSync(gitignore, 'utf8');
+    writeFileSync(gitignore, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${STATE_DIR_IGNORE}\n`);
+  }
+}
+
+/**
+ * The packaged agents.yaml, opening with the editor-schema line, with a note on adding your own
+ * agents just above `agents:`.
+ */
+export function seedConfig(): string {
+  let text = readFileSync(path.join(PACKAGE_ROOT, 'agents.yaml'), 'utf8');
+  if (!text.startsWith(SCHEMA_COMMENT)) text = `${SCHEMA_COMMENT}\n${text}`;
+  return text.replace(/^agents:/m, `${OWN_AGENTS_NOTE.join('\n')}\nagents:`);
+}
+
+function gitignoreAction(file: string): InitPlan['gitignore'] {
+  if (!existsSync(file)) return 'create';
+  const ignored = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((line) => line.trim());
+  return ['.lightning', '.lightning/', '/.lightning', '/.lightning/'].some((entry) => ignored.includes(entry)) ? 'present' : 'append';
+}
