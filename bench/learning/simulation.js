@@ -65,12 +65,14 @@ export async function run() {
   console.log(`learning simulation: ${badResults.length} "tests for a React component" tasks (web_developer fails 85 %, ${GOOD_AGENT} succeeds), ${results.length - badResults.length} tasks of four other kinds`);
   console.log('  block   learned → qa_tester   static → qa_tester   completed');
   let reachedAt = null;
+  const blocks = [];
   for (let start = 0; start < badResults.length; start += BLOCK) {
     const block = badResults.slice(start, start + BLOCK);
     const learned = block.filter((r) => r.task.routing?.candidates && firstAgent(r.task) === GOOD_AGENT).length / block.length;
     const statik = block.filter((r) => r.task.routing?.static === GOOD_AGENT).length / block.length;
     const completed = block.filter((r) => r.task.status === 'completed').length / block.length;
     if (reachedAt === null && learned >= 0.9) reachedAt = start + block.length;
+    blocks.push({ learned, statik, completed });
     console.log(`  ${String(start + 1).padStart(3)}–${String(start + block.length).padEnd(3)}  ${pct(learned).padStart(10)}            ${pct(statik).padStart(10)}        ${pct(completed).padStart(6)}`);
   }
   console.log(`  ≥ 90 % routed to ${GOOD_AGENT} from task ${reachedAt ?? 'never'}  [target: within 200 tasks]`);
@@ -88,7 +90,23 @@ export async function run() {
   lightning(dir, ['down']);
   await model.close();
   rmSync(dir, { recursive: true, force: true });
-  return { reachedAt };
+  const percent = (values) => values.map((value) => Math.round(value * 100));
+  return [
+    {
+      id: 'learning',
+      title: 'The router learns (simulation)',
+      method:
+        `The six agents with a model endpoint under which web_developer fails 85 % of "tests for a React component" tasks and ${GOOD_AGENT} succeeds; ` +
+        `${badResults.length} such tasks interleaved with ${results.length - badResults.length} of four other kinds, one at a time. Each figure has one value per block of ${BLOCK} tasks (one run). ` +
+        `≥ 90 % routed to ${GOOD_AGENT} from task ${reachedAt ?? 'never'}; after down/up the learned pick is ${after.pick} (static: ${after.static}).`,
+      rows: [
+        { key: 'learned', label: `share routed to ${GOOD_AGENT}, learned, per block`, unit: '%', runs: percent(blocks.map((b) => b.learned)), series: true },
+        { key: 'static', label: `share static matching would route to ${GOOD_AGENT}, per block`, unit: '%', runs: percent(blocks.map((b) => b.statik)), series: true },
+        { key: 'completed', label: 'tasks completed, per block', unit: '%', runs: percent(blocks.map((b) => b.completed)), series: true },
+      ],
+      comparisons: [],
+    },
+  ];
 }
 
 function firstAgent(task) {
