@@ -75,14 +75,23 @@ export async function handleTaskRoute(request: http.IncomingMessage, response: h
     sendJson(response, 200, { tasks: tasks.list({ limit, status: status as TaskStatus | undefined }) });
     return true;
   }
+  const allowed = allowedMethods(path);
+  if (allowed && !allowed.includes(method)) {
+    response.setHeader('allow', allowed.join(', '));
+    sendJson(response, 405, { error: 'method_not_allowed', message: `${method} ${path}: use ${allowed.join(' or ')}` });
+    return true;
+  }
   const feedback = /^\/v1\/tasks\/([^/]+)\/feedback$/.exec(path);
   if (feedback && method === 'POST') {
-    await postFeedback(request, response, tasks, decodeURIComponent(feedback[1]!));
+    const id = decodeId(feedback[1]!);
+    if (id === null) return badId(response);
+    await postFeedback(request, response, tasks, id);
     return true;
   }
   const match = /^\/v1\/tasks\/([^/]+)(\/cancel)?$/.exec(path);
   if (!match) return false;
-  const id = decodeURIComponent(match[1]!);
+  const id = decodeId(match[1]!);
+  if (id === null) return badId(response);
   if (match[2] && method === 'POST') {
     const outcome = tasks.cancel(id);
     if (outcome === 'not-found') return notFound(response, id);
@@ -196,6 +205,29 @@ function openSse(response: http.ServerResponse): void {
 
 function writeSse(response: http.ServerResponse, name: string, data: unknown): void {
   if (!response.writableEnded) response.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+/** The methods a task route answers, or null for a path that is not one. */
+function allowedMethods(path: string): string[] | null {
+  if (path === '/v1/tasks') return ['GET', 'POST'];
+  if (path === '/v1/events') return ['GET'];
+  if (path === '/v1/route') return ['POST'];
+  if (/^\/v1\/tasks\/[^/]+\/(cancel|feedback)$/.test(path)) return ['POST'];
+  if (/^\/v1\/tasks\/[^/]+$/.test(path)) return ['GET'];
+  return null;
+}
+
+/** A task id from the URL; null when its percent-encoding is broken (decodeURIComponent throws). */
+function decodeId(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+}
+
+function badId(response: http.ServerResponse): true {
+  return bad(response, 'bad_task_id', 'the task id in the URL is not valid percent-encoding; use the id as `lightning tasks` prints it');
 }
 
 function bad(response: http.ServerResponse, error: string, message: string): true {

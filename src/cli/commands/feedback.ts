@@ -5,6 +5,7 @@ import { acquireLock, releaseLock } from '../../state/supervisor-file.js';
 import type { GlobalOptions } from '../context.js';
 import { findRunningSupervisor, resolveContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
+import { ensureStateDir } from './state-dir.js';
 
 export interface FeedbackOptions extends GlobalOptions {
   note?: string;
@@ -24,6 +25,7 @@ export async function feedbackCommand(id: string, rating: string, options: Feedb
     const response = await apiRequest<{ message?: string }>(info, 'POST', `/v1/tasks/${encodeURIComponent(id)}/feedback`, { body: { rating, note } });
     if (response.status !== 201) throw new ExitError(response.body.message ?? `HTTP ${response.status}`, EXIT.failed);
   } else {
+    ensureStateDir(paths);
     const lock = acquireLock(paths);
     if (!lock.ok) throw new ExitError(`a supervisor (pid ${lock.holder}) is starting; try again in a moment`);
     try {

@@ -10,6 +10,7 @@ import { EXIT, ExitError } from '../exit-error.js';
 import { paint } from '../render/color.js';
 import { startSpinner } from '../render/spinner.js';
 import { describeStatus } from '../render/task-view.js';
+import { ensureStateDir } from './state-dir.js';
 
 export interface RunOptions extends GlobalOptions {
   agent?: string;
@@ -83,6 +84,7 @@ async function ensureSupervisor(context: CommandContext, autostart: boolean): Pr
   if (!autostart) {
     throw new ExitError(`no supervisor running for ${context.paths.home}\n  fix: start one with \`lightning up -d\`, or drop --no-autostart`, EXIT.noSupervisor);
   }
+  ensureStateDir(context.paths);
   process.stderr.write(`${paint('lightning:', 'dim', process.stderr)} no supervisor running; starting one (lightning up -d)…\n`);
   const { startDaemon } = await import('./up-detached.js');
   return (await startDaemon(context, AUTOSTART_TIMEOUT_MS)).info;

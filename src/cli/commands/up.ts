@@ -1,5 +1,8 @@
+import { parseDuration } from '../../config/duration.js';
 import type { GlobalOptions } from '../context.js';
 import { findRunningSupervisor, resolveContext } from '../context.js';
+import { EXIT, ExitError } from '../exit-error.js';
+import { ensureStateDir } from './state-dir.js';
 import { renderStatusTable } from '../render/status-table.js';
 import { fetchStatus } from './status.js';
 
@@ -9,7 +12,12 @@ export interface UpOptions extends GlobalOptions {
 }
 
 export async function upCommand(options: UpOptions): Promise<void> {
+  // Checked before anything else: a bad option must not pass unnoticed because a fleet already runs.
+  if (options.timeout !== undefined && !parseDuration(options.timeout)) {
+    throw new ExitError(`bad --timeout "${options.timeout}": use a duration like 30s or 2m`, EXIT.usage);
+  }
   const context = resolveContext(options);
+  ensureStateDir(context.paths);
   const running = await findRunningSupervisor(context.paths);
   if (running) {
     process.stdout.write(`lightning is already running (pid ${running.pid}, ${running.api})\n`);

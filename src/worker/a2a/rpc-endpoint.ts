@@ -124,15 +124,21 @@ function taskIdOf(envelope: unknown): string | null {
   return typeof id === 'string' ? id : null;
 }
 
+/**
+ * The body as text, or null once it is over the limit. The rest of an oversized body is read and
+ * dropped rather than the socket destroyed: a destroyed socket reaches the client as a reset,
+ * never as the 413 that says what was wrong.
+ */
 function readBody(request: http.IncomingMessage): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
+      if (size > MAX_BODY_BYTES) return;
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        chunks.length = 0;
         resolve(null);
-        request.destroy();
         return;
       }
       chunks.push(chunk);

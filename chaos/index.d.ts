@@ -1,0 +1,28 @@
+// Types of chaos/index.js for the TypeScript tests that run the scenarios slim.
+
+export interface Bar {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** Depends on the machine's speed: `npm run chaos` holds it, the tests only print it. */
+  timed: boolean;
+}
+
+export interface ScenarioReport {
+  name: string;
+  figures: Record<string, string | number>;
+  bars: Bar[];
+}
+
+interface Common {
+  instances?: number;
+  /** How long the chaos model takes to answer. */
+  modelDelayMs?: number;
+  log?: (line: string) => void;
+}
+
+export function workerKills(options?: Common & { tasks?: number; concurrency?: number; killEveryMs?: number }): Promise<ScenarioReport>;
+export function supervisorKill(options?: Common & { concurrency?: number; completeBeforeKill?: number }): Promise<ScenarioReport>;
+export function hangingWorker(options?: Common & { tasks?: number; concurrency?: number }): Promise<ScenarioReport>;
+export function modelOutage(options?: Common & { tasks?: number; concurrency?: number; outageAfter?: number; outageMs?: number }): Promise<ScenarioReport>;
+export function formatReport(report: ScenarioReport): string;

@@ -1,0 +1,37 @@
+import { describe, expect, it } from '@jest/globals';
+import { formatReport, hangingWorker, modelOutage, supervisorKill, workerKills } from '../../chaos/index.js';
+import type { ScenarioReport } from '../../chaos/index.js';
+
+/**
+ * The chaos scenarios of `npm run chaos` (chaos/), slim: the same code, smaller sizes. Every bar
+ * must hold except the timed ones, which depend on the machine's speed and load: those are
+ * printed here with the figures, and held by `npm run chaos`.
+ */
+function expectBarsMet(report: ScenarioReport): void {
+  process.stdout.write(`${formatReport(report)}\n`);
+  const missed = report.bars.filter((entry) => !entry.ok && !entry.timed).map((entry) => `${entry.name}: ${entry.detail}`);
+  // On failure the whole report (figures included) is in the diff.
+  expect({ missed, report: formatReport(report) }).toEqual({ missed: [], report: formatReport(report) });
+}
+
+describe('chaos (slim)', () => {
+  it('150 tasks at concurrency 20, a random worker SIGKILLed every 0.5 s: every task ends exactly once, nothing lost', async () => {
+    const report = await workerKills({ tasks: 150, concurrency: 20, killEveryMs: 500, instances: 3, modelDelayMs: 100 });
+    expectBarsMet(report);
+  }, 90_000);
+
+  it('supervisor SIGKILLed under load: workers go, the ledger parses, the next up marks in-flight tasks interrupted', async () => {
+    const report = await supervisorKill({ concurrency: 20, completeBeforeKill: 40, instances: 2, modelDelayMs: 100 });
+    expectBarsMet(report);
+  }, 90_000);
+
+  it('a hung worker is noticed, killed and restarted; its tasks move to the other instance', async () => {
+    const report = await hangingWorker({ tasks: 60, concurrency: 8, instances: 2, modelDelayMs: 100 });
+    expectBarsMet(report);
+  }, 90_000);
+
+  it('a model endpoint answering 500 fails tasks clearly, restarts no worker, and tasks complete once it recovers', async () => {
+    const report = await modelOutage({ tasks: 120, concurrency: 10, outageAfter: 20, outageMs: 1500, instances: 2 });
+    expectBarsMet(report);
+  }, 90_000);
+});
