@@ -105,7 +105,7 @@ export async function startControlApi(options: {
         return handlers.shutdown();
       default:
         if (isTaskRoute(url.pathname) && (await handleTaskRoute(request, response, url, await handlers.tasks()))) return;
-        return sendJson(response, 404, { error: 'not_found', message: `no route ${route}` });
+        return notFoundOrWrongMethod(response, request.method ?? 'GET', url.pathname);
     }
   };
   // Clients subtract a margin from the advertised keep-alive (undici: 2 s), so anything short
@@ -126,6 +126,25 @@ export async function startControlApi(options: {
         server.closeAllConnections();
       }),
   };
+}
+
+/** The control API's own routes and their methods (task routes answer 405 themselves). */
+const METHODS: Readonly<Record<string, readonly string[]>> = {
+  '/healthz': ['GET'],
+  '/metrics': ['GET'],
+  '/login': ['GET'],
+  '/': ['GET'],
+  '/v1/agents': ['GET'],
+  '/v1/dashboard/login': ['POST'],
+  '/v1/reload': ['POST'],
+  '/v1/shutdown': ['POST'],
+};
+
+function notFoundOrWrongMethod(response: http.ServerResponse, method: string, path: string): void {
+  const allowed = METHODS[path];
+  if (!allowed) return sendJson(response, 404, { error: 'not_found', message: `no route ${method} ${path}` });
+  response.setHeader('allow', allowed.join(', '));
+  return sendJson(response, 405, { error: 'method_not_allowed', message: `${method} ${path}: use ${allowed.join(' or ')}` });
 }
 
 /** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */

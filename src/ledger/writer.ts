@@ -70,7 +70,8 @@ export class LedgerWriter {
     const dir = path.dirname(file);
     fs.mkdirSync(dir, { recursive: true });
     const existed = fs.existsSync(file);
-    const fd = fs.openSync(file, 'a');
+    // Task inputs and outputs are the user's business: owner-only, like supervisor.json.
+    const fd = fs.openSync(file, 'a', 0o600);
     let needsNewline = false;
     try {
       const { size } = fs.fstatSync(fd);

@@ -49,7 +49,7 @@ export class LogWriter {
     this.files = Math.max(1, Math.floor(opts.files));
     this.now = opts.now ?? (() => new Date());
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    this.fd = fs.openSync(this.file, 'a');
+    this.fd = fs.openSync(this.file, 'a', 0o600);
     // Appending to a log left by a previous run (or a previous restart): its bytes count too.
     this.size = fs.fstatSync(this.fd).size;
   }
@@ -127,7 +127,7 @@ export class LogWriter {
       }
       ignoreMissing(() => fs.renameSync(this.file, `${this.file}.1`));
     }
-    this.fd = fs.openSync(this.file, 'a');
+    this.fd = fs.openSync(this.file, 'a', 0o600);
     // Normally 0; not 0 only if another writer recreated the file in between.
     this.size = fs.fstatSync(this.fd).size;
   }

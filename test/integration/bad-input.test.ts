@@ -154,6 +154,8 @@ const cases: Case[] = [
   control('unknown route', { path: '/v1/nope' }, 404, 'no route GET /v1/nope'),
   control('wrong method on /v1/tasks', { method: 'DELETE', path: '/v1/tasks' }, 405, 'use GET or POST'),
   control('wrong method on a task', { method: 'PUT', path: '/v1/tasks/no-such-task' }, 405, 'use GET'),
+  control('wrong method on the status route', { method: 'PUT', path: '/v1/agents' }, 405, 'PUT /v1/agents: use GET'),
+  control('GET on shutdown (it is a POST)', { path: '/v1/shutdown' }, 405, 'use POST'),
   control('missing token', { path: '/v1/agents', auth: null }, 401, 'missing or wrong bearer token'),
   control('wrong token', { path: '/v1/agents', auth: 'Bearer not-the-token' }, 401, 'missing or wrong bearer token'),
   // worker protocol (the built-in worker, with the token the supervisor gave it)

@@ -95,6 +95,10 @@ describe('security checks', () => {
   it('supervisor.json is 0600; the control API and the workers refuse requests without the token', async () => {
     const file = path.join(dir, '.lightning/supervisor.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    // Task inputs and outputs, and what agents print, are the owner's alone too.
+    expect(statSync(path.join(dir, '.lightning/ledger.jsonl')).mode & 0o777).toBe(0o600);
+    for (const log of readdirSync(path.join(dir, '.lightning/logs'))) expect(statSync(path.join(dir, '.lightning/logs', log)).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(dir, '.lightning/join-token')).mode & 0o777).toBe(0o600);
     const { api } = JSON.parse(readFileSync(file, 'utf8')) as { api: string };
     for (const [method, route] of [['GET', '/v1/agents'], ['GET', '/v1/tasks'], ['POST', '/v1/tasks'], ['POST', '/v1/shutdown'], ['GET', '/v1/events'], ['POST', '/v1/route']] as const) {
       expect((await fetch(`${api}${route}`, { method })).status).toBe(401);
