@@ -5,7 +5,7 @@ import { redact } from '../worker/model/errors.js';
 import type { Finding } from './finding.js';
 import { ok, problem, warn } from './finding.js';
 import { builtInAgents } from './agents.js';
-import { networkReason } from './network-reason.js';
+import { networkReason } from '../util/network-reason.js';
 
 /** One cheap request per endpoint; doctor must stay quick even when a host is black-holed. */
 export const MODEL_CHECK_TIMEOUT_MS = 2000;

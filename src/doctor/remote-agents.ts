@@ -3,7 +3,7 @@ import { AGENT_CARD_PATH } from '../protocol/agent-card.js';
 import type { Finding } from './finding.js';
 import { ok, warn } from './finding.js';
 import { remoteUrl } from './agents.js';
-import { networkReason } from './network-reason.js';
+import { networkReason } from '../util/network-reason.js';
 
 const TIMEOUT_MS = 2000;
 

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import type { ResultPromise } from 'execa';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { findFreePort } from '../../src/supervisor/port-check.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
 import { BIN, apiStatus, cli, makeProject, teardown, testAgentYaml, userEnv, waitFor } from '../helpers/fleet.js';
@@ -19,17 +19,6 @@ let b: string;
 let api: string;
 let joinToken: string;
 const started: ResultPromise[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A built-in worker of project b, started by hand (as on another machine). */
 function handWorker(args: string[], env: Record<string, string> = {}): ResultPromise {
@@ -80,7 +69,7 @@ describe('remote agents (url:) and agents that join by themselves', () => {
   let remote: ResultPromise;
 
   it('an agents.yaml entry with url: is probed and routed to, never spawned', async () => {
-    remotePort = await freePort();
+    remotePort = await findFreePort();
     remote = handWorker(['--agent', 'data_analyst', '--port', String(remotePort)]);
     a = makeProject(`version: 1
 supervisor: { port: 0 }
@@ -198,7 +187,7 @@ agents:
     expect(((await badUrl.json()) as { error: string }).error).toBe('bad_url');
     const badTtl = await post({ url: 'http://127.0.0.1:1', ttlMs: 5 }, joinToken);
     expect(badTtl.status).toBe(400);
-    const noCard = await post({ url: `http://127.0.0.1:${await freePort()}` }, joinToken);
+    const noCard = await post({ url: `http://127.0.0.1:${await findFreePort()}` }, joinToken);
     expect(noCard.status).toBe(422);
     expect(((await noCard.json()) as { message: string }).message).toMatch(/could not read the agent card/);
     // The control API's own routes still refuse the join token: joining is all it allows.

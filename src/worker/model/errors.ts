@@ -1,5 +1,6 @@
 import type * as OpenAiModule from 'openai';
 import type { ModelEndpoint } from './endpoint.js';
+import { networkReason } from '../../util/network-reason.js';
 
 /** The SDK's error classes, handed in by the runner so this file never loads `openai` itself. */
 export type SdkErrors = Pick<typeof OpenAiModule, 'APIError' | 'APIConnectionError' | 'APIConnectionTimeoutError'>;
@@ -11,20 +12,6 @@ export interface ErrorContext {
   tries: number;
   timeoutMs: number;
 }
-
-/** Network error codes → what a user understands. */
-const NETWORK_CODES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  ECONNRESET: 'connection reset',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'connection timed out',
-  CERT_HAS_EXPIRED: 'TLS certificate expired',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed TLS certificate',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate not trusted',
-};
 
 /**
  * Turns anything the openai call threw into one honest sentence naming the endpoint. The API key
@@ -70,24 +57,6 @@ function serverMessage(error: InstanceType<SdkErrors['APIError']>): string {
   const body = error.error as { message?: unknown } | undefined;
   if (body && typeof body.message === 'string' && body.message) return body.message;
   return error.message.replace(/^\d{3}\s+/, '') || 'no error message';
-}
-
-/** Walks `cause` (and AggregateError's `errors`, from happy-eyeballs) for a network error code. */
-function networkReason(error: Error): string {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const current = queue.shift();
-    if (!current || typeof current !== 'object' || seen.has(current)) continue;
-    seen.add(current);
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_CODES[code]) return NETWORK_CODES[code];
-    queue.push((current as { cause?: unknown }).cause);
-    const inner = (current as { errors?: unknown }).errors;
-    if (Array.isArray(inner)) queue.push(...inner);
-  }
-  const cause = (error as { cause?: unknown }).cause;
-  return cause instanceof Error ? cause.message : error.message;
 }
 
 function errorMessage(error: unknown): string {

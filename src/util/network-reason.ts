@@ -1,4 +1,4 @@
-/** Network error codes → words (the worker's own wording, see src/worker/model/errors.ts). */
+/** Network error codes → words a user understands (the model client's errors, doctor's checks). */
 const NETWORK_CODES: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
   ENOTFOUND: 'host not found',
