@@ -141,7 +141,11 @@ export async function readRegistryFile(file: string): Promise<RegistryFile | nul
   return { version: 1, supervisorPid: Number(parsed.supervisorPid) || 0, entries };
 }
 
-/** Exists and is not a zombie (a zombie answers kill(pid, 0) but is already dead). */
+/**
+ * Exists and is not a zombie (a zombie answers kill(pid, 0) but is already dead). A process whose
+ * main thread is a zombie while other threads still run is still exiting — and may still hold its
+ * ports — so it counts as alive until every thread is gone.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -149,7 +153,20 @@ export function isAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
   const stat = readStat(pid);
-  return stat === null || stat.state !== 'Z';
+  return stat === null || stat.state !== 'Z' || threadsRunning(pid);
+}
+
+function threadsRunning(pid: number): boolean {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  return tids.some((tid) => {
+    const text = readProc(pid, `task/${tid}/stat`);
+    return text !== null && text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3) !== 'Z';
+  });
 }
 
 /** Polls until every pid has exited; returns those still alive at the timeout. */
