@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type { TaskResult, TaskStatus } from '../protocol/task.js';
 import { sendJson } from '../util/http.js';
 import type { RouteDecision } from '../router/router.js';
+import type { StatsRow } from '../ledger/stats.js';
 import { readJsonBody } from './body.js';
 
 /** The task side of the control API, as the runtime provides it. */
@@ -13,6 +14,8 @@ export interface TaskService {
   whenDone(id: string): Promise<TaskResult | null>;
   cancel(id: string): 'cancelling' | 'finished' | 'not-found';
   feedback(id: string, rating: 'good' | 'bad', note: string | null): Promise<'recorded' | 'not-finished' | 'not-found'>;
+  /** Per agent and kind of task: tasks, success, latency, share (what `lightning stats` shows). */
+  stats(since: number | null): StatsRow[];
   /** Where a task would go and why, without running it. */
   route(input: string, agent: string | undefined): RouteDecision;
   /** Every task and agent event; returns an unsubscribe function. */
@@ -30,7 +33,7 @@ const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 const SSE_HEARTBEAT_MS = 15_000;
 
 export function isTaskRoute(path: string): boolean {
-  return path === '/v1/tasks' || path.startsWith('/v1/tasks/') || path === '/v1/events' || path === '/v1/route';
+  return path === '/v1/tasks' || path.startsWith('/v1/tasks/') || path === '/v1/events' || path === '/v1/route' || path === '/v1/stats';
 }
 
 /** Handles /v1/tasks… and /v1/events; returns false for any other route. */
@@ -61,6 +64,14 @@ export async function handleTaskRoute(request: http.IncomingMessage, response: h
       if (error instanceof TaskRequestError) return bad(response, 'unknown_agent', error.message);
       throw error;
     }
+    return true;
+  }
+  if (path === '/v1/stats' && method === 'GET') {
+    const sinceText = url.searchParams.get('sinceMs');
+    const sinceMs = sinceText === null ? null : Number(sinceText);
+    if (sinceMs !== null && (!Number.isInteger(sinceMs) || sinceMs < 1)) return bad(response, 'bad_since', 'sinceMs must be a positive integer: the last this many milliseconds');
+    const since = sinceMs === null ? null : Date.now() - sinceMs;
+    sendJson(response, 200, { since: since === null ? null : new Date(since).toISOString(), rows: tasks.stats(since) });
     return true;
   }
   if (path === '/v1/tasks' && method === 'POST') {
@@ -212,6 +223,7 @@ function allowedMethods(path: string): string[] | null {
   if (path === '/v1/tasks') return ['GET', 'POST'];
   if (path === '/v1/events') return ['GET'];
   if (path === '/v1/route') return ['POST'];
+  if (path === '/v1/stats') return ['GET'];
   if (/^\/v1\/tasks\/[^/]+\/(cancel|feedback)$/.test(path)) return ['POST'];
   if (/^\/v1\/tasks\/[^/]+$/.test(path)) return ['GET'];
   return null;

@@ -6,6 +6,7 @@ import { TaskRequestError } from '../api/task-routes.js';
 import type { LightningConfig } from '../config/types.js';
 import type { StatusDocument } from '../protocol/status.js';
 import { readEvents, TaskIndex, toTaskResult } from '../ledger/reader.js';
+import { computeStats } from '../ledger/stats.js';
 import { LedgerWriter } from '../ledger/writer.js';
 import { TaskDispatcher, UnknownAgentError } from '../router/dispatcher.js';
 import { REPLAY_TASKS, replayWindow, TaskRouter } from '../router/router.js';
@@ -121,6 +122,12 @@ export class SupervisorTasks {
       },
       cancel: (id) => this.dispatcher.cancel(id, 'api'),
       feedback: (id, rating, note) => this.dispatcher.feedback(id, rating, note),
+      // The index holds every task of the ledger already: no re-reading of the file.
+      stats: (since) => {
+        const kinds = new Map<string, string>();
+        const kindOf = (input: string): string => kinds.get(input) ?? kinds.set(input, this.router.kindOf(input)).get(input)!;
+        return computeStats(this.index.list(), kindOf, since);
+      },
       route: (input, agent) => {
         if (agent !== undefined && !this.fleet.agentNames().includes(agent)) {
           throw new TaskRequestError(`unknown agent "${agent}"; known agents: ${this.fleet.agentNames().join(', ')}`);

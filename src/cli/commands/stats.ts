@@ -1,12 +1,15 @@
 import { loadConfig } from '../../config/load.js';
 import { parseDuration } from '../../config/duration.js';
 import { deriveTasks, readEvents } from '../../ledger/reader.js';
+import { apiRequest } from '../../api/client.js';
 import { computeStats } from '../../ledger/stats.js';
+import type { StatsRow } from '../../ledger/stats.js';
+import type { StatePaths } from '../../state/home.js';
 import { profileFromConfig } from '../../router/match.js';
 import { TaskRouter } from '../../router/router.js';
 import { formatDuration } from '../../util/format.js';
 import type { GlobalOptions } from '../context.js';
-import { resolveContext } from '../context.js';
+import { findRunningSupervisor, resolveContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
 import { renderTable } from '../render/table.js';
 
@@ -15,21 +18,15 @@ export interface StatsOptions extends GlobalOptions {
   json?: boolean;
 }
 
-/** `lightning stats`: read straight from the ledger, so it works with or without a supervisor. */
+/**
+ * `lightning stats`: from the running supervisor, whose task index already holds the whole ledger;
+ * with none running, read straight from the ledger (seconds for a ledger of 100,000 tasks).
+ */
 export async function statsCommand(options: StatsOptions): Promise<void> {
   const sinceMs = options.since === undefined ? null : parseDuration(options.since);
   if (sinceMs === null && options.since !== undefined) throw new ExitError(`bad --since "${options.since}": use a duration like 1h or 30m`, EXIT.usage);
   const { configPath, paths } = resolveContext(options);
-  const config = loadConfig(configPath);
-  const profiles = config.agents.map(profileFromConfig);
-  const router = new TaskRouter(() => ({ version: 0, profiles }), false);
-  const kinds = new Map<string, string>();
-  const kindOf = (input: string) => {
-    let kind = kinds.get(input);
-    if (kind === undefined) kinds.set(input, (kind = router.kindOf(input)));
-    return kind;
-  };
-  const rows = computeStats(deriveTasks(readEvents(paths.ledger)).values(), kindOf, sinceMs === null ? null : Date.now() - sinceMs);
+  const rows = (await fromSupervisor(paths, sinceMs)) ?? fromLedger(configPath, paths.ledger, sinceMs);
   if (options.json) {
     process.stdout.write(JSON.stringify({ since: sinceMs === null ? null : new Date(Date.now() - sinceMs).toISOString(), rows }, null, 2) + '\n');
     return;
@@ -44,4 +41,25 @@ export async function statsCommand(options: StatsOptions): Promise<void> {
     rows.map((row) => [row.kind, row.agent, String(row.tasks), percent(row.successRate), row.p50Ms === null ? '-' : formatDuration(row.p50Ms), row.p95Ms === null ? '-' : formatDuration(row.p95Ms), percent(row.share)]),
   );
   process.stdout.write(`${table}\n\nKIND groups tasks by their strongest capability word; SHARE is the agent's part of that kind's tasks.\n`);
+}
+
+async function fromSupervisor(paths: StatePaths, sinceMs: number | null): Promise<StatsRow[] | null> {
+  const info = await findRunningSupervisor(paths);
+  if (!info) return null;
+  const response = await apiRequest<{ rows?: StatsRow[]; message?: string }>(info, 'GET', `/v1/stats${sinceMs === null ? '' : `?sinceMs=${sinceMs}`}`);
+  // A supervisor still loading its ledger (503) or an older one without the route: read the file.
+  return response.status === 200 && response.body.rows ? response.body.rows : null;
+}
+
+function fromLedger(configPath: string, ledger: string, sinceMs: number | null): StatsRow[] {
+  const config = loadConfig(configPath);
+  const profiles = config.agents.map(profileFromConfig);
+  const router = new TaskRouter(() => ({ version: 0, profiles }), false);
+  const kinds = new Map<string, string>();
+  const kindOf = (input: string) => {
+    let kind = kinds.get(input);
+    if (kind === undefined) kinds.set(input, (kind = router.kindOf(input)));
+    return kind;
+  };
+  return computeStats(deriveTasks(readEvents(ledger)).values(), kindOf, sinceMs === null ? null : Date.now() - sinceMs);
 }
