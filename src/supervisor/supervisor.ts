@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { planInstances } from '../config/plan.js';
 import type { InstanceSpec, LightningConfig } from '../config/types.js';
-import type { InstanceStatus, StatusDocument } from '../protocol/status.js';
+import type { StatusDocument } from '../protocol/status.js';
 import type { StatePaths } from '../state/home.js';
 import { instanceLogFile } from '../state/home.js';
 import type { Clock } from './clock.js';
@@ -21,11 +20,9 @@ import { RemoteAgent } from './remote-agent.js';
 import { checkPortFree, describePortConflict, findFreePort } from './port-check.js';
 import { ProcessRegistry } from './process-registry.js';
 import type { SpawnRequest, Spawner } from './spawn.js';
+import { launchRequest } from './launch.js';
+import { memberStatus } from './member-status.js';
 
-/** The built-in worker's own entry (what `lightning worker` runs, without the CLI around it). */
-const WORKER_ENTRY = fileURLToPath(new URL('../worker/entry.js', import.meta.url));
-/** Set for the daemon by `up -d`; never passed on to agents. */
-const INTERNAL_ENV = ['LIGHTNING_AGENT_SPEC', 'LIGHTNING_RESOLVED_CONFIG', 'LIGHTNING_JOIN_TOKEN'];
 
 export interface SupervisorOptions {
   config: LightningConfig;
@@ -180,7 +177,7 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
         config: this.options.config.path,
         startedAt: this.startedAt.toISOString(),
       },
-      agents: this.instances.map((instance) => instanceStatus(instance, this.registrations.leaseExpiry(instance))),
+      agents: this.instances.map((instance) => memberStatus(instance, this.registrations.leaseExpiry(instance))),
     };
   }
 
@@ -237,30 +234,12 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
   }
 
   private launchFor(spec: InstanceSpec, port: number): SpawnRequest {
-    const { agent } = spec;
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) {
-      if (value !== undefined && !INTERNAL_ENV.includes(key)) env[key] = value;
-    }
-    Object.assign(env, {
-      PORT: String(port),
-      LIGHTNING_AGENT: agent.name,
-      LIGHTNING_INSTANCE: String(spec.index),
-      LIGHTNING_TOKEN: this.options.workerToken,
-      LIGHTNING_SUPERVISOR: this.apiUrl,
-      LIGHTNING_SUPERVISOR_PID: String(process.pid),
-      LIGHTNING_HOME: this.options.paths.home,
-      LIGHTNING_WORKSPACES: this.options.paths.workspacesDir,
-      LIGHTNING_CONFIG: this.options.config.path,
-      LIGHTNING_MODEL: agent.model,
+    return launchRequest(spec, port, {
+      workerToken: this.options.workerToken,
+      apiUrl: this.apiUrl,
+      paths: this.options.paths,
+      configPath: this.options.config.path,
     });
-    if (agent.provider.baseURL) env.OPENAI_BASE_URL = agent.provider.baseURL;
-    Object.assign(env, agent.env);
-    if (!agent.command) env.LIGHTNING_AGENT_SPEC = JSON.stringify(agent);
-    const argv = agent.command
-      ? agent.command.map((part) => substitute(part, env))
-      : [process.execPath, WORKER_ENTRY, '--agent', agent.name, '--port', String(port), '--instance', String(spec.index)];
-    return { argv, cwd: agent.cwd, env, dieWithParent: agent.command !== null };
   }
 }
 
@@ -295,34 +274,4 @@ async function acquirePort(spec: InstanceSpec): Promise<{ port: number } | { con
   if (spec.port === 0) return { port: await findFreePort() };
   if (await checkPortFree(spec.port)) return { port: spec.port };
   return { conflict: await describePortConflict(spec.port, `${spec.agent.name}#${spec.index}`) };
-}
-
-/** `${PORT}` and any other `${NAME}` from the instance's environment; unknown names stay as written. */
-function substitute(text: string, env: Record<string, string>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => env[name] ?? whole);
-}
-
-function instanceStatus(instance: FleetMember, leaseExpiresAt: number | null): InstanceStatus {
-  const { state, reason } = instance;
-  const nextRestartAt = instance.nextRestartAt;
-  return {
-    name: instance.spec.agent.name,
-    instance: instance.spec.index,
-    kind: instance.kind,
-    url: instance.kind === 'local' ? null : instance.baseUrl,
-    leaseExpiresAt: leaseExpiresAt === null ? null : new Date(leaseExpiresAt).toISOString(),
-    pid: instance.pid,
-    port: instance.port,
-    state: state.name,
-    restarts: instance.restarts,
-    lastExit: instance.lastExit,
-    reason,
-    nextRestartAt: nextRestartAt === null ? null : new Date(nextRestartAt).toISOString(),
-    uptimeMs: instance.uptimeMs,
-    inflight: instance.health?.inflight ?? 0,
-    capacity: instance.health?.capacity ?? instance.spec.agent.capacity,
-    healthLatencyMs: instance.healthLatencyMs === null ? null : Math.round(instance.healthLatencyMs * 100) / 100,
-    capabilities: instance.spec.agent.capabilities,
-    tasks: { completed: 0, failed: 0 },
-  };
 }
