@@ -10,6 +10,7 @@ const MAX_REGISTER_BODY = 16 * 1024;
 
 export interface RegistrationService {
   register(body: unknown): Promise<RegisterResult>;
+  heartbeat(id: string): RegisterResult | null;
   leave(id: string): Promise<boolean>;
 }
 
@@ -46,12 +47,20 @@ export async function handleRegisterRoute(
     const { ok: _ok, created, ...answer } = result;
     return sendJson(response, created ? 201 : 200, answer);
   }
-  if (url.pathname.startsWith(`${REGISTER_PATH}/`) && method === 'DELETE') {
+  const beat = new RegExp(`^${REGISTER_PATH}/([^/]+)/heartbeat$`).exec(url.pathname);
+  if (beat && method === 'POST') {
+    const id = decodeURIComponent(beat[1]!);
+    const result = service.heartbeat(id);
+    if (!result || !result.ok) return sendJson(response, 404, { error: 'not_found', message: `no lease for ${id}: it expired or was never taken; register again (POST ${REGISTER_PATH})` });
+    const { ok: _ok, created: _created, ...answer } = result;
+    return sendJson(response, 200, answer);
+  }
+  if (url.pathname.startsWith(`${REGISTER_PATH}/`) && !url.pathname.endsWith('/heartbeat') && method === 'DELETE') {
     const id = decodeURIComponent(url.pathname.slice(REGISTER_PATH.length + 1));
     return (await service.leave(id))
       ? sendJson(response, 200, { id, status: 'left' })
       : sendJson(response, 404, { error: 'not_found', message: `no registered agent ${id}; ids are in the register answer (e.g. "web_developer#1")` });
   }
-  response.setHeader('allow', url.pathname === REGISTER_PATH ? 'POST' : 'DELETE');
+  response.setHeader('allow', url.pathname === REGISTER_PATH || beat ? 'POST' : 'DELETE');
   return sendJson(response, 405, { error: 'method_not_allowed', message: `${method} ${url.pathname}: use POST ${REGISTER_PATH} to join or renew, DELETE ${REGISTER_PATH}/<id> to leave` });
 }

@@ -77,6 +77,14 @@ export class Registrations {
     return this.answer(lease, true);
   }
 
+  /** A heartbeat by id (`POST /v1/agents/register/:id/heartbeat`): false if the lease is gone. */
+  heartbeat(id: string): RegisterResult | null {
+    const lease = [...this.byUrl.values()].find((candidate) => candidate.member.id === id);
+    if (!lease) return null;
+    this.renew(lease, lease.leaseMs);
+    return this.answer(lease, false);
+  }
+
   /** An agent leaving on purpose (`DELETE /v1/agents/register/:id`). */
   async leave(id: string): Promise<boolean> {
     const lease = [...this.byUrl.values()].find((candidate) => candidate.member.id === id);
@@ -130,7 +138,11 @@ export class Registrations {
 function parseRequest(body: unknown): { url: string; name: string | null; leaseMs: number } | (RegisterResult & { ok: false }) {
   const bad = (error: string, message: string) => ({ ok: false as const, status: 400, error, message });
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return bad('bad_request', 'send {"url": "http://host:port", "name"?: "agent", "ttlMs"?: 15000}');
-  const { url, name, ttlMs } = body as Record<string, unknown>;
+  const fields = body as Record<string, unknown>;
+  // The agent's base URL, or its card's URL (what A2A calls the agent's address) — either works.
+  const url = fields.url ?? fields.cardUrl;
+  const { name } = fields;
+  const ttlMs = fields.ttlMs ?? fields.leaseMs;
   if (typeof url !== 'string' || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     return bad('bad_url', '"url" must be the agent\'s http(s) base URL, where it serves /.well-known/agent-card.json, e.g. "http://10.0.0.5:9101"');
   }
@@ -142,8 +154,12 @@ function parseRequest(body: unknown): { url: string; name: string | null; leaseM
     return bad('bad_ttl', `"ttlMs" must be an integer from ${minMs} to ${maxMs} (the lease; renew it by registering again before it ends)`);
   }
   const parsed = new URL(url);
-  return { url: `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`, name: name ?? null, leaseMs: (ttlMs as number | undefined) ?? defaultMs };
+  const base = parsed.pathname.replace(CARD_PATH_RE, '').replace(/\/+$/, '');
+  return { url: `${parsed.protocol}//${parsed.host}${base}`, name: name ?? null, leaseMs: (ttlMs as number | undefined) ?? defaultMs };
 }
+
+/** A card URL given for the agent's address: the base is what comes before it. */
+const CARD_PATH_RE = /\/\.well-known\/(agent-card|agent)\.json$/;
 
 function nameFromCard(card: unknown): string | null {
   const raw = typeof card === 'object' && card !== null ? (card as { name?: unknown }).name : undefined;

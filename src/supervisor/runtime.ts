@@ -80,6 +80,7 @@ export async function startRuntime(options: {
       joinToken,
       handlers: {
         register: (body) => supervisor.registrations.register(body),
+        heartbeat: (id) => supervisor.registrations.heartbeat(id),
         leave: (id) => supervisor.registrations.leave(id),
         status: () => ({ ...(tasks ? tasks.decorate(supervisor.status()) : supervisor.status()), configError: liveReload?.error ?? null }),
         reload: async () => {

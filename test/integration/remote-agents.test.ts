@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import type { ResultPromise } from 'execa';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { findFreePort } from '../../src/supervisor/port-check.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
@@ -193,6 +195,34 @@ agents:
     // The control API's own routes still refuse the join token: joining is all it allows.
     const agents = await fetch(`${api}/v1/agents`, { headers: { authorization: `Bearer ${joinToken}` } });
     expect(agents.status).toBe(401);
+  });
+
+  it('any agent can join over HTTP: by its card URL, heartbeats by id, and leaves', async () => {
+    const agent = http.createServer((request, response) => {
+      const card = { name: 'Card Reader', description: 'reads cards', version: '1', skills: [{ id: 'cards', name: 'cards', description: 'reads cards', tags: ['cards'] }] };
+      response.writeHead(request.url === '/health' ? 200 : request.url === '/.well-known/agent-card.json' ? 200 : 404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(request.url === '/health' ? { status: 'ok' } : card));
+    });
+    await new Promise<void>((resolve) => agent.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(agent.address() as AddressInfo).port}`;
+    const auth = { authorization: `Bearer ${joinToken}`, 'content-type': 'application/json' };
+    try {
+      const joined = await fetch(`${api}/v1/agents/register`, { method: 'POST', headers: auth, body: JSON.stringify({ cardUrl: `${base}/.well-known/agent-card.json`, leaseMs: 60_000 }) });
+      expect(joined.status).toBe(201);
+      const body = (await joined.json()) as { id: string; name: string; leaseMs: number };
+      expect(body).toMatchObject({ id: 'Card_Reader#0', name: 'Card_Reader', leaseMs: 60_000 });
+      const entry = await waitFor('Card_Reader healthy', async () => (await apiStatus(a)).agents.find((x) => x.name === 'Card_Reader' && x.state === 'healthy'));
+      expect(entry).toMatchObject({ kind: 'registered', url: base });
+      const beat = await fetch(`${api}/v1/agents/register/${encodeURIComponent(body.id)}/heartbeat`, { method: 'POST', headers: auth });
+      expect(beat.status).toBe(200);
+      const left = await fetch(`${api}/v1/agents/register/${encodeURIComponent(body.id)}`, { method: 'DELETE', headers: auth });
+      expect(left.status).toBe(200);
+      expect((await apiStatus(a)).agents.some((x) => x.name === 'Card_Reader')).toBe(false);
+      const late = await fetch(`${api}/v1/agents/register/${encodeURIComponent(body.id)}/heartbeat`, { method: 'POST', headers: auth });
+      expect(late.status).toBe(404);
+    } finally {
+      agent.close();
+    }
   });
 
   it('binds beyond loopback only when agents.yaml says so; then /metrics and joining need a token', async () => {
