@@ -66,8 +66,9 @@ export class Registrations {
     if (again) return this.answer(again, false);
     const configured = this.host.config.agents.find((agent) => agent.name === name);
     const agent = configured ?? registeredAgent(name, request.url, card.value);
+    // After every index agents.yaml plans for the agent (even ones a reload is still starting).
     const taken = this.host.instances.filter((member) => member.spec.agent.name === name).map((member) => member.spec.index);
-    const index = taken.length === 0 ? 0 : Math.max(...taken) + 1;
+    const index = Math.max(configured?.instances ?? 0, ...taken.map((i) => i + 1));
     const member = this.host.createRemote({ agent, index, port: portOf(request.url) }, request.url);
     const lease: Lease = { member, leaseMs: request.leaseMs, expiresAt: 0, timer: this.clock.setTimeout(() => undefined, 0) };
     this.byUrl.set(request.url, lease);
@@ -86,10 +87,10 @@ export class Registrations {
   }
 
   /** An agent leaving on purpose (`DELETE /v1/agents/register/:id`). */
-  async leave(id: string): Promise<boolean> {
+  async leave(id: string, why = 'it asked to'): Promise<boolean> {
     const lease = [...this.byUrl.values()].find((candidate) => candidate.member.id === id);
     if (!lease) return false;
-    this.note(`${id} left`);
+    this.note(`${id} left: ${why}`);
     await this.drop(lease);
     return true;
   }

@@ -125,6 +125,12 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
   async applyConfig(next: LightningConfig): Promise<ConfigDiff> {
     const diff = diffConfigs(this.options.config, next);
     this.options.config = next;
+    // Joined agents of an agent that changed, went or now exists in the file hold its old settings
+    // and may hold an index the file now plans: they leave, and re-join at their next heartbeat.
+    const touched = new Set([...diff.added, ...diff.changed].map((agent) => agent.name).concat(diff.removed));
+    for (const member of this.instances.filter((instance) => instance.kind === 'registered' && touched.has(instance.spec.agent.name))) {
+      await this.registrations.leave(member.id, 'agents.yaml changed its agent; it re-joins at its next heartbeat');
+    }
     const ofAgent = (name: string) => this.instances.filter((instance) => instance.spec.agent.name === name);
     const removed = diff.removed.flatMap(ofAgent);
     const added = planInstances(next)

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import type { ResultPromise } from 'execa';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -160,15 +160,25 @@ agents:
   });
 
   it('joining as an agent the supervisor already runs adds an instance of it', async () => {
-    const worker = handWorker(['--agent', 'general_assistant', '--port', '0', '--join', api], { LIGHTNING_JOIN_TOKEN: joinToken });
-    const extra = await waitFor('general_assistant#1', async () => {
-      const entry = (await apiStatus(a)).agents.find((agent) => agent.name === 'general_assistant' && agent.instance === 1);
-      return entry?.state === 'healthy' ? entry : null;
-    });
-    expect(extra.kind).toBe('registered');
+    const worker = handWorker(['--agent', 'general_assistant', '--port', '0', '--join', api, '--lease', '1s'], { LIGHTNING_JOIN_TOKEN: joinToken });
+    const joinedAt = async (instance: number) =>
+      waitFor(`general_assistant#${instance} registered`, async () => {
+        const entry = (await apiStatus(a)).agents.find((agent) => agent.name === 'general_assistant' && agent.instance === instance);
+        return entry?.kind === 'registered' && entry.state === 'healthy' ? entry : null;
+      });
+    await joinedAt(1);
+
+    // agents.yaml now plans two local instances: the joined one leaves and re-joins after them.
+    const file = path.join(a, 'agents.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('    fallback: true\n', '    fallback: true\n    instances: 2\n'));
+    const reload = await cli(a, ['reload']);
+    expect(reload.exitCode).toBe(0);
+    await joinedAt(2);
+    const local = (await apiStatus(a)).agents.filter((agent) => agent.name === 'general_assistant' && agent.kind === 'local');
+    expect(local.map((agent) => agent.instance)).toEqual([0, 1]);
     worker.kill('SIGTERM');
     // A worker that stops on purpose leaves at once rather than waiting out its lease.
-    await waitFor('general_assistant#1 left', async () => !(await apiStatus(a)).agents.some((agent) => agent.name === 'general_assistant' && agent.instance === 1), 5_000);
+    await waitFor('general_assistant#2 left', async () => !(await apiStatus(a)).agents.some((agent) => agent.name === 'general_assistant' && agent.kind === 'registered'), 5_000);
   });
 
   it('registration needs the join token; bad requests are refused with reasons', async () => {
