@@ -16,10 +16,13 @@ import hmac
 import json
 import os
 import signal
+import socket
 import stat
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import OrderedDict
 from datetime import datetime, timezone
@@ -64,7 +67,17 @@ STARTING_METHODS = {"message/send", "message/stream", "SendMessage", "SendStream
 NAME = os.environ.get("LIGHTNING_AGENT") or AGENT_NAME
 INSTANCE = int(os.environ.get("LIGHTNING_INSTANCE") or 0)
 PORT = int(os.environ.get("PORT") or DEFAULT_PORT)
-TOKEN = os.environ.get("LIGHTNING_TOKEN") or None
+# Started by hand elsewhere with a supervisor's URL and its join token, the agent joins that
+# supervisor by itself and keeps a lease with heartbeats (the supervisor never passes the join
+# token to the agents it starts, so those do not).
+SUPERVISOR = os.environ.get("LIGHTNING_SUPERVISOR") or None
+JOIN_TOKEN = os.environ.get("LIGHTNING_JOIN_TOKEN") or None
+HOST = os.environ.get("HOST") or "127.0.0.1"
+ADVERTISE = os.environ.get("LIGHTNING_ADVERTISE") or "http://{}:{}".format(
+    socket.gethostname() if HOST in ("0.0.0.0", "::") else HOST, PORT)
+LEASE_MS = int(os.environ.get("LIGHTNING_LEASE_MS") or 15000)
+# A joined agent takes tasks only from the supervisor it joined, which sends the join token.
+TOKEN = os.environ.get("LIGHTNING_TOKEN") or (JOIN_TOKEN if SUPERVISOR else None)
 STARTED = time.monotonic()
 
 lock = threading.Lock()
@@ -331,15 +344,47 @@ def exit_when_supervisor_gone():
     threading.Thread(target=watch_parent, daemon=True).start()
 
 
+def join_supervisor():
+    """Register with $LIGHTNING_SUPERVISOR and renew the lease every third of it, for good."""
+    if not (SUPERVISOR and JOIN_TOKEN):
+        return
+    url = SUPERVISOR.rstrip("/") + "/v1/agents/register"
+    body = json.dumps({"url": ADVERTISE, "name": NAME, "ttlMs": LEASE_MS}).encode()
+
+    def beat():
+        joined = False
+        while True:
+            request = urllib.request.Request(url, data=body, method="POST", headers={
+                "content-type": "application/json", "authorization": "Bearer " + JOIN_TOKEN})
+            try:
+                with urllib.request.urlopen(request, timeout=3) as response:
+                    answer = json.loads(response.read() or b"{}")
+                if not joined:
+                    print("joined {} as {} (lease {} ms)".format(SUPERVISOR, answer.get("id"), LEASE_MS), flush=True)
+                joined = True
+            except urllib.error.HTTPError as error:
+                reason = error.read().decode("utf-8", "replace")
+                if not joined and error.code < 500:  # a bad token or an unreachable card: say so, stop
+                    print("{}: could not join {}: HTTP {} {}".format(NAME, SUPERVISOR, error.code, reason), file=sys.stderr, flush=True)
+                    os._exit(1)
+                print("heartbeat to {} failed: HTTP {}".format(SUPERVISOR, error.code), file=sys.stderr, flush=True)
+            except OSError as error:  # the supervisor restarting or unreachable: keep trying
+                print("heartbeat to {} failed: {}".format(SUPERVISOR, error), file=sys.stderr, flush=True)
+            time.sleep(max(0.25, LEASE_MS / 3000.0))
+
+    threading.Thread(target=beat, daemon=True).start()
+
+
 def main():
     try:
-        server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+        server = ThreadingHTTPServer((HOST, PORT), Handler)
     except OSError as error:
-        sys.exit("{}: cannot listen on 127.0.0.1:{}: {}".format(NAME, PORT, error.strerror or error))
+        sys.exit("{}: cannot listen on {}:{}: {}".format(NAME, HOST, PORT, error.strerror or error))
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     exit_when_supervisor_gone()
-    print("{} listening on http://127.0.0.1:{}".format(NAME, PORT), flush=True)
+    join_supervisor()
+    print("{} listening on http://{}:{}".format(NAME, HOST, PORT), flush=True)
     try:
         server.serve_forever()
     except (KeyboardInterrupt, SystemExit):

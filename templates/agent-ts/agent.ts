@@ -14,6 +14,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { fstatSync } from 'node:fs';
 import http from 'node:http';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,7 +54,16 @@ const V1_METHODS = new Set(['SendMessage', 'SendStreamingMessage', 'GetTask', 'C
 const NAME = process.env.LIGHTNING_AGENT || AGENT_NAME;
 const INSTANCE = Number(process.env.LIGHTNING_INSTANCE ?? 0);
 const PORT = Number(process.env.PORT || DEFAULT_PORT);
-const TOKEN = process.env.LIGHTNING_TOKEN || null;
+// Started by hand elsewhere with a supervisor's URL and its join token, the agent joins that
+// supervisor by itself and keeps a lease with heartbeats (the supervisor never passes the join
+// token to the agents it starts, so those do not).
+const SUPERVISOR = process.env.LIGHTNING_SUPERVISOR || null;
+const JOIN_TOKEN = process.env.LIGHTNING_JOIN_TOKEN || null;
+const HOST = process.env.HOST || '127.0.0.1';
+const ADVERTISE = process.env.LIGHTNING_ADVERTISE || `http://${HOST === '0.0.0.0' || HOST === '::' ? hostname() : HOST}:${PORT}`;
+const LEASE_MS = Number(process.env.LIGHTNING_LEASE_MS) || 15_000;
+// A joined agent takes tasks only from the supervisor it joined, which sends the join token.
+const TOKEN = process.env.LIGHTNING_TOKEN || (SUPERVISOR ? JOIN_TOKEN : null);
 const started = Date.now();
 let inflight = 0;
 
@@ -294,10 +304,13 @@ const server = http.createServer((request, response) => {
 // Longer than the supervisor's idle connections live, so it can reuse them.
 server.keepAliveTimeout = 10_000;
 server.on('error', (error: NodeJS.ErrnoException) => {
-  console.error(`${NAME}: cannot listen on 127.0.0.1:${PORT}: ${error.code ?? error.message}`);
+  console.error(`${NAME}: cannot listen on ${HOST}:${PORT}: ${error.code ?? error.message}`);
   process.exit(1);
 });
-server.listen(PORT, '127.0.0.1', () => console.log(`${NAME} listening on http://127.0.0.1:${PORT}`));
+server.listen(PORT, HOST, () => {
+  console.log(`${NAME} listening on http://${HOST}:${PORT}`);
+  joinSupervisor();
+});
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 
 // Under the supervisor: exit when it is gone (stdin pipe closed, or we were re-parented).
@@ -317,4 +330,38 @@ if (supervisorPid !== null) {
   setInterval(() => {
     if (process.ppid !== supervisorPid) process.exit(0);
   }, 250).unref();
+}
+
+/** Register with $LIGHTNING_SUPERVISOR and renew the lease every third of it, for good. */
+function joinSupervisor(): void {
+  if (!SUPERVISOR || !JOIN_TOKEN) return;
+  const url = `${SUPERVISOR.replace(/\/+$/, '')}/v1/agents/register`;
+  const body = JSON.stringify({ url: ADVERTISE, name: NAME, ttlMs: LEASE_MS });
+  let joined = false;
+  const beat = async (): Promise<void> => {
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${JOIN_TOKEN}` },
+        body,
+        signal: AbortSignal.timeout(3000),
+      });
+      const answer = (await response.json().catch(() => ({}))) as { id?: string; message?: string };
+      if (response.ok) {
+        if (!joined) console.log(`joined ${SUPERVISOR} as ${answer.id} (lease ${LEASE_MS} ms)`);
+        joined = true;
+      } else if (!joined && response.status < 500) {
+        // A bad token or an unreachable card: say so and stop, nothing will change by retrying.
+        console.error(`${NAME}: could not join ${SUPERVISOR}: HTTP ${response.status} ${answer.message ?? ''}`);
+        process.exit(1);
+      } else {
+        console.error(`heartbeat to ${SUPERVISOR} failed: HTTP ${response.status}`);
+      }
+    } catch (error) {
+      // The supervisor restarting or unreachable: keep trying.
+      console.error(`heartbeat to ${SUPERVISOR} failed: ${(error as Error).message}`);
+    }
+    setTimeout(() => void beat(), Math.max(250, LEASE_MS / 3)).unref();
+  };
+  void beat();
 }

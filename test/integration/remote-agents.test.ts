@@ -8,7 +8,7 @@ import path from 'node:path';
 import { findFreePort } from '../../src/supervisor/port-check.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
-import { BIN, apiStatus, cli, makeProject, teardown, testAgentYaml, userEnv, waitFor } from '../helpers/fleet.js';
+import { BIN, ROOT, apiStatus, cli, makeProject, teardown, testAgentYaml, userEnv, waitFor } from '../helpers/fleet.js';
 
 /**
  * Two supervisors' worth of agents on one machine: project "a" runs a supervisor; project "b"
@@ -233,6 +233,27 @@ agents:
     } finally {
       agent.close();
     }
+  });
+
+  it('a scaffolded Python agent started by hand with LIGHTNING_SUPERVISOR and the join token joins by itself', async () => {
+    const port = await findFreePort();
+    const agent = execa('python3', [path.join(ROOT, 'templates/agent-python/agent.py')], {
+      env: userEnv({ PORT: String(port), LIGHTNING_SUPERVISOR: api, LIGHTNING_JOIN_TOKEN: joinToken, LIGHTNING_LEASE_MS: '1000' }),
+      extendEnv: false,
+      reject: false,
+      all: true,
+    });
+    started.push(agent);
+    const joined = await waitFor('my_agent joined', async () => (await apiStatus(a)).agents.find((x) => x.name === 'my_agent' && x.state === 'healthy'));
+    expect(joined).toMatchObject({ kind: 'registered', url: `http://127.0.0.1:${port}` });
+    const run = await cli(a, ['run', '--agent', 'my_agent', 'Say hello', '--json']);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'completed', agent: 'my_agent' });
+    // It answers only the supervisor it joined: the join token is its bearer now.
+    const anonymous = await fetch(`http://127.0.0.1:${port}/a2a/jsonrpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"tasks/get","params":{"id":"x"}}' });
+    expect(anonymous.status).toBe(401);
+    agent.kill('SIGKILL');
+    await agent;
+    await waitFor('my_agent gone after its lease', async () => !(await apiStatus(a)).agents.some((x) => x.name === 'my_agent'), 10_000);
   });
 
   it('binds beyond loopback only when agents.yaml says so; then /metrics and joining need a token', async () => {
