@@ -16,8 +16,9 @@ import type {
   ToolSettings,
 } from './types.js';
 
-/** Letters, digits, `_` and `-`: `/` and `#` stay free for instance selectors (`web_developer/1`). */
-export const AGENT_NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+import { AGENT_NAME_RE } from './names.js';
+
+export { AGENT_NAME_RE };
 
 /** What a custom issue is about; issues.ts turns it into wording and a fix. */
 export type CustomIssueKind = 'duration' | 'size' | 'command' | 'url';

@@ -1,4 +1,4 @@
-import { AGENT_NAME_RE } from '../config/schema.js';
+import { AGENT_NAME_RE } from '../config/names.js';
 import {
   DEFAULT_CAPACITY, DEFAULT_HEALTH, DEFAULT_MODEL, DEFAULT_PROVIDER, DEFAULT_RESTART, DEFAULT_STOP, DEFAULT_TASK, DEFAULT_TOOLS,
   JOIN_LEASE,
