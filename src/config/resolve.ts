@@ -19,6 +19,7 @@ import {
   DEFAULT_TASK,
   DEFAULT_TOOLS,
 } from './defaults.js';
+import { urlPort } from '../util/url.js';
 import type { Located, Locator } from './load.js';
 import type { RawConfig } from './schema.js';
 import type { AgentConfig, LightningConfig } from './types.js';
@@ -106,12 +107,6 @@ const EMPTY_AGENTS_HINT = [
   '      general_assistant:',
   '        { port: 9006, prompt: templates/prompts/general_assistant.md }',
 ].join('\n');
-
-/** The port a URL points at, written or implied by its scheme. */
-function urlPort(url: string): number {
-  const parsed = new URL(url);
-  return parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
-}
 
 /** Keys that describe how lightning starts a process: meaningless for an agent it does not start. */
 const LOCAL_ONLY_KEYS = ['port', 'instances', 'command', 'prompt', 'cwd', 'env', 'restart', 'stop', 'tools', 'model', 'provider'] as const;

@@ -6,6 +6,7 @@
  * `kind` in their params for that.
  */
 import * as z from 'zod';
+import { isHttpUrl } from '../util/url.js';
 import { parseDuration, parseSize } from './duration.js';
 import type {
   HealthSettings,
@@ -146,9 +147,6 @@ const positiveInt = z.number().int().min(1);
 const nonNegativeInt = z.number().int().min(0);
 const nonEmpty = z.string().min(1);
 
-function isHttpUrl(s: string): boolean {
-  return URL.canParse(s) && /^https?:$/.test(new URL(s).protocol);
-}
 
 // Shapes are kept as plain objects so issues.ts can list (and spell-check against) valid keys.
 const providerShape = {

@@ -3,6 +3,7 @@ import { findConfigPath } from '../../config/find.js';
 import { parseDuration } from '../../config/duration.js';
 import { JOIN_LEASE } from '../../config/defaults.js';
 import { JOIN_TOKEN_ENV } from '../../state/join-token.js';
+import { isHttpUrl } from '../../util/url.js';
 import { EXIT, ExitError } from '../exit-error.js';
 
 export interface WorkerCommandOptions extends GlobalOptions {
@@ -43,13 +44,13 @@ function joinSettings(options: WorkerCommandOptions): { supervisor: string; toke
     if (options.token || options.advertise) throw new ExitError('--token and --advertise only make sense with --join URL (the supervisor to join)', EXIT.usage);
     return null;
   }
-  if (!URL.canParse(supervisor) || !/^https?:$/.test(new URL(supervisor).protocol)) {
+  if (!isHttpUrl(supervisor)) {
     throw new ExitError(`bad --join "${supervisor}": use the supervisor's control API URL, e.g. http://10.0.0.2:9000`, EXIT.usage);
   }
   if (!token) {
     throw new ExitError(`joining ${supervisor} needs its join token: pass --token, or set ${JOIN_TOKEN_ENV} (it is in .lightning/join-token on the supervisor's machine)`, EXIT.usage);
   }
-  if (options.advertise !== undefined && (!URL.canParse(options.advertise) || !/^https?:$/.test(new URL(options.advertise).protocol))) {
+  if (options.advertise !== undefined && !isHttpUrl(options.advertise)) {
     throw new ExitError(`bad --advertise "${options.advertise}": use the URL the supervisor reaches this worker at, e.g. http://10.0.0.5:9105`, EXIT.usage);
   }
   const leaseMs = parseDuration(options.lease ?? '15s');
