@@ -6,6 +6,7 @@ import {
 import type { AgentConfig, InstanceSpec, LightningConfig } from '../config/types.js';
 import { AGENT_CARD_PATH } from '../protocol/agent-card.js';
 import { fetchJson } from '../util/fetch-json.js';
+import { isHttpUrl, urlPort } from '../util/url.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { FleetMember } from './fleet-member.js';
 import type { RemoteAgent } from './remote-agent.js';
@@ -18,9 +19,9 @@ export type RegisterResult =
 export interface RegistrationHost {
   readonly config: LightningConfig;
   readonly instances: readonly FleetMember[];
-  createRemote(spec: InstanceSpec, url: string): RemoteAgent;
-  add(member: RemoteAgent): Promise<void>;
-  remove(member: RemoteAgent): Promise<void>;
+  createJoined(spec: InstanceSpec, url: string): RemoteAgent;
+  addJoined(member: RemoteAgent): Promise<void>;
+  removeJoined(member: RemoteAgent): Promise<void>;
 }
 
 interface Lease {
@@ -69,18 +70,18 @@ export class Registrations {
     // After every index agents.yaml plans for the agent (even ones a reload is still starting).
     const taken = this.host.instances.filter((member) => member.spec.agent.name === name).map((member) => member.spec.index);
     const index = Math.max(configured?.instances ?? 0, ...taken.map((i) => i + 1));
-    const member = this.host.createRemote({ agent, index, port: portOf(request.url) }, request.url);
+    const member = this.host.createJoined({ agent, index, port: urlPort(request.url) }, request.url);
     const lease: Lease = { member, leaseMs: request.leaseMs, expiresAt: 0, timer: this.clock.setTimeout(() => undefined, 0) };
     this.byUrl.set(request.url, lease);
     this.renew(lease, request.leaseMs);
     this.note(`${member.id} joined from ${request.url} (lease ${request.leaseMs} ms)`);
-    await this.host.add(member);
+    await this.host.addJoined(member);
     return this.answer(lease, true);
   }
 
   /** A heartbeat by id (`POST /v1/agents/register/:id/heartbeat`): false if the lease is gone. */
   heartbeat(id: string): RegisterResult | null {
-    const lease = [...this.byUrl.values()].find((candidate) => candidate.member.id === id);
+    const lease = this.leaseOf(id);
     if (!lease) return null;
     this.renew(lease, lease.leaseMs);
     return this.answer(lease, false);
@@ -88,7 +89,7 @@ export class Registrations {
 
   /** An agent leaving on purpose (`DELETE /v1/agents/register/:id`). */
   async leave(id: string, why = 'it asked to'): Promise<boolean> {
-    const lease = [...this.byUrl.values()].find((candidate) => candidate.member.id === id);
+    const lease = this.leaseOf(id);
     if (!lease) return false;
     this.note(`${id} left: ${why}`);
     await this.drop(lease);
@@ -113,6 +114,10 @@ export class Registrations {
     await Promise.all([...this.byUrl.values()].map((lease) => this.drop(lease)));
   }
 
+  private leaseOf(id: string): Lease | undefined {
+    return [...this.byUrl.values()].find((candidate) => candidate.member.id === id);
+  }
+
   private renew(lease: Lease, leaseMs: number): void {
     this.clock.clearTimeout(lease.timer);
     lease.leaseMs = leaseMs;
@@ -127,7 +132,7 @@ export class Registrations {
   private async drop(lease: Lease): Promise<void> {
     this.clock.clearTimeout(lease.timer);
     if (this.byUrl.get(lease.member.baseUrl) === lease) this.byUrl.delete(lease.member.baseUrl);
-    await this.host.remove(lease.member);
+    await this.host.removeJoined(lease.member);
   }
 
   private answer(lease: Lease, created: boolean): RegisterResult {
@@ -144,7 +149,7 @@ function parseRequest(body: unknown): { url: string; name: string | null; leaseM
   const url = fields.url ?? fields.cardUrl;
   const { name } = fields;
   const ttlMs = fields.ttlMs ?? fields.leaseMs;
-  if (typeof url !== 'string' || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+  if (typeof url !== 'string' || !isHttpUrl(url)) {
     return bad('bad_url', '"url" must be the agent\'s http(s) base URL, where it serves /.well-known/agent-card.json, e.g. "http://10.0.0.5:9101"');
   }
   if (name !== undefined && (typeof name !== 'string' || !AGENT_NAME_RE.test(name))) {
@@ -169,18 +174,13 @@ function nameFromCard(card: unknown): string | null {
   return AGENT_NAME_RE.test(name) ? name : null;
 }
 
-function portOf(url: string): number {
-  const parsed = new URL(url);
-  return parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
-}
-
 /** An agent known only from its card: built-in defaults for everything the card does not say. */
 function registeredAgent(name: string, url: string, card: unknown): AgentConfig {
   const c = (typeof card === 'object' && card !== null ? card : {}) as { description?: unknown; skills?: unknown };
   const skills = Array.isArray(c.skills) ? (c.skills as Array<{ id?: unknown }>) : [];
   return {
     name,
-    port: portOf(url),
+    port: urlPort(url),
     instances: 1,
     description: typeof c.description === 'string' ? c.description : '',
     capabilities: skills.map((skill) => skill.id).filter((id): id is string => typeof id === 'string' && id !== ''),

@@ -16,6 +16,7 @@ import type { FleetMember, MemberStateName } from './fleet-member.js';
 import { Instance } from './instance.js';
 import { LogWriter } from './log-writer.js';
 import { Registrations } from './registrations.js';
+import type { RegistrationHost } from './registrations.js';
 import { RemoteAgent } from './remote-agent.js';
 import { checkPortFree, describePortConflict, findFreePort } from './port-check.js';
 import { ProcessRegistry } from './process-registry.js';
@@ -53,7 +54,7 @@ export interface StateChange {
  * RemoteAgent, from `url:` or a registration), the registry of the process groups, and the status
  * document. Emits `change` with a StateChange on every state transition.
  */
-export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [ProbeResult]; reload: [ConfigDiff] }> {
+export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [ProbeResult]; reload: [ConfigDiff] }> implements RegistrationHost {
   instances: FleetMember[] = [];
   readonly registrations: Registrations;
   readonly startedAt = new Date();
@@ -69,28 +70,22 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
     this.apiUrl = options.apiUrl ?? '';
     this.registry = new ProcessRegistry(options.paths.processesFile);
     this.reloader = new ConfigReloader(options.config);
-    const supervisor = this;
-    this.registrations = new Registrations(
-      {
-        get config() {
-          return supervisor.config;
-        },
-        get instances() {
-          return supervisor.instances;
-        },
-        createRemote: (spec, url) => this.createRemote(spec, 'registered', url),
-        add: async (member) => {
-          this.instances.push(member);
-          await member.start();
-        },
-        remove: async (member) => {
-          this.instances = this.instances.filter((candidate) => candidate !== member);
-          await this.retire(member);
-        },
-      },
-      this.clock,
-      options.log ?? (() => undefined),
-    );
+    this.registrations = new Registrations(this, this.clock, options.log ?? (() => undefined));
+  }
+
+  /** For Registrations: a member for an agent that joined at `url`. */
+  createJoined(spec: InstanceSpec, url: string): RemoteAgent {
+    return this.createRemote(spec, 'registered', url);
+  }
+
+  async addJoined(member: RemoteAgent): Promise<void> {
+    this.instances.push(member);
+    await member.start();
+  }
+
+  async removeJoined(member: RemoteAgent): Promise<void> {
+    this.instances = this.instances.filter((candidate) => candidate !== member);
+    await this.retire(member);
   }
 
   /** Every agent tasks can go to: agents.yaml's, then those that joined under a name of their own. */
