@@ -19,7 +19,14 @@ export interface StatsRow {
  * went to the agent — the numbers that show the router learning. Only finished tasks that reached
  * an agent count; cancelled ones count as traffic but not for success.
  */
-export function computeStats(tasks: Iterable<TaskView>, kindOf: (input: string) => string, since: number | null): StatsRow[] {
+export function computeStats(tasks: Iterable<TaskView>, classify: (input: string) => string, since: number | null): StatsRow[] {
+  // Inputs repeat (retries, the same request again): classify each distinct one once.
+  const kinds = new Map<string, string>();
+  const kindOf = (input: string): string => {
+    let kind = kinds.get(input);
+    if (kind === undefined) kinds.set(input, (kind = classify(input)));
+    return kind;
+  };
   const groups = new Map<string, { agent: string; kind: string; views: TaskView[] }>();
   const perKind = new Map<string, number>();
   for (const task of tasks) {

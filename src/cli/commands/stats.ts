@@ -55,11 +55,5 @@ function fromLedger(configPath: string, ledger: string, sinceMs: number | null):
   const config = loadConfig(configPath);
   const profiles = config.agents.map(profileFromConfig);
   const router = new TaskRouter(() => ({ version: 0, profiles }), false);
-  const kinds = new Map<string, string>();
-  const kindOf = (input: string) => {
-    let kind = kinds.get(input);
-    if (kind === undefined) kinds.set(input, (kind = router.kindOf(input)));
-    return kind;
-  };
-  return computeStats(deriveTasks(readEvents(ledger)).values(), kindOf, sinceMs === null ? null : Date.now() - sinceMs);
+  return computeStats(deriveTasks(readEvents(ledger)).values(), (input) => router.kindOf(input), sinceMs === null ? null : Date.now() - sinceMs);
 }
