@@ -19,7 +19,6 @@ import {
   CONTAINER_CONFIG_DIR,
   CONTAINER_CONFIG_FILE,
   CONTAINER_DATA_DIR,
-  CONTAINER_SUPERVISOR_PORT,
   CONTAINER_WORKSPACES_DIR,
   STOP_MARGIN_S,
   SUPERVISOR_SERVICE,
@@ -27,7 +26,7 @@ import {
   WORKER_TOKEN_ENV,
 } from './defaults.js';
 import type { ExportInput, ExportResult } from './model.js';
-import { containerPort, containerWarnings, localAgents, serviceNames, substituteCommand } from './model.js';
+import { containerPlan, containerPort, containerWarnings, localAgents, substituteCommand } from './model.js';
 
 type Raw = Record<string, unknown>;
 
@@ -175,14 +174,10 @@ function supervisorService(input: ExportInput, names: ReadonlyMap<string, string
 /** Everything a Compose deployment of the config needs; `inline` puts file contents in the YAML. */
 export function composeExport(input: ExportInput): ExportResult {
   const { config } = input;
-  const names = serviceNames(config);
-  const port = config.supervisor.port === 0 ? CONTAINER_SUPERVISOR_PORT : config.supervisor.port;
-  const agents = localAgents(config);
-  const urls = new Map(agents.map((agent) => [agent.name, `http://${names.get(agent.name) ?? ''}:${containerPort(agent)}`]));
+  const { names, supervisorPort: port, agents, prompted, urls } = containerPlan(config);
   const header = CONFIG_HEADER.replace('%s', config.path);
   const workerYaml = yamlText(workerConfig(config), header);
   const supervisorYaml = yamlText(supervisorConfig(config, urls, port), header);
-  const prompted = config.agents.filter((agent) => agent.url === null && agent.prompt !== null);
 
   const configRefs: ConfigRef[] = [
     { source: 'agents', target: CONTAINER_CONFIG_FILE },

@@ -22,7 +22,6 @@ import {
   CONTAINER_CONFIG_DIR,
   CONTAINER_CONFIG_FILE,
   CONTAINER_DATA_DIR,
-  CONTAINER_SUPERVISOR_PORT,
   CONTAINER_UID,
   CONTAINER_WORKSPACES_DIR,
   K8S_AGENTS_CONFIGMAP,
@@ -37,7 +36,7 @@ import {
   WORKER_TOKEN_ENV,
 } from './defaults.js';
 import type { ExportInput, ExportResult } from './model.js';
-import { containerPort, containerWarnings, localAgents, serviceNames, substituteCommand } from './model.js';
+import { containerPlan, containerPort, containerWarnings, localAgents, substituteCommand } from './model.js';
 import { Document } from 'yaml';
 
 type Manifest = IConfigMap | IDeployment | IService;
@@ -201,12 +200,8 @@ function multiDocument(objects: readonly Manifest[], comment: string): string {
 
 export function kubernetesExport(input: ExportInput): ExportResult {
   const { config } = input;
-  const names = serviceNames(config);
-  const port = config.supervisor.port === 0 ? CONTAINER_SUPERVISOR_PORT : config.supervisor.port;
-  const agents = localAgents(config);
-  const urls = new Map(agents.map((agent) => [agent.name, `http://${names.get(agent.name) ?? ''}:${containerPort(agent)}`]));
+  const { names, supervisorPort: port, agents, prompted, urls } = containerPlan(config);
   const header = ` Written by \`lightning export kubernetes\` from ${config.path}.`;
-  const prompted = agents.filter((agent) => agent.prompt !== null);
 
   const workerData: Record<string, string> = { 'agents.yaml': yamlText(workerConfig(config), header) };
   for (const agent of prompted) workerData[`prompt.${agent.name}.md`] = input.prompts.get(agent.name) ?? '';

@@ -3,7 +3,7 @@
  * the environment, a generator turns them into file contents, the CLI prints or writes them.
  */
 import type { AgentConfig, LightningConfig } from '../config/types.js';
-import { CONTAINER_FALLBACK_PORT, SUPERVISOR_SERVICE } from './defaults.js';
+import { CONTAINER_FALLBACK_PORT, CONTAINER_SUPERVISOR_PORT, SUPERVISOR_SERVICE } from './defaults.js';
 
 export interface ExportInput {
   config: LightningConfig;
@@ -82,6 +82,32 @@ export function serviceNames(config: LightningConfig, reserved: readonly string[
     names.set(agent.name, label);
   }
   return names;
+}
+
+/** What both container exports derive from the config before they differ. */
+export interface ContainerPlan {
+  /** Each local agent's DNS name (service, object and host name). */
+  names: Map<string, string>;
+  /** The control API's port inside the supervisor's container. */
+  supervisorPort: number;
+  /** The agents that get containers of their own. */
+  agents: AgentConfig[];
+  /** Of those, the ones running the built-in worker with a prompt file to ship. */
+  prompted: AgentConfig[];
+  /** Where the supervisor reaches each of them: `http://<service>:<port>`. */
+  urls: Map<string, string>;
+}
+
+export function containerPlan(config: LightningConfig): ContainerPlan {
+  const names = serviceNames(config);
+  const agents = localAgents(config);
+  return {
+    names,
+    supervisorPort: config.supervisor.port === 0 ? CONTAINER_SUPERVISOR_PORT : config.supervisor.port,
+    agents,
+    prompted: agents.filter((agent) => agent.prompt !== null),
+    urls: new Map(agents.map((agent) => [agent.name, `http://${names.get(agent.name) ?? ''}:${containerPort(agent)}`])),
+  };
 }
 
 /** `${PORT}` and friends in a custom command, as the supervisor would substitute them at spawn. */
