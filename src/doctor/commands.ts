@@ -3,7 +3,6 @@ import path from 'node:path';
 import type { LightningConfig } from '../config/types.js';
 import type { Finding } from './finding.js';
 import { ok, plural, problem, warn } from './finding.js';
-import { isRemote } from './agents.js';
 
 interface CommandUse {
   /** `agent web_developer`, `alerts.command`. */
@@ -20,7 +19,7 @@ interface CommandUse {
 export function checkCommands(config: LightningConfig, env: NodeJS.ProcessEnv = process.env): Finding[] {
   const uses: CommandUse[] = [];
   for (const agent of config.agents) {
-    if (agent.command === null || isRemote(agent)) continue;
+    if (agent.command === null || agent.url !== null) continue;
     uses.push({ owner: `agent ${agent.name}`, argv: agent.command, cwd: agent.cwd, env: { ...env, ...agent.env } });
   }
   // The alert hook is spawned from the supervisor's working directory: where `lightning up` ran.

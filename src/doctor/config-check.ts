@@ -4,7 +4,6 @@ import { loadConfig } from '../config/load.js';
 import type { LightningConfig } from '../config/types.js';
 import type { Finding } from './finding.js';
 import { ok, plural, problem } from './finding.js';
-import { isRemote } from './agents.js';
 
 export interface ConfigCheck {
   finding: Finding;
@@ -20,7 +19,7 @@ export function checkConfig(options: { cwd: string; explicit?: string | undefine
   try {
     configPath = findConfigPath({ cwd: options.cwd, explicit: options.explicit });
     const config = loadConfig(configPath);
-    const local = config.agents.filter((agent) => !isRemote(agent));
+    const local = config.agents.filter((agent) => agent.url === null);
     const instances = local.reduce((sum, agent) => sum + agent.instances, 0);
     const remote = config.agents.length - local.length;
     const extra = remote > 0 ? `, ${plural(remote, 'remote agent')}` : '';

@@ -2,7 +2,6 @@ import { describePortConflict, checkPortFree } from '../supervisor/port-check.js
 import type { LightningConfig } from '../config/types.js';
 import type { Finding } from './finding.js';
 import { ok, plural, problem } from './finding.js';
-import { isRemote } from './agents.js';
 import type { RunningSupervisor } from './supervisor-files.js';
 
 interface PortUse {
@@ -20,7 +19,7 @@ export async function checkPorts(config: LightningConfig, running: RunningSuperv
   const uses: PortUse[] = [];
   if (config.supervisor.port !== 0) uses.push({ port: config.supervisor.port, host: config.supervisor.host, label: 'the control API' });
   for (const agent of config.agents) {
-    if (agent.port === 0 || isRemote(agent)) continue;
+    if (agent.port === 0 || agent.url !== null) continue;
     for (let index = 0; index < agent.instances; index++) uses.push({ port: agent.port + index, host: '127.0.0.1', label: `${agent.name}#${index}` });
   }
   if (uses.length === 0) return [ok('ports', 'every port is picked free at start (port: 0)')];

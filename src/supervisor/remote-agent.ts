@@ -3,7 +3,7 @@ import { instanceId } from '../config/types.js';
 import { AGENT_CARD_PATH } from '../protocol/agent-card.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { FleetMember, MemberKind } from './fleet-member.js';
-import type { HealthBody, ProbeFn } from './health-prober.js';
+import type { HealthBody, ProbeFn, ProbeOutcome } from './health-prober.js';
 
 /**
  * The life of an agent lightning does not run. It is never spawned, so never restarted: it is
@@ -24,6 +24,16 @@ export interface RemoteAgentDeps {
   note(message: string): void;
   onChange(member: RemoteAgent, previous: RemoteState): void;
   onProbe?(member: RemoteAgent, ok: boolean, latencyMs: number): void;
+}
+
+/**
+ * One probe of an agent running elsewhere at `path`. Any A2A agent qualifies, so one without that
+ * route (404) is probed at its agent card instead; `path` is what answered for.
+ */
+export async function probeRemote(probe: ProbeFn, baseUrl: string, path: string, timeoutMs: number): Promise<{ outcome: ProbeOutcome; path: string }> {
+  const outcome = await probe(`${baseUrl}${path}`, timeoutMs);
+  if (outcome.ok || outcome.status !== 404 || path === AGENT_CARD_PATH) return { outcome, path };
+  return { outcome: await probe(`${baseUrl}${AGENT_CARD_PATH}`, timeoutMs), path: AGENT_CARD_PATH };
 }
 
 /**
@@ -98,13 +108,11 @@ export class RemoteAgent implements FleetMember {
 
   private async tick(generation: number): Promise<void> {
     const settings = this.spec.agent.health;
-    let outcome = await this.deps.probe(`${this.baseUrl}${this.probePath}`, settings.timeoutMs);
+    const { outcome, path } = await probeRemote(this.deps.probe, this.baseUrl, this.probePath, settings.timeoutMs);
     if (generation !== this.generation) return;
-    if (!outcome.ok && outcome.status === 404 && this.probePath !== AGENT_CARD_PATH) {
+    if (path !== this.probePath) {
       this.deps.note(`${this.baseUrl}${this.probePath} answers 404; probing the agent card (${AGENT_CARD_PATH}) instead`);
-      this.probePath = AGENT_CARD_PATH;
-      outcome = await this.deps.probe(`${this.baseUrl}${this.probePath}`, settings.timeoutMs);
-      if (generation !== this.generation) return;
+      this.probePath = path;
     }
     this.deps.onProbe?.(this, outcome.ok, outcome.latencyMs);
     const now = this.deps.clock.now();
