@@ -10,8 +10,9 @@ const tlsAgent = new https.Agent({ keepAlive: true, maxSockets: 1 });
 export const httpProbe: ProbeFn = (url, timeoutMs) =>
   new Promise((resolve) => {
     const started = performance.now();
-    const get = url.startsWith('https:') ? (u: string, o: https.RequestOptions, cb: (r: http.IncomingMessage) => void) => https.get(u, { ...o, agent: tlsAgent }, cb) : http.get;
-    const request = get(url, { agent, timeout: timeoutMs }, (response) => {
+    const tls = url.startsWith('https:');
+    const get = tls ? https.get : http.get;
+    const request = get(url, { agent: tls ? tlsAgent : agent, timeout: timeoutMs }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
