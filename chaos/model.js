@@ -4,6 +4,7 @@
 //   error   HTTP 500 with an OpenAI-style error body and no retry hint: the SDK backs off as it
 //           would against a real server in trouble
 import http from 'node:http';
+import { sendCompletion } from '../bench/instant-model.js';
 
 export async function startChaosModel({ delayMs = 0 } = {}) {
   let mode = 'ok';
@@ -55,19 +56,5 @@ export async function startChaosModel({ delayMs = 0 } = {}) {
 
 function answer(response, parsed, text) {
   if (response.destroyed) return;
-  const usage = { prompt_tokens: 20, completion_tokens: 5, total_tokens: 25 };
-  const base = { id: 'chatcmpl-chaos', created: Math.floor(Date.now() / 1000), model: parsed.model };
-  if (!parsed.stream) {
-    response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage }));
-    return;
-  }
-  const chunk = (delta, finish) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-  response.writeHead(200, { 'content-type': 'text/event-stream' });
-  response.end(
-    chunk({ role: 'assistant', content: text }, null) +
-      chunk({}, 'stop') +
-      `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n` +
-      'data: [DONE]\n\n',
-  );
+  sendCompletion(response, parsed, text, 'chatcmpl-chaos');
 }
