@@ -103,6 +103,19 @@ describe('the fleet as one A2A agent (@a2a-js/sdk client)', () => {
     expect(Buffer.from(part?.content?.$case === 'raw' ? part.content.value : Buffer.alloc(0)).toString('utf8')).toBe('# Hello from the fleet');
   });
 
+  it('file parts: a text file is read into the task, a binary one saved in its workspace', async () => {
+    const request = send('Summarise the attached table');
+    request.message.parts.push(
+      { content: { $case: 'raw', value: Buffer.from('city,people\nOslo,709000') }, metadata: undefined, filename: 'cities.csv', mediaType: 'text/csv' },
+      { content: { $case: 'raw', value: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff]) }, metadata: undefined, filename: '../logo.png', mediaType: 'image/png' },
+    );
+    const task = (await client.sendMessage(request)) as Task;
+    expect(task.status?.state).toBe(COMPLETED);
+    expect(textOf(task)).toContain('[file cities.csv (text/csv)]\ncity,people\nOslo,709000');
+    expect(textOf(task)).toContain("[file logo.png (image/png, 5 bytes): saved in the task's workspace as attachments/logo.png]");
+    expect([...readFileSync(path.join(fleet.dir, '.lightning/workspaces', task.id, 'attachments/logo.png'))]).toEqual([0x89, 0x50, 0x4e, 0x47, 0xff]);
+  });
+
   it('stream: the task, working updates, the answer as an artifact, then the final status', async () => {
     const events = await collect(client.sendMessageStream(send('Proofread this sentence please', { contextId: 'ctx-stream-1' })));
     const kinds = events.map((event) => event.payload?.$case);
