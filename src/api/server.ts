@@ -1,7 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AgentCard } from '@a2a-js/sdk';
+import { AGENT_CARD_PATH } from '../protocol/agent-card.js';
 import type { StatusDocument } from '../protocol/status.js';
 import { bearerMatches, sendJson } from '../util/http.js';
+import { VERSION } from '../util/version.js';
+import { buildFleetCard, buildLegacyFleetCard, isA2ARpcPath } from './a2a-card.js';
+import type { FleetAgentSummary } from './a2a-card.js';
+import type { FleetA2AEndpoint } from './a2a-endpoint.js';
 import { DASHBOARD_HTML, LOGIN_NEEDED_HTML } from './dashboard-page.js';
 import { DashboardSessions, SESSION_COOKIE } from './sessions.js';
 import { handleRegisterRoute, isRegisterRoute } from './register-routes.js';
@@ -19,6 +25,8 @@ export interface ControlApiHandlers extends RegistrationService {
   reload(): Promise<{ ok: true; summary: string } | { ok: false; error: string }>;
   /** Prometheus text, once the task side is loaded. */
   metrics(): Promise<{ contentType: string; body: string } | null>;
+  /** The fleet's agents and what they can do: the skills of the supervisor's own agent card. */
+  fleetAgents(): FleetAgentSummary[];
 }
 
 /** Idle keep-alive of API connections. */
@@ -39,11 +47,19 @@ export async function startControlApi(options: {
   token: string;
   /** What agents present to join; the control token is accepted there too. */
   joinToken: string;
+  /** A stable token A2A clients may present instead of the control token ($LIGHTNING_A2A_TOKEN); null for none. */
+  a2aToken?: string | null;
+  /** Where tasks' workspaces are, so the files a task wrote come back as A2A artifacts. */
+  workspacesDir?: string | null;
   handlers: ControlApiHandlers;
 }): Promise<ControlApi> {
   const { handlers } = options;
   const expected = Buffer.from(`Bearer ${options.token}`);
   const joinAccepted = [Buffer.from(`Bearer ${options.joinToken}`), expected];
+  const a2aAccepted = options.a2aToken ? [expected, Buffer.from(`Bearer ${options.a2aToken}`)] : [expected];
+  // The A2A endpoint (and the SDK behind it) loads on its first request: start-up stays lean.
+  let a2a: Promise<FleetA2AEndpoint> | null = null;
+  const fleetCard = (): AgentCard => buildFleetCard(publicUrl, VERSION, handlers.fleetAgents()) as unknown as AgentCard;
   const loopback = isLoopback(options.host);
   const sessions = new DashboardSessions();
   let publicUrl = '';
@@ -78,6 +94,30 @@ export async function startControlApi(options: {
       return;
     }
     if (isRegisterRoute(url.pathname)) return handleRegisterRoute(request, response, url, handlers, joinAccepted);
+    // The fleet as one A2A agent: its card needs no token (discovery comes before holding one).
+    if (route === `GET ${AGENT_CARD_PATH}`) {
+      const legacy = String(request.headers['a2a-version'] ?? '').startsWith('0.');
+      return sendJson(response, 200, legacy ? buildLegacyFleetCard(publicUrl, VERSION, handlers.fleetAgents()) : fleetCard());
+    }
+    if (isA2ARpcPath(url.pathname)) {
+      if (request.method !== 'POST') {
+        response.setHeader('allow', 'POST');
+        return sendJson(response, 405, { jsonrpc: '2.0', id: null, error: { code: -32600, message: `${request.method} ${url.pathname}: A2A JSON-RPC takes POST` } });
+      }
+      if (!a2aAccepted.some((accepted) => bearerMatches(request.headers.authorization, accepted))) {
+        request.resume();
+        response.setHeader('WWW-Authenticate', 'Bearer');
+        return sendJson(response, 401, {
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: -32600, message: 'unauthorized: send Authorization: Bearer <token>, the control token from .lightning/supervisor.json or $LIGHTNING_A2A_TOKEN' },
+        });
+      }
+      a2a ??= import('./a2a-endpoint.js').then(({ createFleetA2AEndpoint }) =>
+        createFleetA2AEndpoint({ card: fleetCard, tasks: () => handlers.tasks(), workspacesDir: options.workspacesDir ?? null }),
+      );
+      return (await a2a).handle(request, response);
+    }
     const viaSession = sessions.valid(request.headers.cookie);
     if (route === 'GET /') return viaSession ? sendHtml(response, 200, DASHBOARD_HTML) : sendHtml(response, 401, LOGIN_NEEDED_HTML);
     if (!bearerMatches(request.headers.authorization, expected) && !viaSession) {
@@ -138,6 +178,7 @@ const METHODS: Readonly<Record<string, readonly string[]>> = {
   '/v1/dashboard/login': ['POST'],
   '/v1/reload': ['POST'],
   '/v1/shutdown': ['POST'],
+  [AGENT_CARD_PATH]: ['GET'],
 };
 
 function notFoundOrWrongMethod(response: http.ServerResponse, method: string, path: string): void {

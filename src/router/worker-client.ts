@@ -78,11 +78,12 @@ export class WorkerClient {
       throw new AttemptError(`worker answered HTTP ${response.statusCode}: ${errorMessageOf(text) ?? text.slice(0, 200)}`, 'http');
     }
     let outcome: WorkerOutcome | null = null;
+    const artifacts: string[] = [];
     try {
       // Read to the end even after the final event: a body left unread makes undici drop the
       // keep-alive connection, and reconnecting per task costs more than the task itself.
       for await (const event of sseEvents(response.body)) {
-        outcome ??= this.handleEvent(event, request);
+        outcome ??= this.handleEvent(event, request, artifacts);
       }
     } catch (error) {
       if (outcome) return outcome;
@@ -115,7 +116,8 @@ export class WorkerClient {
     return this.pool.close();
   }
 
-  private handleEvent(data: string, request: AttemptRequest): WorkerOutcome | null {
+  /** `artifacts` collects the text of artifact updates: a foreign agent's answer may be only there. */
+  private handleEvent(data: string, request: AttemptRequest, artifacts: string[]): WorkerOutcome | null {
     let envelope: { result?: A2AEvent; error?: { message?: string } };
     try {
       envelope = JSON.parse(data) as typeof envelope;
@@ -131,7 +133,10 @@ export class WorkerClient {
       | { progress?: TaskProgress; outcome?: WorkerOutcome }
       | undefined;
     if (lightning?.progress) request.onProgress(lightning.progress);
-    if (event.kind === 'status-update' && event.final) return lightning?.outcome ?? outcomeFromStatus(event);
+    if (event.kind === 'artifact-update') artifacts.push(textOfParts(event.artifact?.parts));
+    if (event.kind === 'status-update' && event.final) return lightning?.outcome ?? outcomeFromStatus(event, artifacts.filter(Boolean).join('\n'));
+    // An agent may answer with a message instead of a task: that message is the whole answer.
+    if (event.kind === 'message') return { status: 'completed', output: textOfParts(event.parts), error: null, usage: null, files: [] };
     return null;
   }
 
@@ -148,14 +153,25 @@ export class WorkerClient {
 type A2AEvent =
   | { kind: 'task'; id: string }
   | { kind: 'status-update'; taskId: string; final?: boolean; status?: { state?: string; message?: { parts?: Array<{ kind?: string; text?: string }> } }; metadata?: Record<string, unknown> }
-  | { kind: 'artifact-update'; taskId: string }
-  | { kind: 'message'; taskId?: string };
+  | { kind: 'artifact-update'; taskId: string; artifact?: { parts?: A2APart[] } }
+  | { kind: 'message'; taskId?: string; parts?: A2APart[] };
 
-/** A foreign A2A agent has no lightning metadata: read the final status as the outcome. */
-function outcomeFromStatus(event: Extract<A2AEvent, { kind: 'status-update' }>): WorkerOutcome {
-  const text = (event.status?.message?.parts ?? []).map((part) => part.text ?? '').join('');
+type A2APart = { kind?: string; text?: string; data?: unknown };
+
+/** The text of v0.3 parts: text as is, data as JSON; file parts carry no text. */
+function textOfParts(parts: A2APart[] | undefined): string {
+  return (parts ?? []).map((part) => (part.kind === 'data' ? JSON.stringify(part.data) : (part.text ?? ''))).join('');
+}
+
+/**
+ * A foreign A2A agent has no lightning metadata: read the final status as the outcome. Its answer
+ * is the final status message, or else the text of the artifacts it streamed (where ADK, LangGraph
+ * and many SDK agents put it).
+ */
+function outcomeFromStatus(event: Extract<A2AEvent, { kind: 'status-update' }>, artifactText: string): WorkerOutcome {
+  const text = textOfParts(event.status?.message?.parts);
   const state = event.status?.state ?? 'unknown';
-  if (state === 'completed') return { status: 'completed', output: text, error: null, usage: null, files: [] };
+  if (state === 'completed') return { status: 'completed', output: text || artifactText, error: null, usage: null, files: [] };
   if (state === 'canceled') return { status: 'cancelled', output: '', error: 'cancelled', usage: null, files: [] };
   return { status: 'failed', output: '', error: text || `the agent ended the task as ${state}`, usage: null, files: [] };
 }

@@ -8,7 +8,18 @@ export const JOIN_TOKEN_ENV = 'LIGHTNING_JOIN_TOKEN';
 /** Shorter tokens are guessable; the generated ones are 64 hex characters. */
 const MIN_LENGTH = 16;
 
+/** Environment variable holding a stable token A2A clients may use on the supervisor's A2A endpoint. */
+export const A2A_TOKEN_ENV = 'LIGHTNING_A2A_TOKEN';
+
 export class JoinTokenError extends Error {}
+
+/** `$LIGHTNING_A2A_TOKEN`, or null when unset; a short one is refused like a short join token. */
+export function loadA2AToken(env: NodeJS.ProcessEnv = process.env): string | null {
+  const value = env[A2A_TOKEN_ENV];
+  if (value === undefined || value === '') return null;
+  if (value.length < MIN_LENGTH) throw new JoinTokenError(`${A2A_TOKEN_ENV} is ${value.length} characters; use at least ${MIN_LENGTH} (e.g. \`openssl rand -hex 32\`)`);
+  return value;
+}
 
 /**
  * The token an agent must present to join this supervisor. `$LIGHTNING_JOIN_TOKEN` when set;

@@ -3,6 +3,7 @@ import { instanceId } from '../config/types.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { HealthBody, ProbeFn, ProberEvent } from './health-prober.js';
 import { HealthProber } from './health-prober.js';
+import { probeRemote } from './remote-agent.js';
 import type { InstanceState } from './instance-state.js';
 import { assertNever, isSettled, pidOf, startedAtOf } from './instance-state.js';
 import type { FleetMember } from './fleet-member.js';
@@ -160,9 +161,27 @@ export class Instance implements FleetMember {
     const now = this.deps.clock.now();
     this.transition({ name: 'starting', since: now, pid: process.pid, startedAt: now });
     const url = `http://127.0.0.1:${this.port}${this.spec.agent.health.path}`;
-    this.activeProber = new HealthProber(url, this.spec.agent.health, this.deps.probe, (event) => this.onProbe(process, event), this.deps.clock);
+    this.activeProber = new HealthProber(url, this.spec.agent.health, this.cardFallbackProbe(), (event) => this.onProbe(process, event), this.deps.clock);
     this.activeProber.start();
     void process.exited.then((info) => this.onProcessExit(process, info));
+  }
+
+  /**
+   * The configured probe, except that an agent answering 404 on its health path (any A2A agent
+   * built without lightning has no /health) is probed at its agent card from then on, for the
+   * rest of this process's life.
+   */
+  private cardFallbackProbe(): ProbeFn {
+    const base = `http://127.0.0.1:${this.port}`;
+    let path = this.spec.agent.health.path;
+    return async (_url, timeoutMs) => {
+      const probed = await probeRemote(this.deps.probe, base, path, timeoutMs);
+      if (probed.path !== path) {
+        this.deps.log.note(`${path} answers 404; probing the agent card (${probed.path}) instead`);
+        path = probed.path;
+      }
+      return probed.outcome;
+    };
   }
 
   private onProbe(process: RunningProcess, event: ProberEvent): void {

@@ -1,10 +1,12 @@
 import type { LightningConfig } from '../config/types.js';
 import { isLoopback, startControlApi } from '../api/server.js';
 import type { ControlApi } from '../api/server.js';
+import type { FleetAgentSummary } from '../api/a2a-card.js';
+import type { StatusDocument } from '../protocol/status.js';
 import type { StatePaths } from '../state/home.js';
 import type { SupervisorInfo } from '../state/supervisor-file.js';
 import { acquireLock, newToken, releaseLock, removeSupervisorInfo, writeSupervisorInfo } from '../state/supervisor-file.js';
-import { JoinTokenError, loadJoinToken } from '../state/join-token.js';
+import { JoinTokenError, loadA2AToken, loadJoinToken } from '../state/join-token.js';
 import type { ProbeFn } from './health-prober.js';
 import { describePortConflict } from './port-check.js';
 import { ProcessRegistry } from './process-registry.js';
@@ -58,8 +60,10 @@ export async function startRuntime(options: {
   const token = newToken();
   const workerToken = newToken();
   let joinToken: string;
+  let a2aToken: string | null;
   try {
     joinToken = loadJoinToken(paths);
+    a2aToken = loadA2AToken();
   } catch (error) {
     releaseLock(paths);
     throw error instanceof JoinTokenError ? new RuntimeStartError(error.message, 'bad-join-token') : error;
@@ -78,11 +82,14 @@ export async function startRuntime(options: {
       port: config.supervisor.port,
       token,
       joinToken,
+      a2aToken,
+      workspacesDir: paths.workspacesDir,
       handlers: {
         register: (body) => supervisor.registrations.register(body),
         heartbeat: (id) => supervisor.registrations.heartbeat(id),
         leave: (id) => supervisor.registrations.leave(id),
-        status: () => ({ ...(tasks ? tasks.decorate(supervisor.status()) : supervisor.status()), configError: liveReload?.error ?? null }),
+        status: () => withDiscoveredCapabilities({ ...(tasks ? tasks.decorate(supervisor.status()) : supervisor.status()), configError: liveReload?.error ?? null }, fleetAgents(supervisor, tasks)),
+        fleetAgents: () => fleetAgents(supervisor, tasks),
         reload: async () => {
           await tasksLoaded;
           return liveReload ? liveReload.reload() : { ok: false, error: 'the supervisor is not ready to reload' };
@@ -169,6 +176,27 @@ export async function startRuntime(options: {
     })
     .catch((error: Error) => log(`could not open the task ledger: ${error.stack ?? error.message}`));
   return runtime;
+}
+
+/**
+ * Each agent as its profile says (agents.yaml merged with the skills its own card reports, once
+ * the task side has read the cards): the skills of the supervisor's agent card.
+ */
+function fleetAgents(supervisor: Supervisor, tasks: SupervisorTasks | null): FleetAgentSummary[] {
+  if (!tasks) return supervisor.agents().map(({ name, description, capabilities, examples }) => ({ name, description, capabilities, examples }));
+  return tasks.fleet.profiles().profiles.map((profile) => ({
+    name: profile.name,
+    description: profile.description,
+    capabilities: [...new Set(profile.skills.flatMap((skill) => [skill.id, ...skill.tags]).filter(Boolean))],
+    examples: [...new Set(profile.skills.flatMap((skill) => skill.examples))],
+  }));
+}
+
+/** Capabilities in `status` are what the router matches on: agents.yaml's and the card's. */
+function withDiscoveredCapabilities(document: StatusDocument, agents: FleetAgentSummary[]): StatusDocument {
+  const byName = new Map(agents.map((agent) => [agent.name, agent.capabilities]));
+  for (const instance of document.agents) instance.capabilities = byName.get(instance.name) ?? instance.capabilities;
+  return document;
 }
 
 /** Longest the task side waits for the fleet to settle before loading anyway. */

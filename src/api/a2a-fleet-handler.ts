@@ -1,0 +1,380 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { isUtf8 } from 'node:buffer';
+import type {
+  AgentCard,
+  CancelTaskRequest,
+  GetTaskRequest,
+  ListTasksRequest,
+  ListTasksResponse,
+  Message,
+  SendMessageRequest,
+  StreamResponse,
+  SubscribeToTaskRequest,
+  Task,
+  TaskPushNotificationConfig,
+} from '@a2a-js/sdk';
+import {
+  PushNotificationNotSupportedError,
+  RequestMalformedError,
+  TaskNotCancelableError,
+  TaskNotFoundError,
+  UnsupportedOperationError,
+} from '@a2a-js/sdk/errors';
+import type { A2ARequestHandler } from '@a2a-js/sdk/server';
+import type { TaskResult } from '../protocol/task.js';
+import { TERMINAL_STATUSES } from '../protocol/task.js';
+import { TaskRequestError } from './task-routes.js';
+import type { TaskService } from './task-routes.js';
+import type { A2AOrigin } from './a2a-task-view.js';
+import { A2A_STATE, agentMessage, artifactsOf, lightningMetadata, stateOf, statusesOf, toA2ATask } from './a2a-task-view.js';
+
+/** How many A2A tasks' context ids and first messages are remembered (the ledger keeps the rest). */
+export const A2A_ORIGINS_KEPT = 10_000;
+/** ListTasks page size when the client names none, and the most it may ask for (as the SDK). */
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 100;
+/** The most tasks ListTasks looks through (newest first) for one answer. */
+const LIST_WINDOW = 10_000;
+/** How long CancelTask waits for the cancelled attempt to end before answering with what it knows. */
+const CANCEL_WAIT_MS = 10_000;
+const TERMINAL_EVENTS = new Set(['task.completed', 'task.failed', 'task.cancelled', 'task.interrupted']);
+
+type TaskEvent = { event: string; taskId?: string } & Record<string, unknown>;
+
+/**
+ * The fleet as one A2A agent: each A2A method over the supervisor's TaskService. A message is a
+ * task submitted exactly like `lightning run` (routed, recorded in the ledger), and the A2A task id
+ * is the ledger's task id, so GetTask and ListTasks see every task of the fleet, whoever sent it,
+ * across supervisor restarts. The SDK's JSON-RPC transports (v1.0 and v0.3) sit in front.
+ */
+export class FleetRequestHandler implements A2ARequestHandler {
+  /** Context id and original message of tasks sent over A2A, oldest first (bounded). */
+  private readonly origins = new Map<string, A2AOrigin>();
+
+  constructor(
+    private readonly card: () => AgentCard,
+    private readonly tasks: () => Promise<TaskService | null>,
+    private readonly workspacesDir: string | null,
+  ) {}
+
+  async getAgentCard(): Promise<AgentCard> {
+    return this.card();
+  }
+
+  async getAuthenticatedExtendedAgentCard(): Promise<AgentCard> {
+    throw new UnsupportedOperationError('the fleet has no extended agent card');
+  }
+
+  async sendMessage(params: SendMessageRequest): Promise<Message | Task> {
+    const tasks = await this.service();
+    const accepted = this.accept(params, tasks);
+    const { id, durable } = await this.submit(tasks, accepted);
+    if (params.configuration?.returnImmediately) {
+      await durable;
+    } else {
+      await tasks.whenDone(id);
+    }
+    return this.taskOf(tasks, id, params.configuration?.historyLength);
+  }
+
+  async *sendMessageStream(params: SendMessageRequest): AsyncGenerator<StreamResponse, void, undefined> {
+    const tasks = await this.service();
+    const accepted = this.accept(params, tasks);
+    // Subscribed before the task starts, so no event of it is missed.
+    const feed = new EventFeed(tasks);
+    try {
+      const { id } = await this.submit(tasks, accepted);
+      feed.only(id);
+      yield { payload: { $case: 'task', value: this.taskOf(tasks, id, params.configuration?.historyLength) } };
+      yield* this.follow(tasks, id, feed);
+    } finally {
+      feed.close();
+    }
+  }
+
+  async getTask(params: GetTaskRequest): Promise<Task> {
+    const tasks = await this.service();
+    return this.taskOf(tasks, requireId(params.id), params.historyLength);
+  }
+
+  async listTasks(params: ListTasksRequest): Promise<ListTasksResponse> {
+    const tasks = await this.service();
+    const pageSize = params.pageSize ?? DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw new RequestMalformedError(`pageSize must be between 1 and ${MAX_PAGE_SIZE}`);
+    const wanted = params.status ? statusesOf(params.status) : null;
+    if (wanted !== null && wanted.length === 0) throw new RequestMalformedError(`Invalid status filter: ${String(params.status)}`);
+    const after = params.statusTimestampAfter ? Date.parse(params.statusTimestampAfter) : null;
+    if (after !== null && Number.isNaN(after)) throw new RequestMalformedError('statusTimestampAfter must be a valid ISO 8601 date string');
+    const start = params.pageToken ? Number(params.pageToken) : 0;
+    if (!Number.isInteger(start) || start < 0) throw new RequestMalformedError(`invalid pageToken "${params.pageToken}": pass the nextPageToken of the previous page`);
+    const matching = tasks.list({ limit: LIST_WINDOW }).filter((result) => {
+      if (wanted && !wanted.includes(result.status)) return false;
+      if (params.contextId && this.contextOf(result.id) !== params.contextId) return false;
+      if (after !== null && Date.parse(result.finishedAt ?? result.submittedAt) <= after) return false;
+      return true;
+    });
+    const page = matching.slice(start, start + pageSize).map((result) => {
+      const task = this.shape(toA2ATask(result, this.origins.get(result.id), this.workspacesDir), params.historyLength);
+      if (!params.includeArtifacts) task.artifacts = [];
+      return task;
+    });
+    const next = start + pageSize < matching.length ? String(start + pageSize) : '';
+    return { tasks: page, nextPageToken: next, pageSize, totalSize: matching.length };
+  }
+
+  async cancelTask(params: CancelTaskRequest): Promise<Task> {
+    const tasks = await this.service();
+    const id = requireId(params.id);
+    const outcome = tasks.cancel(id);
+    if (outcome === 'not-found') throw new TaskNotFoundError(`Task not found: ${id}`);
+    if (outcome === 'cancelling') {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([tasks.whenDone(id), new Promise((resolve) => (timer = setTimeout(resolve, CANCEL_WAIT_MS)))]);
+      clearTimeout(timer);
+    }
+    const task = this.taskOf(tasks, id, undefined);
+    if (task.status?.state === A2A_STATE.canceled || (outcome === 'cancelling' && task.status?.state === A2A_STATE.working)) return task;
+    throw new TaskNotCancelableError(`Task ${id} has already ended (${tasks.result(id)?.status ?? 'unknown'}) and cannot be canceled`);
+  }
+
+  async *resubscribe(params: SubscribeToTaskRequest): AsyncGenerator<StreamResponse, void, undefined> {
+    const tasks = await this.service();
+    const id = requireId(params.id);
+    const feed = new EventFeed(tasks);
+    try {
+      feed.only(id);
+      const result = tasks.result(id);
+      if (!result) throw new TaskNotFoundError(`Task not found: ${id}`);
+      if (TERMINAL_STATUSES.has(result.status)) {
+        throw new UnsupportedOperationError(`Task ${id} is in a terminal state (${result.status}) and cannot be subscribed to; use GetTask`);
+      }
+      yield { payload: { $case: 'task', value: this.taskOf(tasks, id, undefined) } };
+      yield* this.follow(tasks, id, feed);
+    } finally {
+      feed.close();
+    }
+  }
+
+  async createTaskPushNotificationConfig(): Promise<TaskPushNotificationConfig> {
+    throw new PushNotificationNotSupportedError();
+  }
+
+  async getTaskPushNotificationConfig(): Promise<TaskPushNotificationConfig> {
+    throw new PushNotificationNotSupportedError();
+  }
+
+  async listTaskPushNotificationConfigs(): Promise<never> {
+    throw new PushNotificationNotSupportedError();
+  }
+
+  async deleteTaskPushNotificationConfig(): Promise<void> {
+    throw new PushNotificationNotSupportedError();
+  }
+
+  /** The task's events as A2A stream responses, up to and including its final status. */
+  private async *follow(tasks: TaskService, id: string, feed: EventFeed): AsyncGenerator<StreamResponse, void, undefined> {
+    const contextId = this.contextOf(id);
+    const working = (metadata: Record<string, unknown>): StreamResponse => ({
+      payload: { $case: 'statusUpdate', value: { taskId: id, contextId, status: { state: A2A_STATE.working, message: undefined, timestamp: new Date().toISOString() }, metadata } },
+    });
+    // A task that ended between submit (or the subscription) and now has no event left to wait for.
+    for (;;) {
+      const current = tasks.result(id);
+      if (current && TERMINAL_STATUSES.has(current.status)) {
+        yield* this.ending(current);
+        return;
+      }
+      const event = await feed.next();
+      if (event === null) return;
+      if (TERMINAL_EVENTS.has(event.event)) continue;
+      if (event.event === 'task.routed') yield working({ lightning: { routed: { agent: event['agent'], instance: event['instance'], attempt: event['attempt'] } } });
+      else if (event.event === 'task.progress') yield working({ lightning: { agent: event['agent'], instance: event['instance'], progress: event['progress'] } });
+      else if (event.event === 'task.attempt' && event['status'] !== 'completed') {
+        yield working({ lightning: { attempt: { agent: event['agent'], instance: event['instance'], status: event['status'], error: event['error'] } } });
+      }
+    }
+  }
+
+  /** A finished task's artifacts (answer, files), then its final status. */
+  private *ending(result: TaskResult): Generator<StreamResponse, void, undefined> {
+    const contextId = this.contextOf(result.id);
+    for (const artifact of artifactsOf(result, this.workspacesDir)) {
+      yield { payload: { $case: 'artifactUpdate', value: { taskId: result.id, contextId, artifact, append: false, lastChunk: true, metadata: undefined } } };
+    }
+    const status = { state: stateOf(result.status), message: agentMessage(result, contextId), timestamp: result.finishedAt ?? new Date().toISOString() };
+    yield { payload: { $case: 'statusUpdate', value: { taskId: result.id, contextId, status, metadata: lightningMetadata(result) } } };
+  }
+
+  private async service(): Promise<TaskService> {
+    const tasks = await this.tasks();
+    if (!tasks) throw new UnsupportedOperationError('the task ledger could not be opened; see .lightning/supervisor.log');
+    return tasks;
+  }
+
+  /** What a message asks for, validated: the task text, and the agent and timeout it may name. */
+  private accept(params: SendMessageRequest, tasks: TaskService): Accepted {
+    const message = params.message;
+    if (!message) throw new RequestMalformedError('params.message is required');
+    if (!message.messageId) throw new RequestMalformedError('message.messageId is required');
+    if (message.taskId) {
+      const existing = tasks.result(message.taskId);
+      if (!existing) throw new TaskNotFoundError(`Task not found: ${message.taskId}`);
+      if (TERMINAL_STATUSES.has(existing.status)) {
+        throw new UnsupportedOperationError(`Task ${message.taskId} is in a terminal state (${existing.status}) and cannot be modified`);
+      }
+      throw new UnsupportedOperationError(`Task ${message.taskId} is running and takes no further messages: a task of the fleet is one message; send a new one without taskId`);
+    }
+    const texts: string[] = [];
+    const attachments: Attachment[] = [];
+    for (const [index, part] of (message.parts ?? []).entries()) {
+      const content = part.content;
+      if (content?.$case === 'text') texts.push(content.value);
+      else if (content?.$case === 'data') texts.push(JSON.stringify(content.value));
+      else if (content?.$case === 'url') texts.push(`[file ${part.filename || content.value} (${part.mediaType || 'unknown type'}) at ${content.value}]`);
+      else if (content?.$case === 'raw') {
+        const name = safeFileName(part.filename, index);
+        const bytes = Buffer.from(content.value);
+        if (isTextual(part.mediaType) && isUtf8(bytes)) texts.push(`[file ${name} (${part.mediaType})]\n${bytes.toString('utf8')}`);
+        else {
+          attachments.push({ name, bytes });
+          texts.push(`[file ${name} (${part.mediaType || 'unknown type'}, ${bytes.length} bytes): saved in the task's workspace as ${ATTACHMENTS_DIR}/${name}]`);
+        }
+      }
+    }
+    const input = texts.join('\n');
+    if (input.trim() === '') throw new RequestMalformedError('the message has no text: put the task in a text part');
+    const options = { ...(message.metadata ?? {}), ...(params.metadata ?? {}) } as { agent?: unknown; timeoutMs?: unknown };
+    if (options.agent !== undefined && (typeof options.agent !== 'string' || options.agent === '')) throw new RequestMalformedError('metadata.agent must be an agent name');
+    if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || (options.timeoutMs as number) < 1)) {
+      throw new RequestMalformedError('metadata.timeoutMs must be a positive integer (milliseconds)');
+    }
+    return { input, agent: options.agent as string | undefined, timeoutMs: options.timeoutMs as number | undefined, message, attachments };
+  }
+
+  private async submit(tasks: TaskService, accepted: Accepted): Promise<{ id: string; durable: Promise<void> }> {
+    if (!tasks.accepting()) throw new UnsupportedOperationError('the supervisor is stopping and takes no new tasks');
+    let submitted: { id: string; durable: Promise<void> };
+    try {
+      submitted = await tasks.submit({ input: accepted.input, agent: accepted.agent, timeoutMs: accepted.timeoutMs });
+    } catch (error) {
+      if (error instanceof TaskRequestError) throw new RequestMalformedError(error.message);
+      throw error;
+    }
+    // Before the worker's first model round trip is over, so before any tool could look for them.
+    if (accepted.attachments.length > 0 && this.workspacesDir) saveAttachments(path.join(this.workspacesDir, submitted.id, ATTACHMENTS_DIR), accepted.attachments);
+    const contextId = accepted.message.contextId || randomUUID();
+    this.remember(submitted.id, { contextId, message: { ...accepted.message, taskId: submitted.id, contextId } });
+    return submitted;
+  }
+
+  private remember(id: string, origin: A2AOrigin): void {
+    this.origins.set(id, origin);
+    while (this.origins.size > A2A_ORIGINS_KEPT) {
+      const oldest = this.origins.keys().next().value;
+      if (oldest === undefined) break;
+      this.origins.delete(oldest);
+    }
+  }
+
+  private contextOf(id: string): string {
+    return this.origins.get(id)?.contextId ?? id;
+  }
+
+  private taskOf(tasks: TaskService, id: string, historyLength: number | undefined): Task {
+    const result = tasks.result(id);
+    if (!result) throw new TaskNotFoundError(`Task not found: ${id}`);
+    return this.shape(toA2ATask(result, this.origins.get(id), this.workspacesDir), historyLength);
+  }
+
+  /** historyLength: absent → all, 0 → none, N → the last N messages. */
+  private shape(task: Task, historyLength: number | undefined): Task {
+    if (historyLength !== undefined) task.history = historyLength <= 0 ? [] : task.history.slice(-historyLength);
+    return task;
+  }
+}
+
+interface Attachment {
+  name: string;
+  bytes: Buffer;
+}
+
+interface Accepted {
+  input: string;
+  agent: string | undefined;
+  timeoutMs: number | undefined;
+  message: Message;
+  /** Binary file parts, saved in the task's workspace once it has an id. */
+  attachments: Attachment[];
+}
+
+/** Where a task's binary attachments go, inside its workspace. */
+const ATTACHMENTS_DIR = 'attachments';
+
+function saveAttachments(dir: string, attachments: Attachment[]): void {
+  mkdirSync(dir, { recursive: true });
+  for (const { name, bytes } of attachments) writeFileSync(path.join(dir, name), bytes);
+}
+
+/** A file name safe to create in a workspace: its last path segment in a plain alphabet. */
+function safeFileName(given: string, index: number): string {
+  const base = path.basename(given || '').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
+  return base.slice(0, 128) || `attachment-${index + 1}`;
+}
+
+/** Media types whose bytes are text an agent can read in the task itself. */
+function isTextual(mediaType: string): boolean {
+  return /^text\//.test(mediaType) || /^application\/(json|xml|yaml|x-yaml|javascript|x-sh)\b/.test(mediaType) || /\+(json|xml)$/.test(mediaType);
+}
+
+function requireId(id: string | undefined): string {
+  if (!id || id.trim() === '') throw new RequestMalformedError('Task ID is required');
+  return id;
+}
+
+/**
+ * TaskService events as a pull queue: subscribed at once (events before `only` are kept and
+ * filtered then), read with next(), closed by close() or when the consumer stops.
+ */
+class EventFeed {
+  private readonly queue: TaskEvent[] = [];
+  private waiter: ((event: TaskEvent | null) => void) | null = null;
+  private readonly unsubscribe: () => void;
+  private taskId: string | null = null;
+  private closed = false;
+
+  constructor(tasks: TaskService) {
+    this.unsubscribe = tasks.subscribe((event) => {
+      const taskEvent = event as TaskEvent;
+      if (this.taskId !== null && taskEvent.taskId !== this.taskId) return;
+      const waiter = this.waiter;
+      if (waiter) {
+        this.waiter = null;
+        waiter(taskEvent);
+      } else this.queue.push(taskEvent);
+    });
+  }
+
+  only(taskId: string): void {
+    this.taskId = taskId;
+    const kept = this.queue.filter((event) => event.taskId === taskId);
+    this.queue.length = 0;
+    this.queue.push(...kept);
+  }
+
+  next(): Promise<TaskEvent | null> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    this.waiter?.(null);
+    this.waiter = null;
+  }
+}
