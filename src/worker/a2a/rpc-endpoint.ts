@@ -48,7 +48,7 @@ export async function createRpcEndpoint(options: {
     '0.3',
     options.push,
   );
-  const handler = new server.DefaultRequestHandler(options.card, new BoundedTaskStore(), executor, undefined, pushStore, pushSender);
+  const handler = new server.DefaultRequestHandler(options.card, new BoundedTaskStore((message) => new errors.RequestMalformedError(message)), executor, undefined, pushStore, pushSender);
   const current = new server.JsonRpcTransportHandler(handler);
   const old = new legacy.LegacyJsonRpcTransportHandler(handler);
   const expected = options.token ? Buffer.from(`Bearer ${options.token}`) : null;
