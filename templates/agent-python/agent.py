@@ -329,7 +329,13 @@ def exit_when_supervisor_gone():
         return
 
     def watch_stdin():
-        while sys.stdin.buffer.read(65536):
+        # The raw descriptor, never sys.stdin: a daemon thread blocked inside the buffered reader
+        # holds its lock, and Python aborts at exit ("Fatal Python error: _enter_buffered_busy")
+        # when SIGTERM ends the main thread. os.read holds no lock at all.
+        try:
+            while os.read(0, 65536):
+                pass
+        except OSError:
             pass
         os._exit(0)
 
