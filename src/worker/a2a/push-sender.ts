@@ -65,9 +65,10 @@ export class WebhookPushSender implements PushNotificationSender {
     const configs = await this.configsOf(taskId, context);
     if (configs.length === 0) return;
     const previous = this.chains.get(taskId) ?? Promise.resolve();
-    const next = previous.then(() =>
-      Promise.all(configs.map((stored) => this.deliver(streamResponse, stored, taskId, task))).then(() => undefined),
-    );
+    // One update's trouble (say, a serializer that throws) must not stop the task's later updates.
+    const next = previous
+      .catch(() => undefined)
+      .then(() => Promise.all(configs.map((stored) => this.deliver(streamResponse, stored, taskId, task))).then(() => undefined));
     this.chains.set(taskId, next);
     await next;
     if (this.chains.get(taskId) === next) this.chains.delete(taskId);
