@@ -107,6 +107,13 @@ export const DEFAULT_ALERTS: Readonly<AlertSettings> = Object.freeze({
 /** How long a webhook POST may take, and how often it is retried, when agents.yaml does not say. */
 export const DEFAULT_WEBHOOK = Object.freeze({ timeoutMs: 5000, retries: 3 });
 
+/**
+ * How a worker delivers A2A push notifications to a task's webhook: each POST may take 5 s, a
+ * failed one (network error, timeout, 408, 429 or 5xx) is tried again after 250 ms, 500 ms, 1 s —
+ * four attempts, under 25 s in all, so a dead webhook never holds a task's later updates for long.
+ */
+export const PUSH_DELIVERY = Object.freeze({ timeoutMs: 5000, attempts: 4, initialDelayMs: 250, factor: 2, maxDelayMs: 2000 });
+
 /** Learning is on by default: routing improves from outcomes without any set-up. */
 export const DEFAULT_ROUTING: Readonly<RoutingSettings> = Object.freeze({ learn: true });
 

@@ -14,6 +14,8 @@ export interface CardSource {
   baseUrl: string;
   /** Whether the JSON-RPC endpoint wants `Authorization: Bearer …`. */
   requiresToken: boolean;
+  /** Whether it takes push notification configs and POSTs task updates to them (default no). */
+  pushNotifications?: boolean;
 }
 
 /** An A2A v1.0 Agent Card; skills come from the agent's capabilities so the router can read them. */
@@ -29,7 +31,7 @@ export function buildAgentCard(source: CardSource): AgentCard {
       { url: `${source.baseUrl}${A2A_RPC_PATH}`, protocolBinding: 'JSONRPC', protocolVersion: '0.3', tenant: '' },
     ],
     provider: { organization: 'lightning', url: source.baseUrl },
-    capabilities: { streaming: true, pushNotifications: false, extensions: [] },
+    capabilities: { streaming: true, pushNotifications: source.pushNotifications ?? false, extensions: [] },
     securitySchemes: security.schemes,
     securityRequirements: security.requirements,
     defaultInputModes: ['text/plain'],
@@ -52,7 +54,7 @@ export function buildLegacyAgentCard(source: CardSource): Record<string, unknown
     url: `${source.baseUrl}${A2A_RPC_PATH}`,
     preferredTransport: 'JSONRPC',
     provider: { organization: 'lightning', url: source.baseUrl },
-    capabilities: { streaming: true, pushNotifications: false },
+    capabilities: { streaming: true, pushNotifications: source.pushNotifications ?? false },
     ...(source.requiresToken
       ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, security: [{ bearer: [] }] }
       : {}),

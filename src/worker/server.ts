@@ -47,7 +47,7 @@ export async function startWorkerServer(identity: WorkerIdentity, port: number, 
   };
 
   const server = http.createServer((request, response) => {
-    const path = (request.url ?? '/').split('?', 1)[0];
+    const path = routeOf(request.url);
     if (request.method === 'GET' && path === '/health') {
       const body = {
         status: draining ? 'draining' : 'ok',
@@ -65,17 +65,21 @@ export async function startWorkerServer(identity: WorkerIdentity, port: number, 
       return sendJson(response, 200, version.startsWith('0.') ? cards.legacy : cards.current);
     }
     if (path === A2A_RPC_PATH) {
-      if (request.method !== 'POST') return sendJson(response, 405, { error: 'method_not_allowed', message: `use POST ${A2A_RPC_PATH}` });
-      if (draining) return sendJson(response, 503, { jsonrpc: '2.0', id: null, error: { code: -32000, message: 'worker is stopping' } });
+      if (request.method !== 'POST') {
+        response.setHeader('Allow', 'POST');
+        return sendRpcError(response, 405, -32600, `method ${request.method} not allowed: use POST ${A2A_RPC_PATH}`);
+      }
+      if (draining) return sendRpcError(response, 503, -32000, 'worker is stopping');
       void endpoint()
         .then((rpcEndpoint) => rpcEndpoint.handle(request, response))
         .catch((error: Error) => {
-          if (!response.headersSent) sendJson(response, 500, { jsonrpc: '2.0', id: null, error: { code: -32603, message: error.message } });
+          if (!response.headersSent) sendRpcError(response, 500, -32603, error.message);
           else response.end();
         });
       return;
     }
-    sendJson(response, 404, { error: 'not_found', message: `no route ${request.method} ${path}` });
+    // A JSON-RPC error object, even here: A2A clients read every error body as one.
+    sendRpcError(response, 404, -32601, `no route ${request.method} ${path} (A2A JSON-RPC is POST ${A2A_RPC_PATH})`);
   });
   let resolvedRpc: RpcEndpoint | null = null;
   const inflightNow = () => resolvedRpc?.inflight ?? 0;
@@ -102,6 +106,19 @@ export async function startWorkerServer(identity: WorkerIdentity, port: number, 
   };
 }
 
+/**
+ * The request's path without query and without trailing slashes: clients that join a base URL
+ * and a path (httpx, and so the A2A conformance kit) post to `/a2a/jsonrpc/`.
+ */
+function routeOf(url: string | undefined): string {
+  const path = (url ?? '/').split('?', 1)[0] ?? '/';
+  return path.replace(/\/+$/, '') || '/';
+}
+
+function sendRpcError(response: http.ServerResponse, status: number, code: number, message: string): void {
+  sendJson(response, status, { jsonrpc: '2.0', id: null, error: { code, message } });
+}
+
 function buildCards(identity: WorkerIdentity, baseUrl: string) {
   const { agent } = identity;
   const source: CardSource = {
@@ -112,6 +129,7 @@ function buildCards(identity: WorkerIdentity, baseUrl: string) {
     version: identity.version,
     baseUrl,
     requiresToken: identity.token !== null,
+    pushNotifications: true,
   };
   return { current: buildAgentCard(source), legacy: buildLegacyAgentCard(source) };
 }

@@ -4,9 +4,12 @@
  * It serves lightning's worker protocol on 127.0.0.1:$PORT:
  *   GET  /health                        liveness and load, probed by the supervisor
  *   GET  /.well-known/agent-card.json   A2A agent card: who this agent is, its skills
- *   POST /a2a/jsonrpc                   A2A JSON-RPC
- *        v0.3 (no A2A-Version header): message/send, message/stream (SSE), tasks/get, tasks/cancel
- *        v1.0 (A2A-Version: 1.0):      SendMessage, SendStreamingMessage (SSE), GetTask, CancelTask
+ *   POST /a2a/jsonrpc                   A2A JSON-RPC (passes the A2A conformance kit's required level)
+ *        v1.0 (A2A-Version: 1.0):      SendMessage, SendStreamingMessage (SSE), GetTask, ListTasks,
+ *                                      CancelTask, SubscribeToTask (SSE)
+ *        v0.3 (no A2A-Version header): message/send, message/stream, tasks/get, tasks/cancel,
+ *                                      tasks/resubscribe
+ *      Push notifications are not offered (the card says so); each task is one message, one answer.
  *
  * Your code goes in handle() below; the rest is protocol plumbing you should not need to touch.
  * start.mjs compiles this file (Node 20 cannot run .ts) and runs it: see README.md.
@@ -47,9 +50,8 @@ async function handle(text: string): Promise<string> {
 const RPC_PATH = '/a2a/jsonrpc';
 const CARD_PATH = '/.well-known/agent-card.json';
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
-const TASKS_KEPT = 1000; // for tasks/get; the oldest are forgotten first
-const V03_METHODS = new Set(['message/send', 'message/stream', 'tasks/get', 'tasks/cancel']);
-const V1_METHODS = new Set(['SendMessage', 'SendStreamingMessage', 'GetTask', 'CancelTask']);
+const TASKS_KEPT = 1000; // for GetTask/ListTasks; the oldest are forgotten first
+const SUPPORTED_VERSIONS = ['0.3', '1.0']; // A2A-Version: absent means 0.3
 
 const NAME = process.env.LIGHTNING_AGENT || AGENT_NAME;
 const INSTANCE = Number(process.env.LIGHTNING_INSTANCE ?? 0);
@@ -67,15 +69,47 @@ const TOKEN = process.env.LIGHTNING_TOKEN || (SUPERVISOR ? JOIN_TOKEN : null);
 const started = Date.now();
 let inflight = 0;
 
-interface FinishedTask {
+interface Entry { role: 'user' | 'agent'; text: string; messageId: string }
+interface Task {
   id: string;
   contextId: string;
-  input: string;
   state: 'working' | 'completed' | 'failed';
   output: string;
   timestamp: string;
+  history: Entry[];
+  /** Rises with every update: ListTasks pages by it. */
+  sequence: number;
+  done: Promise<void>;
+  settle: () => void;
 }
-const tasks = new Map<string, FinishedTask>(); // insertion order = age
+const tasks = new Map<string, Task>(); // the most recently updated last
+let sequence = 0;
+
+// A2A's error codes; in 1.0 each error also carries a google.rpc.ErrorInfo with its reason.
+const TASK_NOT_FOUND = -32001, TASK_NOT_CANCELABLE = -32002, PUSH_NOT_SUPPORTED = -32003, UNSUPPORTED = -32004;
+const CONTENT_TYPE_NOT_SUPPORTED = -32005, VERSION_NOT_SUPPORTED = -32009, INVALID_PARAMS = -32602;
+const REASONS: Record<number, string> = {
+  [-32001]: 'TASK_NOT_FOUND', [-32002]: 'TASK_NOT_CANCELABLE', [-32003]: 'PUSH_NOTIFICATION_NOT_SUPPORTED',
+  [-32004]: 'UNSUPPORTED_OPERATION', [-32005]: 'CONTENT_TYPE_NOT_SUPPORTED', [-32006]: 'INVALID_AGENT_RESPONSE',
+  [-32007]: 'EXTENDED_AGENT_CARD_NOT_CONFIGURED', [-32008]: 'EXTENSION_SUPPORT_REQUIRED',
+  [-32009]: 'VERSION_NOT_SUPPORTED', [-32602]: 'INVALID_PARAMS',
+};
+
+// Each method's 1.0 name and 0.3 name, and what it does here.
+type Action = 'send' | 'stream' | 'get' | 'list' | 'cancel' | 'subscribe' | 'push' | 'extendedCard';
+const METHODS: Record<string, Action> = {
+  SendMessage: 'send', 'message/send': 'send',
+  SendStreamingMessage: 'stream', 'message/stream': 'stream',
+  GetTask: 'get', 'tasks/get': 'get',
+  ListTasks: 'list', 'tasks/list': 'list',
+  CancelTask: 'cancel', 'tasks/cancel': 'cancel',
+  SubscribeToTask: 'subscribe', 'tasks/resubscribe': 'subscribe',
+  CreateTaskPushNotificationConfig: 'push', GetTaskPushNotificationConfig: 'push',
+  ListTaskPushNotificationConfigs: 'push', DeleteTaskPushNotificationConfig: 'push',
+  'tasks/pushNotificationConfig/set': 'push', 'tasks/pushNotificationConfig/get': 'push',
+  'tasks/pushNotificationConfig/list': 'push', 'tasks/pushNotificationConfig/delete': 'push',
+  GetExtendedAgentCard: 'extendedCard', 'agent/getAuthenticatedExtendedCard': 'extendedCard',
+};
 
 class RpcError extends Error {
   constructor(readonly code: number, message: string, readonly status = 200) {
@@ -83,24 +117,52 @@ class RpcError extends Error {
   }
 }
 
-async function runTask(id: string, input: string, contextId: string): Promise<FinishedTask> {
-  const begun = Date.now();
-  const task: FinishedTask = { id, contextId, input, state: 'completed', output: '', timestamp: '' };
-  try {
-    task.output = String(await handle(input));
-  } catch (error) {
-    // The user's logic failed: the task fails, the agent lives on.
-    task.state = 'failed';
-    task.output = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  }
-  task.timestamp = new Date().toISOString();
-  tasks.set(id, task);
+function errorBody(error: RpcError, legacy: boolean): Record<string, unknown> {
+  const body: Record<string, unknown> = { code: error.code, message: error.message };
+  const reason = REASONS[error.code];
+  if (!legacy && reason) body.data = [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'a2a-protocol.org' }];
+  return body;
+}
+
+function newTask(text: string, messageId: string, contextId: string): Task {
+  let settle = () => {};
+  const done = new Promise<void>((resolve) => (settle = resolve));
+  const task: Task = {
+    id: randomUUID(), contextId, state: 'working', output: '', timestamp: new Date().toISOString(),
+    history: [{ role: 'user', text, messageId }], sequence: 0, done, settle,
+  };
+  save(task);
+  return task;
+}
+
+function save(task: Task): void {
+  task.sequence = ++sequence;
+  tasks.delete(task.id);
+  tasks.set(task.id, task);
   for (const oldest of tasks.keys()) {
     if (tasks.size <= TASKS_KEPT) break;
     tasks.delete(oldest);
   }
-  console.log(`task ${id} ${task.state} in ${Date.now() - begun} ms`);
+}
+
+/** Runs handle() on the task's input, then records how it ended. */
+async function runTask(task: Task): Promise<Task> {
+  const begun = Date.now();
+  try {
+    finish(task, 'completed', String(await handle(task.history[0]!.text)));
+  } catch (error) {
+    // The user's logic failed: the task fails, the agent lives on.
+    finish(task, 'failed', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  }
+  console.log(`task ${task.id} ${task.state} in ${Date.now() - begun} ms`);
   return task;
+}
+
+function finish(task: Task, state: 'completed' | 'failed', output: string): void {
+  Object.assign(task, { state, output, timestamp: new Date().toISOString() });
+  task.history.push({ role: 'agent', text: output, messageId: randomUUID() });
+  save(task);
+  task.settle();
 }
 
 function humanize(term: string): string {
@@ -135,64 +197,134 @@ function agentCard(baseUrl: string, legacy: boolean): Record<string, unknown> {
   return card;
 }
 
-function inputOf(params: unknown): { text: string; contextId: string } {
-  const message = (params as { message?: unknown } | null)?.message as { parts?: unknown; contextId?: unknown } | undefined;
-  if (typeof message !== 'object' || message === null) throw new RpcError(-32602, 'invalid params: params.message must be an object');
-  const parts = Array.isArray(message.parts) ? (message.parts as Array<{ text?: unknown }>) : [];
-  const texts = parts.filter((p) => typeof p?.text === 'string').map((p) => p.text as string);
-  if (texts.length === 0) throw new RpcError(-32602, 'invalid params: the message has no text part');
-  return { text: texts.join('\n'), contextId: typeof message.contextId === 'string' ? message.contextId : randomUUID() };
+/** The A2A-Version a request speaks ("0.3" without the header), or VersionNotSupported. */
+function wireVersion(header: string | string[] | undefined): string {
+  const asked = String(header ?? '').trim() || '0.3';
+  const majorMinor = asked.split('.').slice(0, 2).join('.');
+  if (!SUPPORTED_VERSIONS.includes(majorMinor)) {
+    throw new RpcError(VERSION_NOT_SUPPORTED, `A2A-Version ${asked} is not supported: use one of ${SUPPORTED_VERSIONS.join(', ')}`);
+  }
+  return majorMinor;
 }
 
-function findTask(params: unknown): FinishedTask {
-  const id = (params as { id?: unknown } | null)?.id;
+type Params = Record<string, unknown>;
+
+function paramsOf(body: { params?: unknown }): Params {
+  if (body.params === undefined || body.params === null) return {};
+  if (typeof body.params !== 'object' || Array.isArray(body.params)) throw new RpcError(INVALID_PARAMS, 'invalid params: params must be an object');
+  return body.params as Params;
+}
+
+function intParam(params: Params, name: string, low: number, high: number): number | undefined {
+  const value = params[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < low || value > high) {
+    throw new RpcError(INVALID_PARAMS, `invalid params: ${name} must be an integer from ${low} to ${high}`);
+  }
+  return value;
+}
+
+/** The user's message: its text, id and context; a message for a task that exists is refused. */
+function incomingMessage(params: Params): { text: string; messageId: string; contextId: string } {
+  const message = params.message as { parts?: unknown; contextId?: unknown; messageId?: unknown; taskId?: unknown } | undefined;
+  if (typeof message !== 'object' || message === null) throw new RpcError(INVALID_PARAMS, 'invalid params: params.message must be an object');
+  if (!Array.isArray(message.parts) || message.parts.length === 0) throw new RpcError(INVALID_PARAMS, 'invalid params: the message has no parts');
+  if (message.taskId) {
+    // Each task here is one message and one answer: a follow-up cannot continue it.
+    const task = findTask(message.taskId);
+    throw new RpcError(UNSUPPORTED, task.state === 'working'
+      ? `Task ${task.id} is still working and takes no more messages`
+      : `Task ${task.id} is in a terminal state (${task.state}) and cannot take more messages`);
+  }
+  // Text parts as they are, data parts as JSON; files are not read by this template.
+  const parts = message.parts as Array<{ text?: unknown; data?: unknown } | null>;
+  const texts = parts.flatMap((p) => (typeof p?.text === 'string' ? [p.text] : p && 'data' in p ? [JSON.stringify(p.data)] : []));
+  const nonEmpty = (value: unknown) => (typeof value === 'string' && value ? value : null);
+  return { text: texts.join('\n'), messageId: nonEmpty(message.messageId) ?? randomUUID(), contextId: nonEmpty(message.contextId) ?? randomUUID() };
+}
+
+function findTask(id: unknown): Task {
   const task = typeof id === 'string' ? tasks.get(id) : undefined;
-  if (!task) throw new RpcError(-32001, `Task not found: ${String(id)}`);
+  if (!task) throw new RpcError(TASK_NOT_FOUND, `Task not found: ${String(id)}`);
   return task;
 }
 
+const recent = (task: Task, historyLength: number | undefined) =>
+  historyLength === undefined ? task.history : historyLength === 0 ? [] : task.history.slice(-historyLength);
+
 // The same task in each protocol version's wire form.
-function v03Message(task: FinishedTask, role: 'user' | 'agent', text: string) {
-  return { kind: 'message', messageId: randomUUID(), role, parts: [{ kind: 'text', text }], taskId: task.id, contextId: task.contextId };
+function v03Message(task: Task, entry: Entry) {
+  return { kind: 'message', messageId: entry.messageId, role: entry.role, parts: [{ kind: 'text', text: entry.text }], taskId: task.id, contextId: task.contextId };
 }
-function v03Task(task: FinishedTask): Record<string, unknown> {
-  const done = task.state !== 'working';
+function v03Status(task: Task) {
+  return { state: task.state, timestamp: task.timestamp, ...(task.state === 'working' ? {} : { message: v03Message(task, task.history.at(-1)!) }) };
+}
+function v03Artifact(task: Task) {
+  return { artifactId: `${task.id}-output`, name: 'output', parts: [{ kind: 'text', text: task.output }] };
+}
+function v03Task(task: Task, historyLength?: number): Record<string, unknown> {
   return {
-    kind: 'task', id: task.id, contextId: task.contextId,
-    status: done ? { state: task.state, message: v03Message(task, 'agent', task.output), timestamp: task.timestamp } : { state: 'working', timestamp: new Date().toISOString() },
-    history: [v03Message(task, 'user', task.input)],
-    ...(task.state === 'completed' ? { artifacts: [{ artifactId: `${task.id}-output`, name: 'output', parts: [{ kind: 'text', text: task.output }] }] } : {}),
+    kind: 'task', id: task.id, contextId: task.contextId, status: v03Status(task),
+    history: recent(task, historyLength).map((entry) => v03Message(task, entry)),
+    ...(task.state === 'completed' ? { artifacts: [v03Artifact(task)] } : {}),
   };
 }
-function v03Events(task: FinishedTask): unknown[] {
-  const final = v03Task(task) as { status: unknown; artifacts?: unknown[] };
+function v03Events(task: Task): unknown[] {
   const ids = { taskId: task.id, contextId: task.contextId };
   return [
-    ...(final.artifacts ? [{ kind: 'artifact-update', ...ids, artifact: final.artifacts[0], append: false, lastChunk: true }] : []),
-    { kind: 'status-update', ...ids, status: final.status, final: true },
+    ...(task.state === 'completed' ? [{ kind: 'artifact-update', ...ids, artifact: v03Artifact(task), append: false, lastChunk: true }] : []),
+    { kind: 'status-update', ...ids, status: v03Status(task), final: true },
   ];
 }
 
 const V1_STATES = { working: 'TASK_STATE_WORKING', completed: 'TASK_STATE_COMPLETED', failed: 'TASK_STATE_FAILED' } as const;
-function v1Message(task: FinishedTask, role: 'ROLE_USER' | 'ROLE_AGENT', text: string) {
-  return { messageId: randomUUID(), role, parts: [{ text, mediaType: 'text/plain' }], taskId: task.id, contextId: task.contextId };
+const V1_ROLES = { user: 'ROLE_USER', agent: 'ROLE_AGENT' } as const;
+function v1Message(task: Task, entry: Entry) {
+  return { messageId: entry.messageId, role: V1_ROLES[entry.role], parts: [{ text: entry.text, mediaType: 'text/plain' }], taskId: task.id, contextId: task.contextId };
 }
-function v1Task(task: FinishedTask): Record<string, unknown> {
-  const done = task.state !== 'working';
+function v1Status(task: Task) {
+  return { state: V1_STATES[task.state], timestamp: task.timestamp, ...(task.state === 'working' ? {} : { message: v1Message(task, task.history.at(-1)!) }) };
+}
+function v1Artifact(task: Task) {
+  return { artifactId: `${task.id}-output`, name: 'output', parts: [{ text: task.output, mediaType: 'text/plain' }] };
+}
+function v1Task(task: Task, historyLength?: number, includeArtifacts = true): Record<string, unknown> {
   return {
-    id: task.id, contextId: task.contextId,
-    status: done ? { state: V1_STATES[task.state], message: v1Message(task, 'ROLE_AGENT', task.output), timestamp: task.timestamp } : { state: V1_STATES.working, timestamp: new Date().toISOString() },
-    history: [v1Message(task, 'ROLE_USER', task.input)],
-    ...(task.state === 'completed' ? { artifacts: [{ artifactId: `${task.id}-output`, name: 'output', parts: [{ text: task.output, mediaType: 'text/plain' }] }] } : {}),
+    id: task.id, contextId: task.contextId, status: v1Status(task),
+    history: recent(task, historyLength).map((entry) => v1Message(task, entry)),
+    ...(task.state === 'completed' && includeArtifacts ? { artifacts: [v1Artifact(task)] } : {}),
   };
 }
-function v1Events(task: FinishedTask): unknown[] {
-  const final = v1Task(task) as { status: unknown; artifacts?: unknown[] };
+function v1Events(task: Task): unknown[] {
   const ids = { taskId: task.id, contextId: task.contextId };
   return [
-    ...(final.artifacts ? [{ artifactUpdate: { ...ids, artifact: final.artifacts[0], lastChunk: true } }] : []),
-    { statusUpdate: { ...ids, status: final.status } },
+    ...(task.state === 'completed' ? [{ artifactUpdate: { ...ids, artifact: v1Artifact(task), lastChunk: true } }] : []),
+    { statusUpdate: { ...ids, status: v1Status(task) } },
   ];
+}
+
+/** ListTasks: most recently updated first, paged by a cursor ("updated before #n"). */
+function listTasks(params: Params): Record<string, unknown> {
+  const pageSize = intParam(params, 'pageSize', 1, 100) ?? 50;
+  const historyLength = intParam(params, 'historyLength', 0, 2 ** 31);
+  const token = typeof params.pageToken === 'string' ? params.pageToken : '';
+  const before = token ? Number(token) : Number.POSITIVE_INFINITY;
+  if (!Number.isSafeInteger(before) && before !== Number.POSITIVE_INFINITY) {
+    throw new RpcError(INVALID_PARAMS, `invalid pageToken ${JSON.stringify(token.slice(0, 64))}: pass the nextPageToken of the previous page`);
+  }
+  const state = typeof params.status === 'string' && params.status !== 'TASK_STATE_UNSPECIFIED' ? params.status : '';
+  if (state && !Object.values(V1_STATES).includes(state as never)) throw new RpcError(INVALID_PARAMS, `invalid status filter ${JSON.stringify(state)}`);
+  const after = typeof params.statusTimestampAfter === 'string' ? params.statusTimestampAfter : '';
+  const matching = [...tasks.values()].reverse().filter((task) =>
+    (!params.contextId || task.contextId === params.contextId) && (!state || V1_STATES[task.state] === state) && (!after || task.timestamp > after));
+  const rest = matching.filter((task) => task.sequence < before);
+  const page = rest.slice(0, pageSize);
+  return {
+    tasks: page.map((task) => v1Task(task, historyLength, params.includeArtifacts === true)),
+    nextPageToken: rest.length > pageSize ? String(page.at(-1)!.sequence) : '',
+    pageSize,
+    totalSize: matching.length,
+  };
 }
 
 function sendJson(response: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -226,9 +358,14 @@ function readBody(request: http.IncomingMessage): Promise<string | null> {
 
 async function handleRpc(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
   let id: unknown = null;
+  let legacy = true;
   try {
     if (!authorized(request.headers.authorization)) throw new RpcError(-32001, 'unauthorized: send Authorization: Bearer $LIGHTNING_TOKEN', 401);
-    if (!(request.headers['content-type'] ?? '').includes('application/json')) throw new RpcError(-32600, 'content-type must be application/json', 415);
+    legacy = wireVersion(request.headers['a2a-version']) === '0.3';
+    const contentType = (request.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+    if (contentType !== 'application/json' && contentType !== 'application/a2a+json') {
+      throw new RpcError(CONTENT_TYPE_NOT_SUPPORTED, `content-type must be application/json (got ${contentType || 'none'})`, 415);
+    }
     const text = await readBody(request);
     if (text === null) throw new RpcError(-32600, `request body over ${MAX_BODY_BYTES} bytes`, 413);
     let body: { id?: unknown; method?: unknown; params?: unknown };
@@ -241,49 +378,71 @@ async function handleRpc(request: http.IncomingMessage, response: http.ServerRes
       throw new RpcError(-32600, 'invalid request: expected a JSON-RPC object with a method', 400);
     }
     id = body.id ?? null;
-    const method = body.method;
-    if (!V03_METHODS.has(method) && !V1_METHODS.has(method)) throw new RpcError(-32601, `Method not found: ${method}`);
-    if (method === 'tasks/get' || method === 'GetTask') {
-      const task = findTask(body.params);
-      return sendJson(response, 200, { jsonrpc: '2.0', id, result: method === 'tasks/get' ? v03Task(task) : v1Task(task) });
-    }
-    if (method === 'tasks/cancel' || method === 'CancelTask') {
-      throw new RpcError(-32002, `Task cannot be canceled: it is already ${findTask(body.params).state}`);
-    }
-    const input = inputOf(body.params);
-    if (inflight >= CAPACITY) throw new RpcError(-32000, `at capacity: ${inflight} of ${CAPACITY} tasks in flight`, 503);
-    inflight += 1;
-    try {
-      if (method === 'message/send' || method === 'SendMessage') {
-        const task = await runTask(randomUUID(), input.text, input.contextId);
-        return sendJson(response, 200, { jsonrpc: '2.0', id, result: method === 'message/send' ? v03Task(task) : { task: v1Task(task) } });
+    const action = Object.hasOwn(METHODS, body.method) ? METHODS[body.method] : undefined;
+    if (!action) throw new RpcError(-32601, `Method not found: ${body.method}`);
+    const params = paramsOf(body);
+    const result = (value: unknown) => sendJson(response, 200, { jsonrpc: '2.0', id, result: value });
+    switch (action) {
+      case 'push':
+        throw new RpcError(PUSH_NOT_SUPPORTED, 'Push notifications are not supported by this agent');
+      case 'extendedCard':
+        throw new RpcError(UNSUPPORTED, 'This agent has no extended agent card');
+      case 'get': {
+        const task = findTask(params.id);
+        const historyLength = intParam(params, 'historyLength', 0, 2 ** 31);
+        return result(legacy ? v03Task(task, historyLength) : v1Task(task, historyLength));
       }
-      await stream(response, id, method === 'message/stream', input.text, input.contextId);
-    } finally {
-      inflight -= 1;
+      case 'list':
+        return result(listTasks(params));
+      case 'cancel': {
+        const task = findTask(params.id);
+        throw new RpcError(TASK_NOT_CANCELABLE, `Task not cancelable: ${task.id} is ${task.state}`);
+      }
+      case 'subscribe': {
+        const task = findTask(params.id);
+        if (task.state !== 'working') throw new RpcError(UNSUPPORTED, `Task ${task.id} is in a terminal state (${task.state}) and cannot be subscribed to`);
+        return await stream(response, id, legacy, task);
+      }
+      case 'send':
+      case 'stream': {
+        const input = incomingMessage(params);
+        const configuration = (typeof params.configuration === 'object' && params.configuration !== null ? params.configuration : {}) as Params;
+        const historyLength = intParam(configuration, 'historyLength', 0, 2 ** 31);
+        if (inflight >= CAPACITY) throw new RpcError(-32000, `at capacity: ${inflight} of ${CAPACITY} tasks in flight`, 503);
+        inflight += 1;
+        const task = newTask(input.text, input.messageId, input.contextId);
+        const running = runTask(task).finally(() => (inflight -= 1));
+        if (action === 'stream') return await stream(response, id, legacy, task);
+        if (!(configuration.returnImmediately === true || configuration.blocking === false)) await running;
+        return result(legacy ? v03Task(task, historyLength) : { task: v1Task(task, historyLength) });
+      }
+      default: {
+        const unreachable: never = action;
+        throw new Error(`unhandled ${String(unreachable)}`);
+      }
     }
   } catch (error) {
     if (!(error instanceof RpcError)) throw error;
     const headers: Record<string, string> = error.status === 401 ? { 'www-authenticate': 'Bearer' } : error.status === 503 ? { 'retry-after': '1' } : {};
-    sendJson(response, error.status, { jsonrpc: '2.0', id, error: { code: error.code, message: error.message } }, headers);
+    sendJson(response, error.status, { jsonrpc: '2.0', id, error: errorBody(error, legacy) }, headers);
   }
 }
 
-/** SSE: the task as it starts (so the caller learns its id), then its end. */
-async function stream(response: http.ServerResponse, id: unknown, legacy: boolean, text: string, contextId: string): Promise<void> {
+/** SSE: the task as it is (so the caller learns its id), then its end. */
+async function stream(response: http.ServerResponse, id: unknown, legacy: boolean, task: Task): Promise<void> {
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const send = (result: unknown) => {
     if (!response.destroyed) response.write(`data: ${JSON.stringify({ jsonrpc: '2.0', id, result })}\n\n`);
   };
-  const pending: FinishedTask = { id: randomUUID(), contextId, input: text, state: 'working', output: '', timestamp: '' };
-  send(legacy ? v03Task(pending) : { task: v1Task(pending) });
-  const task = await runTask(pending.id, text, contextId);
+  send(legacy ? v03Task(task) : { task: v1Task(task) });
+  await task.done;
   for (const event of legacy ? v03Events(task) : v1Events(task)) send(event);
   response.end();
 }
 
 const server = http.createServer((request, response) => {
-  const route = (request.url ?? '/').split('?', 1)[0];
+  // Without query and trailing slashes: clients joining a base URL and a path send /a2a/jsonrpc/.
+  const route = (request.url ?? '/').split('?', 1)[0]!.replace(/\/+$/, '') || '/';
   if (request.method === 'GET' && route === '/health') {
     return sendJson(response, 200, { status: 'ok', agent: NAME, instance: INSTANCE, inflight, capacity: CAPACITY, uptimeMs: Date.now() - started });
   }
@@ -299,7 +458,8 @@ const server = http.createServer((request, response) => {
     });
     return;
   }
-  sendJson(response, 404, { error: 'not_found', message: `no route ${request.method} ${route}` });
+  // A JSON-RPC error object even here: A2A clients read every error body as one.
+  sendJson(response, 404, { jsonrpc: '2.0', id: null, error: { code: -32601, message: `no route ${request.method} ${route} (A2A JSON-RPC is POST ${RPC_PATH})` } });
 });
 // Longer than the supervisor's idle connections live, so it can reuse them.
 server.keepAliveTimeout = 10_000;

@@ -4,6 +4,9 @@ import type { AgentConfig } from '../../config/types.js';
 import { bearerMatches, sendJson } from '../../util/http.js';
 import { ModelTaskExecutor } from './executor.js';
 import type { RunTask } from './executor.js';
+import { BoundedPushStore } from './push-store.js';
+import { WebhookPushSender } from './push-sender.js';
+import type { PushDeliveryOptions } from './push-sender.js';
 import { BoundedTaskStore } from './task-store.js';
 
 /** JSON-RPC bodies above this are refused before parsing. */
@@ -27,14 +30,25 @@ export async function createRpcEndpoint(options: {
   token: string | null;
   workspacesDir: string;
   runTask: RunTask;
+  /** Overrides of how push notifications are delivered (tests shorten the backoff). */
+  push?: Partial<PushDeliveryOptions>;
 }): Promise<RpcEndpoint> {
-  const [sdk, server, legacy] = await Promise.all([
+  const [sdk, server, legacy, errors] = await Promise.all([
     import('@a2a-js/sdk'),
     import('@a2a-js/sdk/server'),
     import('@a2a-js/sdk/compat/v0_3/server'),
+    import('@a2a-js/sdk/errors'),
   ]);
   const executor = new ModelTaskExecutor(options.agent, options.workspacesDir, options.runTask, { TaskState: sdk.TaskState, Role: sdk.Role });
-  const handler = new server.DefaultRequestHandler(options.card, new BoundedTaskStore(), executor);
+  // Without an A2A-Version header a request speaks 0.3, and so do the configs it sets.
+  const pushStore = new BoundedPushStore((message) => new errors.RequestMalformedError(message), '0.3');
+  const pushSender = new WebhookPushSender(
+    pushStore,
+    { '1.0': new server.V1PushNotificationSerializer(), '0.3': new legacy.V03PushNotificationSerializer() },
+    '0.3',
+    options.push,
+  );
+  const handler = new server.DefaultRequestHandler(options.card, new BoundedTaskStore((message) => new errors.RequestMalformedError(message)), executor, undefined, pushStore, pushSender);
   const current = new server.JsonRpcTransportHandler(handler);
   const old = new legacy.LegacyJsonRpcTransportHandler(handler);
   const expected = options.token ? Buffer.from(`Bearer ${options.token}`) : null;
@@ -53,8 +67,12 @@ export async function createRpcEndpoint(options: {
         response.setHeader('WWW-Authenticate', 'Bearer');
         return rpcError(401, -32001, 'unauthorized: send Authorization: Bearer $LIGHTNING_TOKEN');
       }
-      if (!(request.headers['content-type'] ?? '').includes('application/json')) {
-        return rpcError(415, -32600, 'content-type must be application/json');
+      const mapError = (error: unknown) =>
+        legacyWire ? legacy.LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError(error) : server.JsonRpcTransportHandler.mapToJSONRPCError(error);
+      if (!isJsonContentType(request.headers['content-type'])) {
+        const given = request.headers['content-type'] ?? 'none';
+        const error = mapError(new errors.ContentTypeNotSupportedError(`content-type must be application/json (got ${given})`));
+        return sendJson(response, 415, { jsonrpc: '2.0', id: null, error });
       }
       const text = await readBody(request);
       if (text === null) return rpcError(413, -32600, `request body over ${MAX_BODY_BYTES} bytes`);
@@ -76,7 +94,7 @@ export async function createRpcEndpoint(options: {
         if (!isAsyncIterable(result)) return sendJson(response, 200, result);
         await streamSse(response, result, (taskId) => executor.cancel(taskId));
       } catch (error) {
-        const mapped = legacyWire ? legacy.LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError(error) : server.JsonRpcTransportHandler.mapToJSONRPCError(error);
+        const mapped = mapError(error);
         if (response.headersSent) {
           response.end(`event: error\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: body.id ?? null, error: mapped })}\n\n`);
         } else {
@@ -98,8 +116,11 @@ async function streamSse(
   stream: AsyncIterable<unknown>,
   cancel: (taskId: string) => void,
 ): Promise<void> {
-  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const iterator = stream[Symbol.asyncIterator]();
+  // The first event comes before the headers: a stream the SDK refuses outright (subscribing to a
+  // task that has ended, an unknown task) is then a plain JSON-RPC error, not an SSE stream.
+  let next = await iterator.next();
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   let taskId: string | null = null;
   let ended = false;
   response.once('close', () => {
@@ -107,8 +128,8 @@ async function streamSse(
     if (taskId) cancel(taskId);
     void iterator.return?.();
   });
-  for (;;) {
-    const next = await iterator.next();
+  for (let first = true; ; first = false) {
+    if (!first) next = await iterator.next();
     if (next.done) break;
     taskId ??= taskIdOf(next.value);
     if (response.destroyed) break;
@@ -148,6 +169,12 @@ function readBody(request: http.IncomingMessage): Promise<string | null> {
   });
 }
 
+
+/** application/json, with parameters (charset) or not; `application/a2a+json` too. */
+function isJsonContentType(value: string | undefined): boolean {
+  const type = (value ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  return type === 'application/json' || type === 'application/a2a+json';
+}
 
 function header(request: http.IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
