@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run conformance`: the public A2A conformance kit (a2aproject/a2a-tck, required level,
-// JSON-RPC) against every A2A server this repository ships — a built-in worker and the scaffolded
-// TypeScript and Python agents — each started for real on a free port, then stopped.
+// JSON-RPC) against every A2A server this repository ships — a built-in worker, the scaffolded
+// TypeScript and Python agents, and the supervisor's own endpoint (the fleet as one agent) — each
+// started for real on free ports, then stopped.
 //
 //   A2A_TCK_DIR    the directory holding the kit's run.sh and prepare.sh (default ../shared/a2a-tck
 //                  beside the repository); absent → the run is skipped with a message, exit 0
@@ -12,7 +13,8 @@
 // failure beyond the five checks that need the kit's own scenario hooks (run.sh decides that).
 // Never part of `npm test`: the kit takes about a minute per target.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,7 +33,7 @@ const READY_TIMEOUT_MS = 30_000;
  * whatever start() started. Add a target here to put it under the kit.
  */
 function targets(context) {
-  return [builtInWorker(context), scaffoldedAgent(context, 'ts'), scaffoldedAgent(context, 'python')];
+  return [builtInWorker(context), scaffoldedAgent(context, 'ts'), scaffoldedAgent(context, 'python'), fleetEndpoint(context)];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -71,6 +73,103 @@ function scaffoldedAgent(context, lang) {
     },
     stop: () => stopProcess(child),
   };
+}
+
+/**
+ * The supervisor's A2A endpoint: a fleet of one general_assistant brought up with `up -d`. The kit
+ * sends no credentials, so it talks to a small proxy that adds the supervisor's bearer token to
+ * every request and rewrites the card's URLs to its own; nothing about the supervisor is relaxed.
+ */
+function fleetEndpoint(context) {
+  let project = null;
+  let proxy = null;
+  const lightning = (args) => execFileSync(process.execPath, [BIN, ...args], { cwd: project, env: cleanEnv({ OPENAI_API_KEY: 'conformance' }), stdio: 'pipe', encoding: 'utf8' });
+  return {
+    name: 'supervisor',
+    async start() {
+      project = context.scratch('supervisor');
+      cpSync(path.join(ROOT, 'templates', 'prompts'), path.join(project, 'templates', 'prompts'), { recursive: true });
+      writeFileSync(
+        path.join(project, 'agents.yaml'),
+        `version: 1
+supervisor: { port: 0 }
+defaults:
+  provider: { baseURL: "${context.model.url}" }
+agents:
+  general_assistant:
+    port: 0
+    description: Answers questions, writes and translates text
+    capabilities: [writing, translation, questions]
+    prompt: templates/prompts/general_assistant.md
+    fallback: true
+`,
+      );
+      lightning(['up', '-d']);
+      const info = JSON.parse(readFileSync(path.join(project, '.lightning', 'supervisor.json'), 'utf8'));
+      proxy = await startAuthProxy(info.api, info.token);
+      console.log(`  the kit → proxy ${proxy.url} (adds the bearer token) → supervisor ${info.api}`);
+      return proxy.url;
+    },
+    async stop() {
+      if (project && existsSync(path.join(project, '.lightning', 'supervisor.json'))) {
+        try {
+          lightning(['down']);
+        } catch (error) {
+          console.log(`  lightning down: ${error.stderr || error.message}`);
+        }
+      }
+      await proxy?.close();
+    },
+  };
+}
+
+/**
+ * A pass-through proxy to the supervisor that adds `Authorization: Bearer <token>` and, in the
+ * agent card, replaces the supervisor's URL by its own, so the kit's client comes back through it.
+ * Bodies stream both ways (SSE included).
+ */
+function startAuthProxy(target, token) {
+  const upstream = new URL(target);
+  let self = '';
+  const server = http.createServer((request, response) => {
+    const headers = { ...request.headers, host: upstream.host, authorization: `Bearer ${token}` };
+    const isCard = request.url?.startsWith('/.well-known/agent-card.json');
+    if (isCard) delete headers['accept-encoding'];
+    const forward = http.request({ host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers }, (answer) => {
+      if (!isCard) {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+        return;
+      }
+      let body = '';
+      answer.setEncoding('utf8');
+      answer.on('data', (chunk) => (body += chunk));
+      answer.on('end', () => {
+        const rewritten = body.split(target).join(self);
+        response.writeHead(answer.statusCode ?? 502, { ...answer.headers, 'content-length': Buffer.byteLength(rewritten) });
+        response.end(rewritten);
+      });
+    });
+    forward.on('error', (error) => {
+      if (!response.headersSent) response.writeHead(502, { 'content-type': 'text/plain' });
+      response.end(`proxy: ${error.message}`);
+    });
+    response.on('close', () => forward.destroy());
+    request.pipe(forward);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      self = `http://127.0.0.1:${server.address().port}`;
+      resolve({
+        url: self,
+        close: () =>
+          new Promise((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
