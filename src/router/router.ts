@@ -95,6 +95,20 @@ export class TaskRouter {
     };
   }
 
+  /**
+   * What the router has learned about `agent` on tasks like `input` (estimate and evidence, the
+   * numbers `route` shows), without recording a routing: for `stats` and the dashboard.
+   */
+  recordOf(input: string, agent: string): { estimate: number | null; evidence: number } | null {
+    const matcher = this.matcher();
+    const fallback = new Set(this.profiles().profiles.filter((profile) => profile.fallback).map((profile) => profile.name));
+    const scored = matcher.score(input);
+    if (scored.length === 0) return null;
+    const choice = this.policy.choose(scored.map(({ agent: name, score }) => ({ agent: name, score, fallback: fallback.has(name) })), matcher.features(input));
+    const row = choice.ranked.find((candidate) => candidate.agent === agent);
+    return row ? { estimate: row.estimate === null ? null : round(row.estimate), evidence: round(row.evidence) } : null;
+  }
+
   kindOf(input: string): string {
     return this.matcher().score(input)[0]?.matched[0]?.toLowerCase() ?? 'other';
   }
