@@ -1,10 +1,10 @@
 // The learned router in simulated worlds, against the static matcher: regret curves.
 //
 // The router is the product's own (dist/router/router.js, the repository's agents.yaml, default
-// policy), fed the ledger events the dispatcher writes: a submission, then one attempt per agent
-// tried down the decision's `ranked` list (up to 3, as `task.retries: 2` allows), each attempt's
-// outcome drawn from the world's success probability for that agent and task; in world (d) every
-// attempt completes and the user's `feedback` carries the verdict instead. Every world
+// policy), fed the ledger events the dispatcher writes: a submission, then the picked agent's
+// attempt, its outcome drawn from the world's success probability for that agent and task (a
+// failed outcome ends the task: the dispatcher fails over only when an instance is unreachable);
+// in world (d) every attempt completes and the user's `feedback` carries the verdict instead. Every world
 // interleaves its kind of task with tasks of four other kinds that everyone does well, to show
 // those keep their routing. Seeded: runs repeat exactly.
 //
@@ -107,7 +107,7 @@ function simulate(world, learn, seed) {
     router.learnFrom({ v: 1, ts: ts(), taskId, event: 'task.submitted', input, agent: null, timeoutMs: 1000 });
     let failed = 0;
     let good = false;
-    for (const [index, { agent }] of decision.ranked.slice(0, 3).entries()) {
+    for (const [index, { agent }] of decision.ranked.slice(0, 1).entries()) {
       const success = random() < p(agent);
       if (feedback) {
         router.learnFrom({ v: 1, ts: ts(), taskId, event: 'task.attempt', attempt: index + 1, agent, instance: 0, status: 'completed', error: null, durationMs: 1 });
@@ -164,7 +164,7 @@ export async function run() {
   for (const world of WORLDS) {
     const learned = measure(world, true);
     const statik = measure(world, false);
-    const failWord = world.feedback ? 'bad results' : 'failed attempts';
+    const failWord = world.feedback ? 'bad results' : 'failed tasks';
     const percent = (values) => values.map((v) => round(v * 100));
     rows.push(
       { key: `${world.id}-share`, label: `${world.title}: share to the right agent per block, learned`, unit: '%', runs: percent(learned.share), series: true },
@@ -186,8 +186,8 @@ export async function run() {
       id: 'learning-worlds',
       title: 'The router learns: regret in simulated worlds',
       method:
-        'The product\'s router (dist/router, the repository\'s agents.yaml, default policy) fed the ledger events the dispatcher writes — a submission, then one attempt per agent down the ' +
-        'decision\'s failover list (at most 3), each outcome drawn from the world\'s success probability; in (d) every attempt completes and the verdict comes as feedback — beside the ' +
+        'The product\'s router (dist/router, the repository\'s agents.yaml, default policy) fed the ledger events the dispatcher writes — a submission, then the picked agent\'s attempt, ' +
+        'its outcome drawn from the world\'s success probability (a failed outcome ends the task, as in the dispatcher); in (d) every attempt completes and the verdict comes as feedback — beside the ' +
         `static matcher (\`routing: { learn: false }\`) in the same world. Each world runs its kind of task interleaved with tasks of four other kinds, ${SEEDS.length} seeds; every series has one value per block of ${BLOCK} tasks of the kind, ` +
         'averaged over the seeds. `node bench/learning/worlds.js` reruns only this section.\n\n' +
         notes.map((note) => `- ${note}`).join('\n'),

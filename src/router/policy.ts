@@ -98,7 +98,8 @@ export const RECORD_SUCCESS = 1;
 export const RECORD_SIMILARITY = 0.6;
 /**
  * The plausible agents fail on a kind of task when each has a record (EXPLORE_EVIDENCE) and a
- * learned success under this: then the fallback agent becomes a candidate of last resort.
+ * learned success under this: then the fallback agent, and any agent that matched a word of the
+ * task, become candidates of last resort (the better match first, by value).
  */
 export const FAILING_BELOW = 0.5;
 
@@ -293,14 +294,14 @@ export class LearnedPolicy {
       return { c, index, success, close, evidence, estimate, value: estimate + match + trust, eligible: null };
     });
     // Evidence widens the set: a record of success on tasks like this one makes an agent a
-    // candidate whatever its match; and once every plausible agent fails, the fallback agent is
-    // one too, as a last resort.
+    // candidate whatever its match; and once every plausible agent fails, the fallback agent and
+    // the agents that matched a word of the task are candidates too, as a last resort.
     const plausibleRows = rows.filter((r) => matched.has(r.c));
     const failing = plausibleRows.every((r) => r.evidence >= EXPLORE_EVIDENCE && r.estimate < FAILING_BELOW);
     for (const r of rows) {
       if (matched.has(r.c)) r.eligible = 'match';
       else if (r.close >= RECORD_SUCCESS) r.eligible = 'record';
-      else if (failing && r.c.fallback) r.eligible = 'last-resort';
+      else if (failing && (r.c.fallback || r.c.score > 0)) r.eligible = 'last-resort';
     }
     const eligible = rows.filter((r) => r.eligible !== null).sort((a, b) => b.value - a.value || a.index - b.index);
     const order = [...eligible, ...rows.filter((r) => r.eligible === null)];
@@ -310,7 +311,7 @@ export class LearnedPolicy {
     // pick whose record is clearly worse than another's (it won on the match, not on results).
     const recheck = pick === statics && eligible.some((r) => r !== pick && r.evidence >= EXPLORE_EVIDENCE && r.estimate > pick.estimate + EXPLORE_MARGIN);
     const kind: Choice['kind'] =
-      pick.eligible === 'last-resort' ? 'fallback' : recheck || (pick !== statics && pick.evidence < EXPLORE_EVIDENCE) ? 'explore' : 'exploit';
+      pick.eligible === 'last-resort' && pick.c.fallback ? 'fallback' : recheck || (pick !== statics && pick.evidence < EXPLORE_EVIDENCE) ? 'explore' : 'exploit';
     return {
       ranked: order.map((r) => ({ agent: r.c.agent, score: r.c.score, fallback: r.c.fallback, estimate: r.estimate, evidence: r.evidence, value: r.value, eligible: r.eligible })),
       pick: pick.c.agent,
@@ -388,9 +389,10 @@ function kernel(a: Map<string, number>, b: Map<string, number>): number {
 function explain(pick: Row, statics: Row, eligible: readonly Row[], kind: Choice['kind']): string {
   const record = (r: Row): string => describeRecord(r.estimate, r.evidence);
   const name = (r: Row): string => r.c.agent;
-  if (kind === 'fallback') {
+  if (pick.eligible === 'last-resort') {
     const failing = eligible.filter((r) => r.eligible === 'match').map((r) => `${name(r)} ${record(r)}`);
-    return `every plausible agent fails on tasks like this (${failing.join('; ')}), so the fallback ${name(pick)} is tried as a last resort`;
+    const who = pick.c.fallback ? `the fallback ${name(pick)}` : `${name(pick)} (match ${pick.c.score.toFixed(2)}, ${record(pick)})`;
+    return `every plausible agent fails on tasks like this (${failing.join('; ')}), so ${who} is tried as a last resort`;
   }
   if (pick === statics) {
     if (pick.evidence < SHOWN_EVIDENCE) return `best capability match (score ${pick.c.score.toFixed(2)}) and no record yet on tasks like this`;
