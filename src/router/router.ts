@@ -77,8 +77,9 @@ export class TaskRouter {
     const ranked = [...tried, ...choice.ranked.filter((row) => row.fallback && !tried.includes(row))];
     return {
       ranked: ranked.map(({ agent, score }) => ({ agent, score })),
-      // In decision order: what `route` lists and `task.routed` records, each with its value.
-      candidates: choice.ranked.map(({ agent, score, estimate, evidence, value }) => ({
+      // In decision order (the failover order, then the agents never tried): what `route` lists
+      // and `task.routed` records, each with its value.
+      candidates: [...ranked, ...choice.ranked.filter((row) => !ranked.includes(row))].map(({ agent, score, estimate, evidence, value }) => ({
         agent,
         score: round(score),
         estimate: estimate === null ? null : round(estimate),
