@@ -12,7 +12,10 @@
  * Decision. value = posterior mean + MATCH_WEIGHT × match score, plus for the matcher's own pick
  * (credited the best score) STATIC_BONUS + STATIC_CONFIDENCE × posterior sd (benefit of the doubt
  * while its record is thin).
- * Highest value first, among plausible candidates only (plausible() below). This is UCB-style
+ * Highest value first, among the candidates: the plausible matches (plausible() below), any agent
+ * with a record of success on the same kind (RECORD_SUCCESS), and, once every plausible agent
+ * fails the kind, the fallback agent and the agents that matched a word (FAILING_BELOW), as a
+ * last resort. This is UCB-style
  * optimism in a bounded, deterministic form: the optimism is the prior, an aspiration an untried
  * agent is presumed to reach, not a bonus growing with log t. A challenger is tried exactly when
  * the pick's record falls clearly below that aspiration, and keeps the task only while its own
