@@ -164,7 +164,7 @@ export async function run() {
   for (const world of WORLDS) {
     const learned = measure(world, true);
     const statik = measure(world, false);
-    const failWord = world.feedback ? 'bad results' : 'failed tasks';
+    const failWord = world.feedback ? 'bad results' : 'failures';
     const percent = (values) => values.map((v) => round(v * 100));
     rows.push(
       { key: `${world.id}-share`, label: `${world.title}: share to the right agent per block, learned`, unit: '%', runs: percent(learned.share), series: true },
