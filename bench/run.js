@@ -13,6 +13,7 @@ const BENCHES = [
   { file: './cli.js', ids: ['cli'] },
   { file: './ledger.js', ids: ['ledger'] },
   { file: './learning/simulation.js', ids: ['learning'] },
+  { file: './learning/worlds.js', ids: ['learning-worlds'] },
 ];
 
 const onlyIndex = process.argv.indexOf('--only');

@@ -140,15 +140,32 @@ program
 
 program
   .command('route')
-  .description('show where a task would go and why, without running it')
-  .argument('<task>', 'the task text')
+  .description('show where a task would go and why, without running it; --replay judges a policy on past tasks')
+  .argument('[task]', 'the task text (not with --replay)')
   .option('--agent <name>', 'as run --agent would')
   .option('--explain', 'explain the choice (the default output)')
-  .option('--json', 'print the decision as JSON')
-  .addHelpText('after', examples(['lightning route "Write unit tests for the checkout React component"', 'lightning route --json "Plot revenue by month"']))
-  .action(async (task: string, _options, command: Command) => {
+  .option('--json', 'print the decision (or the replay report) as JSON')
+  .option('--replay', "replay the ledger's past routing decisions through the current policy (or --policy) and estimate its success")
+  .option('--since <duration>', 'with --replay: only tasks submitted in this last stretch, e.g. 7d, 12h, 30m')
+  .option('--policy <list>', 'with --replay: policies to evaluate, comma-separated: current (the learned policy as configured), static', 'current,static')
+  .addHelpText(
+    'after',
+    examples([
+      'lightning route "Write unit tests for the checkout React component"',
+      'lightning route --json "Plot revenue by month"',
+      'lightning route --replay --since 7d',
+      'lightning route --replay --policy static --json',
+    ]),
+  )
+  .action(async (task: string | undefined, _options, command: Command) => {
+    const options = command.optsWithGlobals();
+    if (options.replay) {
+      const { replayCommand } = await import('./commands/route-replay.js');
+      await replayCommand(task, options);
+      return;
+    }
     const { routeCommand } = await import('./commands/route.js');
-    await routeCommand(task, command.optsWithGlobals());
+    await routeCommand(task ?? '', options);
   });
 
 program

@@ -1,4 +1,4 @@
-import type { AttemptRecord, RouteCandidate, TokenUsage } from '../protocol/task.js';
+import type { AttemptRecord, DecisionKind, RouteCandidate, TokenUsage } from '../protocol/task.js';
 
 /**
  * The ledger's events: one JSON object per line of `.lightning/ledger.jsonl`, keyed by `event`.
@@ -18,6 +18,10 @@ export type LedgerEventBody =
       static?: string;
       /** Picked to explore (learned policy) rather than as the best estimate. */
       explored?: boolean;
+      /** How the first choice was made (replay and metrics read it); absent in older records. */
+      decision?: DecisionKind;
+      /** Probability of the choice under the policy that made it (1: deterministic), for off-policy estimates. */
+      probability?: number;
     }
   | ({
       event: 'task.attempt';

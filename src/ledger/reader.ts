@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { AttemptRecord, RouteCandidate, TaskResult, TaskStatus, TokenUsage } from '../protocol/task.js';
+import type { AttemptRecord, DecisionKind, RouteCandidate, TaskResult, TaskStatus, TokenUsage } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
 import type { LedgerEvent, LedgerEventName } from './events.js';
 
@@ -19,7 +19,7 @@ export interface TaskView {
   outputFile: string | null;
   error: string | null;
   attempts: AttemptRecord[];
-  routed: Array<{ attempt: number; agent: string; instance: number; candidates: Candidate[]; reason: string; static: string | null; explored: boolean }>;
+  routed: Array<{ attempt: number; agent: string; instance: number; candidates: Candidate[]; reason: string; static: string | null; explored: boolean; decision: DecisionKind | null }>;
   usage: TokenUsage | null;
   files: string[];
   submittedAt: string;
@@ -130,7 +130,7 @@ export class TaskIndex {
       case 'task.routed': {
         if (final) return; // a late routing must not flip a finished task back to running
         const { attempt, agent, instance, candidates, reason } = e;
-        view.routed.push({ attempt, agent, instance, candidates, reason, static: e.static ?? null, explored: e.explored ?? false });
+        view.routed.push({ attempt, agent, instance, candidates, reason, static: e.static ?? null, explored: e.explored ?? false, decision: e.decision ?? null });
         view.agent = agent;
         view.instance = instance;
         view.status = 'running';
@@ -235,7 +235,7 @@ export function deriveTasks(events: Iterable<LedgerEvent>): Map<string, TaskView
 
 function routingOf(view: TaskView): TaskResult['routing'] {
   const first = view.routed[0];
-  return first ? { candidates: first.candidates, reason: first.reason, static: first.static, explored: first.explored } : null;
+  return first ? { candidates: first.candidates, reason: first.reason, static: first.static, explored: first.explored, ...(first.decision ? { decision: first.decision } : {}) } : null;
 }
 
 export function toTaskResult(view: TaskView): TaskResult {

@@ -12,14 +12,22 @@ export interface StatsRow {
   p95Ms: number | null;
   /** This agent's part of all tasks of this kind. */
   share: number;
+  /**
+   * What the router has learned about this agent on the kind's latest task (the numbers `route`
+   * shows: posterior estimate and the similar outcomes behind it); null when not asked for.
+   */
+  learned: { estimate: number | null; evidence: number } | null;
 }
+
+/** The router's learned record of an agent on a task like `input`. */
+export type LearnedRecord = (input: string, agent: string) => { estimate: number | null; evidence: number } | null;
 
 /**
  * Per agent and kind of task: how many, how well, how fast, and what share of the kind's traffic
  * went to the agent — the numbers that show the router learning. Only finished tasks that reached
  * an agent count; cancelled ones count as traffic but not for success.
  */
-export function computeStats(tasks: Iterable<TaskView>, classify: (input: string) => string, since: number | null): StatsRow[] {
+export function computeStats(tasks: Iterable<TaskView>, classify: (input: string) => string, since: number | null, learned: LearnedRecord | null = null): StatsRow[] {
   // Inputs repeat (retries, the same request again): classify each distinct one once.
   const kinds = new Map<string, string>();
   const kindOf = (input: string): string => {
@@ -53,9 +61,15 @@ export function computeStats(tasks: Iterable<TaskView>, classify: (input: string
       p50Ms: percentile(durations, 0.5),
       p95Ms: percentile(durations, 0.95),
       share: views.length / (perKind.get(kind) ?? views.length),
+      learned: learned ? learned(latest(views).input, agent) : null,
     };
   });
   return rows.sort((a, b) => a.kind.localeCompare(b.kind) || b.tasks - a.tasks);
+}
+
+/** The most recently submitted of a group (the index lists newest first, the ledger oldest first). */
+function latest(views: readonly TaskView[]): TaskView {
+  return views.reduce((a, b) => (Date.parse(b.submittedAt) >= Date.parse(a.submittedAt) ? b : a));
 }
 
 function percentile(sorted: number[], p: number): number | null {

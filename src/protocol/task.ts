@@ -37,6 +37,14 @@ export type TaskProgress =
   | { kind: 'tool-call'; tool: string; args: string }
   | { kind: 'tool-result'; tool: string; ok: boolean; summary: string };
 
+/**
+ * How a routing decision was made: exploit = the best learned value; explore = an agent with no
+ * record tried instead of the static pick, or the static pick re-tried although another's record
+ * is better; fallback = the fallback agent tried as a last resort because every plausible agent
+ * fails; forced = the caller named the agent.
+ */
+export type DecisionKind = 'exploit' | 'explore' | 'fallback' | 'forced';
+
 /** One agent as the router weighed it for a task. */
 export interface RouteCandidate {
   agent: string;
@@ -46,6 +54,8 @@ export interface RouteCandidate {
   estimate?: number | null;
   /** Effective number of past outcomes behind the estimate. */
   evidence?: number;
+  /** What the learned policy compared (estimate + match credit + the static pick's trust). */
+  value?: number | null;
 }
 
 /** Why a task went where it went (its first routing). */
@@ -54,6 +64,8 @@ export interface RouteRecord {
   reason: string;
   static: string | null;
   explored: boolean;
+  /** Absent in records written before decision kinds were recorded. */
+  decision?: DecisionKind;
 }
 
 /** `lightning run --json` and `POST /v1/tasks {wait:true}`. */

@@ -181,6 +181,7 @@ export class TaskDispatcher extends EventEmitter<{ event: [DispatchEvent]; 'ledg
       reason: attempt === 1 && choice.instance.agent === decision.pick ? `${decision.reason}; ${choice.reason}` : choice.reason,
       static: decision.static,
       explored: decision.explored,
+      ...(attempt === 1 ? { decision: decision.decision, probability: decision.probability } : {}),
     });
     const started = Date.now();
     const result = await this.attempt(id, input, choice.instance, Math.max(1, deadline - Date.now()), signal);

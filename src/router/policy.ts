@@ -12,7 +12,10 @@
  * Decision. value = posterior mean + MATCH_WEIGHT × match score, plus for the matcher's own pick
  * (credited the best score) STATIC_BONUS + STATIC_CONFIDENCE × posterior sd (benefit of the doubt
  * while its record is thin).
- * Highest value first, among plausible candidates only (plausible() below). This is UCB-style
+ * Highest value first, among the candidates: the plausible matches (plausible() below), any agent
+ * with a record of success on the same kind (RECORD_SUCCESS), and, once every plausible agent
+ * fails the kind, the fallback agent and the agents that matched a word (FAILING_BELOW), as a
+ * last resort. This is UCB-style
  * optimism in a bounded, deterministic form: the optimism is the prior, an aspiration an untried
  * agent is presumed to reach, not a bonus growing with log t. A challenger is tried exactly when
  * the pick's record falls clearly below that aspiration, and keeps the task only while its own
@@ -29,7 +32,7 @@
  * kind thus keeps what was learned about it whatever else the fleet does. Outcomes with `at` also
  * halve every HALF_LIFE_MS (measured to the newest `at` seen, so choose() stays pure).
  */
-import type { TaskStatus } from '../protocol/task.js';
+import type { DecisionKind, TaskStatus } from '../protocol/task.js';
 import { MIN_CONFIDENCE } from './match.js';
 
 /** Presumed success of an agent with no record on a kind of task: the aspiration (see above). */
@@ -84,27 +87,57 @@ export const EXPLORE_MARGIN = 0.1;
 const FORGET_BELOW = 0.01;
 const MAX_MEMORY = 1000;
 
+/**
+ * An agent with this much similarity-weighted success on tasks like this one has a record: it is a
+ * candidate whatever its capability match (evidence widens the candidate set). One success on the
+ * same kind of task, typically earned through failover once the better matches failed.
+ */
+export const RECORD_SUCCESS = 1;
+/**
+ * Only outcomes on tasks at least this similar (cosine) make a record: the same kind of task, not
+ * one that shares a word or two ("React" in a chart and in a deploy task). Looser evidence still
+ * counts towards the estimate of an agent that is a candidate anyway.
+ */
+export const RECORD_SIMILARITY = 0.6;
+/**
+ * The plausible agents fail on a kind of task when each has a record (EXPLORE_EVIDENCE) and a
+ * learned success under this: then the fallback agent, and any agent that matched a word of the
+ * task, become candidates of last resort (the better match first, by value).
+ */
+export const FAILING_BELOW = 0.5;
+
 export interface PolicyCandidate {
   agent: string;
   score: number;
   fallback: boolean;
 }
 
+export type { DecisionKind } from '../protocol/task.js';
+
+/** Why an agent may be chosen at all (null: it is only a failover target). */
+export type Eligibility = 'match' | 'record' | 'last-resort' | null;
+
 export interface RankedChoice {
   agent: string;
   score: number;
+  fallback: boolean;
   /** Posterior mean success for tasks like this; null when learning is off. */
   estimate: number | null;
   /** Effective number of similar outcomes behind the estimate. */
   evidence: number;
+  /** What the decision compares: estimate + match credit (+ trust for the static pick). */
   value: number;
+  eligible: Eligibility;
 }
 
 export interface Choice {
-  /** The order to try agents in: pick, other plausible agents by value, the rest by static rank. */
+  /** The order to try agents in: eligible agents by value, then the rest by static rank. */
   ranked: RankedChoice[];
   pick: string;
+  kind: Exclude<DecisionKind, 'forced'>;
   explored: boolean;
+  /** Probability that this policy makes this choice: 1, the rule is deterministic. */
+  probability: number;
   reason: string;
 }
 
@@ -119,11 +152,38 @@ export interface Observation {
 }
 
 /**
- * The candidates (static order, the matcher's pick first) that may be chosen at all: the static
- * pick, and specialists scoring at least PLAUSIBLE_FLOOR and PLAUSIBLE_SHARE of the best
+ * The one formula for "how well does this agent do tasks like this": the posterior mean of the
+ * Beta prior (PRIOR_MEAN, PRIOR_STRENGTH) after `success` of `evidence` similarity-weighted
+ * outcomes. `route`, `task`, `stats`, the reason line and the decision itself all read this.
+ */
+export function learnedRate(success: number, evidence: number): number {
+  return (PRIOR_MEAN * PRIOR_STRENGTH + success) / (PRIOR_STRENGTH + evidence);
+}
+
+/** Under this much evidence there is no record to speak of: shown as "no record yet". */
+export const SHOWN_EVIDENCE = 0.05;
+
+/**
+ * The one wording of a learned rate and its evidence ("56 % over 4.2 similar outcomes"), so
+ * every screen says the same thing about the same numbers. Null estimate: learning is off.
+ */
+export function describeRecord(estimate: number | null | undefined, evidence: number | undefined): string {
+  if (estimate === null || estimate === undefined) return 'learning off';
+  if (!evidence || evidence < SHOWN_EVIDENCE) return 'no record yet';
+  return `${Math.round(estimate * 100)} % over ${formatEvidence(evidence)} similar outcome${evidence >= 0.95 && evidence < 1.05 ? '' : 's'}`;
+}
+
+/** Evidence as shown: one decimal under 10, whole above. */
+export function formatEvidence(evidence: number): string {
+  return evidence < 9.95 ? evidence.toFixed(1) : String(Math.round(evidence));
+}
+
+/**
+ * The candidates (static order, the matcher's pick first) that may be chosen on their match alone:
+ * the static pick, and specialists scoring at least PLAUSIBLE_FLOOR and PLAUSIBLE_SHARE of the best
  * specialist. The generalist only when it is the static pick: that it answers anything is no
- * evidence it can do a specialist's task. Here rather than in match.ts: it is a rule about
- * exploring, not about matching.
+ * evidence it can do a specialist's task. Evidence widens this set (choose()). Here rather than in
+ * match.ts: it is a rule about exploring, not about matching.
  */
 export function plausible<T extends PolicyCandidate>(candidates: readonly T[]): T[] {
   const best = Math.max(0, ...candidates.filter((c) => !c.fallback).map((c) => c.score));
@@ -162,9 +222,12 @@ interface Row {
   c: PolicyCandidate;
   index: number;
   success: number;
+  /** Successes on tasks of the same kind (RECORD_SIMILARITY): what makes a record. */
+  close: number;
   evidence: number;
   estimate: number;
   value: number;
+  eligible: Eligibility;
 }
 
 export class LearnedPolicy {
@@ -212,39 +275,53 @@ export class LearnedPolicy {
     if (!first) throw new RangeError('LearnedPolicy.choose needs at least one candidate');
     if (!this.learn) {
       return {
-        ranked: candidates.map((c) => ({ agent: c.agent, score: c.score, estimate: null, evidence: 0, value: c.score })),
+        ranked: candidates.map((c, index) => ({ agent: c.agent, score: c.score, fallback: c.fallback, estimate: null, evidence: 0, value: c.score, eligible: index === 0 ? 'match' : null })),
         pick: first.agent,
+        kind: 'exploit',
         explored: false,
-        reason: `best capability match (score ${first.score.toFixed(2)})`,
+        probability: 1,
+        reason: `best capability match (score ${first.score.toFixed(2)}); learning is off`,
       };
     }
-    const allowed = new Set(plausible(candidates));
+    const matched = new Set(plausible(candidates));
     // The matcher ranked its pick first (a generalist with no matching words included), so the
     // pick is credited the best score: a fallback pick is not a worse match than its alternatives.
     const best = Math.max(...candidates.map((c) => c.score));
     const unit = unitVector(features);
     const rows: Row[] = candidates.map((c, index) => {
-      const { success, evidence } = this.evidence(c.agent, unit);
-      const estimate = (PRIOR_MEAN * PRIOR_STRENGTH + success) / (PRIOR_STRENGTH + evidence);
+      const { success, evidence, close } = this.evidence(c.agent, unit);
+      const estimate = learnedRate(success, evidence);
       const spread = Math.sqrt((estimate * (1 - estimate)) / (PRIOR_STRENGTH + evidence + 1));
       const trust = index === 0 ? STATIC_BONUS + STATIC_CONFIDENCE * spread : 0;
       const match = MATCH_WEIGHT * (index === 0 ? best : c.score);
-      return { c, index, success, evidence, estimate, value: estimate + match + trust };
+      return { c, index, success, close, evidence, estimate, value: estimate + match + trust, eligible: null };
     });
-    const eligible = rows.filter((r) => allowed.has(r.c)).sort((a, b) => b.value - a.value || a.index - b.index);
-    const order = [...eligible, ...rows.filter((r) => !allowed.has(r.c))];
+    // Evidence widens the set: a record of success on tasks like this one makes an agent a
+    // candidate whatever its match; and once every plausible agent fails, the fallback agent and
+    // the agents that matched a word of the task are candidates too, as a last resort.
+    const plausibleRows = rows.filter((r) => matched.has(r.c));
+    const failing = plausibleRows.every((r) => r.evidence >= EXPLORE_EVIDENCE && r.estimate < FAILING_BELOW);
+    for (const r of rows) {
+      if (matched.has(r.c)) r.eligible = 'match';
+      else if (r.close >= RECORD_SUCCESS) r.eligible = 'record';
+      else if (failing && (r.c.fallback || r.c.score > 0)) r.eligible = 'last-resort';
+    }
+    const eligible = rows.filter((r) => r.eligible !== null).sort((a, b) => b.value - a.value || a.index - b.index);
+    const order = [...eligible, ...rows.filter((r) => r.eligible === null)];
     const pick = eligible[0] ?? rows[0]!;
+    const statics = rows[0]!;
     // Exploring: trying an agent with no record instead of the static pick, or re-checking a static
     // pick whose record is clearly worse than another's (it won on the match, not on results).
-    const explored =
-      pick.index !== 0
-        ? pick.evidence < EXPLORE_EVIDENCE
-        : eligible.some((r) => r !== pick && r.evidence >= EXPLORE_EVIDENCE && r.estimate > pick.estimate + EXPLORE_MARGIN);
+    const recheck = pick === statics && eligible.some((r) => r !== pick && r.evidence >= EXPLORE_EVIDENCE && r.estimate > pick.estimate + EXPLORE_MARGIN);
+    const kind: Choice['kind'] =
+      pick.eligible === 'last-resort' && pick.c.fallback ? 'fallback' : recheck || (pick !== statics && pick.evidence < EXPLORE_EVIDENCE) ? 'explore' : 'exploit';
     return {
-      ranked: order.map((r) => ({ agent: r.c.agent, score: r.c.score, estimate: r.estimate, evidence: r.evidence, value: r.value })),
+      ranked: order.map((r) => ({ agent: r.c.agent, score: r.c.score, fallback: r.c.fallback, estimate: r.estimate, evidence: r.evidence, value: r.value, eligible: r.eligible })),
       pick: pick.c.agent,
-      explored,
-      reason: explain(pick, rows[0]!),
+      kind,
+      explored: kind !== 'exploit',
+      probability: 1,
+      reason: explain(pick, statics, eligible, kind),
     };
   }
 
@@ -258,18 +335,24 @@ export class LearnedPolicy {
     }));
   }
 
-  /** An agent's similarity- and retention-weighted successes and total outcomes for a task. */
-  private evidence(agent: string, unit: Map<string, number>): { success: number; evidence: number } {
+  /**
+   * An agent's similarity- and retention-weighted successes and total outcomes for a task, and the
+   * successes on tasks of the same kind (RECORD_SIMILARITY).
+   */
+  private evidence(agent: string, unit: Map<string, number>): { success: number; evidence: number; close: number } {
     let success = 0;
     let evidence = 0;
+    let close = 0;
     for (const m of this.memory.get(agent) ?? []) {
       const similar = kernel(m.unit, unit);
       if (similar === 0) continue;
       const weight = similar * this.retention(m) * m.weight;
       evidence += weight;
-      if (m.success) success += weight;
+      if (!m.success) continue;
+      success += weight;
+      if (similar >= RECORD_KERNEL) close += weight;
     }
-    return { success, evidence };
+    return { success, evidence, close };
   }
 
   private retention(m: Memory): number {
@@ -277,6 +360,8 @@ export class LearnedPolicy {
     return FADE ** m.traffic * DECAY ** m.own * 0.5 ** (elapsed / HALF_LIFE_MS);
   }
 }
+
+const RECORD_KERNEL = RECORD_SIMILARITY ** SHARPNESS;
 
 /** How often observe() drops outcomes that have faded below FORGET_BELOW. */
 const PRUNE_EVERY = 32;
@@ -300,28 +385,28 @@ function kernel(a: Map<string, number>, b: Map<string, number>): number {
   return cosine < SIMILARITY_FLOOR ? 0 : Math.min(1, cosine) ** SHARPNESS;
 }
 
-/** The observed success rate (no prior), for the reason line. */
-function rate(r: Row): number {
-  return r.evidence > 0 ? r.success / r.evidence : 0;
-}
-
-function explain(pick: Row, statics: Row): string {
-  const seen = (r: Row): number => Math.max(1, Math.round(r.evidence));
-  if (pick === statics) {
-    if (pick.evidence < 0.5) return `best capability match (score ${pick.c.score.toFixed(2)}); no outcomes for tasks like this yet`;
-    return `best match and ${pct(rate(pick))} success over ${seen(pick)} similar tasks`;
+/**
+ * The decision in one sentence, with the numbers of describeRecord() (the same ones `route`
+ * shows in its table): one wording per case, so a reader can tell the cases apart.
+ */
+function explain(pick: Row, statics: Row, eligible: readonly Row[], kind: Choice['kind']): string {
+  const record = (r: Row): string => describeRecord(r.estimate, r.evidence);
+  const name = (r: Row): string => r.c.agent;
+  if (pick.eligible === 'last-resort') {
+    const failing = eligible.filter((r) => r.eligible === 'match').map((r) => `${name(r)} ${record(r)}`);
+    const who = pick.c.fallback ? `the fallback ${name(pick)}` : `${name(pick)} (match ${pick.c.score.toFixed(2)}, ${record(pick)})`;
+    return `every plausible agent fails on tasks like this (${failing.join('; ')}), so ${who} is tried as a last resort`;
   }
-  const why =
-    statics.evidence < 0.5
-      ? `${statics.c.agent} (best match) has no record on tasks like this`
-      : `${statics.c.agent} fails ${pct(1 - rate(statics))} of tasks like this (${seen(statics)} seen)`;
-  const alternative =
-    pick.evidence < EXPLORE_EVIDENCE
-      ? `trying ${pick.c.agent} (match ${pick.c.score.toFixed(2)}, no record yet)`
-      : `${pick.c.agent} succeeds ${pct(rate(pick))} (${seen(pick)} seen)`;
-  return `${why}; ${alternative}`;
-}
-
-function pct(x: number): string {
-  return `${Math.round(x * 100)} %`;
+  if (pick === statics) {
+    if (pick.evidence < SHOWN_EVIDENCE) return `best capability match (score ${pick.c.score.toFixed(2)}) and no record yet on tasks like this`;
+    if (kind === 'explore') {
+      const better = eligible.filter((r) => r !== pick && r.evidence >= EXPLORE_EVIDENCE).sort((a, b) => b.estimate - a.estimate)[0]!;
+      return `best capability match, re-tried now that its old failures have faded (${record(pick)}), although ${name(better)} does better (${record(better)})`;
+    }
+    return `best capability match, with ${record(pick)}`;
+  }
+  const why = statics.evidence < SHOWN_EVIDENCE ? `${name(statics)} (best match) has no record on tasks like this` : `${name(statics)} (best match) does worse on tasks like this (${record(statics)})`;
+  if (kind === 'explore') return `${why}, so ${name(pick)} (match ${pick.c.score.toFixed(2)}, no record yet) is tried`;
+  if (pick.eligible === 'record') return `${why}, and ${name(pick)}, though a weaker match (${pick.c.score.toFixed(2)}), has a record of success (${record(pick)})`;
+  return `${why} than ${name(pick)} (${record(pick)})`;
 }

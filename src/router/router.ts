@@ -3,6 +3,7 @@ import type { RouteCandidate } from '../protocol/task.js';
 import { CapabilityMatcher } from './match.js';
 import type { AgentProfile } from './match.js';
 import { FEEDBACK_WEIGHT, LearnedPolicy } from './policy.js';
+import type { DecisionKind } from './policy.js';
 
 /** An agent to try for a task, in order. */
 export interface RankedAgent {
@@ -19,6 +20,10 @@ export interface RouteDecision {
   /** What capability matching alone would pick. */
   static: string;
   explored: boolean;
+  /** How the pick was made: exploit, explore, fallback (last resort) or forced (--agent). */
+  decision: DecisionKind;
+  /** Probability that the policy makes this choice (1: it is deterministic); for off-policy replay. */
+  probability: number;
   reason: string;
   /** The task's kind for stats: the static pick's strongest matched word. */
   kind: string;
@@ -58,7 +63,7 @@ export class TaskRouter {
     const kind = first?.matched[0]?.toLowerCase() ?? 'other';
     if (forced !== undefined || !first) {
       const agent = forced ?? '';
-      return { ranked: [{ agent, score: 1 }], candidates: [{ agent, score: 1 }], pick: agent, static: first?.agent ?? agent, explored: false, reason: `asked for ${agent}`, kind };
+      return { ranked: [{ agent, score: 1 }], candidates: [{ agent, score: 1 }], pick: agent, static: first?.agent ?? agent, explored: false, decision: 'forced', probability: 1, reason: `asked for ${agent}`, kind };
     }
     const features = matcher.features(input);
     this.lastRouted = { input, features };
@@ -66,17 +71,43 @@ export class TaskRouter {
       scored.map(({ agent, score }) => ({ agent, score, fallback: fallback.has(agent) })),
       features,
     );
-    // Failover goes down the list, but never to an agent that matched nothing.
-    const ranked = choice.ranked.filter((row, index) => index === 0 || row.score > 0);
+    // Failover goes down the list, never to an agent that matched nothing and has no record; the
+    // fallback agent comes last whatever its match (the last resort once the others failed).
+    const tried = choice.ranked.filter((row, index) => index === 0 || row.eligible !== null || (row.score > 0 && !row.fallback));
+    const ranked = [...tried, ...choice.ranked.filter((row) => row.fallback && !tried.includes(row))];
     return {
       ranked: ranked.map(({ agent, score }) => ({ agent, score })),
-      candidates: choice.ranked.map(({ agent, score, estimate, evidence }) => ({ agent, score: round(score), estimate: estimate === null ? null : round(estimate), evidence: round(evidence) })),
+      // In decision order (the failover order, then the agents never tried): what `route` lists
+      // and `task.routed` records, each with its value.
+      candidates: [...ranked, ...choice.ranked.filter((row) => !ranked.includes(row))].map(({ agent, score, estimate, evidence, value }) => ({
+        agent,
+        score: round(score),
+        estimate: estimate === null ? null : round(estimate),
+        evidence: round(evidence),
+        value: round(value),
+      })),
       pick: choice.pick,
       static: first.agent,
       explored: choice.explored,
+      decision: choice.kind,
+      probability: choice.probability,
       reason: choice.reason,
       kind,
     };
+  }
+
+  /**
+   * What the router has learned about `agent` on tasks like `input` (estimate and evidence, the
+   * numbers `route` shows), without recording a routing: for `stats` and the dashboard.
+   */
+  recordOf(input: string, agent: string): { estimate: number | null; evidence: number } | null {
+    const matcher = this.matcher();
+    const fallback = new Set(this.profiles().profiles.filter((profile) => profile.fallback).map((profile) => profile.name));
+    const scored = matcher.score(input);
+    if (scored.length === 0) return null;
+    const choice = this.policy.choose(scored.map(({ agent: name, score }) => ({ agent: name, score, fallback: fallback.has(name) })), matcher.features(input));
+    const row = choice.ranked.find((candidate) => candidate.agent === agent);
+    return row ? { estimate: row.estimate === null ? null : round(row.estimate), evidence: round(row.evidence) } : null;
   }
 
   kindOf(input: string): string {

@@ -123,7 +123,7 @@ export class SupervisorTasks {
       cancel: (id) => this.dispatcher.cancel(id, 'api'),
       feedback: (id, rating, note) => this.dispatcher.feedback(id, rating, note),
       // The index holds every task of the ledger already: no re-reading of the file.
-      stats: (since) => computeStats(this.index.list(), (input) => this.router.kindOf(input), since),
+      stats: (since) => computeStats(this.index.list(), (input) => this.router.kindOf(input), since, (input, agent) => this.router.recordOf(input, agent)),
       route: (input, agent) => {
         if (agent !== undefined && !this.fleet.agentNames().includes(agent)) {
           throw new TaskRequestError(`unknown agent "${agent}"; known agents: ${this.fleet.agentNames().join(', ')}`);

@@ -160,7 +160,7 @@ describe('derivation', () => {
     const c = tasks.get('c')!;
     expect(c).toMatchObject({ agent: 'coder', instance: 0, output: 'done c', files: ['a.txt'], durationMs: 7, error: null });
     expect(c.attempts).toEqual([{ agent: 'coder', instance: 0, status: 'completed', error: null, durationMs: 5 }]);
-    expect(c.routed).toEqual([{ attempt: 1, agent: 'coder', instance: 0, candidates: [{ agent: 'coder', score: 0.9 }], reason: 'best match', static: null, explored: false }]);
+    expect(c.routed).toEqual([{ attempt: 1, agent: 'coder', instance: 0, candidates: [{ agent: 'coder', score: 0.9 }], reason: 'best match', static: null, explored: false, decision: null }]);
     expect(c.feedback).toEqual([{ rating: 'good', note: 'nice', ts: events[events.length - 1]!.ts }]);
     expect(c.finishedAt).toBe(events.find((e) => e.event === 'task.completed')!.ts);
     expect(tasks.get('to')).toMatchObject({ error: 'it timeout', durationMs: 9 });

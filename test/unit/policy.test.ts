@@ -4,6 +4,9 @@ import type { AgentProfile } from '../../src/router/match.js';
 import {
   FEEDBACK_WEIGHT,
   LearnedPolicy,
+  PRIOR_MEAN,
+  describeRecord,
+  learnedRate,
   feedbackOutcome,
   outcomeOf,
   plausible,
@@ -149,7 +152,7 @@ describe('LearnedPolicy', () => {
     }
   });
 
-  it('(c) never chooses an implausible agent, however good its record', () => {
+  it('(c) an implausible agent is a candidate on its record alone; the generalist only as a last resort', () => {
     const policy = new LearnedPolicy({ learn: true });
     const features = matcher.features(DASHBOARD[0]!);
     const candidates: PolicyCandidate[] = [
@@ -158,16 +161,19 @@ describe('LearnedPolicy', () => {
       { agent: 'general_assistant', score: 0.9, fallback: true },
       { agent: 'qa_tester', score: 0.1, fallback: false },
     ];
-    for (let i = 0; i < 50; i++) {
-      policy.observe({ agent: 'qa_tester', features, outcome: 'success' });
-      policy.observe({ agent: 'general_assistant', features, outcome: 'success' });
+    const eligibility = (): Record<string, string | null> => Object.fromEntries(policy.choose(candidates, features).ranked.map((r) => [r.agent, r.eligible]));
+    expect(eligibility()).toEqual({ data_analyst: 'match', web_developer: 'match', general_assistant: null, qa_tester: null });
+    // Successes on a merely related task (cosine under RECORD_SIMILARITY) make no record.
+    for (let i = 0; i < 20; i++) policy.observe({ agent: 'qa_tester', features: matcher.features('Plot weekly revenue from orders.csv in React'), outcome: 'success' });
+    expect(eligibility()['qa_tester']).toBeNull();
+    for (let i = 0; i < 2; i++) policy.observe({ agent: 'qa_tester', features, outcome: 'success' });
+    expect(eligibility()['qa_tester']).toBe('record');
+    // Both plausible agents fail: the generalist becomes a candidate of last resort.
+    for (let i = 0; i < 8; i++) {
+      policy.observe({ agent: 'data_analyst', features, outcome: 'failure' });
+      policy.observe({ agent: 'web_developer', features, outcome: 'failure' });
     }
-    for (let i = 0; i < 100; i++) {
-      const choice = policy.choose(candidates, features);
-      expect(['data_analyst', 'web_developer']).toContain(choice.pick);
-      expect(choice.ranked.slice(2).map((r) => r.agent)).toEqual(['general_assistant', 'qa_tester']);
-      policy.observe({ agent: choice.pick, features, outcome: 'failure' });
-    }
+    expect(eligibility()['general_assistant']).toBe('last-resort');
   });
 
   it('(d) re-learns: when the good agent starts failing and the static pick recovers, routing flips back', () => {
@@ -204,19 +210,33 @@ describe('LearnedPolicy', () => {
     );
   });
 
-  it('explains its choice in one sentence and flags exploration', () => {
+  it('explains its choice in one sentence per case and flags exploration', () => {
     const policy = new LearnedPolicy({ learn: true });
     const features = matcher.features(DASHBOARD[0]!);
     const candidates = matcher.candidates(DASHBOARD[0]!);
-    expect(policy.choose(candidates, features).reason).toMatch(/best capability match.*no outcomes/);
-    for (let i = 0; i < 4; i++) policy.observe({ agent: 'data_analyst', features, outcome: 'failure' });
+    expect(policy.choose(candidates, features)).toMatchObject({ kind: 'exploit', reason: 'best capability match (score 0.60) and no record yet on tasks like this' });
+    policy.observe({ agent: 'data_analyst', features, outcome: 'success' });
+    expect(policy.choose(candidates, features).reason).toBe('best capability match, with 79 % over 1.0 similar outcome');
+    for (let i = 0; i < 5; i++) policy.observe({ agent: 'data_analyst', features, outcome: 'failure' });
     const trial = policy.choose(candidates, features);
-    expect(trial).toMatchObject({ pick: 'web_developer', explored: true });
-    expect(trial.reason).toBe('data_analyst fails 100 % of tasks like this (4 seen); trying web_developer (match 0.40, no record yet)');
+    expect(trial).toMatchObject({ pick: 'web_developer', kind: 'explore', explored: true });
+    expect(trial.reason).toMatch(/^data_analyst \(best match\) does worse on tasks like this \(\d+ % over [\d.]+ similar outcomes\), so web_developer \(match 0\.40, no record yet\) is tried$/);
     for (let i = 0; i < 10; i++) policy.observe({ agent: 'web_developer', features, outcome: 'success' });
     const settled = policy.choose(candidates, features);
-    expect(settled).toMatchObject({ pick: 'web_developer', explored: false });
-    expect(settled.reason).toMatch(/^data_analyst fails 100 % .*; web_developer succeeds 100 % \(\d+ seen\)$/);
+    expect(settled).toMatchObject({ pick: 'web_developer', kind: 'exploit', explored: false });
+    expect(settled.reason).toMatch(/^data_analyst \(best match\) does worse on tasks like this \(\d+ % over [\d.]+ similar outcomes\) than web_developer \(\d+ % over [\d.]+ similar outcomes\)$/);
+    // Every number in the sentence is the one the table shows (describeRecord of estimate, evidence).
+    const row = settled.ranked.find((r) => r.agent === 'web_developer')!;
+    expect(settled.reason).toContain(describeRecord(row.estimate, row.evidence));
+  });
+
+  it('describes a record the same way everywhere', () => {
+    expect(describeRecord(0.561, 4.2)).toBe('56 % over 4.2 similar outcomes');
+    expect(describeRecord(0.75, 1)).toBe('75 % over 1.0 similar outcome');
+    expect(describeRecord(0.75, 0)).toBe('no record yet');
+    expect(describeRecord(null, 0)).toBe('learning off');
+    expect(describeRecord(0.9, 16.4)).toBe('90 % over 16 similar outcomes');
+    expect(learnedRate(0, 0)).toBe(PRIOR_MEAN);
   });
 
   it('(f) with learn: false routes exactly as the static matcher, whatever it is told', () => {

@@ -2,6 +2,7 @@ import { apiRequest } from '../../api/client.js';
 import { loadConfig } from '../../config/load.js';
 import { readEvents } from '../../ledger/reader.js';
 import { profileFromConfig } from '../../router/match.js';
+import { describeRecord } from '../../router/policy.js';
 import { REPLAY_TASKS, replayWindow, TaskRouter } from '../../router/router.js';
 import type { RouteDecision } from '../../router/router.js';
 import type { GlobalOptions } from '../context.js';
@@ -49,26 +50,26 @@ export async function routeCommand(input: string, options: RouteOptions): Promis
 
 /** Written for someone who has never read the code: what was weighed, what won, and why. */
 export function explain(input: string, decision: RouteDecision): string {
+  // Rows in decision order (the order failover would try them); numbers as describeRecord says them.
   const rows = decision.candidates.map((candidate) => [
     candidate.agent === decision.pick ? paint('→', 'green') : ' ',
     candidate.agent,
     candidate.score.toFixed(2),
-    // With no outcomes the estimate is only the prior: say so rather than show a made-up rate.
-    candidate.estimate === null || candidate.estimate === undefined || !candidate.evidence ? '-' : `${Math.round(candidate.estimate * 100)}%`,
-    !candidate.evidence ? 'no outcomes yet' : `${candidate.evidence < 10 ? candidate.evidence.toFixed(1) : Math.round(candidate.evidence)} similar task outcome(s)`,
+    describeRecord(candidate.estimate, candidate.evidence),
+    candidate.value === null || candidate.value === undefined ? '-' : candidate.value.toFixed(2),
   ]);
-  const table = renderTable(['', 'AGENT', 'MATCH', 'LEARNED SUCCESS', 'EVIDENCE'], rows);
+  const table = renderTable(['', 'AGENT', 'MATCH', 'LEARNED SUCCESS', 'VALUE'], rows);
   const lines = [
     `task: ${JSON.stringify(input.length > 100 ? `${input.slice(0, 99)}…` : input)}`,
     `kind: ${decision.kind}`,
     '',
     table,
     '',
-    `pick: ${paint(decision.pick, 'bold')} — ${decision.reason}`,
+    `pick: ${paint(decision.pick, 'bold')} (${decision.decision ?? (decision.explored ? 'explore' : 'exploit')}) — ${decision.reason}`,
     decision.static === decision.pick ? 'static capability matching agrees.' : `static capability matching alone would pick ${decision.static}.`,
   ];
-  if (decision.explored) lines.push('this pick explores: the agent has little evidence yet for tasks like this.');
-  lines.push('', 'MATCH is how well the task\'s words fit the agent\'s skills (0–1, rare words count more); LEARNED SUCCESS is');
-  lines.push('how often the agent finished similar tasks well (outcomes and feedback, recent ones weigh more).');
+  lines.push('', "MATCH is how well the task's words fit the agent's skills (0–1, rare words count more); LEARNED SUCCESS is how");
+  lines.push('often the agent finished similar tasks well (outcomes and feedback, recent ones weigh more), over how many; VALUE');
+  lines.push('is what the router compares: learned success plus credit for the match (and trust in the best match).');
   return lines.join('\n');
 }

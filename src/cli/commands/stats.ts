@@ -6,7 +6,8 @@ import { computeStats } from '../../ledger/stats.js';
 import type { StatsRow } from '../../ledger/stats.js';
 import type { StatePaths } from '../../state/home.js';
 import { profileFromConfig } from '../../router/match.js';
-import { TaskRouter } from '../../router/router.js';
+import { REPLAY_TASKS, TaskRouter, replayWindow } from '../../router/router.js';
+import { describeRecord } from '../../router/policy.js';
 import { formatDuration } from '../../util/format.js';
 import type { GlobalOptions } from '../context.js';
 import { findRunningSupervisor, resolveContext } from '../context.js';
@@ -37,10 +38,22 @@ export async function statsCommand(options: StatsOptions): Promise<void> {
   }
   const percent = (value: number | null) => (value === null ? '-' : `${Math.round(value * 100)}%`);
   const table = renderTable(
-    ['KIND', 'AGENT', 'TASKS', 'SUCCESS', 'P50', 'P95', 'SHARE'],
-    rows.map((row) => [row.kind, row.agent, String(row.tasks), percent(row.successRate), row.p50Ms === null ? '-' : formatDuration(row.p50Ms), row.p95Ms === null ? '-' : formatDuration(row.p95Ms), percent(row.share)]),
+    ['KIND', 'AGENT', 'TASKS', 'SUCCESS', 'LEARNED SUCCESS', 'P50', 'P95', 'SHARE'],
+    rows.map((row) => [
+      row.kind,
+      row.agent,
+      String(row.tasks),
+      percent(row.successRate),
+      row.learned ? describeRecord(row.learned.estimate, row.learned.evidence) : '-',
+      row.p50Ms === null ? '-' : formatDuration(row.p50Ms),
+      row.p95Ms === null ? '-' : formatDuration(row.p95Ms),
+      percent(row.share),
+    ]),
   );
-  process.stdout.write(`${table}\n\nKIND groups tasks by their strongest capability word; SHARE is the agent's part of that kind's tasks.\n`);
+  process.stdout.write(
+    `${table}\n\nKIND groups tasks by their strongest capability word; SUCCESS is the share of its tasks the agent finished; LEARNED SUCCESS is\n` +
+      "what the router has learned about the agent on the kind's latest task (as `lightning route` shows it); SHARE is the agent's part of that kind's tasks.\n",
+  );
 }
 
 async function fromSupervisor(paths: StatePaths, sinceMs: number | null): Promise<StatsRow[] | null> {
@@ -54,6 +67,9 @@ async function fromSupervisor(paths: StatePaths, sinceMs: number | null): Promis
 function fromLedger(configPath: string, ledger: string, sinceMs: number | null): StatsRow[] {
   const config = loadConfig(configPath);
   const profiles = config.agents.map(profileFromConfig);
-  const router = new TaskRouter(() => ({ version: 0, profiles }), false);
-  return computeStats(deriveTasks(readEvents(ledger)).values(), (input) => router.kindOf(input), sinceMs === null ? null : Date.now() - sinceMs);
+  const router = new TaskRouter(() => ({ version: 0, profiles }), config.routing.learn);
+  const events = readEvents(ledger);
+  for (const event of replayWindow(events, REPLAY_TASKS)) router.learnFrom(event);
+  const learned = config.routing.learn ? (input: string, agent: string) => router.recordOf(input, agent) : null;
+  return computeStats(deriveTasks(events).values(), (input) => router.kindOf(input), sinceMs === null ? null : Date.now() - sinceMs, learned);
 }

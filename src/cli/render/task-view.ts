@@ -1,4 +1,5 @@
 import type { TaskResult } from '../../protocol/task.js';
+import { describeRecord } from '../../router/policy.js';
 import { formatDuration } from '../../util/format.js';
 import { paint } from './color.js';
 import type { ColorName } from './color.js';
@@ -58,10 +59,10 @@ export function renderTaskDetail(task: TaskResult, workspace: string): string {
   if (task.routing) {
     lines.push('', 'routing:');
     for (const candidate of task.routing.candidates) {
-      const learned = candidate.estimate === null || candidate.estimate === undefined ? '' : `  learned ${Math.round(candidate.estimate * 100)}% over ${(candidate.evidence ?? 0).toFixed(1)} outcome(s)`;
+      const learned = candidate.estimate === null || candidate.estimate === undefined ? '' : `  learned ${describeRecord(candidate.estimate, candidate.evidence)}`;
       lines.push(`  ${candidate.agent.padEnd(20)} match ${candidate.score.toFixed(2)}${learned}`);
     }
-    lines.push(`  why: ${task.routing.reason}`);
+    lines.push(`  why${task.routing.decision ? ` (${task.routing.decision})` : ''}: ${task.routing.reason}`);
     if (task.routing.static && task.routing.static !== task.agent) lines.push(`  static matching alone would have picked ${task.routing.static}`);
   }
   if (task.attempts.length > 0) {
