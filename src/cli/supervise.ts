@@ -69,13 +69,15 @@ function describeChange({ instance }: StateChange): string {
     case 'unhealthy':
       return `${name} ${label} ${state.failures} failed probe(s): ${state.lastError}`;
     case 'backoff':
-      return `${name} ${label} ${state.lastExit}; restart ${state.attempt} in ${state.until - state.since} ms`;
+      return state.stable
+        ? `${name} ${label} ${state.lastExit}; it had run, restarting at once`
+        : `${name} ${label} ${state.lastExit}; crash-loop restart ${state.attempt} in ${state.until - state.since} ms`;
     case 'failed':
       return `${name} ${label} ${state.reason}`;
     case 'stopping':
       return `${name} ${label} pid ${state.pid}`;
     case 'stopped':
-      return `${name} ${label} ${instance.lastExit ?? ''}`;
+      return `${name} ${label} ${state.heldBy ?? instance.lastExit ?? ''}`;
     default: {
       const unreachable: never = state;
       return String(unreachable);

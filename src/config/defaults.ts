@@ -63,7 +63,11 @@ export const DEFAULT_RESTART: Readonly<RestartSettings> = Object.freeze({
   maxDelayMs: 30_000,
   // A minute of healthy uptime means the last crash streak is over; backoff starts afresh.
   resetAfterMs: 60_000,
-  // After 10 restarts in one streak the worker is clearly broken: mark it `failed`, stop burning CPU.
+  // One second healthy (PM2's min_uptime) tells a worker that ran from one that dies right after
+  // its first probe: a worker killed from outside every few seconds is restarted at once forever,
+  // while one that crashes at start or within a second of it backs off and ends `failed`.
+  minUptimeMs: 1_000,
+  // After 10 crash-loop restarts in a row (each dying before minUptime) the worker is clearly broken: mark it `failed`, stop burning CPU.
   maxRestarts: 10,
 });
 
