@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StatusDocument } from '../protocol/status.js';
+import type { ControlAnswer, ControlRequest } from '../protocol/control.js';
+import { handleControlRoute, isControlRoute } from './control-routes.js';
 import { bearerMatches, sendJson } from '../util/http.js';
 import { DASHBOARD_HTML, LOGIN_NEEDED_HTML } from './dashboard-page.js';
 import { DashboardSessions, SESSION_COOKIE } from './sessions.js';
@@ -17,6 +19,8 @@ export interface ControlApiHandlers extends RegistrationService {
   tasks(): Promise<TaskService | null>;
   /** Re-reads agents.yaml and applies it (`lightning reload`). */
   reload(): Promise<{ ok: true; summary: string } | { ok: false; error: string }>;
+  /** `lightning restart|stop|start NAME[/i]`: resolves once done (a restart: each instance back). */
+  control(request: ControlRequest): Promise<ControlAnswer>;
   /** Prometheus text, once the task side is loaded. */
   metrics(): Promise<{ contentType: string; body: string } | null>;
 }
@@ -104,6 +108,7 @@ export async function startControlApi(options: {
         sendJson(response, 202, { status: 'stopping' });
         return handlers.shutdown();
       default:
+        if (isControlRoute(url.pathname)) return handleControlRoute(request, response, url.pathname, handlers.control);
         if (isTaskRoute(url.pathname) && (await handleTaskRoute(request, response, url, await handlers.tasks()))) return;
         return notFoundOrWrongMethod(response, request.method ?? 'GET', url.pathname);
     }

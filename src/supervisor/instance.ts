@@ -134,7 +134,9 @@ export class Instance implements FleetMember {
     this.clearTimer('retryTimer');
     const process = this.process;
     if (!process) {
-      if (this.state.name !== 'failed' || heldBy !== null) this.transition({ name: 'stopped', since: this.deps.clock.now(), heldBy });
+      // Stopping what is stopped keeps who stopped it; a failed one stays failed unless a user stops it.
+      const keep = (this.state.name === 'stopped' && heldBy === null) || (this.state.name === 'failed' && heldBy === null);
+      if (!keep) this.transition({ name: 'stopped', since: this.deps.clock.now(), heldBy });
       return Promise.resolve();
     }
     this.stoppedBy = heldBy;
@@ -158,6 +160,7 @@ export class Instance implements FleetMember {
    */
   async restart(): Promise<void> {
     await this.stop();
+    this.restarts += 1;
     await this.start();
   }
 
