@@ -185,6 +185,7 @@ async function killSameWorker(api, name, count, healthyMs) {
 async function holdBack(api, name, count, input) {
   let backoffMs = 0;
   let earlyKills = 0;
+  const killed = new Set();
   const deadline = Date.now() + 60_000;
   // The first kill finds it running; every later one finds it starting again.
   const running = await waitFor(`${name} healthy`, async () => (await api.status()).agents.find((candidate) => candidate.name === name && candidate.state === 'healthy'), 30_000, 20);
@@ -194,9 +195,10 @@ async function holdBack(api, name, count, input) {
     const row = (await api.status()).agents.find((candidate) => candidate.name === name);
     if (row.state === 'backoff' && row.nextRestartAt) backoffMs = Math.max(backoffMs, Date.parse(row.nextRestartAt) - Date.now());
     if (row.state === 'failed') break;
-    if ((row.state === 'starting' || (row.state === 'healthy' && (row.uptimeMs ?? 0) < 500)) && row.pid !== null) {
+    if ((row.state === 'starting' || (row.state === 'healthy' && (row.uptimeMs ?? 0) < 500)) && row.pid !== null && !killed.has(row.pid)) {
       try {
         process.kill(row.pid, 'SIGKILL');
+        killed.add(row.pid);
         earlyKills += 1;
       } catch {
         // gone already
