@@ -21,6 +21,17 @@ interface Common {
   log?: (line: string) => void;
 }
 
+/** The repository's agents.yaml with its defaults; see chaos/shipped-fleet.js. */
+export function shippedFleet(options?: {
+  tasks?: number;
+  concurrency?: number;
+  killEveryMs?: number;
+  modelDelayMs?: number;
+  sameWorkerKills?: number;
+  sameWorkerHealthyMs?: number;
+  heldBackTasks?: number;
+  log?: (line: string) => void;
+}): Promise<ScenarioReport>;
 export function workerKills(options?: Common & { tasks?: number; concurrency?: number; killEveryMs?: number }): Promise<ScenarioReport>;
 export function supervisorKill(options?: Common & { concurrency?: number; completeBeforeKill?: number }): Promise<ScenarioReport>;
 export function hangingWorker(options?: Common & { tasks?: number; concurrency?: number }): Promise<ScenarioReport>;

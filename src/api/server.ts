@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { AgentCard } from '@a2a-js/sdk';
 import { AGENT_CARD_PATH } from '../protocol/agent-card.js';
 import type { StatusDocument } from '../protocol/status.js';
+import type { ControlAnswer, ControlRequest } from '../protocol/control.js';
+import { handleControlRoute, isControlRoute } from './control-routes.js';
 import { bearerMatches, sendJson } from '../util/http.js';
 import { VERSION } from '../util/version.js';
 import { buildFleetCard, buildLegacyFleetCard, isA2ARpcPath } from './a2a-card.js';
@@ -23,6 +25,8 @@ export interface ControlApiHandlers extends RegistrationService {
   tasks(): Promise<TaskService | null>;
   /** Re-reads agents.yaml and applies it (`lightning reload`). */
   reload(): Promise<{ ok: true; summary: string } | { ok: false; error: string }>;
+  /** `lightning restart|stop|start NAME[/i]`: resolves once done (a restart: each instance back). */
+  control(request: ControlRequest): Promise<ControlAnswer>;
   /** Prometheus text, once the task side is loaded. */
   metrics(): Promise<{ contentType: string; body: string } | null>;
   /** The fleet's agents and what they can do: the skills of the supervisor's own agent card. */
@@ -144,6 +148,7 @@ export async function startControlApi(options: {
         sendJson(response, 202, { status: 'stopping' });
         return handlers.shutdown();
       default:
+        if (isControlRoute(url.pathname)) return handleControlRoute(request, response, url.pathname, handlers.control);
         if (isTaskRoute(url.pathname) && (await handleTaskRoute(request, response, url, await handlers.tasks()))) return;
         return notFoundOrWrongMethod(response, request.method ?? 'GET', url.pathname);
     }

@@ -116,6 +116,36 @@ program
   });
 
 program
+  .command('restart')
+  .description("restart an agent's instances one at a time, each healthy before the next (clears a failed one's crash streak)")
+  .argument('<name>', 'agent name, or NAME/i for instance i')
+  .addHelpText('after', examples(['lightning restart web_developer', 'lightning restart web_developer/1']))
+  .action(async (name: string, _options, command: Command) => {
+    const { restartCommand } = await import('./commands/restart.js');
+    await restartCommand(name, command.optsWithGlobals());
+  });
+
+program
+  .command('stop')
+  .description('stop an agent (or NAME/i); it stays stopped, not restarted by probes, until start or up')
+  .argument('<name>', 'agent name, or NAME/i for instance i')
+  .addHelpText('after', examples(['lightning stop data_analyst', 'lightning stop web_developer/1']))
+  .action(async (name: string, _options, command: Command) => {
+    const { stopCommand } = await import('./commands/stop.js');
+    await stopCommand(name, command.optsWithGlobals());
+  });
+
+program
+  .command('start')
+  .description('start a stopped or failed agent (or NAME/i) again')
+  .argument('<name>', 'agent name, or NAME/i for instance i')
+  .addHelpText('after', examples(['lightning start data_analyst']))
+  .action(async (name: string, _options, command: Command) => {
+    const { startCommand } = await import('./commands/start.js');
+    await startCommand(name, command.optsWithGlobals());
+  });
+
+program
   .command('export')
   .description('write the fleet for another engine: a Compose file, Kubernetes manifests or a systemd unit')
   .argument('<target>', 'compose, kubernetes or systemd')

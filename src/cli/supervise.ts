@@ -40,10 +40,12 @@ export async function superviseHere(paths: StatePaths, config: LightningConfig, 
     signals += 1;
     if (signal === 'SIGINT') exitCode = EXIT.interrupted;
     if (signals === 1) {
-      print(`${signal}: stopping gracefully${daemon ? '' : ' (Ctrl-C again to force)'}`);
+      const draining = runtime.unfinishedTasks();
+      const tasks = draining === 0 ? 'no task in flight' : `draining ${draining} task${draining === 1 ? '' : 's'} in flight`;
+      print(`${signal}: stopping gracefully, ${tasks}${daemon ? '' : '; press Ctrl-C again to force (kills every instance at once)'}`);
       void runtime.stop();
-    } else {
-      print(`${signal} again: killing every instance now`);
+    } else if (signals === 2) {
+      print(`${signal} again: killing every instance now (SIGKILL, no restart); tasks still in flight are cancelled`);
       runtime.forceKill();
     }
   };
@@ -51,6 +53,8 @@ export async function superviseHere(paths: StatePaths, config: LightningConfig, 
   await runtime.stopped;
   print('all instances stopped');
   process.exitCode = exitCode;
+  // Forced: leave now rather than wait for idle sockets or timers to wind down.
+  if (signals >= 2) process.exit(exitCode);
 }
 
 function describeChange({ instance }: StateChange): string {
@@ -69,13 +73,15 @@ function describeChange({ instance }: StateChange): string {
     case 'unhealthy':
       return `${name} ${label} ${state.failures} failed probe(s): ${state.lastError}`;
     case 'backoff':
-      return `${name} ${label} ${state.lastExit}; restart ${state.attempt} in ${state.until - state.since} ms`;
+      return state.stable
+        ? `${name} ${label} ${state.lastExit}; it had run, restarting at once`
+        : `${name} ${label} ${state.lastExit}; crash-loop restart ${state.attempt} in ${state.until - state.since} ms`;
     case 'failed':
       return `${name} ${label} ${state.reason}`;
     case 'stopping':
       return `${name} ${label} pid ${state.pid}`;
     case 'stopped':
-      return `${name} ${label} ${instance.lastExit ?? ''}`;
+      return `${name} ${label} ${state.heldBy ?? instance.lastExit ?? ''}`;
     default: {
       const unreachable: never = state;
       return String(unreachable);

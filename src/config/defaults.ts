@@ -55,16 +55,22 @@ export const DEFAULT_HEALTH: Readonly<HealthSettings> = Object.freeze({
 export const DEFAULT_RESTART: Readonly<RestartSettings> = Object.freeze({
   // Workers are meant to be always up; `on-failure`/`never` are for one-shot or debug agents.
   policy: 'always',
-  // Base of the backoff after the (immediate) first restart of a crash streak.
-  initialDelayMs: 100,
-  // Doubling reaches maxDelay in ~9 steps: fast recovery from flukes, little churn from crash loops.
+  // Base of the backoff after the (immediate) first restart of a crash streak. A second: a worker
+  // that crash-loops at start is restarted a handful of times a minute, not ten times a second.
+  initialDelayMs: 1_000,
+  // Doubling: 0, 1, 2, 4, 8, 16 s — a transient start failure has half a minute to clear.
   factor: 2,
   // Caps the wait so a fixed dependency is picked up within half a minute.
   maxDelayMs: 30_000,
   // A minute of healthy uptime means the last crash streak is over; backoff starts afresh.
   resetAfterMs: 60_000,
-  // After 10 restarts in one streak the worker is clearly broken: mark it `failed`, stop burning CPU.
-  maxRestarts: 10,
+  // One second healthy (PM2's min_uptime) tells a worker that ran from one that dies right after
+  // its first probe: a worker killed from outside every few seconds is restarted at once forever,
+  // while one that crashes at start or within a second of it backs off and ends `failed`.
+  minUptimeMs: 1_000,
+  // Six crash-loop restarts in a row (~31 s of backoff) and the worker is clearly broken: mark it
+  // `failed` with its exit and last output, stop burning CPU. Deaths after minUptime never count.
+  maxRestarts: 6,
 });
 
 export const DEFAULT_STOP: Readonly<StopSettings> = Object.freeze({

@@ -61,6 +61,7 @@ const DURATION_EXAMPLES: Readonly<Record<string, string>> = {
   initialDelay: '100ms',
   maxDelay: '30s',
   resetAfter: '60s',
+  minUptime: '1s',
   grace: '5s',
 };
 

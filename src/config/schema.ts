@@ -170,6 +170,7 @@ const restartShape = {
   factor: z.number().min(1).optional(),
   maxDelay: duration({ positive: false }),
   resetAfter: duration({ positive: false }),
+  minUptime: duration({ positive: false }),
   maxRestarts: nonNegativeInt.optional(),
 };
 const stopShape = { grace: duration({ positive: false }) };
@@ -195,6 +196,7 @@ const restart = z.strictObject(restartShape).transform(
       factor: r.factor,
       maxDelayMs: r.maxDelay,
       resetAfterMs: r.resetAfter,
+      minUptimeMs: r.minUptime,
       maxRestarts: r.maxRestarts,
     }),
 );
@@ -209,7 +211,7 @@ const overridableShape = {
   model: nonEmpty.optional().describe('Model name the endpoint serves, e.g. gpt-4o-mini or llama3.1'),
   provider: provider.optional().describe('The OpenAI-compatible endpoint: baseURL (null → $OPENAI_BASE_URL → OpenAI) and apiKeyEnv, the variable holding the key'),
   health: health.optional().describe('Health probes: path, interval, timeout, failureThreshold (misses before a restart), startTimeout'),
-  restart: restart.optional().describe('Restarts: policy (always, on-failure, never) and backoff (initialDelay × factor up to maxDelay; resetAfter; maxRestarts)'),
+  restart: restart.optional().describe('Restarts: policy (always, on-failure, never) and backoff of crash loops (initialDelay × factor up to maxDelay; resetAfter; maxRestarts); minUptime: healthy this long before a death = restarted at once, never counted'),
   stop: stop.optional().describe('grace: time between SIGTERM and SIGKILL when stopping an instance'),
   task: task.optional().describe('timeout of one task, and retries on another instance or agent'),
   tools: tools.optional().describe('shell: true offers the built-in worker a shell tool (off by default)'),

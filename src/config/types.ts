@@ -24,6 +24,12 @@ export interface RestartSettings {
   maxDelayMs: number;
   /** Healthy uptime after which the crash streak (and its backoff) starts over. */
   resetAfterMs: number;
+  /**
+   * Healthy uptime that shows a process can run: one that dies after at least this long healthy
+   * is restarted at once and never counts toward `maxRestarts`; one that dies sooner (or before
+   * it was ever healthy) is crash-looping and backs off.
+   */
+  minUptimeMs: number;
   /** Restarts allowed in one crash streak before the instance is marked `failed`. */
   maxRestarts: number;
 }

@@ -97,6 +97,7 @@ function localEntry(agent: AgentConfig): Raw {
       initialDelayMs: ['initialDelay', ms],
       maxDelayMs: ['maxDelay', ms],
       resetAfterMs: ['resetAfter', ms],
+      minUptimeMs: ['minUptime', ms],
     }),
     stop: changed(agent.stop, DEFAULT_STOP, { graceMs: ['grace', ms] }),
     task: task(agent),

@@ -47,7 +47,12 @@ export type LedgerEventBody =
   /** An alert rule fired or resolved; not about one task, so its taskId is empty. */
   | { event: 'alert'; state: 'firing' | 'resolved'; rule: string; agent: string; message: string; value: number; threshold: number }
   /** agents.yaml was reloaded (applied) or a new version was refused (invalid); taskId is empty. */
-  | { event: 'config'; state: 'applied' | 'invalid'; message: string };
+  | { event: 'config'; state: 'applied' | 'invalid'; message: string }
+  /** A user restarted, stopped or started an agent (`lightning restart|stop|start`); taskId is empty. */
+  | { event: 'control'; action: 'restart' | 'stop' | 'start'; agent: string; instance: number | null; message: string };
+
+/** Supervisor-level events (not about one task) recorded with an empty taskId. */
+export type SystemEventBody = Extract<LedgerEventBody, { event: 'config' } | { event: 'control' }>;
 
 export type LedgerEvent = { v: 1; ts: string; taskId: string } & LedgerEventBody;
 export type LedgerEventName = LedgerEvent['event'];

@@ -31,7 +31,7 @@ export interface TaskView {
 /** A Record, not a list, so that adding an event to the union without teaching the reader fails to compile. */
 const KNOWN_EVENTS: Record<LedgerEventName, true> = {
   'task.submitted': true, 'task.routed': true, 'task.attempt': true, 'task.completed': true,
-  'task.failed': true, 'task.cancelled': true, 'task.interrupted': true, feedback: true, alert: true, config: true,
+  'task.failed': true, 'task.cancelled': true, 'task.interrupted': true, feedback: true, alert: true, config: true, control: true,
 };
 const TERMINAL = TERMINAL_STATUSES;
 const NL = 0x0a;

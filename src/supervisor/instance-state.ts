@@ -5,15 +5,22 @@
  *   starting ─ready─▶ healthy ⇄ unhealthy ─threshold─▶ (killed) ─▶ backoff ─▶ starting …
  *       └─exit / start timeout────────────────────────────────────▶ backoff │ failed
  *   any running state ─stop─▶ stopping ─▶ stopped
+ *   failed (port held elsewhere) ─retryAt─▶ starting   (re-checked every maxDelay)
+ *   failed │ stopped ─restart / start─▶ starting
+ *
+ * `backoff.stable` says the process had run (healthy ≥ minUptime) and is restarted at once;
+ * otherwise it is a crash loop's `attempt`-th restart. `stopped.heldBy` is set when a user stopped
+ * it (`lightning stop`): nothing starts it again but `start`, `restart` or `up`.
  */
 export type InstanceState =
   | { name: 'starting'; since: number; pid: number; startedAt: number }
   | { name: 'healthy'; since: number; pid: number; startedAt: number }
   | { name: 'unhealthy'; since: number; pid: number; startedAt: number; failures: number; lastError: string }
-  | { name: 'backoff'; since: number; until: number; attempt: number; lastExit: string }
-  | { name: 'failed'; since: number; reason: string }
+  | { name: 'backoff'; since: number; until: number; attempt: number; stable: boolean; lastExit: string }
+  /** `retryAt`: when a cause outside the instance (its port held elsewhere) is checked again. */
+  | { name: 'failed'; since: number; reason: string; retryAt: number | null }
   | { name: 'stopping'; since: number; pid: number; startedAt: number }
-  | { name: 'stopped'; since: number };
+  | { name: 'stopped'; since: number; heldBy: string | null };
 
 export type StateName = InstanceState['name'];
 

@@ -53,19 +53,25 @@ export class Instance implements FleetMember {
   private backoffTimer: TimerHandle | null = null;
   private streakResetTimer: TimerHandle | null = null;
   private killTimer: TimerHandle | null = null;
+  /** Re-checks a cause outside the instance (its port held elsewhere) while it is `failed`. */
+  private retryTimer: TimerHandle | null = null;
+  /** When the current process first answered healthy; null until it does. */
+  private healthyAt: number | null = null;
   /** Set when the supervisor itself kills the process, so the exit is reported as that cause. */
   private killCause: ExitCause | null = null;
   private stopWaiters: Array<() => void> = [];
   private activeProber: HealthProber | null = null;
   /** Set by stop() so a launch still waiting for its port does not spawn after all. */
   private stopRequested = false;
+  /** Who asked for the stop in progress (a user's `lightning stop`), for the `stopped` state. */
+  private stoppedBy: string | null = null;
 
   constructor(spec: InstanceSpec, private readonly deps: InstanceDeps) {
     this.spec = spec;
     this.port = spec.port;
     this.id = instanceId(spec.agent.name, spec.index);
     this.policy = new RestartPolicy(spec.agent.restart, deps.random);
-    this.state = { name: 'stopped', since: deps.clock.now() };
+    this.state = { name: 'stopped', since: deps.clock.now(), heldBy: null };
   }
 
   get pid(): number | null {
@@ -77,7 +83,21 @@ export class Instance implements FleetMember {
   }
 
   get reason(): string | null {
-    return this.state.name === 'failed' ? this.state.reason : this.state.name === 'unhealthy' ? this.state.lastError : null;
+    switch (this.state.name) {
+      case 'failed':
+        return this.state.reason;
+      case 'unhealthy':
+        return this.state.lastError;
+      case 'stopped':
+        return this.state.heldBy;
+      default:
+        return null;
+    }
+  }
+
+  /** Stopped by a user (`lightning stop`): stays so until started again by a user. */
+  get held(): boolean {
+    return this.state.name === 'stopped' && this.state.heldBy !== null;
   }
 
   get settled(): boolean {
@@ -85,7 +105,8 @@ export class Instance implements FleetMember {
   }
 
   get nextRestartAt(): number | null {
-    return this.state.name === 'backoff' ? this.state.until : null;
+    if (this.state.name === 'backoff') return this.state.until;
+    return this.state.name === 'failed' ? this.state.retryAt : null;
   }
 
   get uptimeMs(): number | null {
@@ -97,20 +118,29 @@ export class Instance implements FleetMember {
   async start(): Promise<void> {
     if (this.process || this.state.name === 'backoff') return;
     this.stopRequested = false;
+    this.clearTimer('retryTimer');
     this.policy.reset();
     await this.launch();
   }
 
-  /** SIGTERM to the process group, SIGKILL after the grace period. Resolves when it is gone. */
-  stop(): Promise<void> {
+  /**
+   * SIGTERM to the process group, SIGKILL after the grace period. Resolves when it is gone.
+   * `heldBy` (a user's `lightning stop`) keeps it stopped, a failed one included, until a user
+   * starts it again; without it (the fleet stopping) a failed instance stays `failed` for status.
+   */
+  stop(heldBy: string | null = null): Promise<void> {
     this.stopRequested = true;
     this.clearTimer('backoffTimer');
     this.clearTimer('streakResetTimer');
+    this.clearTimer('retryTimer');
     const process = this.process;
     if (!process) {
-      if (this.state.name !== 'failed') this.transition({ name: 'stopped', since: this.deps.clock.now() });
+      // Stopping what is stopped keeps who stopped it; a failed one stays failed unless a user stops it.
+      const keep = (this.state.name === 'stopped' && heldBy === null) || (this.state.name === 'failed' && heldBy === null);
+      if (!keep) this.transition({ name: 'stopped', since: this.deps.clock.now(), heldBy });
       return Promise.resolve();
     }
+    this.stoppedBy = heldBy;
     const done = new Promise<void>((resolve) => this.stopWaiters.push(resolve));
     if (this.state.name !== 'stopping') {
       this.activeProber?.stop();
@@ -125,21 +155,52 @@ export class Instance implements FleetMember {
     return done;
   }
 
-  /** Second Ctrl-C: no more grace. */
+  /**
+   * A user restart (`lightning restart`): stop whatever runs, forget the crash streak (a `failed`
+   * instance gets a fresh one) and start again. Resolves once the new process is spawned.
+   */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.restarts += 1;
+    await this.start();
+  }
+
+  /** Second Ctrl-C: SIGKILL now, and no restart: the exit that follows is a stop, not a crash. */
   forceKill(): void {
-    this.process?.signalGroup('SIGKILL');
+    this.stopRequested = true;
+    this.clearTimer('backoffTimer');
+    this.clearTimer('streakResetTimer');
+    this.clearTimer('retryTimer');
+    const process = this.process;
+    if (!process) {
+      if (!isSettled(this.state)) this.transition({ name: 'stopped', since: this.deps.clock.now(), heldBy: null });
+      return;
+    }
+    if (this.state.name !== 'stopping') {
+      this.activeProber?.stop();
+      this.transition({ name: 'stopping', since: this.deps.clock.now(), pid: process.pid, startedAt: startedAtOf(this.state) ?? this.deps.clock.now() });
+    }
+    this.deps.log.note(`force stop: SIGKILL to pid ${process.pid}'s process group`);
+    process.signalGroup('SIGKILL');
   }
 
   private async launch(): Promise<void> {
     this.backoffTimer = null;
+    this.retryTimer = null;
     const reloaded = await this.deps.reloadSpec(this.spec);
     if (this.stopRequested) return;
     if (reloaded) this.spec = reloaded;
     const acquired = await this.deps.acquirePort(this.spec);
     if (this.stopRequested) return;
     if ('conflict' in acquired) {
-      this.deps.log.note(acquired.conflict);
-      this.transition({ name: 'failed', since: this.deps.clock.now(), reason: acquired.conflict });
+      // Nothing the instance did: wait for the port rather than give up on it for good.
+      const retryMs = this.spec.agent.restart.maxDelayMs;
+      const reason = `${acquired.conflict}; waiting for the port to be free (checked again every ${formatMs(retryMs)})`;
+      if (this.state.name !== 'failed') this.deps.log.note(reason);
+      const now = this.deps.clock.now();
+      this.transition({ name: 'failed', since: now, reason, retryAt: now + retryMs });
+      this.retryTimer = this.deps.clock.setTimeout(() => void this.launch(), retryMs);
+      this.retryTimer.unref?.();
       return;
     }
     this.port = acquired.port;
@@ -154,6 +215,7 @@ export class Instance implements FleetMember {
       return;
     }
     this.process = process;
+    this.healthyAt = null;
     process.stdout.on('data', this.deps.log.stream('stdout'));
     process.stderr.on('data', this.deps.log.stream('stderr'));
     this.deps.onSpawned(this.id, process, request.argv);
@@ -195,7 +257,10 @@ export class Instance implements FleetMember {
       case 'recovered':
         this.health = event.outcome.body;
         this.healthLatencyMs = event.outcome.latencyMs;
-        if (event.type === 'ready') this.armStreakReset(process);
+        if (event.type === 'ready') {
+          this.healthyAt = now;
+          this.armStreakReset(process);
+        }
         if (event.type !== 'ok') {
           if (event.type === 'recovered') this.deps.log.note('health check passing again');
           this.transition({ name: 'healthy', since: now, pid: process.pid, startedAt });
@@ -247,27 +312,37 @@ export class Instance implements FleetMember {
     const cause = this.killCause ?? { reason: 'exited', ...info };
     this.killCause = null;
     this.lastExit = describeExit(cause);
+    const healthyForMs = this.healthyAt === null ? null : this.deps.clock.now() - this.healthyAt;
+    this.healthyAt = null;
     if (this.state.name === 'stopping') {
       this.deps.log.note(`stopped (${this.lastExit})`);
-      this.transition({ name: 'stopped', since: this.deps.clock.now() });
+      const heldBy = this.stoppedBy;
+      this.stoppedBy = null;
+      this.transition({ name: 'stopped', since: this.deps.clock.now(), heldBy });
       for (const resolve of this.stopWaiters.splice(0)) resolve();
       return;
     }
-    this.afterExit(cause);
+    this.afterExit(cause, healthyForMs);
   }
 
-  private afterExit(cause: ExitCause): void {
+  private afterExit(cause: ExitCause, healthyForMs: number | null = null): void {
     this.lastExit = describeExit(cause);
-    const decision = this.policy.decide(cause);
+    const decision = this.policy.decide(cause, { healthyForMs });
     if (decision.action === 'give-up') {
+      const output = this.deps.log.recentOutput().slice(-REASON_LINES).map((line) => clip(line, MAX_REASON_LINE));
+      const reason = output.length > 0 ? `${decision.reason}; last output: ${output.join(' ⏎ ')}` : decision.reason;
       this.deps.log.note(`giving up: ${decision.reason}`);
-      this.transition({ name: 'failed', since: this.deps.clock.now(), reason: decision.reason });
+      this.transition({ name: 'failed', since: this.deps.clock.now(), reason, retryAt: null });
       return;
     }
     this.restarts += 1;
     const now = this.deps.clock.now();
-    this.deps.log.note(`${this.lastExit}; restart ${decision.attempt} in ${decision.delayMs} ms`);
-    this.transition({ name: 'backoff', since: now, until: now + decision.delayMs, attempt: decision.attempt, lastExit: this.lastExit });
+    this.deps.log.note(
+      decision.stable
+        ? `${this.lastExit} after ${formatMs(healthyForMs ?? 0)} healthy; restarting at once`
+        : `${this.lastExit}${healthyForMs === null ? ' before it was healthy' : ` ${formatMs(healthyForMs)} after it was healthy`}; restart ${decision.attempt} in ${decision.delayMs} ms`,
+    );
+    this.transition({ name: 'backoff', since: now, until: now + decision.delayMs, attempt: decision.attempt, stable: decision.stable, lastExit: this.lastExit });
     this.backoffTimer = this.deps.clock.setTimeout(() => void this.launch(), decision.delayMs);
   }
 
@@ -279,9 +354,22 @@ export class Instance implements FleetMember {
     }
   }
 
-  private clearTimer(name: 'backoffTimer' | 'streakResetTimer' | 'killTimer'): void {
+  private clearTimer(name: 'backoffTimer' | 'streakResetTimer' | 'killTimer' | 'retryTimer'): void {
     const timer = this[name];
     if (timer) this.deps.clock.clearTimeout(timer);
     this[name] = null;
   }
+}
+
+/** Longest line of a child's output quoted in a `failed` reason. */
+const MAX_REASON_LINE = 200;
+/** Lines of output quoted in a `failed` reason. */
+const REASON_LINES = 3;
+
+function clip(line: string, max: number): string {
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 && ms % 100 === 0 ? `${ms / 1000} s` : ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`;
 }

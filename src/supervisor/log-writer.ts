@@ -15,6 +15,9 @@ export interface LogWriterOptions {
 
 export type StreamName = 'stdout' | 'stderr';
 
+/** Lines of a child's own output kept in memory, for the reason of an instance that gave up. */
+export const RECENT_LINES = 5;
+
 /**
  * A child that prints without newlines (progress bars, binary garbage) must not grow our memory
  * without bound, so a partial line this long is written out as if it had ended.
@@ -42,6 +45,7 @@ export class LogWriter {
   private fd: number | null;
   private size: number;
   private readonly streams = new Map<StreamName, StreamState>();
+  private recent: string[] = [];
 
   constructor(opts: LogWriterOptions) {
     this.file = opts.file;
@@ -68,9 +72,9 @@ export class LogWriter {
       const parts = (s.partial + text).split('\n');
       // split() always yields at least one element; the last is the unterminated remainder.
       s.partial = parts.pop() ?? '';
-      for (const line of parts) this.writeLine(stripCR(line));
+      for (const line of parts) this.childLine(stripCR(line));
       while (s.partial.length > MAX_PARTIAL_CHARS) {
-        this.writeLine(s.partial.slice(0, MAX_PARTIAL_CHARS));
+        this.childLine(s.partial.slice(0, MAX_PARTIAL_CHARS));
         s.partial = s.partial.slice(MAX_PARTIAL_CHARS);
       }
     };
@@ -91,8 +95,21 @@ export class LogWriter {
     for (const s of this.streams.values()) {
       const rest = s.partial + s.decoder.end();
       s.partial = '';
-      if (rest !== '') this.writeLine(stripCR(rest));
+      if (rest !== '') this.childLine(stripCR(rest));
     }
+  }
+
+  /** The child's last lines of output (its own, not our notes), oldest first, across restarts. */
+  recentOutput(): string[] {
+    return [...this.recent];
+  }
+
+  private childLine(line: string): void {
+    if (line.trim() !== '') {
+      this.recent.push(line);
+      if (this.recent.length > RECENT_LINES) this.recent.shift();
+    }
+    this.writeLine(line);
   }
 
   close(): void {

@@ -32,7 +32,13 @@ export interface Runtime {
   readonly stopped: Promise<void>;
   /** Graceful stop; calling it again returns the same promise. */
   stop(): Promise<void>;
+  /**
+   * Second Ctrl-C: SIGKILL every instance at once, with no restart, cancel what is in flight and
+   * let the stop in progress finish without waiting out its grace periods.
+   */
   forceKill(): void;
+  /** Tasks not yet finished (what a graceful stop drains). */
+  unfinishedTasks(): number;
 }
 
 /**
@@ -70,6 +76,13 @@ export async function startRuntime(options: {
   }
   const supervisor = new Supervisor({ config, paths, workerToken, spawner: options.spawner, probe: options.probe, log });
   if (options.onChange) supervisor.on('change', options.onChange);
+  // `lightning restart|stop|start`: a line in the supervisor's output and an event in the ledger.
+  supervisor.on('control', ({ action, agent, instance, message }) => {
+    log(message);
+    tasks?.recordSystem({ event: 'control', action, agent, instance, message });
+  });
+  let forced: () => void = () => undefined;
+  const forcedStop = new Promise<void>((resolve) => (forced = resolve));
   // Set once the ledger and router are loaded, which happens while the workers boot.
   let tasks: SupervisorTasks | null = null;
   let tasksLoaded: Promise<void> = Promise.resolve();
@@ -95,6 +108,13 @@ export async function startRuntime(options: {
           return liveReload ? liveReload.reload() : { ok: false, error: 'the supervisor is not ready to reload' };
         },
         shutdown: () => void runtime.stop(),
+        control: async (request) => {
+          const result = await supervisor.control(request);
+          if (!result.ok) return result;
+          const rows = (tasks ? tasks.decorate(supervisor.status()) : supervisor.status()).agents;
+          const instances = rows.filter((row) => row.name === request.agent && result.members.some((member) => member.spec.index === row.instance));
+          return { ok: true, document: { ...request, message: result.message, instances } };
+        },
         // Task requests that arrive while the ledger loads wait for it rather than fail.
         tasks: async () => {
           await tasksLoaded;
@@ -137,7 +157,7 @@ export async function startRuntime(options: {
       stopping ??= (async () => {
         await tasksLoaded;
         await liveReload?.close();
-        await tasks?.drain(Math.max(0, ...config.agents.map((agent) => agent.stop.graceMs)));
+        await Promise.race([tasks?.drain(Math.max(0, ...config.agents.map((agent) => agent.stop.graceMs))), forcedStop]);
         await supervisor.stop();
         await tasks?.close();
         await api.close();
@@ -147,7 +167,13 @@ export async function startRuntime(options: {
       })();
       return stopping;
     },
-    forceKill: () => supervisor.forceKill(),
+    forceKill: () => {
+      supervisor.forceKill();
+      forced();
+      // Drained at once: what is still in flight is cancelled rather than waited for.
+      void tasks?.drain(0);
+    },
+    unfinishedTasks: () => tasks?.index.unfinished().length ?? 0,
   };
   try {
     await supervisor.start();

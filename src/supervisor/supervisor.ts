@@ -23,6 +23,9 @@ import { ProcessRegistry } from './process-registry.js';
 import type { SpawnRequest, Spawner } from './spawn.js';
 import { launchRequest } from './launch.js';
 import { memberStatus } from './member-status.js';
+import { runControl } from './agent-control.js';
+import type { ControlEvent, ControlResult } from './agent-control.js';
+import type { ControlRequest } from '../protocol/control.js';
 
 
 export interface SupervisorOptions {
@@ -54,7 +57,7 @@ export interface StateChange {
  * RemoteAgent, from `url:` or a registration), the registry of the process groups, and the status
  * document. Emits `change` with a StateChange on every state transition.
  */
-export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [ProbeResult]; reload: [ConfigDiff] }> implements RegistrationHost {
+export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [ProbeResult]; reload: [ConfigDiff]; control: [ControlEvent] }> implements RegistrationHost {
   instances: FleetMember[] = [];
   readonly registrations: Registrations;
   readonly startedAt = new Date();
@@ -63,6 +66,10 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
   private readonly registry: ProcessRegistry;
   private readonly logs = new Map<FleetMember, LogWriter>();
   private readonly reloader: ConfigReloader;
+  /** Set once stop() begins: nothing may start after it (a reload or a control in flight bails out). */
+  private stopping = false;
+  /** Reloads and user controls run one at a time, so two never restart the same instance at once. */
+  private busy: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: SupervisorOptions) {
     super();
@@ -105,11 +112,38 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
     await Promise.all(this.instances.map((instance) => instance.start()));
   }
 
-  /** Graceful stop of every instance at once; resolves when all are gone. */
+  /**
+   * Graceful stop of every instance at once; resolves when all are gone. A reload or control in
+   * flight does not delay it: it sees `stopping` at its next step and starts nothing more, and
+   * whatever it started before that is stopped here too, so nothing runs once this resolves.
+   */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.registrations.close();
     await Promise.all(this.instances.map((instance) => instance.stop()));
+    await this.busy;
+    await Promise.all(this.instances.map((instance) => instance.stop()));
     for (const log of this.logs.values()) log.close();
+  }
+
+  /** Runs `work` after every reload or control before it; nothing runs once the fleet stops. */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(work);
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  /** `lightning restart|stop|start NAME[/i]`: see agent-control.ts. */
+  control(request: ControlRequest): Promise<ControlResult> {
+    return this.serially(async () => {
+      const result = await runControl(request, {
+        members: this.instances,
+        stopping: () => this.stopping,
+        waitSettled: (instance) => waitUntil(() => instance.settled || this.stopping, this, ROLLING_WAIT_MS),
+      });
+      if (result.ok) this.emit('control', { action: request.action, agent: request.agent, instance: request.instance, message: result.message });
+      return result;
+    });
   }
 
   /**
@@ -117,7 +151,11 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
    * stopped, changed ones restart one instance at a time (each back healthy before the next) so
    * the agent stays available, and unchanged ones are not touched.
    */
-  async applyConfig(next: LightningConfig): Promise<ConfigDiff> {
+  applyConfig(next: LightningConfig): Promise<ConfigDiff> {
+    return this.serially(() => this.applyConfigNow(next));
+  }
+
+  private async applyConfigNow(next: LightningConfig): Promise<ConfigDiff> {
     const diff = diffConfigs(this.options.config, next);
     this.options.config = next;
     // Joined agents of an agent that changed, went or now exists in the file hold its old settings
@@ -132,8 +170,15 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
       .filter((spec) => diff.added.some((agent) => agent.name === spec.agent.name))
       .map((spec) => this.createMember(spec));
     this.instances = [...this.instances.filter((instance) => !removed.includes(instance)), ...added];
-    await Promise.all([...removed.map((instance) => this.retire(instance)), ...added.map((instance) => instance.start())]);
-    for (const agent of diff.changed) await this.rollingRestart(agent.name, planInstances(next).filter((spec) => spec.agent.name === agent.name));
+    // Ports first: whatever leaves a port that another instance of the new file takes is stopped
+    // before anything starts, so a port moving between agents in one edit never collides.
+    const leaving = portsLeaving(this.instances, planInstances(next), new Set(diff.changed.map((agent) => agent.name)));
+    await Promise.all([...removed, ...leaving].map((instance) => this.retire(instance)));
+    if (!this.stopping) await Promise.all(added.map((instance) => instance.start()));
+    for (const agent of diff.changed) {
+      if (this.stopping) break;
+      await this.rollingRestart(agent.name, planInstances(next).filter((spec) => spec.agent.name === agent.name));
+    }
     this.instances.sort((a, b) => order(next, a) - order(next, b));
     this.emit('reload', diff);
     return diff;
@@ -146,12 +191,20 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
       await this.retire(old);
     }
     for (const spec of specs) {
+      if (this.stopping) return;
       const old = current.find((instance) => instance.spec.index === spec.index);
+      // A user's `lightning stop` outlives a reload: the new settings apply at its `start`.
+      const heldBy = old instanceof Instance && old.state.name === 'stopped' ? old.state.heldBy : null;
       if (old) await this.retire(old);
       const fresh = this.createMember(spec);
       this.instances = old ? this.instances.map((instance) => (instance === old ? fresh : instance)) : [...this.instances, fresh];
+      if (heldBy !== null && fresh instanceof Instance) {
+        await fresh.stop(heldBy);
+        continue;
+      }
+      if (this.stopping) return;
       await fresh.start();
-      await waitUntil(() => fresh.settled, this, ROLLING_WAIT_MS);
+      await waitUntil(() => fresh.settled || this.stopping, this, ROLLING_WAIT_MS);
     }
   }
 
@@ -162,6 +215,7 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
   }
 
   forceKill(): void {
+    this.stopping = true;
     for (const instance of this.instances) instance.forceKill();
   }
 
@@ -268,6 +322,19 @@ export function waitUntil(done: () => boolean, supervisor: Supervisor, timeoutMs
     const timer = setTimeout(finish, timeoutMs);
     supervisor.on('change', check);
     check();
+  });
+}
+
+/**
+ * Instances of changed agents whose port a new instance of another agent (or another index) takes:
+ * they must stop before anything starts. Port 0 (picked at spawn) never collides.
+ */
+export function portsLeaving(members: readonly FleetMember[], planned: readonly InstanceSpec[], changed: ReadonlySet<string>): FleetMember[] {
+  return members.filter((member) => {
+    if (member.kind !== 'local' || !changed.has(member.spec.agent.name) || member.spec.port === 0) return false;
+    return planned.some(
+      (spec) => spec.port === member.spec.port && (spec.agent.name !== member.spec.agent.name || spec.index !== member.spec.index),
+    );
   });
 }
 

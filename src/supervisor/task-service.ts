@@ -5,6 +5,7 @@ import type { TaskService } from '../api/task-routes.js';
 import { TaskRequestError } from '../api/task-routes.js';
 import type { LightningConfig } from '../config/types.js';
 import type { StatusDocument } from '../protocol/status.js';
+import type { SystemEventBody } from '../ledger/events.js';
 import { readEvents, TaskIndex, toTaskResult } from '../ledger/reader.js';
 import { computeStats } from '../ledger/stats.js';
 import { LedgerWriter } from '../ledger/writer.js';
@@ -165,9 +166,9 @@ export class SupervisorTasks {
   }
 
   /** A supervisor-level event (not about one task) for the ledger and /v1/events. */
-  recordSystem(body: { event: 'config'; state: 'applied' | 'invalid'; message: string }): void {
+  recordSystem(body: SystemEventBody): void {
     void this.writer.append({ taskId: '', ...body }).catch(() => undefined);
-    for (const listener of this.systemListeners) listener({ ...body, event: `config.${body.state}` });
+    for (const listener of this.systemListeners) listener({ ...body, event: body.event === 'config' ? `config.${body.state}` : `agent.${body.action}` });
   }
 
   /** The status document with each instance's task counts and in-flight tasks filled in. */

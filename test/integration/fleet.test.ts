@@ -78,7 +78,7 @@ describe('the six built-in agents', () => {
     expect(logs.exitCode).toBe(0);
     expect(logs.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /m);
     expect(logs.stdout).toContain('data_analyst#0 ready on http://127.0.0.1:');
-    expect(logs.stdout).toContain('[lightning] killed by SIGKILL; restart 1 in 0 ms');
+    expect(logs.stdout).toMatch(/\[lightning\] killed by SIGKILL (after [\d.]+ m?s healthy; restarting at once|[\d.]+ m?s after it was healthy; restart 1 in 0 ms)/);
     const unknown = await cli(dir, ['logs', 'nobody']);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toContain('unknown agent "nobody"');

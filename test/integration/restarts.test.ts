@@ -64,7 +64,8 @@ describe('restarts', () => {
       if (agent.state === 'backoff' && agent.nextRestartAt) delays.set(agent.restarts, Date.parse(agent.nextRestartAt));
       return agent.state === 'failed' ? agent : null;
     }, 20_000, 10);
-    expect(failed.reason).toBe('exited with code 3; gave up after 3 restarts in a row');
+    // The reason carries the exit code and the agent's own last words.
+    expect(failed.reason).toMatch(/^exited with code 3; gave up after 3 restarts in a row; last output: .*crashing on purpose \(CRASH=1\)/);
     expect(failed.restarts).toBe(3);
     expect(failed.pid).toBeNull();
     const logs = (await cli(dir, ['logs', 'crasher'])).stdout;
@@ -76,7 +77,7 @@ describe('restarts', () => {
     expect(planned[2]).toBeGreaterThan(planned[1]!);
     expect(planned[2]).toBeGreaterThanOrEqual(320);
     const table = (await cli(dir, ['status'])).stdout;
-    expect(table).toMatch(/crasher\s+0\s+failed\s+-\s+\d+\s+3\s+-\s+exited with code 3; gave up after 3 restarts in a row/);
+    expect(table).toMatch(/crasher\s+0\s+failed\s+-\s+\d+\s+3\s+-\s+exited with code 3; gave up after 3 restarts in a row; last output: /);
     expect((await status(dir)).agents.find((agent) => agent.name === 'crasher')!.reason).toBe(failed.reason);
   });
 

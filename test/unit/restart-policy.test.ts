@@ -9,6 +9,7 @@ const settings: RestartSettings = {
   factor: 2,
   maxDelayMs: 1000,
   resetAfterMs: 60_000,
+  minUptimeMs: 1000,
   maxRestarts: 6,
 };
 const crash: ExitCause = { reason: 'exited', code: 1, signal: null };
@@ -59,5 +60,44 @@ describe('RestartPolicy', () => {
   it('never restarts with policy never; always restarts even a clean exit', () => {
     expect(new RestartPolicy({ ...settings, policy: 'never' }).decide(crash).action).toBe('give-up');
     expect(new RestartPolicy(settings).decide(clean).action).toBe('restart');
+  });
+
+  describe('minUptime: a process that ran is not a crash loop', () => {
+    const killed: ExitCause = { reason: 'exited', code: null, signal: 'SIGKILL' };
+
+    it('restarts at once, every time, an instance that was healthy at least minUptime, and never gives up on it', () => {
+      const policy = new RestartPolicy(settings, noJitter);
+      for (let kill = 0; kill < 100; kill += 1) {
+        expect(policy.decide(killed, { healthyForMs: 1000 + kill })).toEqual({ action: 'restart', delayMs: 0, attempt: 0, stable: true });
+      }
+      expect(policy.restartsInStreak).toBe(0);
+    });
+
+    it('counts a death before healthy, or sooner than minUptime after, as a crash loop: backoff, then give up', () => {
+      const policy = new RestartPolicy(settings, noJitter);
+      const runs = [null, 999, null, 0, 500, null];
+      expect(runs.map((healthyForMs) => policy.decide(crash, { healthyForMs }))).toEqual(
+        [0, 100, 200, 400, 800, 1000].map((delayMs, i) => ({ action: 'restart', delayMs, attempt: i + 1, stable: false })),
+      );
+      expect(policy.decide(crash, { healthyForMs: 10 })).toEqual({ action: 'give-up', reason: 'exited with code 1; gave up after 6 restarts in a row' });
+    });
+
+    it('a stable run ends a crash streak: the backoff does not keep escalating across runs that worked', () => {
+      const policy = new RestartPolicy(settings, noJitter);
+      delays(policy, 5);
+      expect(policy.decide(killed, { healthyForMs: 5000 }).action).toBe('restart');
+      expect(delays(policy, 3)).toEqual([0, 100, 200]);
+    });
+
+    it('a stable death still obeys the policy name: never / on-failure with exit 0 do not restart', () => {
+      expect(new RestartPolicy({ ...settings, policy: 'never' }).decide(killed, { healthyForMs: 10_000 }).action).toBe('give-up');
+      expect(new RestartPolicy({ ...settings, policy: 'on-failure' }).decide(clean, { healthyForMs: 10_000 }).action).toBe('give-up');
+    });
+
+    it('minUptime 0 treats any death after healthy as stable', () => {
+      const policy = new RestartPolicy({ ...settings, minUptimeMs: 0 }, noJitter);
+      expect(policy.decide(killed, { healthyForMs: 0 })).toMatchObject({ stable: true });
+      expect(policy.decide(killed, { healthyForMs: null })).toMatchObject({ stable: false, attempt: 1 });
+    });
   });
 });

@@ -21,6 +21,9 @@ export async function upCommand(options: UpOptions): Promise<void> {
   const running = await findRunningSupervisor(context.paths);
   if (running) {
     process.stdout.write(`lightning is already running (pid ${running.pid}, ${running.api})\n`);
+    // `up` brings up the whole fleet: agents a user stopped (`lightning stop`) start again.
+    const { startStopped } = await import('../agent-control.js');
+    for (const line of await startStopped(running, await fetchStatus(running))) process.stdout.write(`${line}\n`);
     process.stdout.write(renderStatusTable(await fetchStatus(running)) + '\n');
     return;
   }
