@@ -186,6 +186,16 @@ describe('loadConfig errors', () => {
     expect(err.hint).toBe('e.g. interval: 1s');
   });
 
+  it('a bare number is not a duration: the error spells out the unit it probably meant', () => {
+    const file = writeConfig(['version: 1', 'defaults:', '  task: { timeout: 120 }', 'agents:', '  a: { port: 9001, prompt: p.md }']);
+    const err = errorOf(() => loadConfig(file));
+    expectAt(err, file, 3, 20);
+    expect(err.problem).toBe('defaults.task.timeout: duration 120 has no unit — did you mean 120s? (a duration needs ms, s, m or h)');
+    expect(err.hint).toBe('write timeout: 120s (durations always carry a unit)');
+    const quoted = writeConfig(['version: 1', 'agents:', '  a:', '    port: 9001', '    prompt: p.md', '    health: { interval: "1500" }']);
+    expect(errorOf(() => loadConfig(quoted)).problem).toContain('duration "1500" has no unit — did you mean 1500ms?');
+  });
+
   it('missing prompt file names the absolute path it looked for', () => {
     const file = writeConfig(['version: 1', 'agents:', '  a:', '    port: 9001', '    prompt: prompts/missing.md']);
     const err = errorOf(() => loadConfig(file));
