@@ -41,4 +41,15 @@ describe('lightning init writes a clean template', () => {
     const findings = (JSON.parse(doctor.stdout) as { findings: { check: string; status: string }[] }).findings;
     expect(findings.find((finding) => finding.check === 'config')?.status).toBe('ok');
   });
+
+  it('ships in the package, which is named lightning-fleet and installs the command lightning', async () => {
+    // --ignore-scripts: the build (prepare) has already run for the integration tests.
+    const pack = await execa('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, env: userEnv(), extendEnv: false });
+    const [info] = JSON.parse(pack.stdout) as { name: string; files: { path: string }[] }[];
+    expect(info!.name).toBe('lightning-fleet');
+    const files = info!.files.map((file) => file.path);
+    for (const file of ['templates/init-agents.yaml', 'bin/lightning.js', 'dist/cli/main.js', 'agents.schema.json', 'templates/prompts/qa_tester.md']) expect(files).toContain(file);
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(manifest.bin).toEqual({ lightning: 'bin/lightning.js' });
+  });
 });
