@@ -111,7 +111,7 @@ const cases: Case[] = [
   config('a key twice', AGENT('    description: again\n'), 'Map keys must be unique'),
   config('port not a number', AGENT().replace('port: 0', 'port: "abc"'), 'port must be an integer from 0 to 65535, got "abc"'),
   config('bad duration', AGENT('    health: { interval: 5 parsecs }\n'), 'bad duration "5 parsecs"'),
-  config('duration without a unit', AGENT('    task: { timeout: 120 }\n'), /agents\.yaml:8:21: agents\.general_assistant\.task\.timeout: duration 120 has no unit — did you mean 120s\?/),
+  config('duration without a unit', AGENT('    task: { timeout: 120 }\n'), /agents\.yaml:8:22: agents\.general_assistant\.task\.timeout: duration 120 has no unit — did you mean 120s\?/),
   config('empty command', AGENT('  other:\n    port: 0\n    command: []\n'), 'agents.other.command: empty list'),
   config('missing prompt file', AGENT().replace('general_assistant.md', 'nope.md'), 'nope.md'),
   // command-line arguments
