@@ -2,6 +2,7 @@
 #   docker build -t lightning:$(node -p "require('./package.json').version") .
 # (the exports refer to lightning:<version> unless given --image).
 # It runs the CLI: `lightning up` (the default command) or `lightning worker --agent NAME ...`.
+# (The npm package is lightning-fleet; the command it installs, here and everywhere, is lightning.)
 
 # Build stage: every dependency, compile TypeScript, then drop the dev dependencies.
 FROM node:20-slim AS build

@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../config/errors.js';
 import { findConfigPath } from '../config/find.js';
+import type { LightningConfig } from '../config/types.js';
 import type { StatePaths } from '../state/home.js';
 import { resolveHome, statePaths } from '../state/home.js';
 import type { SupervisorInfo } from '../state/supervisor-file.js';
@@ -22,6 +26,71 @@ export interface CommandContext {
 export function resolveContext(options: GlobalOptions): CommandContext {
   const configPath = findConfigPath({ cwd: process.cwd(), explicit: options.config });
   return { configPath, paths: statePaths(resolveHome({ home: options.home, configPath })) };
+}
+
+/**
+ * For the commands that work from the state directory alone (down, status, logs, tasks, task,
+ * cancel, feedback, dashboard): they must keep working when agents.yaml is broken mid-edit,
+ * refused, or gone — that is exactly when a user needs to stop or inspect the fleet. `configPath`
+ * is null when no agents.yaml was found; the state directory then comes from --home /
+ * $LIGHTNING_HOME, or the nearest `.lightning/` holding state up from the current directory (as
+ * agents.yaml itself is looked for).
+ */
+export interface StateContext {
+  configPath: string | null;
+  paths: StatePaths;
+}
+
+export function resolveStateContext(options: GlobalOptions): StateContext {
+  try {
+    return resolveContext(options);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const home = options.home ?? process.env.LIGHTNING_HOME;
+    // A -c (or $LIGHTNING_CONFIG) naming a missing file stays an error: most likely a typo, and
+    // the fleet it meant is not ours to guess. --home names the state directory outright.
+    const explicitConfig = Boolean(options.config ?? process.env.LIGHTNING_CONFIG);
+    const found = home ? path.resolve(home) : explicitConfig ? null : nearestStateDir();
+    if (found === null) throw error;
+    warnConfigProblem(error, found);
+    return { configPath: null, paths: statePaths(found) };
+  }
+}
+
+/** The files that say a directory is a state directory (a fleet ran from it). */
+const STATE_MARKERS = ['supervisor.json', 'processes.json', 'supervisor.lock', 'ledger.jsonl', 'logs'];
+
+function isStateDir(dir: string): boolean {
+  return STATE_MARKERS.some((name) => fs.existsSync(path.join(dir, name)));
+}
+
+function nearestStateDir(): string | null {
+  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+    const home = path.join(dir, '.lightning');
+    if (isStateDir(home)) return home;
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
+/** The config problem, said once on stderr, with what the command does instead. */
+export function warnConfigProblem(error: ConfigError, home: string): void {
+  process.stderr.write(`lightning: warning: ${error.message}\n  (carrying on from the state directory ${home})\n`);
+}
+
+/**
+ * agents.yaml, when this command can use it but does not need it: null (after a warning) when
+ * it is missing, broken or refused.
+ */
+export async function loadConfigOrWarn(context: StateContext): Promise<LightningConfig | null> {
+  if (context.configPath === null) return null;
+  const { loadConfig } = await import('../config/load.js');
+  try {
+    return loadConfig(context.configPath);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    warnConfigProblem(error, context.paths.home);
+    return null;
+  }
 }
 
 /**

@@ -39,12 +39,13 @@ program
 
 program
   .command('logs')
-  .description("print an agent's logs (every instance, or NAME/i for one)")
-  .argument('<name>', 'agent name, or NAME/i for instance i')
-  .option('-n, --lines <n>', 'how many lines to show', '50')
+  .description("print the agents' logs: every agent merged by time, one agent (NAME) or one instance (NAME/i)")
+  .argument('[name]', 'agent name, or NAME/i for instance i (default: every agent, lines prefixed NAME/i | )')
+  .option('-n, --lines <n>', `how many lines to show (default: 50, or every line with --since)`)
   .option('-f, --follow', 'keep printing new lines, across restarts and rotation')
-  .addHelpText('after', examples(['lightning logs web_developer', 'lightning logs web_developer/1 -n 200', 'lightning logs data_analyst -f']))
-  .action(async (name: string, _options, command: Command) => {
+  .option('--since <duration>', 'only lines from this last stretch, e.g. 10m, 1h')
+  .addHelpText('after', examples(['lightning logs', 'lightning logs -f --since 10m', 'lightning logs web_developer', 'lightning logs web_developer/1 -n 200', 'lightning logs data_analyst -f']))
+  .action(async (name: string | undefined, _options, command: Command) => {
     const { logsCommand } = await import('./commands/logs.js');
     await logsCommand(name, command.optsWithGlobals());
   });
@@ -88,9 +89,9 @@ program
 program
   .command('task')
   .description('show one task: attempts, timings, usage, output, files')
-  .argument('<id>', 'task id (from run or tasks)')
+  .argument('<id>', 'task id (from run or tasks), or a unique prefix of one')
   .option('--json', 'print JSON')
-  .addHelpText('after', examples(['lightning task 3f2a…']))
+  .addHelpText('after', examples(['lightning task 3f2a', 'lightning task 3f2a --json']))
   .action(async (id: string, _options, command: Command) => {
     const { taskCommand } = await import('./commands/tasks.js');
     await taskCommand(id, command.optsWithGlobals());
@@ -99,8 +100,8 @@ program
 program
   .command('cancel')
   .description('cancel a running task')
-  .argument('<id>', 'task id')
-  .addHelpText('after', examples(['lightning cancel 3f2a…']))
+  .argument('<id>', 'task id, or a unique prefix of one')
+  .addHelpText('after', examples(['lightning cancel 3f2a']))
   .action(async (id: string, _options, command: Command) => {
     const { cancelCommand } = await import('./commands/tasks.js');
     await cancelCommand(id, command.optsWithGlobals());
@@ -212,10 +213,10 @@ program
 program
   .command('feedback')
   .description('tell the router how a task went; it learns from it')
-  .argument('<id>', 'task id')
+  .argument('<id>', 'task id, or a unique prefix of one')
   .argument('<rating>', 'good or bad')
   .option('--note <text>', 'why, in a few words')
-  .addHelpText('after', examples(['lightning feedback 3f2a… good', 'lightning feedback 3f2a… bad --note "ignored the CSV header"']))
+  .addHelpText('after', examples(['lightning feedback 3f2a good', 'lightning feedback 3f2a bad --note "ignored the CSV header"']))
   .action(async (id: string, rating: string, _options, command: Command) => {
     const { feedbackCommand } = await import('./commands/feedback.js');
     await feedbackCommand(id, rating, command.optsWithGlobals());

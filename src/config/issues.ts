@@ -213,6 +213,8 @@ function customHint(issue: z.core.$ZodIssueCustom, path: readonly PropertyKey[])
   const key = String(path[path.length - 1] ?? '');
   switch (issue.params?.['kind']) {
     case 'duration': {
+      const suggestion = issue.params?.['suggestion'];
+      if (typeof suggestion === 'string') return `write ${key}: ${suggestion} (durations always carry a unit)`;
       const example = key === 'timeout' && path.includes('task') ? '120s' : (DURATION_EXAMPLES[key] ?? '2s');
       return `e.g. ${key}: ${example}`;
     }

@@ -165,8 +165,11 @@ export function checkConfig(config: LightningConfig, raw: RawConfig, locator: Lo
       add(at, 'key', `missing required key "port" in agents.${a.name}`, `add port: ${nextFree} (or port: 0 for a free port at each start), or url: http://host:port for an agent running elsewhere`);
       return;
     }
-    if (a.command === null && a.prompt === null) {
-      add(at, 'key', `agent "${a.name}" has neither a prompt nor a command`, `add prompt: templates/prompts/${a.name}.md (the built-in worker's system prompt), or a command that speaks the worker protocol`);
+    // A bare entry (description and/or capabilities, no prompt, no command) runs the built-in
+    // worker with a prompt generated from those words; with none of the four there is nothing to
+    // say who the agent is, to the model or to the router.
+    if (a.command === null && a.prompt === null && a.description.trim() === '' && a.capabilities.length === 0) {
+      add(at, 'key', `agent "${a.name}" has no prompt, command, description or capabilities`, `add description: and capabilities: (the built-in worker then generates its system prompt from them), prompt: templates/prompts/${a.name}.md, or a command that speaks the worker protocol`);
     }
     if (a.prompt !== null) {
       const kind = statKind(a.prompt);

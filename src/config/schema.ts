@@ -7,7 +7,7 @@
  */
 import * as z from 'zod';
 import { isHttpUrl } from '../util/url.js';
-import { parseDuration, parseSize } from './duration.js';
+import { describeBadDuration, parseSize, readDuration } from './duration.js';
 import type {
   HealthSettings,
   ProviderSettings,
@@ -35,17 +35,15 @@ function duration(opts: { positive: boolean }) {
   return z
     .unknown()
     .transform((v, ctx): number => {
-      const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : null;
-      if (ms === null || (opts.positive && ms === 0)) {
+      const result = readDuration(v);
+      if (!result.ok || (opts.positive && result.ms === 0)) {
         const shown = typeof v === 'string' ? JSON.stringify(v) : String(v);
-        const message =
-          ms === null
-            ? `bad duration ${shown} — use a number with ms, s, m or h, e.g. 250ms, 2s, 5m`
-            : `duration ${shown} must be longer than 0`;
-        ctx.addIssue({ code: 'custom', message, input: v, params: { kind: 'duration' } });
+        const message = result.ok ? `duration ${shown} must be longer than 0` : describeBadDuration(shown, result);
+        const suggestion = !result.ok && result.reason === 'unitless' ? result.suggestion : undefined;
+        ctx.addIssue({ code: 'custom', message, input: v, params: { kind: 'duration', suggestion } });
         return z.NEVER;
       }
-      return ms;
+      return result.ms;
     })
     .optional();
 }

@@ -7,12 +7,10 @@
 import * as z from 'zod';
 import { configSchema } from '../config/schema.js';
 
-/** What parseDuration accepts: a number of ms, or a number and one unit. */
+/** What readDuration accepts: a number and one unit (a bare number is refused). */
 const DURATION = {
-  anyOf: [
-    { type: 'string', pattern: '^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*(ms|s|m|h)?\\s*$' },
-    { type: 'number', minimum: 0 },
-  ],
+  type: 'string',
+  pattern: '^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*(ms|s|m|h)\\s*$',
   examples: ['250ms', '2s', '5m'],
 };
 /** What parseSize accepts (case-insensitive units, 1 KB = 1024 B). */

@@ -1,23 +1,18 @@
 /**
- * `lightning init`: a new project directory holding the six built-in agents (the packaged
- * agents.yaml, commented), their prompts, the editor schema and a `.gitignore` entry for the
+ * `lightning init`: a new project directory holding the six built-in agents (the committed
+ * template templates/init-agents.yaml), their prompts, the editor schema and a `.gitignore` entry for the
  * state directory. Existing files are never overwritten unless the caller says so.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { configJsonSchemaText } from './config-json-schema.js';
-import { PACKAGE_ROOT, TEMPLATES_DIR } from './package-root.js';
+import { TEMPLATES_DIR } from './package-root.js';
 
 export const SCHEMA_FILE = 'agents.schema.json';
 export const SCHEMA_COMMENT = `# yaml-language-server: $schema=./${SCHEMA_FILE}`;
 const STATE_DIR_IGNORE = '.lightning/';
 
-const OWN_AGENTS_NOTE = [
-  '# Your own agents: `lightning new agent NAME --lang python` (or `--lang ts`) scaffolds one',
-  '# under agents/NAME/ and adds its entry at the end of this list. An agent with `command:` runs',
-  '# that program (any language) instead of the built-in worker; it must serve the worker',
-  '# protocol on $PORT (/health, the agent card, A2A JSON-RPC), as the scaffolds do.',
-];
+export const INIT_TEMPLATE = path.join(TEMPLATES_DIR, 'init-agents.yaml');
 
 export interface InitFile {
   /** Relative to the project directory. */
@@ -65,13 +60,13 @@ export function writeInit(plan: InitPlan): void {
 }
 
 /**
- * The packaged agents.yaml, opening with the editor-schema line, with a note on adding your own
- * agents just above `agents:`.
+ * The committed template (templates/init-agents.yaml): the six built-in agents, the editor-schema
+ * line and a note on adding your own. Never the package's own agents.yaml, which is a live file
+ * its owner may have edited (agents added, local ports and settings) — a new project must not
+ * inherit those. Named so that no `agents.yaml` lookup from inside templates/ can find it.
  */
 export function seedConfig(): string {
-  let text = readFileSync(path.join(PACKAGE_ROOT, 'agents.yaml'), 'utf8');
-  if (!text.startsWith(SCHEMA_COMMENT)) text = `${SCHEMA_COMMENT}\n${text}`;
-  return text.replace(/^agents:/m, `${OWN_AGENTS_NOTE.join('\n')}\nagents:`);
+  return readFileSync(INIT_TEMPLATE, 'utf8');
 }
 
 function gitignoreAction(file: string): InitPlan['gitignore'] {

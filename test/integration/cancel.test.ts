@@ -52,7 +52,8 @@ describe('cancellation stops the model call', () => {
     await waitFor('the model server to see the disconnect', async () => model.requests[before]!.disconnected, 5000);
     const again = await fetch(`${api.api}/v1/tasks/${id}/cancel`, { method: 'POST', headers: headers() });
     expect(again.status).toBe(409);
-    const viaCli = await cli(dir, ['cancel', id]);
+    // By a prefix of its id, as people type it: resolved to this task, which has ended.
+    const viaCli = await cli(dir, ['cancel', id.slice(0, 8)]);
     expect(viaCli.exitCode).toBe(1);
     expect(viaCli.stderr).toContain('already ended');
   });

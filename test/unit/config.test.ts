@@ -16,6 +16,7 @@ import {
   splitCommand,
   suggest,
 } from '../../src/config/index.js';
+import { generatedPrompt } from '../../src/config/generated-prompt.js';
 
 const tmpDirs: string[] = [];
 afterAll(() => {
@@ -186,6 +187,16 @@ describe('loadConfig errors', () => {
     expect(err.hint).toBe('e.g. interval: 1s');
   });
 
+  it('a bare number is not a duration: the error spells out the unit it probably meant', () => {
+    const file = writeConfig(['version: 1', 'defaults:', '  task: { timeout: 120 }', 'agents:', '  a: { port: 9001, prompt: p.md }']);
+    const err = errorOf(() => loadConfig(file));
+    expectAt(err, file, 3, 20);
+    expect(err.problem).toBe('defaults.task.timeout: duration 120 has no unit — did you mean 120s? (a duration needs ms, s, m or h)');
+    expect(err.hint).toBe('write timeout: 120s (durations always carry a unit)');
+    const quoted = writeConfig(['version: 1', 'agents:', '  a:', '    port: 9001', '    prompt: p.md', '    health: { interval: "1500" }']);
+    expect(errorOf(() => loadConfig(quoted)).problem).toContain('duration "1500" has no unit — did you mean 1500ms?');
+  });
+
   it('missing prompt file names the absolute path it looked for', () => {
     const file = writeConfig(['version: 1', 'agents:', '  a:', '    port: 9001', '    prompt: prompts/missing.md']);
     const err = errorOf(() => loadConfig(file));
@@ -193,10 +204,22 @@ describe('loadConfig errors', () => {
     expect(err.problem).toBe(`prompt file not found: ${path.join(path.dirname(file), 'prompts/missing.md')}`);
   });
 
-  it('built-in agent without a prompt, and a cwd that is not a directory', () => {
+  it('a bare agent entry (description, capabilities, no prompt or command) runs the built-in worker', () => {
+    const bare = writeConfig(['version: 1', 'agents:', '  translator:', '    port: 9007', '    description: Translates documents between English and French', '    capabilities: [translation, french, english]']);
+    const agent = loadConfig(bare).agents[0]!;
+    expect([agent.prompt, agent.command]).toEqual([null, null]);
+    // Word for word what docs/configuration.md shows for the same entry.
+    const docs = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../docs/configuration.md'), 'utf8');
+    expect(docs).toContain('```text\n' + generatedPrompt(agent) + '\n```');
+    expect(generatedPrompt({ name: 'x', description: '', capabilities: ['sql'] })).not.toContain('What you do');
+  });
+
+  it('agent with nothing to say who it is, and a cwd that is not a directory', () => {
     const noPrompt = writeConfig(['version: 1', 'agents:', '  helper:', '    port: 9001']);
     const e1 = errorOf(() => loadConfig(noPrompt));
     expectAt(e1, noPrompt, 3, 3);
+    expect(e1.problem).toBe('agent "helper" has no prompt, command, description or capabilities');
+    expect(e1.hint).toContain('add description: and capabilities:');
     expect(e1.hint).toContain('prompt: templates/prompts/helper.md');
 
     const badCwd = writeConfig(['version: 1', 'agents:', '  a:', '    port: 9001', '    command: x', '    cwd: nowhere']);

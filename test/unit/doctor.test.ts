@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LightningConfig } from '../../src/config/types.js';
 import { checkCommands } from '../../src/doctor/commands.js';
+import { checkConfig } from '../../src/doctor/config-check.js';
 import { checkNodeVersion } from '../../src/doctor/node-version.js';
 import { checkStateDir } from '../../src/doctor/state-dir.js';
 
@@ -41,5 +42,14 @@ describe('doctor checks', () => {
       ['problem', 'agent d: program "no-such-program-xyz" is not on PATH'],
       ['warn', 'agent e: cannot check program "${PORT}" before start (it uses a variable set at spawn)'],
     ]);
+  });
+
+  it('config: a duration without a unit is a problem, as for up (no false "valid")', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lightning-doctor-'));
+    writeFileSync(path.join(dir, 'agents.yaml'), 'version: 1\ndefaults:\n  task: { timeout: 120 }\nagents:\n  a: { port: 9001, description: helps }\n');
+    const { finding, config } = checkConfig({ cwd: dir });
+    expect(config).toBeNull();
+    expect(finding.status).toBe('problem');
+    expect(finding.message).toContain('agents.yaml:3:20: defaults.task.timeout: duration 120 has no unit — did you mean 120s?');
   });
 });

@@ -1,10 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseDuration, parseSize } from '../../src/config/duration.js';
+import { describeBadDuration, parseDuration, parseSize, readDuration } from '../../src/config/duration.js';
 
 describe('parseDuration', () => {
   it.each([
-    [250, 250],
-    [0, 0],
+    ['0s', 0],
     ['250ms', 250],
     ['2s', 2000],
     ['1.5s', 1500],
@@ -13,7 +12,6 @@ describe('parseDuration', () => {
     ['1h', 3_600_000],
     ['2 s', 2000],
     ['  100ms ', 100],
-    ['500', 500],
     ['120s', 120_000],
   ])('%p → %p ms', (input, expected) => {
     expect(parseDuration(input)).toBe(expected);
@@ -28,7 +26,17 @@ describe('parseDuration', () => {
 
   it('rounds fractional milliseconds to whole ones', () => {
     expect(parseDuration('0.0004s')).toBe(0);
-    expect(parseDuration(1.6)).toBe(2);
+    expect(parseDuration('1.6ms')).toBe(2);
+  });
+
+  it('refuses a bare number, suggesting the unit a person most likely meant', () => {
+    expect(readDuration(120)).toEqual({ ok: false, reason: 'unitless', suggestion: '120s' });
+    expect(readDuration('3')).toEqual({ ok: false, reason: 'unitless', suggestion: '3s' });
+    expect(readDuration(' 0.5 ')).toEqual({ ok: false, reason: 'unitless', suggestion: '0.5s' });
+    expect(readDuration(5000)).toEqual({ ok: false, reason: 'unitless', suggestion: '5000ms' });
+    expect(parseDuration(250)).toBeNull();
+    expect(describeBadDuration('"120"', { ok: false, reason: 'unitless', suggestion: '120s' })).toBe('duration "120" has no unit — did you mean 120s? (a duration needs ms, s, m or h)');
+    expect(readDuration('5 parsecs')).toEqual({ ok: false, reason: 'malformed' });
   });
 });
 

@@ -31,7 +31,7 @@ describe('agents.schema.json (the editor schema of agents.yaml)', () => {
     const doc = {
       version: 1,
       logs: { maxSize: '10MB', files: 3 },
-      defaults: { health: { interval: '250ms', timeout: 500, startTimeout: '1.5m' } },
+      defaults: { health: { interval: '250ms', timeout: '500ms', startTimeout: '1.5m' } },
       agents: {
         invoice_parser: { port: 9007, description: 'Invoices', capabilities: ['invoice'], command: ['python3', 'agents/invoice_parser/agent.py'] },
         shell_line: { port: 0, command: 'node agent.js --port ${PORT}', restart: { policy: 'on-failure', initialDelay: '0ms' } },
@@ -44,6 +44,8 @@ describe('agents.schema.json (the editor schema of agents.yaml)', () => {
     const agent = { port: 9001 };
     expect(valid({ version: 1, agents: { a: { ...agent, capabilites: ['x'] } } }).join()).toContain('must NOT have additional properties');
     expect(valid({ version: 1, defaults: { health: { interval: '2 parsecs' } }, agents: { a: agent } }).join()).toContain('/defaults/health/interval');
+    expect(valid({ version: 1, defaults: { task: { timeout: 120 } }, agents: { a: agent } }).join()).toContain('/defaults/task/timeout');
+    expect(valid({ version: 1, defaults: { task: { timeout: '120' } }, agents: { a: agent } }).join()).toContain('/defaults/task/timeout');
     expect(valid({ version: 1, agents: { '9lives': agent } }).join()).toContain('property name');
     expect(valid({ version: 1, agents: { a: { port: 70000 } } }).join()).toContain('/agents/a/port');
     expect(valid({ version: 2, agents: { a: agent } }).join()).toContain('/version');

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { apiRequest } from '../../api/client.js';
 import type { GlobalOptions } from '../context.js';
-import { requireSupervisor, resolveContext } from '../context.js';
+import { requireSupervisor, resolveStateContext } from '../context.js';
 import { ExitError } from '../exit-error.js';
 
 /**
@@ -9,7 +9,7 @@ import { ExitError } from '../exit-error.js';
  * minute, usable once; the browser gets an HttpOnly cookie), and opens it with --open.
  */
 export async function dashboardCommand(options: GlobalOptions & { open?: boolean }): Promise<void> {
-  const { paths } = resolveContext(options);
+  const { paths } = resolveStateContext(options);
   const info = await requireSupervisor(paths);
   const response = await apiRequest<{ url?: string; message?: string }>(info, 'POST', '/v1/dashboard/login');
   if (response.status !== 201 || !response.body.url) throw new ExitError(response.body.message ?? `HTTP ${response.status}`);

@@ -3,8 +3,9 @@ import { readEvents, TaskIndex } from '../../ledger/reader.js';
 import { TERMINAL_STATUSES } from '../../protocol/task.js';
 import { acquireLock, releaseLock } from '../../state/supervisor-file.js';
 import type { GlobalOptions } from '../context.js';
-import { findRunningSupervisor, resolveContext } from '../context.js';
+import { findRunningSupervisor, resolveStateContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
+import { resolveTaskId } from '../task-id.js';
 import { ensureStateDir } from './state-dir.js';
 
 export interface FeedbackOptions extends GlobalOptions {
@@ -16,10 +17,11 @@ export interface FeedbackOptions extends GlobalOptions {
  * learned router uses. Through the running supervisor; with none running, appended to the ledger
  * directly under the state directory's lock (so no supervisor can start and write meanwhile).
  */
-export async function feedbackCommand(id: string, rating: string, options: FeedbackOptions): Promise<void> {
+export async function feedbackCommand(given: string, rating: string, options: FeedbackOptions): Promise<void> {
   if (rating !== 'good' && rating !== 'bad') throw new ExitError(`rating must be "good" or "bad", not "${rating}"`, EXIT.usage);
   const note = options.note ?? null;
-  const { paths } = resolveContext(options);
+  const { paths } = resolveStateContext(options);
+  const id = await resolveTaskId(given, paths.ledger);
   const info = await findRunningSupervisor(paths);
   if (info) {
     const response = await apiRequest<{ message?: string }>(info, 'POST', `/v1/tasks/${encodeURIComponent(id)}/feedback`, { body: { rating, note } });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { apiRequest, streamRequest } from '../../api/client.js';
 import type { SseEvent } from '../../api/client.js';
-import { parseDuration } from '../../config/duration.js';
+import { durationFlag } from '../duration-flag.js';
 import type { TaskProgress, TaskResult } from '../../protocol/task.js';
 import type { SupervisorInfo } from '../../state/supervisor-file.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
@@ -29,8 +29,7 @@ const AUTOSTART_TIMEOUT_MS = 60_000;
  */
 export async function runCommand(input: string, options: RunOptions): Promise<void> {
   if (input.trim() === '') throw new ExitError('the task is empty: lightning run "what the agent should do"', EXIT.usage);
-  const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
-  if (timeoutMs === null || timeoutMs === 0) throw new ExitError(`bad --timeout "${options.timeout}": use a duration like 30s or 5m`, EXIT.usage);
+  const timeoutMs = options.timeout === undefined ? undefined : durationFlag('--timeout', options.timeout, { positive: true, example: '5m' });
   const context = resolveContext(options);
   const info = await ensureSupervisor(context, options.autostart !== false);
   const body = { input, ...(options.agent ? { agent: options.agent } : {}), ...(timeoutMs ? { timeoutMs } : {}) };

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/load.js';
-import { parseDuration } from '../../config/duration.js';
+import { durationFlag } from '../duration-flag.js';
 import { deriveTasks, readEvents } from '../../ledger/reader.js';
 import { apiRequest } from '../../api/client.js';
 import { computeStats } from '../../ledger/stats.js';
@@ -24,8 +24,7 @@ export interface StatsOptions extends GlobalOptions {
  * with none running, read straight from the ledger (seconds for a ledger of 100,000 tasks).
  */
 export async function statsCommand(options: StatsOptions): Promise<void> {
-  const sinceMs = options.since === undefined ? null : parseDuration(options.since);
-  if (sinceMs === null && options.since !== undefined) throw new ExitError(`bad --since "${options.since}": use a duration like 1h or 30m`, EXIT.usage);
+  const sinceMs = options.since === undefined ? null : durationFlag('--since', options.since, { positive: true, example: '1h' });
   const { configPath, paths } = resolveContext(options);
   const rows = (await fromSupervisor(paths, sinceMs)) ?? fromLedger(configPath, paths.ledger, sinceMs);
   if (options.json) {

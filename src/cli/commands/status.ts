@@ -1,7 +1,7 @@
 import { apiRequest } from '../../api/client.js';
 import type { StatusDocument } from '../../protocol/status.js';
 import type { GlobalOptions } from '../context.js';
-import { requireSupervisor, resolveContext } from '../context.js';
+import { requireSupervisor, resolveStateContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
 import { renderStatusTable } from '../render/status-table.js';
 
@@ -17,7 +17,7 @@ export async function fetchStatus(info: { api: string; token: string }): Promise
 }
 
 export async function statusCommand(options: StatusOptions): Promise<void> {
-  const { paths } = resolveContext(options);
+  const { paths } = resolveStateContext(options);
   const info = await requireSupervisor(paths);
   if (options.watch) {
     if (options.json) throw new ExitError('--watch and --json do not go together: poll `status --json` instead', EXIT.usage);

@@ -3,9 +3,10 @@ import { apiRequest } from '../../api/client.js';
 import { readRecentTasks, toTaskResult } from '../../ledger/reader.js';
 import type { TaskResult, TaskStatus } from '../../protocol/task.js';
 import type { GlobalOptions } from '../context.js';
-import { findRunningSupervisor, resolveContext } from '../context.js';
+import { findRunningSupervisor, resolveStateContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
 import { renderTaskDetail, renderTaskList } from '../render/task-view.js';
+import { resolveTaskId } from '../task-id.js';
 
 const STATUSES: readonly TaskStatus[] = ['submitted', 'running', 'completed', 'failed', 'cancelled', 'timeout', 'interrupted'];
 
@@ -24,7 +25,7 @@ export async function tasksCommand(options: TasksOptions): Promise<void> {
   if (!Number.isInteger(limit) || limit < 1) throw new ExitError(`bad -n "${options.lines}": use a whole number ≥ 1`, EXIT.usage);
   const status = options.status as TaskStatus | undefined;
   if (status !== undefined && !STATUSES.includes(status)) throw new ExitError(`bad --status "${status}": use one of ${STATUSES.join(', ')}`, EXIT.usage);
-  const { paths } = resolveContext(options);
+  const { paths } = resolveStateContext(options);
   const info = await findRunningSupervisor(paths);
   let tasks: TaskResult[];
   if (info) {
@@ -39,16 +40,18 @@ export async function tasksCommand(options: TasksOptions): Promise<void> {
 }
 
 /** `lightning task ID`: one task in full. */
-export async function taskCommand(id: string, options: GlobalOptions & { json?: boolean }): Promise<void> {
-  const { paths } = resolveContext(options);
+export async function taskCommand(given: string, options: GlobalOptions & { json?: boolean }): Promise<void> {
+  const { paths } = resolveStateContext(options);
+  const id = await resolveTaskId(given, paths.ledger);
   const task = await findTask(id, paths.ledger, await findRunningSupervisor(paths));
   if (options.json) process.stdout.write(JSON.stringify(task, null, 2) + '\n');
   else process.stdout.write(renderTaskDetail(task, path.join(paths.workspacesDir, task.id)) + '\n');
 }
 
 /** `lightning cancel ID` */
-export async function cancelCommand(id: string, options: GlobalOptions): Promise<void> {
-  const { paths } = resolveContext(options);
+export async function cancelCommand(given: string, options: GlobalOptions): Promise<void> {
+  const { paths } = resolveStateContext(options);
+  const id = await resolveTaskId(given, paths.ledger);
   const info = await findRunningSupervisor(paths);
   if (!info) throw new ExitError(`no supervisor running for ${paths.home}: no task is running`, EXIT.noSupervisor);
   const response = await apiRequest<{ message?: string; task?: TaskResult }>(info, 'POST', `/v1/tasks/${encodeURIComponent(id)}/cancel`);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LightningConfig } from '../../config/types.js';
-import { parseDuration } from '../../config/duration.js';
+import { durationFlag } from '../duration-flag.js';
 import { logFilesOf, readLastLines } from '../../logs/tail.js';
 import type { InstanceStatus, StatusDocument } from '../../protocol/status.js';
 import { readSupervisorInfo } from '../../state/supervisor-file.js';
@@ -27,8 +27,7 @@ const LOG_LINES_ON_FAILURE = 10;
  * then wait until every instance is healthy — or has failed or is crash-looping — and report.
  */
 export async function upDetached(context: CommandContext, timeoutText?: string): Promise<void> {
-  const timeoutMs = timeoutText === undefined ? 60_000 : parseDuration(timeoutText);
-  if (timeoutMs === null) throw new ExitError(`bad --timeout "${timeoutText}": use a duration like 30s or 2m`, EXIT.usage);
+  const timeoutMs = timeoutText === undefined ? 60_000 : durationFlag('--timeout', timeoutText, { positive: true, example: '2m' });
   const { document, info } = await startDaemon(context, timeoutMs);
   process.stdout.write(renderStatusTable(document) + '\n');
   // Agents running elsewhere are not ours to start: one that is down is a warning, not a failed `up`.

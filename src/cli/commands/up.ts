@@ -1,4 +1,4 @@
-import { parseDuration } from '../../config/duration.js';
+import { durationFlag } from '../duration-flag.js';
 import type { GlobalOptions } from '../context.js';
 import { findRunningSupervisor, resolveContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
@@ -13,9 +13,7 @@ export interface UpOptions extends GlobalOptions {
 
 export async function upCommand(options: UpOptions): Promise<void> {
   // Checked before anything else: a bad option must not pass unnoticed because a fleet already runs.
-  if (options.timeout !== undefined && !parseDuration(options.timeout)) {
-    throw new ExitError(`bad --timeout "${options.timeout}": use a duration like 30s or 2m`, EXIT.usage);
-  }
+  if (options.timeout !== undefined) durationFlag('--timeout', options.timeout, { positive: true, example: '2m' });
   const context = resolveContext(options);
   ensureStateDir(context.paths);
   const running = await findRunningSupervisor(context.paths);

@@ -1,6 +1,6 @@
 import type { GlobalOptions } from '../context.js';
 import { findConfigPath } from '../../config/find.js';
-import { parseDuration } from '../../config/duration.js';
+import { durationFlag } from '../duration-flag.js';
 import { JOIN_LEASE } from '../../config/defaults.js';
 import { JOIN_TOKEN_ENV } from '../../state/join-token.js';
 import { isHttpUrl } from '../../util/url.js';
@@ -53,8 +53,8 @@ function joinSettings(options: WorkerCommandOptions): { supervisor: string; toke
   if (options.advertise !== undefined && !isHttpUrl(options.advertise)) {
     throw new ExitError(`bad --advertise "${options.advertise}": use the URL the supervisor reaches this worker at, e.g. http://10.0.0.5:9105`, EXIT.usage);
   }
-  const leaseMs = parseDuration(options.lease ?? '15s');
-  if (leaseMs === null || leaseMs < JOIN_LEASE.minMs || leaseMs > JOIN_LEASE.maxMs) {
+  const leaseMs = durationFlag('--lease', options.lease ?? '15s');
+  if (leaseMs < JOIN_LEASE.minMs || leaseMs > JOIN_LEASE.maxMs) {
     throw new ExitError(`bad --lease "${options.lease}": use a duration from 1s to 10m, e.g. 15s`, EXIT.usage);
   }
   return { supervisor, token, leaseMs, ...(options.advertise ? { advertise: options.advertise } : {}) };

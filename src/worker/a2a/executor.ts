@@ -37,6 +37,8 @@ export class ModelTaskExecutor implements AgentExecutor {
     private readonly workspacesDir: string,
     private readonly runTask: RunTask,
     private readonly sdk: SdkRuntime,
+    /** One line per finished task (the worker's stdout, i.e. its log file). */
+    private readonly log: (line: string) => void = (line) => console.log(line),
   ) {}
 
   get active(): number {
@@ -45,6 +47,7 @@ export class ModelTaskExecutor implements AgentExecutor {
 
   execute = async (context: RequestContext, bus: ExecutionEventBus): Promise<void> => {
     const { taskId, contextId } = context;
+    const startedAt = Date.now();
     const message = context.userMessage;
     const meta = (message.metadata?.lightning ?? {}) as LightningMessageMetadata;
     const workspaceId = sanitize(meta.taskId ?? taskId);
@@ -109,6 +112,7 @@ export class ModelTaskExecutor implements AgentExecutor {
       outcome = { ...outcome, status: 'timeout', error: `timed out after ${timeoutMs} ms` };
     }
     flushDelta();
+    this.log(describeFinishedTask(meta.taskId ?? taskId, outcome, Date.now() - startedAt));
     if (outcome.status === 'completed') {
       bus.publish({
         kind: 'artifactUpdate',
@@ -176,6 +180,18 @@ export class ModelTaskExecutor implements AgentExecutor {
       referenceTaskIds: [],
     };
   }
+}
+
+/**
+ * `task 3f2a… completed in 812 ms · 1234 tokens (1200 in, 34 out)`: what an operator tailing the
+ * log needs (which task, how long, what it cost, how it ended) and never the task's input or
+ * output, which may hold anything the user typed. A failure's reason is our own sentence.
+ */
+export function describeFinishedTask(taskId: string, outcome: WorkerOutcome, durationMs: number): string {
+  const usage = outcome.usage;
+  const tokens = usage ? `${usage.totalTokens} tokens (${usage.promptTokens} in, ${usage.completionTokens} out)` : 'no token usage reported';
+  const why = outcome.status === 'completed' || outcome.error === null ? '' : ` — ${outcome.error.split('\n', 1)[0]!.slice(0, 200)}`;
+  return `task ${taskId} ${outcome.status} in ${durationMs} ms · ${tokens}${why}`;
 }
 
 function textPart(text: string): Part {

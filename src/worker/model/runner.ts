@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import type OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { generatedPrompt } from '../../config/generated-prompt.js';
 import type { AgentConfig } from '../../config/types.js';
 import type { TaskProgress, TokenUsage, WorkerOutcome } from '../../protocol/task.js';
 import { resolveEndpoint } from './endpoint.js';
@@ -68,7 +69,7 @@ function clientFor(sdk: Sdk, endpoint: ModelEndpoint, maxRetries: number): OpenA
 
 async function systemPrompt(agent: AgentConfig, tools: WorkspaceTools): Promise<string> {
   let base: string;
-  if (agent.prompt === null) base = `You are ${agent.name}: ${agent.description}`;
+  if (agent.prompt === null) base = generatedPrompt(agent);
   else {
     const file = agent.prompt;
     let cached = prompts.get(file);
