@@ -18,7 +18,11 @@ export type LedgerEventBody =
       static?: string;
       /** Picked to explore (learned policy) rather than as the best estimate. */
       explored?: boolean;
+      /** Agents earlier in the failover order that the task left, and why (failed, stopped, queue timeout…). */
+      passedOver?: Array<{ agent: string; reason: string; message: string }>;
     }
+  /** The task waits for a healthy instance of `agent` (restarting, or its worker died mid-attempt). */
+  | { event: 'task.waiting'; agent: string; reason: string; message: string }
   | ({
       event: 'task.attempt';
       attempt: number;
