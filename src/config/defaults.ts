@@ -90,6 +90,13 @@ export const DEFAULT_TASK: Readonly<TaskSettings> = Object.freeze({
  */
 export const MAX_TRANSPORT_LOSSES = 5;
 
+/**
+ * After an attempt is lost, its instance is skipped until it is back from a restart. One that
+ * still looks healthy this long after (a remote agent whose connection broke once, a probe that
+ * has not noticed yet) is tried again: two probe intervals at the default `health.interval`.
+ */
+export const LOST_INSTANCE_RECHECK_MS = 2_000;
+
 export const DEFAULT_TOOLS: Readonly<ToolSettings> = Object.freeze({
   // Running shell commands is the one dangerous tool: agents must opt in.
   shell: false,

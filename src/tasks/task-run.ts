@@ -1,6 +1,7 @@
 import type { LedgerEventBody } from '../ledger/events.js';
 import type { TaskProgress, WorkerOutcome } from '../protocol/task.js';
 import type { RouteDecision } from '../router/router.js';
+import { LOST_INSTANCE_RECHECK_MS } from '../config/defaults.js';
 import { AttemptError } from '../router/worker-client.js';
 import type { Clock } from '../util/clock.js';
 import type { FleetView, RoutableInstance } from './fleet-view.js';
@@ -40,7 +41,7 @@ function attemptStatusOf(stop: Stop | null): 'cancelled' | 'timeout' | 'failed' 
   return stop.kind === 'cancel' ? 'cancelled' : 'timeout';
 }
 
-type Mark = { mark: 'excluded' } | { mark: 'lost'; epoch: number };
+type Mark = { mark: 'excluded' } | { mark: 'lost'; epoch: number; at: number };
 type PassedOver = { agent: string; reason: PassOverReason; message: string };
 
 /**
@@ -112,7 +113,8 @@ export class TaskRun {
     const markOf = (instance: RoutableInstance): InstanceMark => {
       const mark = marks.get(instance.id);
       if (!mark) return null;
-      return mark.mark === 'excluded' ? 'excluded' : mark.epoch === instance.epoch ? 'lost' : null;
+      if (mark.mark === 'excluded') return 'excluded';
+      return mark.epoch === instance.epoch && clock.now() - mark.at < LOST_INSTANCE_RECHECK_MS ? 'lost' : null;
     };
     const passedOver: PassedOver[] = [];
     let position = 0;
@@ -162,7 +164,11 @@ export class TaskRun {
           waitingSince = null;
           continue;
         }
-        await picker.nextChange(signal, { timeoutMs: hasNext ? queueTimeoutMs - waited : null });
+        const untilQueueTimeout = hasNext ? queueTimeoutMs - waited : Infinity;
+        // A lost instance that still looks healthy is looked at again once its recheck is due.
+        const untilRecheck = look.why === 'instance-lost' ? LOST_INSTANCE_RECHECK_MS : Infinity;
+        const timeoutMs = Math.min(untilQueueTimeout, untilRecheck);
+        await picker.nextChange(signal, { timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : null });
         continue;
       }
 
@@ -224,7 +230,7 @@ export class TaskRun {
             return this.end(this.failed('error', `${lastError} (${this.context.maxTransportLosses} attempts lost to workers that died or refused; giving up)`));
           }
           // A dead worker is skipped until it is back (a new epoch); a full one for this task.
-          marks.set(instance.id, error.reason === 'refused' ? { mark: 'excluded' } : { mark: 'lost', epoch: instance.epoch });
+          marks.set(instance.id, error.reason === 'refused' ? { mark: 'excluded' } : { mark: 'lost', epoch: instance.epoch, at: clock.now() });
           retryOf = `${instance.id} was lost (${error.message})`;
           continue;
         case 'http':

@@ -1,5 +1,3 @@
-import type { TaskStatus } from '../protocol/task.js';
-
 /** Why a task waits for an agent instead of running on it. */
 export type WaitReason =
   /** Its instances are starting, unhealthy or in backoff: expected back. */
@@ -48,51 +46,6 @@ export function isTerminal(state: TaskState): state is TerminalTaskState {
     case 'cancelled':
     case 'interrupted':
       return true;
-    default:
-      return unreachable(state);
-  }
-}
-
-/** The status the API and the ledger's derived view show for a state. */
-export function statusOf(state: TaskState): TaskStatus {
-  switch (state.name) {
-    case 'queued':
-      return 'submitted';
-    case 'waiting':
-      // Queued for a slot on a busy agent is ordinary load, not worth a status of its own.
-      return state.why === 'busy' ? 'submitted' : 'waiting';
-    case 'running':
-      return 'running';
-    case 'completed':
-      return 'completed';
-    case 'failed':
-      return state.reason === 'timeout' ? 'timeout' : 'failed';
-    case 'cancelled':
-      return 'cancelled';
-    case 'interrupted':
-      return 'interrupted';
-    default:
-      return unreachable(state);
-  }
-}
-
-/** A line for humans: `waiting for qa_tester (restarting)`. */
-export function describeState(state: TaskState): string {
-  switch (state.name) {
-    case 'queued':
-      return 'queued';
-    case 'waiting':
-      return `waiting for ${state.agent} (${describeWait(state.why)})`;
-    case 'running':
-      return `running on ${state.agent}#${state.instance} (attempt ${state.attempt})`;
-    case 'completed':
-      return `completed on ${state.agent}#${state.instance}`;
-    case 'failed':
-      return `${state.reason === 'timeout' ? 'timed out' : 'failed'}: ${state.error}`;
-    case 'cancelled':
-      return `cancelled by ${state.by}`;
-    case 'interrupted':
-      return `interrupted: ${state.error}`;
     default:
       return unreachable(state);
   }

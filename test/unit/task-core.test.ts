@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { LOST_INSTANCE_RECHECK_MS } from '../../src/config/defaults.js';
 import type { TaskSettings } from '../../src/config/types.js';
 import type { LedgerEvent } from '../../src/ledger/events.js';
 import { readEvents, TaskIndex } from '../../src/ledger/reader.js';
@@ -324,6 +325,21 @@ describe('task core: attempts lost to dying workers', () => {
     const routed = eventsOf(id, 'task.routed') as Array<Extract<LedgerEvent, { event: 'task.routed' }>>;
     expect(routed[1]!.reason).toMatch(/^retry after qa#0 was lost \(connection to the worker failed: UND_ERR_SOCKET\)/);
     expect(terminal(id)).toHaveLength(1);
+  });
+
+  it('tries a lost instance that still looks healthy again after the recheck delay (a remote agent\'s broken connection)', async () => {
+    const { clock, fleet, core, index } = setUp({ ranked: ['qa'], settings: { retries: 0 } });
+    fleet.add('qa', 'healthy').script('qa#0', diesAfter(10));
+    const { id } = await core.submit({ input: 'x' });
+    await clock.advance(10);
+    expect(core.stateOf(id)).toMatchObject({ name: 'waiting', why: 'instance-lost' });
+    await clock.advance(LOST_INSTANCE_RECHECK_MS - 1);
+    expect(fleet.calls).toEqual(['qa#0']);
+    await clock.advance(1);
+    await clock.advance(10);
+    await core.whenDone(id);
+    expect(fleet.calls).toEqual(['qa#0', 'qa#0']);
+    expect(index.get(id)!.status).toBe('completed');
   });
 
   it('retries on another healthy instance of the agent at once', async () => {
