@@ -2,6 +2,12 @@ import fs from 'node:fs';
 
 const BLOCK = 4 * 1024 * 1024;
 const NL = 0x0a;
+const CLOSE_BRACE = 0x7d;
+/**
+ * The writer puts `v`, `ts`, `event` and `taskId` first: they fit in this many bytes (a UUID id
+ * with room to spare), so the rest of a line — inputs, outputs — is never decoded.
+ */
+const HEAD_BYTES = 256;
 const TERMINAL_EVENTS = new Set(['task.completed', 'task.failed', 'task.cancelled', 'task.interrupted']);
 
 /**
@@ -35,24 +41,27 @@ export function findUnfinished(file: string): string[] {
       const n = fs.readSync(fd, block, 0, block.length, null);
       if (n === 0) break;
       const chunk = carry.length > 0 ? Buffer.concat([carry, block.subarray(0, n)]) : block.subarray(0, n);
-      const last = chunk.lastIndexOf(NL);
-      if (last < 0) {
-        carry = chunk;
-        continue;
+      let start = 0;
+      for (let end = chunk.indexOf(NL, start); end !== -1; end = chunk.indexOf(NL, start)) {
+        take(head(chunk, start, end));
+        start = end + 1;
       }
-      for (const line of chunk.toString('utf8', 0, last).split('\n')) take(line);
-      carry = chunk.subarray(last + 1);
+      carry = Buffer.from(chunk.subarray(start));
     }
     // A torn last line (a crash mid-write) has no closing brace: the full reader skips it too.
-    const tail = carry.toString('utf8');
-    if (tail.endsWith('}')) take(tail);
+    if (carry.length > 0 && carry[carry.length - 1] === CLOSE_BRACE) take(head(carry, 0, carry.length));
   } finally {
     fs.closeSync(fd);
   }
   return [...open];
 }
 
-/** The string value after `key` up to its closing quote; null when absent or escaped (never in ids or event names). */
+/** The start of a line, where its envelope is; latin1 because ids and event names are ASCII. */
+function head(chunk: Buffer, start: number, end: number): string {
+  return chunk.toString('latin1', start, Math.min(end, start + HEAD_BYTES));
+}
+
+/** The string value after `key` up to its closing quote; null when absent, cut off by the head, or escaped (never in ids or event names). */
 function valueOf(line: string, key: string): string | null {
   const start = line.indexOf(key);
   if (start < 0) return null;
