@@ -26,6 +26,7 @@ export interface A2AOrigin {
 export function stateOf(status: TaskStatus): TaskState {
   switch (status) {
     case 'submitted':
+    case 'waiting': // no healthy instance of its agent yet: acknowledged, not started
       return A2A_STATE.submitted;
     case 'running':
       return A2A_STATE.working;
@@ -48,7 +49,7 @@ export function stateOf(status: TaskStatus): TaskState {
 export function statusesOf(state: TaskState): TaskStatus[] {
   switch (state) {
     case A2A_STATE.submitted:
-      return ['submitted'];
+      return ['submitted', 'waiting'];
     case A2A_STATE.working:
       return ['running'];
     case A2A_STATE.completed:

@@ -26,7 +26,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   th { color:var(--dim); font-weight:500; font-size:.8rem; }
   .state { font-weight:600; }
   .healthy, .completed { color:var(--ok); } .starting, .running, .submitted { color:var(--info); }
-  .unhealthy, .backoff, .cancelled, .interrupted { color:var(--warn); } .failed, .timeout { color:var(--bad); }
+  .unhealthy, .backoff, .waiting, .cancelled, .interrupted { color:var(--warn); } .failed, .timeout { color:var(--bad); }
   .stopping, .stopped { color:var(--dim); }
   details summary { cursor:pointer; } details pre { white-space:pre-wrap; max-height:16rem; overflow:auto; background:#0b0d11; padding:.5rem; border-radius:4px; }
   .alert { color:var(--bad); margin:.2rem 0; } .none { color:var(--dim); }
@@ -108,7 +108,7 @@ function connect() {
   const source = new EventSource('/v1/events');
   source.onopen = () => { $('live').className = 'on'; refresh(); };
   source.onerror = () => { $('live').className = ''; };
-  for (const name of ['agent.state', 'task.submitted', 'task.completed', 'task.failed', 'task.cancelled', 'task.routed', 'alert.fired', 'alert.resolved']) source.addEventListener(name, refresh);
+  for (const name of ['agent.state', 'task.submitted', 'task.waiting', 'task.completed', 'task.failed', 'task.cancelled', 'task.routed', 'alert.fired', 'alert.resolved']) source.addEventListener(name, refresh);
 }
 refresh(); connect(); setInterval(refresh, 5000);
 </script>

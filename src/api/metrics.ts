@@ -1,5 +1,5 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DispatchEvent } from '../router/dispatcher.js';
+import type { TaskEvent } from '../tasks/service.js';
 import { MEMBER_STATE_NAMES } from '../supervisor/fleet-member.js';
 import type { ProbeResult, Supervisor } from '../supervisor/supervisor.js';
 
@@ -107,8 +107,8 @@ export class FleetMetrics {
     supervisor.on('probe', (result) => this.onProbe(result));
   }
 
-  /** Feed every dispatcher event here. */
-  onTaskEvent(event: DispatchEvent, agentOf: (taskId: string) => string | null): void {
+  /** Feed every task event here. */
+  onTaskEvent(event: TaskEvent, agentOf: (taskId: string) => string | null): void {
     switch (event.event) {
       case 'task.routed':
         if (event.attempt === 1) {

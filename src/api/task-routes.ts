@@ -1,33 +1,16 @@
 import type http from 'node:http';
 import type { TaskResult, TaskStatus } from '../protocol/task.js';
+import { TASK_STATUSES } from '../protocol/task.js';
 import { sendJson } from '../util/http.js';
-import type { RouteDecision } from '../router/router.js';
-import type { StatsRow } from '../ledger/stats.js';
+import type { TaskService } from '../tasks/service.js';
+import { TaskRequestError } from '../tasks/service.js';
 import { readJsonBody } from './body.js';
 
-/** The task side of the control API, as the runtime provides it. */
-export interface TaskService {
-  /** Starts the task; `durable` settles once its submission is on disk. */
-  submit(request: { input: string; agent?: string | undefined; timeoutMs?: number | undefined }): Promise<{ id: string; durable: Promise<void> }>;
-  result(id: string): TaskResult | null;
-  list(options: { limit: number; status?: TaskStatus | undefined }): TaskResult[];
-  whenDone(id: string): Promise<TaskResult | null>;
-  cancel(id: string): 'cancelling' | 'finished' | 'not-found';
-  feedback(id: string, rating: 'good' | 'bad', note: string | null): Promise<'recorded' | 'not-finished' | 'not-found'>;
-  /** Per agent and kind of task: tasks, success, latency, share (what `lightning stats` shows). */
-  stats(since: number | null): StatsRow[];
-  /** Where a task would go and why, without running it. */
-  route(input: string, agent: string | undefined): RouteDecision;
-  /** Every task and agent event; returns an unsubscribe function. */
-  subscribe(listener: (event: { event: string; taskId?: string }) => void): () => void;
-  /** False while the supervisor is stopping. */
-  accepting(): boolean;
-}
+// The interface lives with the task core; re-exported for the API's other modules.
+export type { TaskService } from '../tasks/service.js';
+export { TaskRequestError } from '../tasks/service.js';
 
-/** Thrown by submit() for a request the client must fix (unknown agent): answered with 400. */
-export class TaskRequestError extends Error {}
-
-const STATUSES: readonly TaskStatus[] = ['submitted', 'running', 'completed', 'failed', 'cancelled', 'timeout', 'interrupted'];
+const STATUSES: readonly TaskStatus[] = TASK_STATUSES;
 const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 /** Keeps idle SSE connections (and proxies between) from timing out. */
 const SSE_HEARTBEAT_MS = 15_000;

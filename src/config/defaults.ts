@@ -83,7 +83,25 @@ export const DEFAULT_TASK: Readonly<TaskSettings> = Object.freeze({
   timeoutMs: 120_000,
   // Two retries (on another instance/agent when possible) ride out a single crashed worker.
   retries: 2,
+  // A task whose agent is restarting waits this long for it before going to the next plausible
+  // agent (then the fallback). As long as restart.maxDelay: a task rides out one full backoff step
+  // of its agent, and still has three quarters of the default timeout left to run elsewhere.
+  queueTimeoutMs: 30_000,
 });
+
+/**
+ * Attempts of one task lost because their worker died (connection reset or refused, instance
+ * restarted mid-task). They do not use up `task.retries` — the task did nothing wrong — but a
+ * task that loses this many is failed, so a worker that dies on every task cannot loop it forever.
+ */
+export const MAX_TRANSPORT_LOSSES = 5;
+
+/**
+ * After an attempt is lost, its instance is skipped until it is back from a restart. One that
+ * still looks healthy this long after (a remote agent whose connection broke once, a probe that
+ * has not noticed yet) is tried again: two probe intervals at the default `health.interval`.
+ */
+export const LOST_INSTANCE_RECHECK_MS = 2_000;
 
 export const DEFAULT_TOOLS: Readonly<ToolSettings> = Object.freeze({
   // Running shell commands is the one dangerous tool: agents must opt in.

@@ -172,7 +172,7 @@ const restartShape = {
   maxRestarts: nonNegativeInt.optional(),
 };
 const stopShape = { grace: duration({ positive: false }) };
-const taskShape = { timeout: duration({ positive: true }), retries: nonNegativeInt.optional() };
+const taskShape = { timeout: duration({ positive: true }), retries: nonNegativeInt.optional(), queueTimeout: duration({ positive: true }) };
 const toolsShape = { shell: z.boolean().optional() };
 
 const provider = z.strictObject(providerShape).transform((p): Partial<ProviderSettings> => compact(p));
@@ -201,7 +201,7 @@ const restart = z.strictObject(restartShape).transform(
 const stop = z.strictObject(stopShape).transform((s): Partial<StopSettings> => compact({ graceMs: s.grace }));
 const task = z
   .strictObject(taskShape)
-  .transform((t): Partial<TaskSettings> => compact({ timeoutMs: t.timeout, retries: t.retries }));
+  .transform((t): Partial<TaskSettings> => compact({ timeoutMs: t.timeout, retries: t.retries, queueTimeoutMs: t.queueTimeout }));
 const tools = z.strictObject(toolsShape).transform((t): Partial<ToolSettings> => compact(t));
 
 /** Keys both `defaults:` and an agent may set; an agent's value wins, per key within sections. */
@@ -211,7 +211,7 @@ const overridableShape = {
   health: health.optional().describe('Health probes: path, interval, timeout, failureThreshold (misses before a restart), startTimeout'),
   restart: restart.optional().describe('Restarts: policy (always, on-failure, never) and backoff of crash loops (initialDelay × factor up to maxDelay; resetAfter; maxRestarts); minUptime: healthy this long before a death = restarted at once, never counted'),
   stop: stop.optional().describe('grace: time between SIGTERM and SIGKILL when stopping an instance'),
-  task: task.optional().describe('timeout of one task, and retries on another instance or agent'),
+  task: task.optional().describe('timeout of one task, retries on another instance or agent, and queueTimeout: how long a task waits for an unavailable agent before going to the next'),
   tools: tools.optional().describe('shell: true offers the built-in worker a shell tool (off by default)'),
   capacity: positiveInt.optional().describe('Tasks one instance runs at once; beyond it the worker refuses and the router goes elsewhere'),
 };

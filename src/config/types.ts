@@ -42,6 +42,8 @@ export interface StopSettings {
 export interface TaskSettings {
   timeoutMs: number;
   retries: number;
+  /** How long a task waits for its chosen agent to have a healthy instance before it goes to the next plausible agent. */
+  queueTimeoutMs: number;
 }
 
 export interface ProviderSettings {

@@ -22,7 +22,11 @@ export type LedgerEventBody =
       decision?: DecisionKind;
       /** Probability of the choice under the policy that made it (1: deterministic), for off-policy estimates. */
       probability?: number;
+      /** Agents earlier in the failover order that the task left, and why (failed, stopped, queue timeout…). */
+      passedOver?: Array<{ agent: string; reason: string; message: string }>;
     }
+  /** The task waits for a healthy instance of `agent` (restarting, or its worker died mid-attempt). */
+  | { event: 'task.waiting'; agent: string; reason: string; message: string }
   | ({
       event: 'task.attempt';
       attempt: number;

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { AttemptRecord, DecisionKind, RouteCandidate, TaskResult, TaskStatus, TokenUsage } from '../protocol/task.js';
+import type { AttemptRecord, DecisionKind, RouteCandidate, TaskResult, TaskStatus, TaskWaiting, TokenUsage } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
 import type { LedgerEvent, LedgerEventName } from './events.js';
 
@@ -26,11 +26,13 @@ export interface TaskView {
   finishedAt: string | null;
   durationMs: number | null;
   feedback: Array<{ rating: 'good' | 'bad'; note: string | null; ts: string }>;
+  /** Set while the task waits for an agent (its last event is `task.waiting`). */
+  waiting: TaskWaiting | null;
 }
 
 /** A Record, not a list, so that adding an event to the union without teaching the reader fails to compile. */
 const KNOWN_EVENTS: Record<LedgerEventName, true> = {
-  'task.submitted': true, 'task.routed': true, 'task.attempt': true, 'task.completed': true,
+  'task.submitted': true, 'task.waiting': true, 'task.routed': true, 'task.attempt': true, 'task.completed': true,
   'task.failed': true, 'task.cancelled': true, 'task.interrupted': true, feedback: true, alert: true, config: true, control: true,
 };
 const TERMINAL = TERMINAL_STATUSES;
@@ -134,8 +136,14 @@ export class TaskIndex {
         view.agent = agent;
         view.instance = instance;
         view.status = 'running';
+        view.waiting = null;
         return;
       }
+      case 'task.waiting':
+        if (final) return;
+        view.status = 'waiting';
+        view.waiting = { agent: e.agent, since: e.ts, reason: e.reason, message: e.message };
+        return;
       case 'task.attempt': {
         // Recorded even after the end: a cancelled attempt may be logged after the task's cancel.
         const { agent, instance, status, error, durationMs } = e;
@@ -176,6 +184,7 @@ export class TaskIndex {
         break;
     }
     view.finishedAt = e.ts;
+    view.waiting = null;
     this.open.delete(view.id);
     this.count(view);
   }
@@ -223,7 +232,7 @@ function newView(id: string, input: string, agent: string | null, ts: string): T
   return {
     id, status: 'submitted', input, requestedAgent: agent ?? null, agent: null, instance: null,
     output: null, outputFile: null, error: null, attempts: [], routed: [], usage: null, files: [],
-    submittedAt: ts, finishedAt: null, durationMs: null, feedback: [],
+    submittedAt: ts, finishedAt: null, durationMs: null, feedback: [], waiting: null,
   };
 }
 
@@ -241,7 +250,7 @@ function routingOf(view: TaskView): TaskResult['routing'] {
 export function toTaskResult(view: TaskView): TaskResult {
   const { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files } = view;
   const { submittedAt, finishedAt } = view;
-  return { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files, submittedAt, finishedAt, routing: routingOf(view) };
+  return { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files, submittedAt, finishedAt, routing: routingOf(view), waiting: view.waiting };
 }
 
 /**

@@ -39,4 +39,6 @@ export interface InstanceStatus {
   healthLatencyMs: number | null;
   capabilities: string[];
   tasks: { completed: number; failed: number };
+  /** Tasks waiting for this agent to have a healthy instance (the same count on each of its rows). */
+  waiting?: number;
 }

@@ -1,7 +1,10 @@
 /** Task shapes shared by the worker, the supervisor, the ledger and the CLI. */
 
 export type TerminalStatus = 'completed' | 'failed' | 'cancelled' | 'timeout' | 'interrupted';
-export type TaskStatus = 'submitted' | 'running' | TerminalStatus;
+/** `waiting`: no healthy instance of its agent yet (restarting); see `TaskResult.waiting`. */
+export type TaskStatus = 'submitted' | 'waiting' | 'running' | TerminalStatus;
+
+export const TASK_STATUSES: readonly TaskStatus[] = ['submitted', 'waiting', 'running', 'completed', 'failed', 'cancelled', 'timeout', 'interrupted'];
 
 export const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set<TerminalStatus>(['completed', 'failed', 'cancelled', 'timeout', 'interrupted']);
 
@@ -84,4 +87,13 @@ export interface TaskResult {
   submittedAt: string;
   finishedAt: string | null;
   routing: RouteRecord | null;
+  /** While the task waits for a healthy instance of an agent: which, since when, why; else null. */
+  waiting: TaskWaiting | null;
+}
+
+export interface TaskWaiting {
+  agent: string;
+  since: string;
+  reason: string;
+  message: string;
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AlertSettings } from '../config/types.js';
-import type { DispatchEvent } from '../router/dispatcher.js';
+import type { TaskEvent } from '../tasks/service.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { StateChange, Supervisor } from './supervisor.js';
 
@@ -65,8 +65,8 @@ export class AlertMonitor extends EventEmitter<{ alert: [Alert] }> {
     return [...this.firing.values()];
   }
 
-  /** Feed every dispatcher event: finished tasks drive the failure-rate and latency rules. */
-  onTaskEvent(event: DispatchEvent, agentOf: (taskId: string) => string | null): void {
+  /** Feed every task event: finished tasks drive the failure-rate and latency rules. */
+  onTaskEvent(event: TaskEvent, agentOf: (taskId: string) => string | null): void {
     const at = this.clock.now();
     if (event.event === 'task.completed') this.record(event.agent, { at, ok: true, durationMs: event.durationMs });
     else if (event.event === 'task.failed' && event.reason !== 'no-agent') {

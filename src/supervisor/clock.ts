@@ -1,19 +1,3 @@
-/**
- * Time as the supervisor sees it. Injected so backoff and probing can be tested in virtual time;
- * production uses the real clock below.
- */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
-
-export interface TimerHandle {
-  unref?(): unknown;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+/** The clock is a leaf helper (tasks/ uses it too); re-exported here for the supervisor's modules. */
+export type { Clock, TimerHandle } from '../util/clock.js';
+export { realClock } from '../util/clock.js';

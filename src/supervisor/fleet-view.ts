@@ -1,12 +1,12 @@
 import type { AgentConfig, TaskSettings } from '../config/types.js';
-import type { FleetView, RoutableInstance } from '../router/fleet-view.js';
+import { DEFAULT_TASK } from '../config/defaults.js';
+import type { Availability, FleetView, RoutableInstance } from '../tasks/fleet-view.js';
 import { mergeProfiles, profileFromCard, profileFromConfig } from '../router/match.js';
 import type { AgentProfile } from '../router/match.js';
 import { WorkerClient } from '../router/worker-client.js';
 import { A2A_RPC_PATH, AGENT_CARD_PATH } from '../protocol/agent-card.js';
 import { fetchJson } from '../util/fetch-json.js';
-import type { FleetMember } from './fleet-member.js';
-import { isRecovering } from './fleet-member.js';
+import type { FleetMember, MemberStateName } from './fleet-member.js';
 import type { Supervisor } from './supervisor.js';
 
 /** Agent cards are small; one that takes longer than this is treated as absent. */
@@ -27,6 +27,8 @@ export class SupervisorFleetView implements FleetView {
   private readonly cards = new Map<string, { json: string; card: unknown }>();
   private readonly clients = new Map<string, { url: string; client: WorkerClient }>();
   private readonly listeners = new Set<() => void>();
+  /** Per instance, how many times it turned healthy: a restarted worker is a new epoch. */
+  private readonly epochs = new Map<string, number>();
   private version = 0;
   private agentSet = '';
   private cachedProfiles: { version: number; profiles: AgentProfile[] } | null = null;
@@ -36,7 +38,10 @@ export class SupervisorFleetView implements FleetView {
     private readonly tokens: FleetTokens,
   ) {
     supervisor.on('change', ({ instance }) => {
-      if (instance.state.name === 'healthy') void this.refreshCard(instance);
+      if (instance.state.name === 'healthy') {
+        this.epochs.set(instance.id, (this.epochs.get(instance.id) ?? 0) + 1);
+        void this.refreshCard(instance);
+      }
       this.noticeAgentSet();
       for (const listener of this.listeners) listener();
     });
@@ -54,8 +59,8 @@ export class SupervisorFleetView implements FleetView {
       id: instance.id,
       agent: instance.spec.agent.name,
       index: instance.spec.index,
-      healthy: instance.state.name === 'healthy',
-      recovering: isRecovering(instance.state.name),
+      availability: availabilityOf(instance.state.name),
+      epoch: this.epochs.get(instance.id) ?? 0,
       capacity: instance.spec.agent.capacity,
     }));
   }
@@ -76,7 +81,7 @@ export class SupervisorFleetView implements FleetView {
 
   taskSettings(agent: string | null): TaskSettings {
     const agents: AgentConfig[] = this.supervisor.agents();
-    return (agents.find((candidate) => candidate.name === agent) ?? agents[0])?.task ?? { timeoutMs: 120_000, retries: 2 };
+    return (agents.find((candidate) => candidate.name === agent) ?? agents[0])?.task ?? DEFAULT_TASK;
   }
 
   client(routable: RoutableInstance): WorkerClient {
@@ -138,5 +143,28 @@ export class SupervisorFleetView implements FleetView {
     if (this.cards.get(agent)?.json === json) return;
     this.cards.set(agent, { json, card: result.value });
     this.version += 1;
+  }
+}
+
+/** A member's state as the task core weighs it: take tasks, wait for it, or pass it over. */
+function availabilityOf(state: MemberStateName): Availability {
+  switch (state) {
+    case 'healthy':
+      return 'healthy';
+    case 'starting':
+    case 'unhealthy':
+    case 'backoff':
+    // A remote agent that does not answer may well be back: wait for it (task.queueTimeout bounds that).
+    case 'unreachable':
+      return 'recovering';
+    case 'failed':
+      return 'failed';
+    case 'stopping':
+    case 'stopped':
+      return 'stopped';
+    default: {
+      const unknown: never = state;
+      throw new Error(`unexpected member state ${String(unknown)}`);
+    }
   }
 }

@@ -15,6 +15,7 @@ import type { StateChange } from './supervisor.js';
 import { Supervisor, waitUntil } from './supervisor.js';
 import type { LiveReload } from './live-reload.js';
 import type { SupervisorTasks } from './task-service.js';
+import { markInterrupted } from '../tasks/interrupted.js';
 
 export class RuntimeStartError extends Error {
   constructor(
@@ -63,6 +64,15 @@ export async function startRuntime(options: {
   const swept = await ProcessRegistry.sweep(paths.processesFile, { home: paths.home, log });
   for (const entry of swept.killed) log(`stopped ${entry.id} (pid ${entry.pid}) left behind by a supervisor that did not stop cleanly`);
 
+  // Before the API opens (and so before `up -d` can return): no one may see a task of the
+  // crashed predecessor as running. A quick scan; the full ledger loads once the fleet settles.
+  try {
+    const interrupted = await markInterrupted(paths.ledger);
+    if (interrupted.length > 0) log(`marked ${interrupted.length} task(s) interrupted: they were in flight when the previous supervisor stopped`);
+  } catch (error) {
+    releaseLock(paths);
+    throw error;
+  }
   const token = newToken();
   const workerToken = newToken();
   let joinToken: string;

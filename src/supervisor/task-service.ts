@@ -1,16 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FleetMetrics } from '../api/metrics.js';
-import type { TaskService } from '../api/task-routes.js';
-import { TaskRequestError } from '../api/task-routes.js';
 import type { LightningConfig } from '../config/types.js';
 import type { StatusDocument } from '../protocol/status.js';
 import type { SystemEventBody } from '../ledger/events.js';
 import { readEvents, TaskIndex, toTaskResult } from '../ledger/reader.js';
 import { computeStats } from '../ledger/stats.js';
 import { LedgerWriter } from '../ledger/writer.js';
-import { TaskDispatcher, UnknownAgentError } from '../router/dispatcher.js';
 import { REPLAY_TASKS, replayWindow, TaskRouter } from '../router/router.js';
+import type { TaskService } from '../tasks/service.js';
+import { TaskRequestError } from '../tasks/service.js';
+import { TaskCore } from '../tasks/task-core.js';
 import type { StatePaths } from '../state/home.js';
 import { AlertNotifier } from './alert-notifier.js';
 import { AlertMonitor } from './alerts.js';
@@ -23,17 +23,15 @@ import type { StateChange, Supervisor } from './supervisor.js';
 
 /** Output kept inline in the ledger; the whole text of a longer one goes to the task's workspace. */
 export const MAX_INLINE_OUTPUT = 256 * 1024;
-/** How long a task waits for a healthy matching agent before it fails. */
-export const WAIT_FOR_AGENT_MS = 10_000;
 
 /**
- * Tasks in the supervisor: the ledger (replayed into an index at start, tasks a crashed
- * supervisor left running marked interrupted), the router's dispatcher, and the TaskService the
- * control API serves.
+ * Tasks in the supervisor, wired to its fleet: the ledger (replayed into an index at start; tasks
+ * a crashed supervisor left running were marked interrupted before, by tasks/interrupted.ts), the
+ * task core, alerts and metrics, and the TaskService the control API serves.
  */
 export class SupervisorTasks {
   readonly index: TaskIndex;
-  readonly dispatcher: TaskDispatcher;
+  readonly core: TaskCore;
   readonly fleet: SupervisorFleetView;
   readonly router: TaskRouter;
   private readonly writer: LedgerWriter;
@@ -57,7 +55,7 @@ export class SupervisorTasks {
     this.router = new TaskRouter(() => this.fleet.profiles(), config.routing.learn);
     // Learning survives restarts: the policy is the ledger's (recent) outcomes, replayed.
     for (const event of replayWindow(history, REPLAY_TASKS)) this.router.learnFrom(event);
-    this.dispatcher = new TaskDispatcher({
+    this.core = new TaskCore({
       fleet: this.fleet,
       router: this.router,
       index: this.index,
@@ -67,11 +65,11 @@ export class SupervisorTasks {
         durable.then(() => this.metrics?.ledgerWriteSeconds.observe((performance.now() - started) / 1000), () => undefined);
         return durable;
       },
-      waitForAgentMs: WAIT_FOR_AGENT_MS,
+      clock: realClock,
       storeOutput: (taskId, output) => storeOutput(paths, taskId, output),
       redact: redactor([tokens.worker, tokens.join, ...secrets]),
     });
-    this.dispatcher.on('ledger-error', (error) => console.error(`${new Date().toISOString()} ledger write failed: ${error.message}`));
+    this.core.on('ledger-error', (error) => console.error(`${new Date().toISOString()} ledger write failed: ${error.message}`));
   }
 
   static async open(supervisor: Supervisor, paths: StatePaths, config: LightningConfig, tokens: FleetTokens): Promise<SupervisorTasks> {
@@ -81,48 +79,28 @@ export class SupervisorTasks {
       return values.filter((value): value is string => value !== undefined && value !== '');
     });
     const tasks = new SupervisorTasks(supervisor, paths, config, tokens, secrets);
-    await tasks.markInterrupted();
     const prom = await import('prom-client');
     const metrics = new FleetMetrics(prom, supervisor, { inflight: () => tasks.index.unfinished().length });
-    tasks.dispatcher.on('event', (event) => metrics.onTaskEvent(event, (id) => tasks.index.get(id)?.agent ?? null));
+    tasks.core.on('event', (event) => metrics.onTaskEvent(event, (id) => tasks.index.get(id)?.agent ?? null));
     tasks.metrics = metrics;
     tasks.startAlerts(config);
     return tasks;
   }
 
-  /** Tasks that were running when the previous supervisor died cannot finish: say so. */
-  private async markInterrupted(): Promise<void> {
-    const ts = new Date().toISOString();
-    await Promise.all(
-      this.index.unfinished().map((task) => {
-        const event = { v: 1 as const, ts, taskId: task.id, event: 'task.interrupted' as const, error: 'the supervisor stopped before the task ended' };
-        this.index.apply(event);
-        return this.writer.append(event);
-      }),
-    );
-  }
-
   service(): TaskService {
     return {
-      submit: async (request) => {
-        try {
-          return await this.dispatcher.submit(request);
-        } catch (error) {
-          if (error instanceof UnknownAgentError) throw new TaskRequestError(error.message);
-          throw error;
-        }
-      },
+      submit: (request) => this.core.submit(request),
       result: (id) => {
         const view = this.index.get(id);
         return view ? toTaskResult(view) : null;
       },
       list: ({ limit, status }) => this.index.list({ limit, ...(status ? { status } : {}) }).map(toTaskResult),
       whenDone: async (id) => {
-        const view = await this.dispatcher.whenDone(id);
+        const view = await this.core.whenDone(id);
         return view ? toTaskResult(view) : null;
       },
-      cancel: (id) => this.dispatcher.cancel(id, 'api'),
-      feedback: (id, rating, note) => this.dispatcher.feedback(id, rating, note),
+      cancel: (id) => this.core.cancel(id, 'api'),
+      feedback: (id, rating, note) => this.core.feedback(id, rating, note),
       // The index holds every task of the ledger already: no re-reading of the file.
       stats: (since) => computeStats(this.index.list(), (input) => this.router.kindOf(input), since, (input, agent) => this.router.recordOf(input, agent)),
       route: (input, agent) => {
@@ -135,13 +113,13 @@ export class SupervisorTasks {
         const onChange = ({ instance }: StateChange) =>
           listener({ event: 'agent.state', ts: new Date().toISOString(), agent: instance.spec.agent.name, instance: instance.spec.index, state: instance.state.name, pid: instance.pid, restarts: instance.restarts, lastExit: instance.lastExit } as { event: string });
         const onAlert = (alert: Alert) => listener({ ...alert, event: `alert.${alert.state === 'firing' ? 'fired' : 'resolved'}` } as { event: string });
-        this.dispatcher.on('event', listener);
+        this.core.on('event', listener);
         this.supervisor.on('change', onChange);
         this.alertListeners.add(onAlert);
         this.systemListeners.add(listener);
         return () => {
           this.systemListeners.delete(listener);
-          this.dispatcher.off('event', listener);
+          this.core.off('event', listener);
           this.supervisor.off('change', onChange);
           this.alertListeners.delete(onAlert);
         };
@@ -154,7 +132,7 @@ export class SupervisorTasks {
     const log = (message: string) => console.error(`${new Date().toISOString()} ${message}`);
     const notifier = new AlertNotifier(config.alerts, log);
     this.alerts = new AlertMonitor(config.alerts, this.supervisor, realClock);
-    this.dispatcher.on('event', (event) => this.alerts?.onTaskEvent(event, (id) => this.index.get(id)?.agent ?? null));
+    this.core.on('event', (event) => this.alerts?.onTaskEvent(event, (id) => this.index.get(id)?.agent ?? null));
     this.alerts.on('alert', (alert) => {
       log(`alert ${alert.state}: ${alert.message}`);
       const { state, rule, agent, message, value, threshold } = alert;
@@ -174,9 +152,11 @@ export class SupervisorTasks {
   /** The status document with each instance's task counts and in-flight tasks filled in. */
   decorate(document: StatusDocument): StatusDocument {
     const counts = this.index.counts();
-    const inflight = this.dispatcher.inflightByInstance;
+    const inflight = this.core.inflightByInstance;
+    const waiting = this.core.waitingByAgent();
     for (const agent of document.agents) {
       agent.tasks = counts.get(agent.name) ?? { completed: 0, failed: 0 };
+      agent.waiting = waiting.get(agent.name) ?? 0;
       agent.inflight = inflight.get(`${agent.name}#${agent.instance}`) ?? agent.inflight;
     }
     document.alerts = this.alerts?.active() ?? [];
@@ -186,9 +166,8 @@ export class SupervisorTasks {
   /** Stop taking tasks, give running ones up to `graceMs` to finish, cancel the rest. */
   async drain(graceMs: number): Promise<void> {
     this.accepting = false;
-    const deadline = Date.now() + graceMs;
-    while (this.index.unfinished().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    await this.dispatcher.cancelAll();
+    await this.core.idle(graceMs);
+    await this.core.cancelAll();
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../src/supervisor/clock.js';
+import type { Clock, TimerHandle } from '../../src/util/clock.js';
 
 interface Timer extends TimerHandle {
   at: number;

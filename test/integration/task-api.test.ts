@@ -95,6 +95,9 @@ describe('control API for tasks', () => {
     await waitFor('supervisor gone', async () => !alive(api.pid), 5000);
     model.setBehavior({ type: 'echo' });
     expect((await cli(dir, ['up', '-d'])).exitCode).toBe(0);
+    // Marked before `up -d` returned (and before the API took a request): already on disk.
+    const ledger = readFileSync(path.join(dir, '.lightning/ledger.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { event: string; taskId: string });
+    expect(ledger.filter((event) => event.taskId === submitted.id && event.event === 'task.interrupted')).toHaveLength(1);
     const task = JSON.parse((await cli(dir, ['task', '--json', submitted.id])).stdout) as TaskResult;
     expect(task.status).toBe('interrupted');
     api = JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as typeof api;

@@ -21,6 +21,7 @@ function result(overrides: Partial<TaskResult> = {}): TaskResult {
     submittedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:00:01.000Z',
     routing: null,
+    waiting: null,
     ...overrides,
   };
 }

@@ -170,6 +170,7 @@ describe('derivation', () => {
       id: 'c', agent: 'coder', instance: 0, status: 'completed', input: 'do c', output: 'done c', error: null,
       attempts: c.attempts, durationMs: 7, usage: null, files: ['a.txt'], submittedAt: c.submittedAt, finishedAt: c.finishedAt,
       routing: { candidates: [{ agent: 'coder', score: 0.9 }], reason: 'best match', static: null, explored: false },
+      waiting: null,
     });
 
     const index = new TaskIndex(events);
@@ -177,6 +178,21 @@ describe('derivation', () => {
     expect(index.list({ limit: 3 }).map((t) => t.id)).toEqual(['i', 'x', 'to']);
     expect(index.list({ status: 'failed' }).map((t) => t.id)).toEqual(['f']);
     expect(index.counts()).toEqual(new Map([['coder', { completed: 1, failed: 1 }], ['writer', { completed: 0, failed: 1 }]]));
+  });
+
+  test('waiting for an agent: a status of its own, cleared by the routing that ends it', () => {
+    const waiting = ev({ event: 'task.waiting', taskId: 'w', agent: 'coder', reason: 'restarting', message: 'no healthy instance' });
+    const submittedW = ev(submitted('w'));
+    const index = new TaskIndex([submittedW, waiting]);
+    expect(index.get('w')).toMatchObject({ status: 'waiting', waiting: { agent: 'coder', since: waiting.ts, reason: 'restarting', message: 'no healthy instance' } });
+    expect(toTaskResult(index.get('w')!).waiting).toMatchObject({ agent: 'coder' });
+    expect(index.unfinished().map((t) => t.id)).toEqual(['w']);
+    expect(index.list({ status: 'waiting' }).map((t) => t.id)).toEqual(['w']);
+    index.apply(ev(routed('w', 'coder')));
+    expect(index.get('w')).toMatchObject({ status: 'running', waiting: null });
+    index.apply(ev(completed('w')));
+    index.apply(ev({ event: 'task.waiting', taskId: 'w', agent: 'coder', reason: 'restarting', message: 'late' }));
+    expect(index.get('w')).toMatchObject({ status: 'completed', waiting: null });
   });
 
   test('the first terminal event is final; strays are ignored', () => {

@@ -90,10 +90,12 @@ async function ensureSupervisor(context: CommandContext, autostart: boolean): Pr
 }
 
 function describeEvent(event: SseEvent): string {
-  const data = event.data as { agent?: string; instance?: number; attempt?: number; error?: string; status?: string; progress?: TaskProgress; candidates?: Array<{ agent: string; score: number }> };
+  const data = event.data as { agent?: string; instance?: number; attempt?: number; error?: string; status?: string; message?: string; progress?: TaskProgress; candidates?: Array<{ agent: string; score: number }> };
   switch (event.event) {
     case 'task.submitted':
       return 'routing';
+    case 'task.waiting':
+      return `waiting for ${data.agent}: ${data.message ?? 'no healthy instance yet'}`;
     case 'task.routed':
       return `${data.agent}#${data.instance}${(data.attempt ?? 1) > 1 ? ` (attempt ${data.attempt})` : ''}: starting`;
     case 'task.attempt':

@@ -2,13 +2,14 @@ import path from 'node:path';
 import { apiRequest } from '../../api/client.js';
 import { readRecentTasks, toTaskResult } from '../../ledger/reader.js';
 import type { TaskResult, TaskStatus } from '../../protocol/task.js';
+import { TASK_STATUSES } from '../../protocol/task.js';
 import type { GlobalOptions } from '../context.js';
 import { findRunningSupervisor, resolveStateContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
 import { renderTaskDetail, renderTaskList } from '../render/task-view.js';
 import { resolveTaskId } from '../task-id.js';
 
-const STATUSES: readonly TaskStatus[] = ['submitted', 'running', 'completed', 'failed', 'cancelled', 'timeout', 'interrupted'];
+const STATUSES: readonly TaskStatus[] = TASK_STATUSES;
 
 export interface TasksOptions extends GlobalOptions {
   status?: string;

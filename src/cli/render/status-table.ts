@@ -13,8 +13,10 @@ export function renderStatusTable(document: StatusDocument, options: { now?: num
   const table = renderTable(head, rows, { bold: colorEnabled(), wrapColumn: { index: 7, reserve: options.load ? 122 : 100 } });
   const header = `supervisor pid ${document.supervisor.pid} · ${document.supervisor.api} · ${document.supervisor.config}`;
   const alerts = (document.alerts ?? []).map((alert) => `${paint('ALERT', 'red')} ${alert.rule} ${alert.agent}: ${alert.message} (since ${alert.since})`);
+  const waiting = new Map(document.agents.filter((agent) => (agent.waiting ?? 0) > 0).map((agent) => [agent.name, agent.waiting!]));
+  const waits = [...waiting].map(([name, count]) => `${paint('WAITING', 'yellow')} ${count} task(s) wait for a healthy instance of ${name}`);
   const configError = document.configError ? ['', `${paint('CONFIG', 'red')} the last edit of agents.yaml was not applied: ${document.configError}`] : [];
-  return [header, table, ...(alerts.length ? ['', ...alerts] : []), ...configError].join('\n');
+  return [header, table, ...(waits.length ? ['', ...waits] : []), ...(alerts.length ? ['', ...alerts] : []), ...configError].join('\n');
 }
 
 function load(agent: InstanceStatus): string[] {

@@ -12,6 +12,7 @@ const STATUS_COLORS: Record<string, ColorName> = {
   cancelled: 'yellow',
   interrupted: 'yellow',
   running: 'cyan',
+  waiting: 'yellow',
   submitted: 'cyan',
 };
 
@@ -34,7 +35,7 @@ export function renderTaskList(tasks: TaskResult[]): string {
   const rows = tasks.map((task) => [
       task.id,
       paintStatus(task.status),
-      task.agent ? `${task.agent}#${task.instance}` : '-',
+      agentColumn(task),
       task.durationMs === null ? '-' : formatDuration(task.durationMs),
       task.submittedAt.replace('T', ' ').slice(0, 19),
       oneLine(task.input, 60),
@@ -47,7 +48,8 @@ export function renderTaskDetail(task: TaskResult, workspace: string): string {
   const lines = [
     `task      ${task.id}`,
     `status    ${paintStatus(task.status)}`,
-    `agent     ${task.agent ? `${task.agent}#${task.instance}` : '-'}`,
+    `agent     ${agentColumn(task)}`,
+    ...(task.waiting ? [`waiting   for ${task.waiting.agent} since ${task.waiting.since}: ${task.waiting.message}`] : []),
     `submitted ${task.submittedAt}`,
     `finished  ${task.finishedAt ?? '-'}`,
     `duration  ${task.durationMs === null ? '-' : formatDuration(task.durationMs)}`,
@@ -76,6 +78,12 @@ export function renderTaskDetail(task: TaskResult, workspace: string): string {
   if (task.output) lines.push('', 'output:', indent(task.output));
   if (task.files.length > 0) lines.push('', 'files:', ...task.files.map((file) => `  ${workspace}/${file}`));
   return lines.join('\n');
+}
+
+/** Where the task runs, or which agent it waits for. */
+function agentColumn(task: TaskResult): string {
+  if (task.waiting) return `(waiting for ${task.waiting.agent})`;
+  return task.agent ? `${task.agent}#${task.instance}` : '-';
 }
 
 function oneLine(text: string, max: number): string {

@@ -1,0 +1,48 @@
+import type { TaskSettings } from '../config/types.js';
+import type { WorkerOutcome } from '../protocol/task.js';
+import type { AgentProfile } from '../router/match.js';
+import type { AttemptRequest } from '../router/worker-client.js';
+
+/**
+ * Whether an instance can take a task, as the task core needs to know it: `healthy` takes tasks
+ * now; `recovering` (starting, unhealthy, in backoff, a remote agent unreachable for now) is
+ * expected back and worth waiting for; `failed` (gave up) and `stopped` (stopping, or stopped by
+ * hand) will not come back by themselves, so a task passes them over at once.
+ */
+export type Availability = 'healthy' | 'recovering' | 'failed' | 'stopped';
+
+/** One instance as the task core sees it. */
+export interface RoutableInstance {
+  /** `agent#index` */
+  id: string;
+  agent: string;
+  index: number;
+  availability: Availability;
+  /**
+   * Changes each time the instance turns healthy. An attempt lost to a dying worker skips the
+   * instance until its epoch moves on (it was restarted), so a task never retries on a corpse
+   * the health probes have not noticed yet.
+   */
+  epoch: number;
+  capacity: number;
+}
+
+/** Runs one attempt on one instance: the A2A client in production, a fake in unit tests. */
+export interface AttemptClient {
+  /** Rejects with an AttemptError when no outcome could be had (refused, unreachable, broken answer). */
+  run(request: AttemptRequest): Promise<WorkerOutcome>;
+  /** Best effort: the attempt's own stream ends with the cancelled outcome. */
+  cancel(remoteTaskId: string): Promise<void>;
+}
+
+/** What the task core needs of the fleet, and nothing more. */
+export interface FleetView {
+  instances(): RoutableInstance[];
+  agentNames(): string[];
+  /** Capability profiles (agent cards merged with agents.yaml); `version` changes when they do. */
+  profiles(): { version: number; profiles: AgentProfile[] };
+  taskSettings(agent: string | null): TaskSettings;
+  client(instance: RoutableInstance): AttemptClient;
+  /** Called on any instance state change; returns an unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { MAX_TRANSPORT_LOSSES } from '../config/defaults.js';
+import type { LedgerEvent, LedgerEventBody } from '../ledger/events.js';
+import type { TaskIndex, TaskView } from '../ledger/reader.js';
+import type { WorkerOutcome } from '../protocol/task.js';
+import { TERMINAL_STATUSES } from '../protocol/task.js';
+import type { RouteDecision } from '../router/router.js';
+import type { Clock } from '../util/clock.js';
+import type { FleetView } from './fleet-view.js';
+import { InstancePicker } from './instance-picker.js';
+import type { SubmitRequest, TaskEvent } from './service.js';
+import { TaskRequestError } from './service.js';
+import { TaskRun } from './task-run.js';
+import type { RunContext, RunPlan } from './task-run.js';
+import type { TaskState } from './task-state.js';
+
+/** What the task core needs of routing: a decision per task, and every ledger event to learn from. */
+export interface TaskRouting {
+  route(input: string, forced?: string): RouteDecision;
+  learnFrom(event: LedgerEvent): void;
+}
+
+export interface TaskCoreOptions {
+  fleet: FleetView;
+  router: TaskRouting;
+  index: TaskIndex;
+  /** Durable append (resolves once fsynced). */
+  append(event: LedgerEvent): Promise<void>;
+  /** Ledger keeps at most this much output inline; the rest goes to a file. */
+  storeOutput(taskId: string, output: string): { output: string; outputFile: string | null };
+  /** Replaces secrets (API keys, tokens) in text before it goes anywhere. */
+  redact(text: string): string;
+  clock: Clock;
+  /** Attempts one task may lose to dying workers; MAX_TRANSPORT_LOSSES by default. */
+  maxTransportLosses?: number;
+  newId?: () => string;
+}
+
+/**
+ * The tasks of one supervisor: takes them, plans each one's route (the router's plausible agents,
+ * then the fallback), runs each as a TaskRun, and records everything in the ledger. The ledger's
+ * events are the tasks' state as everyone else sees it; the index is only that ledger, derived.
+ */
+export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error': [Error] }> {
+  private readonly runs = new Map<string, TaskRun>();
+  private readonly picker: InstancePicker;
+  private readonly context: RunContext;
+
+  constructor(private readonly options: TaskCoreOptions) {
+    super();
+    this.setMaxListeners(0);
+    this.picker = new InstancePicker(options.fleet, options.clock);
+    this.context = {
+      fleet: options.fleet,
+      picker: this.picker,
+      clock: options.clock,
+      maxTransportLosses: options.maxTransportLosses ?? MAX_TRANSPORT_LOSSES,
+      record: (taskId, body) => this.record(taskId, body),
+      progress: (taskId, instance, progress) =>
+        this.emit('event', { event: 'task.progress', taskId, ts: this.now(), agent: instance.agent, instance: instance.index, progress }),
+      store: (taskId, outcome) => this.store(taskId, outcome),
+    };
+  }
+
+  get inflightByInstance(): ReadonlyMap<string, number> {
+    return this.picker.inflight;
+  }
+
+  /** Tasks waiting for each agent to have a healthy instance (not those queued for a busy one). */
+  waitingByAgent(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const run of this.runs.values()) {
+      const state = run.state;
+      if (state.name === 'waiting' && state.why !== 'busy') counts.set(state.agent, (counts.get(state.agent) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /** The live state of a task this supervisor runs; null once it has ended (ask the index then). */
+  stateOf(id: string): TaskState | null {
+    return this.runs.get(id)?.state ?? null;
+  }
+
+  /**
+   * Validates and records the task and starts it. Returns its id at once, and a promise that
+   * settles when its submission is on disk (what a 202 must wait for).
+   */
+  async submit(request: SubmitRequest): Promise<{ id: string; durable: Promise<void> }> {
+    const names = this.options.fleet.agentNames();
+    if (request.agent !== undefined && !names.includes(request.agent)) {
+      throw new TaskRequestError(`unknown agent "${request.agent}"; known agents: ${names.join(', ')}`);
+    }
+    const id = this.options.newId?.() ?? randomUUID();
+    // A secret pasted into a task goes no further: not to the model, the ledger or any answer.
+    const input = this.options.redact(request.input);
+    const decision = this.options.router.route(input, request.agent);
+    const settings = this.options.fleet.taskSettings(decision.pick || null);
+    const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
+    const durable = this.record(id, { event: 'task.submitted', input, agent: request.agent ?? null, timeoutMs });
+    const plan: RunPlan = { decision, ...this.failoverOrder(decision, request.agent !== undefined), timeoutMs, retries: settings.retries, queueTimeoutMs: settings.queueTimeoutMs };
+    const run = new TaskRun(id, input, plan, this.context);
+    this.runs.set(id, run);
+    void run.done.finally(() => this.runs.delete(id));
+    return { id, durable };
+  }
+
+  /** Resolves with the task once it has ended (at once for a task that already has). */
+  async whenDone(id: string): Promise<TaskView | undefined> {
+    const run = this.runs.get(id);
+    if (run) await run.done;
+    return this.options.index.get(id);
+  }
+
+  cancel(id: string, by: 'user' | 'api' = 'api'): 'cancelling' | 'finished' | 'not-found' {
+    const view = this.options.index.get(id);
+    if (!view) return 'not-found';
+    // The index turns terminal before the task's last line is durable: it is the one to ask.
+    if (TERMINAL_STATUSES.has(view.status)) return 'finished';
+    return this.runs.get(id)?.cancel(by) ?? 'finished';
+  }
+
+  /**
+   * Records a user's verdict on a finished task. It is a ledger event like any other, so the
+   * learned policy sees it now and again after every restart.
+   */
+  async feedback(id: string, rating: 'good' | 'bad', note: string | null): Promise<'recorded' | 'not-finished' | 'not-found'> {
+    const view = this.options.index.get(id);
+    if (!view) return 'not-found';
+    if (!TERMINAL_STATUSES.has(view.status)) return 'not-finished';
+    await this.record(id, { event: 'feedback', rating, note });
+    return 'recorded';
+  }
+
+  /** Resolves once no task runs, or after `timeoutMs`, whichever comes first. */
+  async idle(timeoutMs: number): Promise<void> {
+    let timer: ReturnType<Clock['setTimeout']> | null = null;
+    const timeout = new Promise<void>((resolve) => (timer = this.options.clock.setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.allSettled([...this.runs.values()].map((run) => run.done)), timeout]);
+    if (timer) this.options.clock.clearTimeout(timer);
+  }
+
+  /** Cancels whatever runs (graceful shutdown); their end is recorded as cancelled. */
+  async cancelAll(): Promise<void> {
+    const all = [...this.runs.values()];
+    for (const run of all) run.cancel('api');
+    await Promise.allSettled(all.map((run) => run.done));
+  }
+
+  /**
+   * The agents a task may go to, in order: the router's plausible ones, then the fallback agent(s)
+   * (`fallback: true`) when they are not among them. A task sent to a named agent goes only there.
+   */
+  private failoverOrder(decision: RouteDecision, forced: boolean): { order: string[]; fallbacks: Set<string> } {
+    const order = decision.ranked.map((candidate) => candidate.agent).filter((agent) => agent !== '');
+    const fallbacks = new Set(this.options.fleet.profiles().profiles.filter((profile) => profile.fallback).map((profile) => profile.name));
+    if (!forced) for (const agent of fallbacks) if (!order.includes(agent)) order.push(agent);
+    return { order, fallbacks };
+  }
+
+  private store(taskId: string, outcome: WorkerOutcome): { output: string; outputFile: string | null; error: string | null } {
+    const { redact, storeOutput } = this.options;
+    const stored = outcome.status === 'completed' ? storeOutput(taskId, redact(outcome.output)) : { output: redact(outcome.output), outputFile: null };
+    return { ...stored, error: outcome.error === null ? null : redact(outcome.error) };
+  }
+
+  private now(): string {
+    return new Date(this.options.clock.now()).toISOString();
+  }
+
+  /**
+   * Applies an event to the index, tells listeners, and appends it to the ledger. The returned
+   * promise settles when the line is durable; intermediate events are not waited for (the ledger
+   * writes in order, so a task's terminal event being durable means all of its events are).
+   */
+  private record(taskId: string, body: LedgerEventBody): Promise<void> {
+    const event = { v: 1, ts: this.now(), taskId, ...body } as LedgerEvent;
+    this.options.index.apply(event);
+    this.options.router.learnFrom(event);
+    this.emit('event', event);
+    const durable = this.options.append(event);
+    durable.catch((error: Error) => this.emit('ledger-error', error));
+    return durable;
+  }
+}

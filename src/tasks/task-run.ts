@@ -1,0 +1,362 @@
+import type { LedgerEventBody } from '../ledger/events.js';
+import type { TaskProgress, WorkerOutcome } from '../protocol/task.js';
+import type { RouteDecision } from '../router/router.js';
+import { LOST_INSTANCE_RECHECK_MS } from '../config/defaults.js';
+import { AttemptError } from '../router/worker-client.js';
+import type { Clock } from '../util/clock.js';
+import type { FleetView, RoutableInstance } from './fleet-view.js';
+import type { InstanceMark, InstancePicker } from './instance-picker.js';
+import { describePassOver, describeWait, isTerminal } from './task-state.js';
+import type { PassOverReason, TaskState, TerminalTaskState } from './task-state.js';
+
+/** What a run needs of the task core around it. */
+export interface RunContext {
+  readonly fleet: FleetView;
+  readonly picker: InstancePicker;
+  readonly clock: Clock;
+  /** Attempts a task may lose to dying workers before it fails (they cost no retry). */
+  readonly maxTransportLosses: number;
+  /** Applies the event to the index, streams it, and appends it; settles once it is durable. */
+  record(taskId: string, body: LedgerEventBody): Promise<void>;
+  progress(taskId: string, instance: RoutableInstance, progress: TaskProgress): void;
+  /** The outcome's text as the ledger keeps it: redacted, a long output moved to the workspace. */
+  store(taskId: string, outcome: WorkerOutcome): { output: string; outputFile: string | null; error: string | null };
+}
+
+/** Where and how long a task may run: decided once, at submission. */
+export interface RunPlan {
+  decision: RouteDecision;
+  /** The agents to try, in order: the router's plausible ones, then the fallback agent(s). */
+  order: string[];
+  fallbacks: ReadonlySet<string>;
+  timeoutMs: number;
+  retries: number;
+  queueTimeoutMs: number;
+}
+
+type Stop = { kind: 'cancel'; by: 'user' | 'api' } | { kind: 'timeout' };
+type AttemptResult = { kind: 'outcome'; outcome: WorkerOutcome; durationMs: number } | { kind: 'error'; error: AttemptError; durationMs: number };
+function attemptStatusOf(stop: Stop | null): 'cancelled' | 'timeout' | 'failed' {
+  if (stop === null) return 'failed';
+  return stop.kind === 'cancel' ? 'cancelled' : 'timeout';
+}
+
+type Mark = { mark: 'excluded' } | { mark: 'lost'; epoch: number; at: number };
+type PassedOver = { agent: string; reason: PassOverReason; message: string };
+
+/**
+ * One task's life, from submission to its one terminal event: one deadline (the task's timeout),
+ * waiting for an agent with no healthy instance, attempts, failover down the plan's order, and
+ * the ledger records of each step. Cancellation and the deadline stop it the same way; whichever
+ * comes first decides, and a task never ends twice.
+ */
+export class TaskRun {
+  private current: TaskState;
+  private stop: Stop | null = null;
+  private ending = false;
+  private readonly controller = new AbortController();
+  private readonly started: number;
+  private readonly deadline: number;
+  readonly done: Promise<void>;
+
+  constructor(
+    readonly id: string,
+    private readonly input: string,
+    private readonly plan: RunPlan,
+    private readonly context: RunContext,
+  ) {
+    this.started = context.clock.now();
+    this.deadline = this.started + plan.timeoutMs;
+    this.current = { name: 'queued', since: this.started };
+    this.done = this.execute();
+  }
+
+  get state(): TaskState {
+    return this.current;
+  }
+
+  /** 'finished' once the task has ended (or is recording its end): a cancel then changes nothing. */
+  cancel(by: 'user' | 'api'): 'cancelling' | 'finished' {
+    if (this.ending || isTerminal(this.current)) return 'finished';
+    this.halt({ kind: 'cancel', by });
+    return 'cancelling';
+  }
+
+  /** Read through a method: it changes across awaits, which narrowing cannot see. */
+  private stopReason(): Stop | null {
+    return this.stop;
+  }
+
+  private halt(stop: Stop): void {
+    this.stop ??= stop;
+    this.controller.abort();
+  }
+
+  private async execute(): Promise<void> {
+    const { clock } = this.context;
+    const timer = clock.setTimeout(() => this.halt({ kind: 'timeout' }), this.plan.timeoutMs);
+    try {
+      await this.loop();
+    } catch (error) {
+      // A bug here must not leave the task open forever: whoever waits for it gets this.
+      await this.end({ name: 'failed', at: clock.now(), reason: 'error', error: `internal error: ${(error as Error).message}` });
+    } finally {
+      clock.clearTimeout(timer);
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const { order, queueTimeoutMs } = this.plan;
+    const { clock, picker } = this.context;
+    const signal = this.controller.signal;
+    const marks = new Map<string, Mark>();
+    const markOf = (instance: RoutableInstance): InstanceMark => {
+      const mark = marks.get(instance.id);
+      if (!mark) return null;
+      if (mark.mark === 'excluded') return 'excluded';
+      return mark.epoch === instance.epoch && clock.now() - mark.at < LOST_INSTANCE_RECHECK_MS ? 'lost' : null;
+    };
+    const passedOver: PassedOver[] = [];
+    let position = 0;
+    let attempt = 0;
+    let retriesLeft = this.plan.retries;
+    let lossesLeft = this.context.maxTransportLosses;
+    /** Since when the task waits for `order[position]` to have a healthy instance. */
+    let waitingSince: number | null = null;
+    /** Why the previous attempt was lost, for the next routing record. */
+    let retryOf: string | null = null;
+    let lastError: string | null = null;
+    for (;;) {
+      if (this.stop) return this.endStopped();
+      const agent = order[position];
+      if (agent === undefined) return this.end(this.nobodyLeft(passedOver, lastError));
+      const look = picker.look(agent, markOf);
+      if (look.kind === 'pass') {
+        passedOver.push({ agent, reason: look.why, message: describePassOver(agent, look.why, queueTimeoutMs) });
+        position += 1;
+        waitingSince = null;
+        continue;
+      }
+      if (look.kind === 'wait') {
+        const now = clock.now();
+        if (look.why === 'busy') {
+          // Queued for a slot: load, not trouble. A queue beats sending the task to a worse agent,
+          // and the task's own deadline bounds it.
+          if (this.current.name !== 'waiting' || this.current.agent !== agent || this.current.why !== 'busy') {
+            this.current = { name: 'waiting', since: now, agent, why: 'busy' };
+          }
+          await picker.nextChange(signal, { slotOf: agent, timeoutMs: null });
+          continue;
+        }
+        if (waitingSince === null) {
+          waitingSince = now;
+          this.current = { name: 'waiting', since: now, agent, why: look.why };
+          void this.record({ event: 'task.waiting', agent, reason: look.why, message: describeWait(look.why) });
+        } else if (this.current.name === 'waiting' && this.current.why !== look.why) {
+          this.current = { ...this.current, why: look.why };
+        }
+        // The last agent in the order is waited for until the deadline: there is nowhere else to go.
+        const hasNext = position + 1 < order.length;
+        const waited = now - waitingSince;
+        if (hasNext && waited >= queueTimeoutMs) {
+          passedOver.push({ agent, reason: 'queue-timeout', message: describePassOver(agent, 'queue-timeout', queueTimeoutMs) });
+          position += 1;
+          waitingSince = null;
+          continue;
+        }
+        const untilQueueTimeout = hasNext ? queueTimeoutMs - waited : Infinity;
+        // A lost instance that still looks healthy is looked at again once its recheck is due.
+        const untilRecheck = look.why === 'instance-lost' ? LOST_INSTANCE_RECHECK_MS : Infinity;
+        const timeoutMs = Math.min(untilQueueTimeout, untilRecheck);
+        await picker.nextChange(signal, { timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : null });
+        continue;
+      }
+
+      waitingSince = null;
+      attempt += 1;
+      const instance = look.instance;
+      // Reserved synchronously with the look, so concurrent tasks cannot overbook the instance.
+      picker.reserve(instance);
+      let result: AttemptResult;
+      try {
+        this.current = { name: 'running', since: clock.now(), agent, instance: instance.index, attempt };
+        const { decision } = this.plan;
+        const where = `least loaded of ${look.healthy} healthy instance(s)`;
+        const why =
+          retryOf !== null
+            ? `retry after ${retryOf}; ${where}`
+            : attempt === 1 && passedOver.length === 0 && agent === decision.pick
+              ? `${decision.reason}; best match, ${where}`
+              : `${[...passedOver.map((pass) => pass.message), this.role(agent, position)].join('; ')}, ${where}`;
+        void this.record({
+          event: 'task.routed',
+          attempt,
+          agent,
+          instance: instance.index,
+          candidates: decision.candidates,
+          reason: why,
+          static: decision.static,
+          explored: decision.explored,
+          ...(attempt === 1 ? { decision: decision.decision, probability: decision.probability } : {}),
+          ...(passedOver.length > 0 ? { passedOver: passedOver.map(({ agent: name, reason, message }) => ({ agent: name, reason, message })) } : {}),
+        });
+        result = await this.attempt(instance);
+      } finally {
+        picker.release(instance.id, instance.agent);
+      }
+      // Not awaited: the ledger keeps order, and the terminal event awaited later covers it.
+      void this.record({
+        event: 'task.attempt',
+        attempt,
+        agent,
+        instance: instance.index,
+        status: result.kind === 'outcome' ? result.outcome.status : attemptStatusOf(this.stopReason()),
+        error: result.kind === 'outcome' ? result.outcome.error : result.error.message,
+        durationMs: result.durationMs,
+        // No outcome from the worker: says nothing of how well the agent does such tasks.
+        ...(result.kind === 'error' ? { transport: true } : {}),
+      });
+      if (result.kind === 'outcome') return this.finish(instance, result.outcome);
+      if (this.stopReason()) continue;
+      const error = result.error;
+      lastError = `${instance.id}: ${error.message}`;
+      retryOf = null;
+      switch (error.reason) {
+        case 'unreachable':
+        case 'refused':
+          // The worker died (or was full): not the task's failure, so no retry is used up; the
+          // bound keeps a worker that dies on every task from looping it forever.
+          lossesLeft -= 1;
+          if (lossesLeft <= 0) {
+            return this.end(this.failed('error', `${lastError} (${this.context.maxTransportLosses} attempts lost to workers that died or refused; giving up)`));
+          }
+          // A dead worker is skipped until it is back (a new epoch); a full one for this task.
+          marks.set(instance.id, error.reason === 'refused' ? { mark: 'excluded' } : { mark: 'lost', epoch: instance.epoch, at: clock.now() });
+          retryOf = `${instance.id} was lost (${error.message})`;
+          continue;
+        case 'http':
+        case 'protocol':
+        case 'aborted':
+          retriesLeft -= 1;
+          if (retriesLeft < 0) return this.end(this.failed('error', `${lastError} (after ${attempt} attempts)`));
+          marks.set(instance.id, { mark: 'excluded' });
+          continue;
+        default: {
+          const unknown: never = error.reason;
+          throw new Error(`unexpected attempt error ${String(unknown)}`);
+        }
+      }
+    }
+  }
+
+  private role(agent: string, position: number): string {
+    return this.plan.fallbacks.has(agent) ? 'fallback agent' : `next plausible agent (#${position + 1})`;
+  }
+
+  private async attempt(instance: RoutableInstance): Promise<AttemptResult> {
+    const { clock } = this.context;
+    const signal = this.controller.signal;
+    const started = clock.now();
+    const client = this.context.fleet.client(instance);
+    let remoteTaskId: string | null = null;
+    const onAbort = () => {
+      if (remoteTaskId) void client.cancel(remoteTaskId);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const outcome = await client.run({
+        taskId: this.id,
+        input: this.input,
+        timeoutMs: Math.max(1, this.deadline - clock.now()),
+        signal,
+        onRemoteTask: (remote) => (remoteTaskId = remote),
+        onProgress: (progress) => this.context.progress(this.id, instance, progress),
+      });
+      return { kind: 'outcome', outcome, durationMs: clock.now() - started };
+    } catch (error) {
+      const attemptError = signal.aborted ? new AttemptError('aborted', 'aborted') : error instanceof AttemptError ? error : new AttemptError(String(error), 'protocol');
+      return { kind: 'error', error: attemptError, durationMs: clock.now() - started };
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private finish(instance: RoutableInstance, outcome: WorkerOutcome): Promise<void> {
+    // A cancel (or the deadline) that came first wins over an answer that arrived after it.
+    if (this.stop) return this.endStopped();
+    const at = this.context.clock.now();
+    switch (outcome.status) {
+      case 'completed':
+        return this.end({ name: 'completed', at, agent: instance.agent, instance: instance.index }, outcome);
+      case 'cancelled':
+        return this.end({ name: 'cancelled', at, by: 'api' });
+      case 'timeout':
+        return this.end(this.failed('timeout', this.context.store(this.id, outcome).error ?? 'timed out'));
+      case 'failed':
+        return this.end(this.failed('error', this.context.store(this.id, outcome).error ?? 'failed'));
+      default: {
+        const unknown: never = outcome.status;
+        throw new Error(`unexpected outcome ${String(unknown)}`);
+      }
+    }
+  }
+
+  private endStopped(): Promise<void> {
+    const stop = this.stop!;
+    if (stop.kind === 'cancel') return this.end({ name: 'cancelled', at: this.context.clock.now(), by: stop.by });
+    const waiting = this.current.name === 'waiting' && this.current.why !== 'busy' ? ` waiting for a healthy instance of ${this.current.agent}` : '';
+    return this.end(this.failed('timeout', `timed out after ${this.plan.timeoutMs} ms${waiting}`));
+  }
+
+  private nobodyLeft(passedOver: PassedOver[], lastError: string | null): TerminalTaskState {
+    const why = passedOver.map((pass) => pass.message).join('; ');
+    if (lastError !== null) return this.failed('error', `${lastError}; ${why || 'no other agent to try'}`);
+    if (this.plan.order.length === 0) return this.failed('no-agent', 'no agent in the fleet can take tasks; check agents.yaml and `lightning status`');
+    return this.failed('no-agent', `no agent could take the task: ${why}; check \`lightning status\``);
+  }
+
+  private failed(reason: 'error' | 'timeout' | 'no-agent', error: string): TerminalTaskState {
+    return { name: 'failed', at: this.context.clock.now(), reason, error };
+  }
+
+  /** Moves to a terminal state and records it: the only way a task ends, and only once. */
+  private async end(state: TerminalTaskState, outcome?: WorkerOutcome): Promise<void> {
+    if (this.ending) return;
+    this.ending = true;
+    this.current = state;
+    const durationMs = state.at - this.started;
+    switch (state.name) {
+      case 'completed': {
+        const stored = this.context.store(this.id, outcome!);
+        await this.record({
+          event: 'task.completed',
+          agent: state.agent,
+          instance: state.instance,
+          output: stored.output,
+          outputFile: stored.outputFile,
+          usage: outcome!.usage,
+          files: outcome!.files,
+          durationMs,
+        });
+        return;
+      }
+      case 'failed':
+        await this.record({ event: 'task.failed', reason: state.reason, error: state.error, durationMs });
+        return;
+      case 'cancelled':
+        await this.record({ event: 'task.cancelled', by: state.by, durationMs });
+        return;
+      case 'interrupted':
+        await this.record({ event: 'task.interrupted', error: state.error });
+        return;
+      default: {
+        const unknown: never = state;
+        throw new Error(`unexpected terminal state ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  private record(body: LedgerEventBody): Promise<void> {
+    return this.context.record(this.id, body);
+  }
+}
