@@ -26,7 +26,7 @@ describe('1,000 tasks, 100 at a time, with a worker SIGKILLed under load', () =>
     await model.close();
   });
 
-  it('completes every task exactly once; tasks of the killed worker finish on the other instance', async () => {
+  it('completes every task exactly once; tasks of the killed worker finish elsewhere or once it is back', async () => {
     const submit = async (n: number): Promise<TaskResult> => {
       const response = await fetch(`${api.api}/v1/tasks`, {
         method: 'POST',
@@ -37,6 +37,7 @@ describe('1,000 tasks, 100 at a time, with a worker SIGKILLed under load', () =>
     };
     const results: TaskResult[] = [];
     let killed: number | null = null;
+    let killedInstance: number | null = null;
     for (let batch = 0; batch < TOTAL / CONCURRENCY; batch += 1) {
       const pending = Array.from({ length: CONCURRENCY }, (_, i) => submit(batch * CONCURRENCY + i));
       if (batch === 3) {
@@ -44,6 +45,7 @@ describe('1,000 tasks, 100 at a time, with a worker SIGKILLed under load', () =>
         await new Promise((resolve) => setTimeout(resolve, 20));
         const victim = (await apiStatus(dir)).agents[0]!;
         killed = victim.pid;
+        killedInstance = victim.instance;
         process.kill(victim.pid!, 'SIGKILL');
       }
       results.push(...(await Promise.all(pending)));
@@ -58,12 +60,13 @@ describe('1,000 tasks, 100 at a time, with a worker SIGKILLed under load', () =>
     expect(count('task.completed')).toBe(TOTAL);
     const completedIds = events.filter((event) => event.event === 'task.completed').map((event) => event.taskId);
     expect(new Set(completedIds).size).toBe(TOTAL);
-    // Some tasks were on the killed instance: their failed attempt is recorded before the retry.
+    // Some tasks were on the killed instance: their failed attempt is recorded before the retry,
+    // which runs on the other instance or, when that one is full, on the killed one restarted.
     const retried = results.filter((result) => result.attempts.length > 1);
     expect(retried.length).toBeGreaterThan(0);
     for (const task of retried) {
       expect(task.attempts[0]!.status).toBe('failed');
-      expect(task.attempts[0]!.instance).not.toBe(task.attempts.at(-1)!.instance);
+      expect(task.attempts[0]!.instance).toBe(killedInstance);
       expect(task.attempts.at(-1)!.status).toBe('completed');
     }
   }, 120_000);
