@@ -1,11 +1,15 @@
 import { Pool } from 'undici';
 import type { TaskProgress, WorkerOutcome } from '../protocol/task.js';
 
-/** Why an attempt could not produce an outcome: each is a reason to try another instance. */
+/**
+ * Why an attempt could not produce an outcome: each is a reason to try another instance.
+ * `not-listening` and `refused` (full) never delivered the task; `unreachable` lost it on the way
+ * or while the worker ran it.
+ */
 export class AttemptError extends Error {
   constructor(
     message: string,
-    readonly reason: 'refused' | 'unreachable' | 'http' | 'protocol' | 'aborted',
+    readonly reason: 'not-listening' | 'refused' | 'unreachable' | 'http' | 'protocol' | 'aborted',
   ) {
     super(message);
   }
@@ -144,7 +148,7 @@ export class WorkerClient {
     if (signal.aborted) return new AttemptError('aborted', 'aborted');
     const code = (error as { code?: string }).code ?? '';
     const message = (error as Error).message;
-    if (code === 'ECONNREFUSED') return new AttemptError('connection refused: the instance is not listening', 'unreachable');
+    if (code === 'ECONNREFUSED') return new AttemptError('connection refused: the instance is not listening', 'not-listening');
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new AttemptError('the worker did not answer in time', 'unreachable');
     return new AttemptError(`connection to the worker failed: ${code || message}`, 'unreachable');
   }

@@ -222,15 +222,20 @@ export class TaskRun {
       lastError = `${instance.id}: ${error.message}`;
       retryOf = null;
       switch (error.reason) {
-        case 'unreachable':
+        case 'not-listening':
         case 'refused':
-          // The worker died (or was full): not the task's failure, so no retry is used up; the
-          // bound keeps a worker that dies on every task from looping it forever.
-          lossesLeft -= 1;
-          if (lossesLeft <= 0) {
-            return this.end(this.failed('error', `${lastError} (${this.context.maxTransportLosses} attempts lost to workers that died or refused; giving up)`));
+        case 'unreachable':
+          // The worker was down, full, or died: not the task's failure, so no retry is used up.
+          // Only a death while the task was on its way or running counts toward the bound, which
+          // keeps a task that kills every worker it reaches from looping forever; a task that was
+          // never delivered cannot have caused anything (and waits rather than spins: below).
+          if (error.reason === 'unreachable') {
+            lossesLeft -= 1;
+            if (lossesLeft <= 0) {
+              return this.end(this.failed('error', `${lastError} (${this.context.maxTransportLosses} attempts lost to workers that died while running it; giving up)`));
+            }
           }
-          // A dead worker is skipped until it is back (a new epoch); a full one for this task.
+          // A down or dead worker is skipped until it is back (a new epoch); a full one for this task.
           marks.set(instance.id, error.reason === 'refused' ? { mark: 'excluded' } : { mark: 'lost', epoch: instance.epoch, at: clock.now() });
           retryOf = `${instance.id} was lost (${error.message})`;
           continue;

@@ -367,8 +367,30 @@ describe('task core: attempts lost to dying workers', () => {
     await core.whenDone(id);
     expect(fleet.calls).toHaveLength(3);
     expect(index.get(id)!.status).toBe('failed');
-    expect(index.get(id)!.error).toMatch(/3 attempts lost to workers that died or refused; giving up/);
+    expect(index.get(id)!.error).toMatch(/3 attempts lost to workers that died while running it; giving up/);
     expect(terminal(id)).toHaveLength(1);
+  });
+
+  it('attempts never delivered (connection refused) do not count toward the bound: the task waits for the worker to be back', async () => {
+    const { clock, fleet, core, index } = setUp({ ranked: ['qa'], maxTransportLosses: 2 });
+    const notListening: Script = async () => {
+      throw new AttemptError('connection refused: the instance is not listening', 'not-listening');
+    };
+    fleet.add('qa', 'healthy').script('qa#0', notListening, notListening, notListening, diesAfter(10));
+    const { id } = await core.submit({ input: 'x' });
+    for (let i = 0; i < 4; i += 1) {
+      await clock.advance(10);
+      // Refused: skipped, waiting, until the instance is back under a new epoch (no spinning).
+      expect(core.stateOf(id)).toMatchObject({ name: 'waiting', why: 'instance-lost' });
+      expect(fleet.calls).toHaveLength(i + 1);
+      fleet.set('qa#0', 'recovering');
+      fleet.set('qa#0', 'healthy');
+    }
+    await clock.advance(10);
+    await core.whenDone(id);
+    // Three refusals and one death: one loss counted of two allowed, then completed.
+    expect(fleet.calls).toHaveLength(5);
+    expect(index.get(id)!.status).toBe('completed');
   });
 
   it('the worker\'s own errors use task.retries, on another instance', async () => {
