@@ -1,4 +1,5 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { EVENT_LOOP_SAMPLE_MS } from '../config/defaults.js';
 import type { TaskEvent } from '../tasks/service.js';
 import { MEMBER_STATE_NAMES } from '../supervisor/fleet-member.js';
 import type { ProbeResult, Supervisor } from '../supervisor/supervisor.js';
@@ -29,7 +30,7 @@ export class FleetMetrics {
   ) {
     this.registry = new prom.Registry();
     const registers = [this.registry];
-    prom.collectDefaultMetrics({ register: this.registry, prefix: 'lightning_supervisor_' });
+    prom.collectDefaultMetrics({ register: this.registry, prefix: 'lightning_supervisor_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     // prom-client names these gauges `_total`, which Prometheus reserves for counters (promtool
     // flags them); the handle and request counts are not worth a misleading name.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {

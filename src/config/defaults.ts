@@ -115,6 +115,14 @@ export const DEFAULT_TOOLS: Readonly<ToolSettings> = Object.freeze({
 // letting one instance hoard the queue.
 export const DEFAULT_CAPACITY = 8;
 
+/**
+ * How often the supervisor samples its event-loop delay for `lightning_supervisor_nodejs_eventloop_lag_*`.
+ * prom-client's default, 10 ms, wakes an idle supervisor 100 times a second — more of its idle CPU
+ * than the six health probes. A stall delays the pending sample, so stalls are still measured;
+ * only ones shorter than this can fall between samples.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 500;
+
 // One process per agent unless asked: the seed fleet should fit on a laptop.
 export const DEFAULT_INSTANCES = 1;
 

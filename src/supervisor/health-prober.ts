@@ -76,6 +76,19 @@ export class HealthProber {
     this.timer.unref?.();
   }
 
+  /**
+   * The next steady probe, on the next multiple of `interval` on the clock (at least half an
+   * interval away): every prober with the same interval fires in the same timer tick, so an idle
+   * supervisor wakes once per interval for all its instances instead of once for each.
+   */
+  private scheduleSteady(): void {
+    const interval = this.settings.intervalMs;
+    const now = this.clock.now();
+    let due = Math.ceil(now / interval) * interval;
+    if (due - now < interval / 2) due += interval;
+    this.schedule(due - now);
+  }
+
   private async tick(generation: number): Promise<void> {
     const outcome = await this.probe(this.url, this.settings.timeoutMs);
     if (!this.running || generation !== this.generation) return;
@@ -87,7 +100,7 @@ export class HealthProber {
     if (outcome.ok) {
       this.ready = true;
       this.onEvent({ type: 'ready', outcome });
-      if (this.running) this.schedule(this.settings.intervalMs);
+      if (this.running) this.scheduleSteady();
       return;
     }
     const waited = this.clock.now() - this.startedAt;
@@ -104,7 +117,7 @@ export class HealthProber {
       const wasFailing = this.failures > 0;
       this.failures = 0;
       this.onEvent(wasFailing ? { type: 'recovered', outcome } : { type: 'ok', outcome });
-      if (this.running) this.schedule(this.settings.intervalMs);
+      if (this.running) this.scheduleSteady();
       return;
     }
     this.failures += 1;
@@ -114,6 +127,6 @@ export class HealthProber {
       return;
     }
     this.onEvent({ type: 'failing', failures: this.failures, error: outcome.error });
-    if (this.running) this.schedule(this.settings.intervalMs);
+    if (this.running) this.scheduleSteady();
   }
 }

@@ -38,8 +38,23 @@ describe('HealthProber', () => {
     expect(events).toEqual(['ready']);
     const readyAt = probeTimes.at(-1)!;
     await clock.advance(3000);
-    expect(probeTimes.filter((time) => time > readyAt)).toEqual([readyAt + 1000, readyAt + 2000, readyAt + 3000]);
+    // Steady probes fall on multiples of the interval (ready at ~45 ms: the first at 1000).
+    expect(probeTimes.filter((time) => time > readyAt)).toEqual([1000, 2000, 3000]);
     expect(events).toEqual(['ready', 'ok', 'ok', 'ok']);
+  });
+
+  it('coalesces: probers started at different moments probe in the same timer tick, never sooner than half an interval apart', async () => {
+    const clock = new FakeClock();
+    const times: number[][] = [[], []];
+    const probers = times.map((mine) => new HealthProber('http://x/health', settings, async () => (mine.push(clock.now()), ok), () => undefined, clock));
+    probers[0]!.start();
+    await clock.advance(700);
+    probers[1]!.start();
+    await clock.advance(3000);
+    expect(times[0]).toEqual([0, 1000, 2000, 3000]);
+    // Started at 700, ready at once: 1000 is only 300 ms away, so its first steady probe is at 2000.
+    expect(times[1]).toEqual([700, 2000, 3000]);
+    for (const prober of probers) prober.stop();
   });
 
   it('reports start-timeout when nothing answers within startTimeout, and stops probing', async () => {
