@@ -44,18 +44,21 @@ let sdkPromise: Promise<Sdk> | null = null;
 
 /** Loaded when a server is first needed: workers without MCP servers never pay for it. */
 function loadSdk(): Promise<Sdk> {
-  sdkPromise ??= Promise.all([
-    import('@modelcontextprotocol/sdk/client/index.js'),
-    import('@modelcontextprotocol/sdk/client/stdio.js'),
-    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
-    import('@modelcontextprotocol/sdk/types.js'),
-  ]).then(([client, stdio, http, types]) => ({
-    Client: client.Client,
-    StdioClientTransport: stdio.StdioClientTransport,
-    StreamableHTTPClientTransport: http.StreamableHTTPClientTransport,
-    McpError: types.McpError,
-    ToolListChangedNotificationSchema: types.ToolListChangedNotificationSchema,
-  }));
+  // One module after the other: they share dependencies, and jest's ESM loader (the tests) fails
+  // on concurrent first imports of one module; in node the order costs nothing.
+  sdkPromise ??= (async (): Promise<Sdk> => {
+    const client = await import('@modelcontextprotocol/sdk/client/index.js');
+    const stdio = await import('@modelcontextprotocol/sdk/client/stdio.js');
+    const http = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    const types = await import('@modelcontextprotocol/sdk/types.js');
+    return {
+      Client: client.Client,
+      StdioClientTransport: stdio.StdioClientTransport,
+      StreamableHTTPClientTransport: http.StreamableHTTPClientTransport,
+      McpError: types.McpError,
+      ToolListChangedNotificationSchema: types.ToolListChangedNotificationSchema,
+    };
+  })();
   sdkPromise.catch(() => (sdkPromise = null));
   return sdkPromise;
 }
@@ -156,7 +159,14 @@ export class McpServerConnection {
   }
 
   private async start(): Promise<Live> {
-    const sdk = await loadSdk();
+    let sdk: Sdk;
+    try {
+      sdk = await loadSdk();
+    } catch (error) {
+      const why = `cannot load the MCP client library: ${(error as Error).message}`;
+      this.options.log(`mcp ${this.name}: does not start: ${why}`);
+      throw new McpUnavailableError(why);
+    }
     this.starts++;
     this.stderrTail.length = 0;
     const client = new sdk.Client({ name: 'lightning', version: VERSION }, { capabilities: {} });
