@@ -2,6 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { AgentConfig, McpServerSettings } from '../../src/config/types.js';
 import type { TaskProgress, WorkerOutcome } from '../../src/protocol/task.js';
@@ -139,6 +141,28 @@ describe('MCP tools in the tool loop (server-everything over stdio)', () => {
     ]);
     const { outcome } = await run('Translate hello', servers);
     expect(outcome).toMatchObject({ status: 'completed' });
+  });
+});
+
+describe('MCP over HTTP: headers from the environment', () => {
+  it('sends ${NAME} headers filled from the worker\'s environment, and names no value when refused', async () => {
+    const seen: Array<string | undefined> = [];
+    const server = http.createServer((request, response) => {
+      seen.push(request.headers.authorization);
+      response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+    try {
+      const servers = pool({ docs: { transport: 'http', url, headers: { Authorization: 'Bearer ${DOCS_TOKEN}' }, approval: false } }, { DOCS_TOKEN: 'tok-very-secret' });
+      const set = await servers.toolSet();
+      expect(seen[0]).toBe('Bearer tok-very-secret');
+      expect(set.unavailable).toHaveLength(1);
+      expect(set.unavailable[0]!.error).not.toContain('tok-very-secret');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
