@@ -437,7 +437,7 @@ describe('valid config', () => {
     const custom = resolveAgent(config, 'custom');
     expect(custom.health).toEqual({ ...DEFAULT_HEALTH, intervalMs: 2000 });
     expect(custom.task).toEqual({ ...DEFAULT_TASK, retries: 0 });
-    expect(custom.tools).toEqual({ shell: false });
+    expect(custom.tools).toEqual({ shell: false, mcp: {} });
     expect(custom.description).toBe('');
     expect(custom.prompt).toBeNull();
   });
