@@ -109,7 +109,16 @@ export const LOST_INSTANCE_RECHECK_MS = 2_000;
 export const DEFAULT_TOOLS: Readonly<ToolSettings> = Object.freeze({
   // Running shell commands is the one dangerous tool: agents must opt in.
   shell: false,
+  // No MCP server unless configured: each one is a process or a remote service to trust.
+  mcp: {},
 });
+
+/**
+ * MCP servers (tools.mcp). A server gets this long to start and answer `initialize` plus
+ * `tools/list`: `npx -y some-server` may download the package on its first start. Tool calls have
+ * the built-in tools' limits (see src/worker/model/tools.ts).
+ */
+export const MCP_START_TIMEOUT_MS = 30_000;
 
 // Tasks one instance runs at once; model calls are I/O bound, so 8 keeps a worker busy without
 // letting one instance hoard the queue.

@@ -51,6 +51,13 @@ const FIELDS: Readonly<Record<string, FieldInfo>> = {
   files: { what: 'an integer of at least 1', hint: 'e.g. files: 5' },
   shell: { what: 'true or false', hint: 'e.g. shell: true' },
   learn: { what: 'true or false', hint: 'e.g. learn: true' },
+  mcp: {
+    what: 'a mapping of server names to MCP servers',
+    hint: 'e.g. mcp: { everything: { command: npx, args: [-y, "@modelcontextprotocol/server-everything"] } } — a name is a letter, then letters, digits, _ or - (at most 30)',
+  },
+  args: { what: 'a list of strings', hint: 'e.g. args: [-y, "@modelcontextprotocol/server-everything"]' },
+  'headers.*': { what: 'a string', hint: 'e.g. Authorization: "Bearer ${DOCS_TOKEN}" (the secret stays in the environment)' },
+  approval: { what: 'true, false or a list of tool names', hint: 'e.g. approval: true, or approval: [write_file, delete_file]' },
   agents: { what: 'a mapping of agent names to agents', hint: 'e.g. agents: { helper: { port: 9001, prompt: p.md } }' },
 };
 
@@ -80,6 +87,7 @@ function fieldKey(path: readonly PropertyKey[]): string {
   const parent = path[path.length - 2];
   if (path.length === 0) return '';
   if (parent === 'env') return 'env.*';
+  if (parent === 'headers') return 'headers.*';
   if (parent === 'capabilities') return 'capabilities.*';
   if (path[0] === 'agents' && path.length === 2) return 'agent';
   return String(last);
@@ -220,6 +228,8 @@ function customHint(issue: z.core.$ZodIssueCustom, path: readonly PropertyKey[])
     }
     case 'size':
       return `e.g. ${key}: 10MB`;
+    case 'mcp':
+      return 'e.g. a stdio server { command: npx, args: [-y, "@modelcontextprotocol/server-everything"] } or an HTTP one { url: "http://127.0.0.1:3001/mcp", headers: { Authorization: "Bearer ${TOKEN}" } }';
     case 'command':
       return 'e.g. command: ["node", "agent.js", "--port", "${PORT}"] or command: node agent.js --port ${PORT}';
     default:

@@ -6,6 +6,7 @@
  * `kind` in their params for that.
  */
 import * as z from 'zod';
+import { badReference } from '../util/env-template.js';
 import { isHttpUrl } from '../util/url.js';
 import { describeBadDuration, parseSize, readDuration } from './duration.js';
 import type {
@@ -13,6 +14,7 @@ import type {
   ProviderSettings,
   RestartSettings,
   StopSettings,
+  McpServerSettings,
   TaskSettings,
   ToolSettings,
 } from './types.js';
@@ -22,7 +24,7 @@ import { AGENT_NAME_RE } from './names.js';
 export { AGENT_NAME_RE };
 
 /** What a custom issue is about; issues.ts turns it into wording and a fix. */
-export type CustomIssueKind = 'duration' | 'size' | 'command' | 'url';
+export type CustomIssueKind = 'duration' | 'size' | 'command' | 'url' | 'mcp';
 
 type Compact<T> = { [K in keyof T]?: Exclude<T[K], undefined> };
 
@@ -144,6 +146,7 @@ const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().min(1);
 const nonNegativeInt = z.number().int().min(0);
 const nonEmpty = z.string().min(1);
+const envValue = z.union([z.string(), z.number(), z.boolean()]);
 
 
 // Shapes are kept as plain objects so issues.ts can list (and spell-check against) valid keys.
@@ -173,7 +176,53 @@ const restartShape = {
 };
 const stopShape = { grace: duration({ positive: false }) };
 const taskShape = { timeout: duration({ positive: true }), retries: nonNegativeInt.optional(), queueTimeout: duration({ positive: true }) };
-const toolsShape = { shell: z.boolean().optional() };
+
+/** MCP server names become the prefix of tool names (`<server>__<tool>`, at most 64 characters). */
+export const MCP_SERVER_NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,29}$/;
+// RFC 9110 token characters.
+const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const mcpServerShape = {
+  command: command.describe('A stdio server: the program to start (a list, or one string split like a shell would)'),
+  args: z.array(z.string()).optional().describe('Arguments after command'),
+  env: z.record(z.string().regex(/^[^=\0]+$/), envValue).optional().describe('Environment of a stdio server, on top of HOME, PATH, LOGNAME, SHELL, TERM, USER; ${NAME} is taken from the worker\'s environment'),
+  url: z
+    .string()
+    .refine(isHttpUrl, { message: 'expected an http(s) URL', params: { kind: 'url' } })
+    .optional()
+    .describe('A Streamable HTTP server: its endpoint, e.g. http://127.0.0.1:3001/mcp'),
+  headers: z.record(z.string().regex(HEADER_NAME_RE), z.string()).optional().describe('HTTP headers; write secrets as ${NAME}, taken from the worker\'s environment, e.g. Authorization: "Bearer ${DOCS_TOKEN}"'),
+  approval: z.union([z.boolean(), z.array(nonEmpty)]).optional().describe('true: every tool of this server needs approval; a list: those tools. Until approval exists, such calls are refused'),
+};
+const mcpServer = z.strictObject(mcpServerShape).transform((s, ctx): McpServerSettings => {
+  const fail = (message: string, path: PropertyKey[] = []): never => {
+    ctx.addIssue({ code: 'custom', message, input: s, path, params: { kind: 'mcp' } });
+    return z.NEVER;
+  };
+  for (const [where, values] of [['env', s.env], ['headers', s.headers]] as const) {
+    for (const [key, value] of Object.entries(values ?? {})) {
+      const bad = typeof value === 'string' ? badReference(value) : null;
+      if (bad !== null) fail(`${JSON.stringify(bad)} is not a \${NAME} reference`, [where, key]);
+    }
+  }
+  const approval = s.approval ?? false;
+  if (s.command !== undefined && s.url !== undefined) return fail('set either command (a stdio server) or url (a Streamable HTTP server), not both', ['url']);
+  if (s.url !== undefined) {
+    if (s.args !== undefined) return fail('args only apply to a stdio server (command:)', ['args']);
+    if (s.env !== undefined) return fail('env only applies to a stdio server (command:); an HTTP server takes headers:', ['env']);
+    return { transport: 'http', url: s.url, headers: { ...s.headers }, approval };
+  }
+  if (s.command === undefined) return fail('an MCP server needs command (a stdio server) or url (a Streamable HTTP server)');
+  if (s.headers !== undefined) return fail('headers only apply to an HTTP server (url:)', ['headers']);
+  const env = Object.fromEntries(Object.entries(s.env ?? {}).map(([key, value]) => [key, String(value)]));
+  return { transport: 'stdio', command: [...s.command, ...(s.args ?? [])], env, approval };
+});
+const toolsShape = {
+  shell: z.boolean().optional(),
+  mcp: z
+    .record(z.string().regex(MCP_SERVER_NAME_RE), mcpServer)
+    .optional()
+    .describe('MCP servers by name (a letter, then letters, digits, _ or -; at most 30): their tools are offered as NAME__TOOL'),
+};
 
 const provider = z.strictObject(providerShape).transform((p): Partial<ProviderSettings> => compact(p));
 const health = z.strictObject(healthShape).transform(
@@ -204,6 +253,7 @@ const task = z
   .transform((t): Partial<TaskSettings> => compact({ timeoutMs: t.timeout, retries: t.retries, queueTimeoutMs: t.queueTimeout }));
 const tools = z.strictObject(toolsShape).transform((t): Partial<ToolSettings> => compact(t));
 
+
 /** Keys both `defaults:` and an agent may set; an agent's value wins, per key within sections. */
 const overridableShape = {
   model: nonEmpty.optional().describe('Model name the endpoint serves, e.g. gpt-4o-mini or llama3.1'),
@@ -212,11 +262,9 @@ const overridableShape = {
   restart: restart.optional().describe('Restarts: policy (always, on-failure, never) and backoff of crash loops (initialDelay × factor up to maxDelay; resetAfter; maxRestarts); minUptime: healthy this long before a death = restarted at once, never counted'),
   stop: stop.optional().describe('grace: time between SIGTERM and SIGKILL when stopping an instance'),
   task: task.optional().describe('timeout of one task, retries on another instance or agent, and queueTimeout: how long a task waits for an unavailable agent before going to the next'),
-  tools: tools.optional().describe('shell: true offers the built-in worker a shell tool (off by default)'),
+  tools: tools.optional().describe('shell: true offers the built-in worker a shell tool (off by default); mcp: MCP servers whose tools it offers'),
   capacity: positiveInt.optional().describe('Tasks one instance runs at once; beyond it the worker refuses and the router goes elsewhere'),
 };
-
-const envValue = z.union([z.string(), z.number(), z.boolean()]);
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
 
@@ -301,12 +349,14 @@ export const SECTION_KEYS: Readonly<Record<string, readonly string[]>> = {
   stop: Object.keys(stopShape),
   task: Object.keys(taskShape),
   tools: Object.keys(toolsShape),
+  mcpServer: Object.keys(mcpServerShape),
 };
 
 /** Valid keys of the mapping at `path` (a zod issue path), or null if it is not a known mapping. */
 export function keysAt(path: readonly PropertyKey[]): readonly string[] | null {
   if (path.length === 0) return SECTION_KEYS[''] ?? null;
   if (path[0] === 'agents' && path.length === 2) return SECTION_KEYS['agent'] ?? null;
+  if (path[path.length - 2] === 'mcp' && path[path.length - 3] === 'tools') return SECTION_KEYS['mcpServer'] ?? null;
   const last = path[path.length - 1];
   return typeof last === 'string' ? (SECTION_KEYS[last] ?? null) : null;
 }

@@ -53,9 +53,41 @@ export interface ProviderSettings {
   apiKeyEnv: string;
 }
 
+/**
+ * Which tools of an MCP server need a person's approval before they run: all of them (true), none
+ * (false) or those named. Until the approval flow exists such calls are refused (a tool error).
+ */
+export type McpApproval = boolean | string[];
+
+/** An MCP server the built-in worker starts itself and talks to over stdin/stdout. */
+export interface McpStdioServer {
+  transport: 'stdio';
+  /** argv: `command` then `args`, as written. Relative paths resolve against the agent's cwd. */
+  command: string[];
+  /**
+   * The server's environment on top of a minimal inherited one (HOME, PATH, …). Values may hold
+   * `${NAME}`, substituted from the worker's environment when the server starts.
+   */
+  env: Record<string, string>;
+  approval: McpApproval;
+}
+
+/** An MCP server lightning does not start, reached over Streamable HTTP. */
+export interface McpHttpServer {
+  transport: 'http';
+  url: string;
+  /** Request headers; values may hold `${NAME}`, substituted from the worker's environment. */
+  headers: Record<string, string>;
+  approval: McpApproval;
+}
+
+export type McpServerSettings = McpStdioServer | McpHttpServer;
+
 export interface ToolSettings {
   /** The shell tool is only offered to agents that opt in. */
   shell: boolean;
+  /** MCP servers by name; their tools are offered as `<name>__<tool>`. */
+  mcp: Record<string, McpServerSettings>;
 }
 
 export interface LogSettings {

@@ -3,7 +3,7 @@
 export type FindingStatus = 'ok' | 'warn' | 'problem';
 
 /** The areas doctor looks at, in the order they are shown. */
-export const CHECK_NAMES = ['node', 'config', 'state', 'supervisor', 'ports', 'prompts', 'commands', 'model', 'remote'] as const;
+export const CHECK_NAMES = ['node', 'config', 'state', 'supervisor', 'ports', 'prompts', 'commands', 'model', 'mcp', 'remote'] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
 export interface Finding {

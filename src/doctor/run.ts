@@ -3,6 +3,7 @@ import { checkCommands } from './commands.js';
 import { checkConfig } from './config-check.js';
 import type { CheckName, DoctorReport, Finding } from './finding.js';
 import { CHECK_NAMES } from './finding.js';
+import { checkMcpServers } from './mcp-servers.js';
 import { checkModelEndpoints } from './model-endpoint.js';
 import { checkNodeVersion } from './node-version.js';
 import { checkPorts } from './ports.js';
@@ -19,10 +20,11 @@ export interface DoctorOptions {
 }
 
 /** Checks that only make sense once agents.yaml is valid. */
-const NEED_CONFIG: readonly CheckName[] = ['ports', 'prompts', 'commands', 'model', 'remote'];
+const NEED_CONFIG: readonly CheckName[] = ['ports', 'prompts', 'commands', 'model', 'mcp', 'remote'];
 
 /**
- * Everything `lightning up` and a first task depend on, checked without starting anything.
+ * Everything `lightning up` and a first task depend on, checked without starting the fleet (the
+ * agents' MCP servers are started once each, to list their tools, and closed).
  * Independent checks run concurrently (the network ones are bounded at 2 s each); findings come
  * back in a fixed order.
  */
@@ -35,15 +37,16 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const explicitHome = options.home ?? env.LIGHTNING_HOME;
   const home = explicitHome || loaded.configPath ? resolveHome({ home: explicitHome, configPath: loaded.configPath ?? '' }) : null;
   const config = loaded.config;
-  const [supervisor, model, remote] = await Promise.all([
+  const [supervisor, model, mcp, remote] = await Promise.all([
     home ? checkSupervisorFiles(statePaths(home)) : null,
     config ? checkModelEndpoints(config.agents, env) : [],
+    config ? checkMcpServers(config.agents, env) : [],
     config ? checkRemoteAgents(config.agents) : [],
   ]);
   if (home) findings.push(checkStateDir(home), ...(supervisor?.findings ?? []));
   if (config) {
     findings.push(...(await checkPorts(config, supervisor?.running ?? null)));
-    findings.push(...checkPrompts(config), ...checkCommands(config, env), ...model, ...remote);
+    findings.push(...checkPrompts(config), ...checkCommands(config, env), ...model, ...mcp, ...remote);
   }
   findings.sort((a, b) => CHECK_NAMES.indexOf(a.check) - CHECK_NAMES.indexOf(b.check));
   const problems = findings.filter((finding) => finding.status === 'problem').length;

@@ -101,9 +101,24 @@ function localEntry(agent: AgentConfig): Raw {
     }),
     stop: changed(agent.stop, DEFAULT_STOP, { graceMs: ['grace', ms] }),
     task: task(agent),
-    tools: changed(agent.tools, DEFAULT_TOOLS, {}),
+    tools: changed(agent.tools, DEFAULT_TOOLS, { mcp: ['mcp', mcpServers] }),
     capacity: agent.capacity === DEFAULT_CAPACITY ? undefined : agent.capacity,
   });
+}
+
+/** MCP servers as agents.yaml writes them: argv as command, without the resolved transport tag. */
+function mcpServers(servers: AgentConfig['tools']['mcp']): Raw {
+  return Object.fromEntries(
+    Object.entries(servers).map(([name, server]) => {
+      const approval = server.approval === false ? undefined : server.approval;
+      return [
+        name,
+        server.transport === 'stdio'
+          ? omitUndefined({ command: server.command, env: Object.keys(server.env).length > 0 ? server.env : undefined, approval })
+          : omitUndefined({ url: server.url, headers: Object.keys(server.headers).length > 0 ? server.headers : undefined, approval }),
+      ];
+    }),
+  );
 }
 
 /** Where an agent's prompt sits, relative to the workers' agents.yaml. */

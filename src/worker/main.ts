@@ -31,6 +31,12 @@ export class WorkerStartError extends Error {}
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const agent = options.spec ?? (await agentFromConfig(options.agent, options.configPath));
   const label = instanceId(agent.name, options.instance);
+  // Nothing starts here: each server starts when a task first needs its tools.
+  const mcp = Object.keys(agent.tools.mcp).length > 0
+    ? new (await import('./mcp/servers.js')).McpServers(agent.tools.mcp, { env: process.env, cwd: agent.cwd })
+    : null;
+  // Bounded: the worker's stop grace (SIGKILL after it) must not be spent waiting on a server.
+  const closeMcp = (): Promise<unknown> => (mcp ? Promise.race([mcp.close(), new Promise((resolve) => setTimeout(resolve, 2500).unref())]) : Promise.resolve());
   const server = await startWorkerServer(
     {
       agent,
@@ -39,6 +45,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       // A joined worker answers only whoever holds the join token: the supervisor it joined.
       token: options.join?.token ?? (process.env.LIGHTNING_TOKEN || null),
       workspacesDir: process.env.LIGHTNING_WORKSPACES || path.resolve('.lightning', 'workspaces'),
+      mcp,
     },
     options.port,
     options.host,
@@ -60,7 +67,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     server.drain();
     void server
       .idle()
-      .then(() => server.close())
+      .then(() => Promise.all([server.close(), closeMcp()]))
       .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -70,7 +77,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const supervisorPid = Number.parseInt(process.env.LIGHTNING_SUPERVISOR_PID ?? '', 10);
   exitWhenSupervisorGone(Number.isInteger(supervisorPid) ? supervisorPid : null, (why) => {
     console.log(`${label} exiting: supervisor gone (${why})`);
-    process.exit(0);
+    void closeMcp().then(() => process.exit(0));
   });
 }
 

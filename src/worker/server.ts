@@ -5,6 +5,7 @@ import { A2A_RPC_PATH, AGENT_CARD_PATH, buildAgentCard, buildLegacyAgentCard } f
 import type { CardSource } from '../protocol/agent-card.js';
 import { sendJson } from '../util/http.js';
 import type { RpcEndpoint } from './a2a/rpc-endpoint.js';
+import type { McpServers } from './mcp/servers.js';
 
 export interface WorkerIdentity {
   agent: AgentConfig;
@@ -14,6 +15,8 @@ export interface WorkerIdentity {
   token: string | null;
   /** Tasks' workspaces live in <workspacesDir>/<taskId>/. */
   workspacesDir: string;
+  /** The agent's MCP servers (tools.mcp), shared by its tasks; null when it has none. */
+  mcp?: McpServers | null;
 }
 
 export interface WorkerServer {
@@ -41,7 +44,7 @@ export async function startWorkerServer(identity: WorkerIdentity, port: number, 
     cards ??= buildCards(identity, baseUrlOf(server, host));
     const card = cards.current;
     rpc ??= Promise.all([import('./a2a/rpc-endpoint.js'), import('./model/runner.js')]).then(([{ createRpcEndpoint }, { runModelTask }]) =>
-      createRpcEndpoint({ card, agent: identity.agent, token: identity.token, workspacesDir: identity.workspacesDir, runTask: runModelTask }),
+      createRpcEndpoint({ card, agent: identity.agent, token: identity.token, workspacesDir: identity.workspacesDir, runTask: (options) => runModelTask({ ...options, mcp: identity.mcp ?? null }) }),
     );
     return rpc;
   };

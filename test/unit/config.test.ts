@@ -276,6 +276,56 @@ describe('loadConfig errors', () => {
   });
 });
 
+describe('tools.mcp', () => {
+  const withServer = (server: string): string[] => ['version: 1', 'agents:', '  a:', '    port: 9001', '    prompt: p.md', '    tools:', '      mcp:', `        docs: ${server}`];
+
+  it('resolves stdio and HTTP servers; an agent\'s mcp replaces the defaults\' as a whole', () => {
+    const file = writeConfig([
+      'version: 1',
+      'defaults:',
+      '  tools:',
+      '    mcp:',
+      '      fs: { command: npx -y server-fs, args: [/data], env: { DEBUG: 1, TOKEN: "${FS_TOKEN}" }, approval: true }',
+      'agents:',
+      '  a: { port: 9001, prompt: p.md }',
+      '  b:',
+      '    port: 9002',
+      '    prompt: p.md',
+      '    tools: { mcp: { docs: { url: "https://docs.example/mcp", headers: { Authorization: "Bearer ${DOCS_TOKEN}" } } } }',
+      '  c: { port: 9003, prompt: p.md, tools: { shell: true, mcp: {} } }',
+    ]);
+    const [a, b, c] = loadConfig(file).agents;
+    expect(a!.tools).toEqual({
+      shell: false,
+      mcp: { fs: { transport: 'stdio', command: ['npx', '-y', 'server-fs', '/data'], env: { DEBUG: '1', TOKEN: '${FS_TOKEN}' }, approval: true } },
+    });
+    expect(b!.tools.mcp).toEqual({ docs: { transport: 'http', url: 'https://docs.example/mcp', headers: { Authorization: 'Bearer ${DOCS_TOKEN}' }, approval: false } });
+    expect(c!.tools).toEqual({ shell: true, mcp: {} });
+  });
+
+  it.each([
+    ['{ command: x, url: "http://127.0.0.1:1/mcp" }', 8, 34, 'agents.a.tools.mcp.docs.url: set either command (a stdio server) or url (a Streamable HTTP server), not both'],
+    ['{ args: [x] }', 8, 15, 'agents.a.tools.mcp.docs: an MCP server needs command (a stdio server) or url (a Streamable HTTP server)'],
+    ['{ url: "http://127.0.0.1:1/mcp", env: { A: b } }', 8, 53, 'agents.a.tools.mcp.docs.env: env only applies to a stdio server (command:); an HTTP server takes headers:'],
+    ['{ url: "http://127.0.0.1:1/mcp", headers: { A: "${B" } }', 8, 62, 'agents.a.tools.mcp.docs.headers.A: "${B" is not a ${NAME} reference'],
+    ['{ command: x, approval: maybe }', 8, 39, 'agents.a.tools.mcp.docs.approval must be true, false or a list of tool names, got "maybe"'],
+    ['{ command: x, header: {} }', 8, 29, 'unknown key "header" in agents.a.tools.mcp.docs — did you mean "headers"?'],
+  ])('%s is refused at file:line:col', (server, line, col, problem) => {
+    const file = writeConfig(withServer(server));
+    const err = errorOf(() => loadConfig(file));
+    expectAt(err, file, line, col);
+    expect(err.problem).toBe(problem);
+  });
+
+  it('refuses a server name that cannot prefix a tool name', () => {
+    const file = writeConfig(['version: 1', 'agents:', '  a:', '    port: 9001', '    prompt: p.md', '    tools:', '      mcp:', '        my.docs: { command: x }']);
+    const err = errorOf(() => loadConfig(file));
+    expectAt(err, file, 8, 9);
+    expect(err.problem).toBe('bad key "my.docs" in agents.a.tools.mcp');
+    expect(err.hint).toContain('a name is a letter, then letters, digits, _ or - (at most 30)');
+  });
+});
+
 describe('findConfigPath', () => {
   it('finds agents.yaml in a parent directory, and agents.yml', () => {
     const file = writeConfig(['version: 1']);
@@ -374,7 +424,7 @@ describe('valid config', () => {
     expect(writer.health).toEqual({ ...DEFAULT_HEALTH, intervalMs: 2000, timeoutMs: 250 });
     expect(writer.restart).toEqual({ ...DEFAULT_RESTART, maxRestarts: 4 });
     expect(writer.task).toEqual(DEFAULT_TASK);
-    expect(writer.tools).toEqual({ shell: true });
+    expect(writer.tools).toEqual({ shell: true, mcp: {} });
     expect(writer.model).toBe('llama3');
     expect(writer.provider).toEqual({ baseURL: null, apiKeyEnv: 'OPENAI_API_KEY' });
     expect(writer.capacity).toBe(8);
@@ -387,7 +437,7 @@ describe('valid config', () => {
     const custom = resolveAgent(config, 'custom');
     expect(custom.health).toEqual({ ...DEFAULT_HEALTH, intervalMs: 2000 });
     expect(custom.task).toEqual({ ...DEFAULT_TASK, retries: 0 });
-    expect(custom.tools).toEqual({ shell: false });
+    expect(custom.tools).toEqual({ shell: false, mcp: {} });
     expect(custom.description).toBe('');
     expect(custom.prompt).toBeNull();
   });

@@ -1,8 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as z from 'zod';
+import { loadConfig } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -27,8 +29,8 @@ function keyPaths(schema: Schema, prefix = ''): string[] {
       return [at, ...keyPaths(value, at)];
     });
   }
-  // `agents` maps names to agents; other records (env) hold values, not keys.
-  if (def.type === 'record' && prefix === 'agents' && def.valueType) return keyPaths(def.valueType, `${prefix}.NAME`);
+  // `agents` and `tools.mcp` map names to mappings; other records (env, headers) hold values, not keys.
+  if (def.type === 'record' && (prefix === 'agents' || prefix.endsWith('.mcp')) && def.valueType) return keyPaths(def.valueType, `${prefix}.NAME`);
   return [];
 }
 
@@ -48,5 +50,28 @@ describe('docs/configuration.md', () => {
     const rows = [...doc.matchAll(/^\| `([a-zA-Z0-9.]+)` \|/gm)].map((match) => match[1]!);
     expect(rows.length).toBeGreaterThan(60);
     expect(rows.filter((key) => !paths.includes(key))).toEqual([]);
+  });
+});
+
+describe('README "Tools (MCP)"', () => {
+  it('has a config example that loads, with the servers it describes', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.split('\n## Tools (MCP)\n')[1]?.split('\n## ')[0] ?? '';
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(yaml).toBeDefined();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lightning-readme-mcp-'));
+    try {
+      cpSync(path.join(ROOT, 'templates'), path.join(dir, 'templates'), { recursive: true });
+      writeFileSync(path.join(dir, 'agents.yaml'), yaml!);
+      const config = loadConfig(path.join(dir, 'agents.yaml'));
+      const web = config.agents.find((agent) => agent.name === 'web_developer')!;
+      expect(web.tools.shell).toBe(true);
+      expect(web.tools.mcp).toEqual({
+        docs: { transport: 'http', url: 'http://127.0.0.1:3001/mcp', headers: { Authorization: 'Bearer ${DOCS_TOKEN}' }, approval: ['delete_page'] },
+        everything: { transport: 'stdio', command: ['npx', '-y', '@modelcontextprotocol/server-everything', 'stdio'], env: {}, approval: false },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { READ_LIMIT_BYTES, WRITE_LIMIT_BYTES, WorkspaceTools, confinePath } from '../../src/worker/model/tools.js';
+import { PATH_LIMIT_BYTES, PATH_SEGMENT_LIMIT_BYTES, READ_LIMIT_BYTES, WRITE_LIMIT_BYTES, WorkspaceTools, confinePath } from '../../src/worker/model/tools.js';
 
 const tmpDirs: string[] = [];
 afterAll(() => {
@@ -101,6 +101,31 @@ describe('workspace tools', () => {
     expect((await tools.run('read_file', args({ path: 'missing.txt' }))).content).toMatch(/^error: ENOENT: /);
     expect((await tools.run('read_file', args({ path: 'missing.txt' }))).content).not.toContain(os.tmpdir());
     expect((await tools.run('run_shell', args({ command: 'id' }))).content).toBe('error: unknown tool run_shell; available: list_files, read_file, write_file');
+  });
+
+  it('refuses untrusted paths: long segments, long paths, control characters — and creates nothing', async () => {
+    const { workspace, tools } = setup();
+    // What a small model really sent: a sentence with slashes in it as the file name.
+    const sentence = 'The report/analysis of the quarterly numbers shows that revenue grew by 12% while costs/expenses ' +
+      'stayed flat, which means the margin improved; see the attached tables and the notes/appendix for the details. '.repeat(6);
+    expect(sentence.length).toBeGreaterThan(700);
+    const refused = await tools.run('write_file', args({ path: sentence, content: 'x' }));
+    expect(refused.ok).toBe(false);
+    expect(refused.content).toBe(`error: path is ${Buffer.byteLength(sentence)} bytes, over the ${PATH_LIMIT_BYTES}-byte limit; use a short file name`);
+    const segment = 'a'.repeat(PATH_SEGMENT_LIMIT_BYTES + 1);
+    expect((await tools.run('write_file', args({ path: `dir/${segment}.txt`, content: 'x' }))).content).toMatch(
+      new RegExp(`^error: a path segment is ${PATH_SEGMENT_LIMIT_BYTES + 5} bytes \\("a{40}…"\\), over the 255-byte limit`),
+    );
+    // Bytes, not characters: 128 two-byte characters are 256 bytes.
+    expect((await tools.run('write_file', args({ path: 'é'.repeat(128), content: 'x' }))).content).toMatch(/^error: a path segment is 256 bytes/);
+    expect((await tools.run('write_file', args({ path: 'ok\nname.txt', content: 'x' }))).content).toBe('error: path contains a control character (U+000A) at character 3; use a plain file name');
+    expect((await tools.run('read_file', args({ path: 'a\u0000b' }))).content).toMatch(/^error: path contains a control character \(U\+0000\)/);
+    expect((await tools.run('list_files', args({ path: 'x\u009by' }))).content).toMatch(/^error: path contains a control character \(U\+009B\)/);
+    expect(fs.readdirSync(workspace)).toEqual([]);
+    // At the limits exactly, a path is fine.
+    const longest = `${'a'.repeat(100)}/${'b'.repeat(PATH_SEGMENT_LIMIT_BYTES)}/${'c'.repeat(PATH_LIMIT_BYTES - PATH_SEGMENT_LIMIT_BYTES - 102)}`;
+    expect(Buffer.byteLength(longest)).toBe(PATH_LIMIT_BYTES);
+    expect((await tools.run('write_file', args({ path: longest, content: 'fine' }))).ok).toBe(true);
   });
 
   it('confinePath gives workspace-relative paths', async () => {

@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises';
 import type OpenAI from 'openai';
-import type { ChatCompletionChunk, ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletionChunk, ChatCompletionFunctionTool, ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { generatedPrompt } from '../../config/generated-prompt.js';
 import type { AgentConfig } from '../../config/types.js';
 import type { TaskProgress, TokenUsage, WorkerOutcome } from '../../protocol/task.js';
+import type { McpServers, McpToolSet } from '../mcp/servers.js';
 import { resolveEndpoint } from './endpoint.js';
 import type { ModelEndpoint } from './endpoint.js';
 import { describeModelError, redact } from './errors.js';
@@ -24,6 +25,8 @@ export interface ModelTaskOptions {
   maxSteps?: number;
   /** SDK retries for 408/409/429/5xx and connection errors (tests lower it to stay fast). */
   maxRetries?: number;
+  /** The agent's MCP servers in this worker (tools.mcp), started on first use and shared by tasks. */
+  mcp?: McpServers | null;
 }
 
 const DEFAULT_MAX_STEPS = 12;
@@ -67,7 +70,7 @@ function clientFor(sdk: Sdk, endpoint: ModelEndpoint, maxRetries: number): OpenA
   return client;
 }
 
-async function systemPrompt(agent: AgentConfig, tools: WorkspaceTools): Promise<string> {
+async function systemPrompt(agent: AgentConfig, tools: WorkspaceTools, mcp: McpToolSet | null): Promise<string> {
   let base: string;
   if (agent.prompt === null) base = generatedPrompt(agent);
   else {
@@ -82,7 +85,8 @@ async function systemPrompt(agent: AgentConfig, tools: WorkspaceTools): Promise<
   }
   return `${base}\n\nYou work in a private workspace directory for this task. Tools: ${tools.names.join(', ')} ` +
     '(paths are relative to the workspace; nothing outside it is reachable). Files you write are handed to the user. ' +
-    'When the task is done, answer with your final result as plain text.';
+    'When the task is done, answer with your final result as plain text.' +
+    (mcp && mcp.names.length > 0 ? `\n\nMore tools come from MCP servers (named server__tool; they work outside the workspace): ${mcp.names.join(', ')}.` : '');
 }
 
 interface Turn {
@@ -94,7 +98,7 @@ interface Turn {
 }
 
 /** One streaming model call: forwards content deltas, assembles tool calls from their fragments. */
-async function streamTurn(client: OpenAI, model: string, messages: ChatCompletionMessageParam[], tools: WorkspaceTools, signal: AbortSignal, onProgress: (p: TaskProgress) => void): Promise<Turn> {
+async function streamTurn(client: OpenAI, model: string, messages: ChatCompletionMessageParam[], tools: ChatCompletionFunctionTool[], signal: AbortSignal, onProgress: (p: TaskProgress) => void): Promise<Turn> {
   // A per-call controller: the SDK never removes the listener it adds to the signal it is given,
   // so handing it the task's signal would pile up one listener per step.
   const controller = new AbortController();
@@ -103,7 +107,7 @@ async function streamTurn(client: OpenAI, model: string, messages: ChatCompletio
   try {
     return await readTurn(
       await client.chat.completions.create(
-        { model, messages, tools: tools.definitions(), stream: true, stream_options: { include_usage: true } },
+        { model, messages, tools, stream: true, stream_options: { include_usage: true } },
         { signal: controller.signal },
       ),
       onProgress,
@@ -187,8 +191,17 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
   tools = new WorkspaceTools(options.workspace, {
     shell: agent.tools.shell, signal, env, hiddenEnv: [endpoint.apiKeyEnv, 'LIGHTNING_TOKEN'],
   });
+  let mcp: McpToolSet | null = null;
+  if (options.mcp && options.mcp.size > 0) {
+    try {
+      mcp = await abortable(options.mcp.toolSet(), signal);
+    } catch {
+      return cancelled(); // toolSet() never rejects: only the abort gets here
+    }
+  }
+  const definitions = [...tools.definitions(), ...(mcp?.definitions ?? [])];
   try {
-    system = await systemPrompt(agent, tools);
+    system = await systemPrompt(agent, tools, mcp);
   } catch (error) {
     return outcome('failed', '', `cannot read the system prompt of ${agent.name} (${agent.prompt}): ${(error as Error).message}`);
   }
@@ -208,7 +221,7 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
     onProgress({ kind: 'step', step });
     let turn: Turn;
     try {
-      turn = await abortable(streamTurn(client, agent.model, messages, tools, signal, onProgress), signal);
+      turn = await abortable(streamTurn(client, agent.model, messages, definitions, signal, onProgress), signal);
     } catch (error) {
       if (signal.aborted) return cancelled();
       return outcome('failed', '', describeModelError(error, errorContext, sdk as SdkErrors));
@@ -226,7 +239,7 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
     for (const call of turn.toolCalls) {
       const name = call.function.name;
       onProgress({ kind: 'tool-call', tool: name, args: redact(call.function.arguments, endpoint) });
-      const result = await tools.run(name, call.function.arguments);
+      const result = mcp?.has(name) ? await mcp.run(name, call.function.arguments, signal) : await tools.run(name, call.function.arguments);
       onProgress({ kind: 'tool-result', tool: name, ok: result.ok, summary: result.summary });
       messages.push({ role: 'tool', tool_call_id: call.id, content: result.content });
       if (signal.aborted) return cancelled();

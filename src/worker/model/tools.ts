@@ -6,8 +6,22 @@ import type { ChatCompletionFunctionTool } from 'openai/resources/chat/completio
 export const READ_LIMIT_BYTES = 256 * 1024;
 export const WRITE_LIMIT_BYTES = 1024 * 1024;
 const LIST_LIMIT = 500;
-const SHELL_OUTPUT_LIMIT = 64 * 1024;
-const SHELL_TIMEOUT_MS = 60_000;
+/** Output a tool hands the model (run_shell, MCP tools); the rest is cut with a note. */
+export const TOOL_OUTPUT_LIMIT_BYTES = 64 * 1024;
+/** How long one tool call (run_shell, an MCP tool) may run. */
+export const TOOL_TIME_LIMIT_MS = 60_000;
+const SHELL_OUTPUT_LIMIT = TOOL_OUTPUT_LIMIT_BYTES;
+const SHELL_TIMEOUT_MS = TOOL_TIME_LIMIT_MS;
+/**
+ * Paths come from the model, i.e. untrusted: a segment longer than most filesystems allow (255
+ * bytes), or a path longer than any real project's (512 bytes, as UTF-8, as written), is refused
+ * before it reaches the filesystem, so a sentence with slashes in it cannot become a tree of junk
+ * directories.
+ */
+export const PATH_SEGMENT_LIMIT_BYTES = 255;
+export const PATH_LIMIT_BYTES = 512;
+// C0 and C1 control characters and DEL: never in a file name a person meant.
+const CONTROL_CHARACTER = /\p{Cc}/u;
 
 /** A refusal or failure reported to the model as the tool's result, never thrown past run(). */
 export class ToolError extends Error {}
@@ -33,6 +47,22 @@ export interface WorkspaceToolOptions {
 const within = (root: string, target: string): boolean =>
   target === root || target.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 
+/** The checks of a model-given path that need no filesystem; throws ToolError. */
+export function checkPathArgument(requested: unknown): asserts requested is string {
+  if (typeof requested !== 'string' || requested === '') throw new ToolError('path must be a non-empty string');
+  const control = CONTROL_CHARACTER.exec(requested);
+  if (control) {
+    const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new ToolError(`path contains a control character (U+${code}) at character ${control.index + 1}; use a plain file name`);
+  }
+  const bytes = Buffer.byteLength(requested);
+  if (bytes > PATH_LIMIT_BYTES) throw new ToolError(`path is ${bytes} bytes, over the ${PATH_LIMIT_BYTES}-byte limit; use a short file name`);
+  const long = requested.split(/[\\/]/).find((segment) => Buffer.byteLength(segment) > PATH_SEGMENT_LIMIT_BYTES);
+  if (long !== undefined) {
+    throw new ToolError(`a path segment is ${Buffer.byteLength(long)} bytes ("${long.slice(0, 40)}…"), over the ${PATH_SEGMENT_LIMIT_BYTES}-byte limit of a file or directory name; use a short name`);
+  }
+}
+
 /**
  * Resolves `requested` inside `workspace` or throws ToolError. Checks the lexical path first
  * (`..`, absolute paths), then the real path of the nearest existing ancestor, so a symlink in the
@@ -40,8 +70,7 @@ const within = (root: string, target: string): boolean =>
  * that ancestor because a dangling symlink "doesn't exist" for stat yet would be followed by a write.
  */
 export async function confinePath(workspace: string, requested: unknown): Promise<{ abs: string; rel: string }> {
-  if (typeof requested !== 'string' || requested === '') throw new ToolError('path must be a non-empty string');
-  if (requested.includes('\0')) throw new ToolError('path contains a NUL byte');
+  checkPathArgument(requested);
   const root = await fs.realpath(workspace);
   const abs = path.resolve(root, requested);
   if (!within(root, abs)) throw new ToolError(`path escapes the workspace: ${requested}`);
@@ -105,14 +134,9 @@ export class WorkspaceTools {
 
   /** Runs one tool call. Never throws: every problem becomes an `error: …` result for the model. */
   async run(name: string, rawArgs: string): Promise<ToolResult> {
-    let args: Record<string, unknown>;
-    try {
-      const parsed: unknown = rawArgs.trim() === '' ? {} : JSON.parse(rawArgs);
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('arguments must be a JSON object');
-      args = parsed as Record<string, unknown>;
-    } catch (error) {
-      return failure(`invalid JSON arguments for ${name}: ${(error as Error).message}`);
-    }
+    const parsed = parseToolArguments(name, rawArgs);
+    if ('error' in parsed) return failure(parsed.error);
+    const args = parsed.args;
     try {
       await this.ensureWorkspace();
       switch (name) {
@@ -222,6 +246,18 @@ export class WorkspaceTools {
   }
 }
 
-function failure(message: string): ToolResult {
+/** A tool call's arguments as the model sent them: a JSON object, or an error for the model. */
+export function parseToolArguments(name: string, rawArgs: string): { args: Record<string, unknown> } | { error: string } {
+  try {
+    const parsed: unknown = rawArgs.trim() === '' ? {} : JSON.parse(rawArgs);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('arguments must be a JSON object');
+    return { args: parsed as Record<string, unknown> };
+  } catch (error) {
+    return { error: `invalid JSON arguments for ${name}: ${(error as Error).message}` };
+  }
+}
+
+/** What the model sees when a tool call is refused or fails. */
+export function failure(message: string): ToolResult {
   return { ok: false, content: `error: ${message}`, summary: message.slice(0, 200) };
 }
