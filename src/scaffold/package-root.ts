@@ -1,10 +1,9 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { templatesDirectory } from '../util/install.js';
 
 /**
- * The installed package's root (two levels above dist/scaffold/, or src/scaffold/ under the tests):
- * where the `templates/` directory and the seed agents.yaml ship (package.json `files`).
+ * The `templates/` directory of this installation (the package's, or the binary's embedded copy
+ * written out on first use): the agent templates, the init template and the built-in prompts.
  */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-export const TEMPLATES_DIR = path.join(PACKAGE_ROOT, 'templates');
+export function templatesDir(): string {
+  return templatesDirectory();
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// `npm run build` (after tsc): the esbuild bundles the npm package ships, one self-contained ESM
+// file per process lightning starts —
+//   dist-bundle/cli.js     the `lightning` command (bin/lightning.js imports it)
+//   dist-bundle/daemon.js  the detached supervisor `up -d` spawns
+//   dist-bundle/worker.js  the built-in worker the supervisor spawns
+// Every dependency is inside; only the TypeScript compiler stays a runtime dependency (a
+// TypeScript agent's start.mjs finds it next to `lightning`, see src/util/install.ts).
+// scripts/build-binary.mjs reuses binaryBundle() for the single executable (one CommonJS file).
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  // Typed errors and names in stack traces stay readable; whitespace and syntax still shrink.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  absWorkingDir: ROOT,
+};
+
+/** What src/util/install.ts reads to know the build (strings, so esbuild inlines them). */
+function defines(kind) {
+  return { LIGHTNING_BUILD_KIND: JSON.stringify(kind), LIGHTNING_BUILD_VERSION: JSON.stringify(VERSION) };
+}
+
+/** The package's bundles under dist-bundle/. */
+export async function packageBundles() {
+  const outdir = path.join(ROOT, 'dist-bundle');
+  rmSync(outdir, { recursive: true, force: true });
+  const result = await build({
+    ...common,
+    entryPoints: { cli: 'src/cli/main.ts', daemon: 'src/cli/daemon.ts', worker: 'src/worker/entry.ts' },
+    outdir,
+    format: 'esm',
+    // CommonJS dependencies bundled into ESM still call require() for Node's built-ins.
+    banner: { js: "import { createRequire as __lightningCreateRequire } from 'node:module'; const require = __lightningCreateRequire(import.meta.url);" },
+    define: defines('bundle'),
+    metafile: true,
+  });
+  return { outdir, metafile: result.metafile };
+}
+
+/** The single executable's program: everything in one CommonJS file (a SEA's main script is CommonJS). */
+export async function binaryBundle(outfile) {
+  await build({
+    ...common,
+    entryPoints: ['src/cli/binary-entry.ts'],
+    outfile,
+    format: 'cjs',
+    define: defines('binary'),
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const started = performance.now();
+  const { outdir, metafile } = await packageBundles();
+  const sizes = Object.entries(metafile.outputs).map(([file, output]) => `${path.relative(outdir, path.join(ROOT, file))} ${(output.bytes / 1024).toFixed(0)} KiB`);
+  console.log(`bundled ${sizes.join(', ')} in ${Math.round(performance.now() - started)} ms`);
+}
