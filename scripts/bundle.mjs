@@ -56,7 +56,9 @@ export async function binaryBundle(outfile) {
     entryPoints: ['src/cli/binary-entry.ts'],
     outfile,
     format: 'cjs',
-    define: defines('binary'),
+    // src/util/install.ts reads import.meta.url only outside the binary; should anything reach it
+    // here, it fails loudly (a ReferenceError) instead of resolving paths against nothing.
+    define: { ...defines('binary'), 'import.meta.url': 'lightningBinaryHasNoImportMetaUrl' },
   });
 }
 
