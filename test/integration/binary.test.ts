@@ -18,6 +18,7 @@ import { ROOT, alive, userEnv } from '../helpers/fleet.js';
 const BUILT = path.join(ROOT, 'dist-binary', process.platform === 'win32' ? 'lightning.exe' : 'lightning');
 
 if (!existsSync(BUILT)) {
+  console.warn(`binary.test.ts: skipped — ${path.relative(ROOT, BUILT)} is not built; run \`npm run build:binary\` first`);
   describe('the lightning single executable', () => {
     it.skip(`is not built (${path.relative(ROOT, BUILT)} is missing): run \`npm run build:binary\` first`, () => undefined);
   });
