@@ -4,7 +4,8 @@
  * runs a worker, the detached supervisor or lightning itself.
  *
  *   tsc     dist/**.js from `tsc` (the repository, the Docker image): this file is dist/util/install.js
- *   bundle  the esbuild bundles the npm package ships: dist-bundle/{cli,daemon,worker}.js
+ *   bundle  the esbuild bundles the npm package ships: dist-bundle/{cli,daemon,worker}.js and
+ *           their shared chunks, all directly in dist-bundle/ (so this file is one level down)
  *   binary  a Node single executable application: one file, templates embedded as a SEA asset
  *
  * scripts/bundle.mjs tells a bundle which it is by defining LIGHTNING_BUILD_KIND (and _VERSION); `tsc` leaves it unset.
