@@ -6,8 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { nodeForScripts, ownTypeScript } from '../util/install.js';
-import { templatesDir } from './package-root.js';
+import { nodeForScripts, ownTypeScript, templatesDirectory } from '../util/install.js';
 
 export type AgentLanguage = 'ts' | 'python';
 
@@ -44,7 +43,7 @@ export function commandFor(language: AgentLanguage, agentDir: string): string[] 
  */
 export function writeAgentFromTemplate(language: AgentLanguage, target: string, values: TemplateValues): string[] {
   const spec = TEMPLATES[language];
-  const source = path.join(templatesDir(), spec.dir);
+  const source = path.join(templatesDirectory(), spec.dir);
   mkdirSync(target, { recursive: true });
   const files = readdirSync(source).filter((file) => statSync(path.join(source, file)).isFile() && !file.startsWith('.'));
   for (const file of files) {

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { configJsonSchemaText } from './config-json-schema.js';
-import { templatesDir } from './package-root.js';
+import { templatesDirectory } from '../util/install.js';
 
 export const SCHEMA_FILE = 'agents.schema.json';
 export const SCHEMA_COMMENT = `# yaml-language-server: $schema=./${SCHEMA_FILE}`;
@@ -14,7 +14,7 @@ const STATE_DIR_IGNORE = '.lightning/';
 
 /** The committed init template, templates/init-agents.yaml. */
 export function initTemplate(): string {
-  return path.join(templatesDir(), 'init-agents.yaml');
+  return path.join(templatesDirectory(), 'init-agents.yaml');
 }
 
 export interface InitFile {
@@ -31,7 +31,7 @@ export interface InitPlan {
 }
 
 export function planInit(dir: string): InitPlan {
-  const prompts = path.join(templatesDir(), 'prompts');
+  const prompts = path.join(templatesDirectory(), 'prompts');
   const files: InitFile[] = [
     { path: 'agents.yaml', content: seedConfig() },
     { path: SCHEMA_FILE, content: configJsonSchemaText() },
