@@ -11,6 +11,7 @@ const BENCHES = [
   { file: './tasks.js', ids: ['routing', 'in-flight'] },
   { file: './idle.js', ids: ['idle'] },
   { file: './cli.js', ids: ['cli'] },
+  { file: './cli-builds.js', ids: ['cli-builds'] },
   { file: './ledger.js', ids: ['ledger'] },
   { file: './learning/simulation.js', ids: ['learning'] },
   { file: './learning/worlds.js', ids: ['learning-worlds'] },

@@ -3,7 +3,7 @@
 # holding only the repository's tracked files (git archive; uncommitted edits to tracked files are
 # included, untracked files are not), it runs
 #   npm ci --ignore-scripts && npm run build && npm prune --omit=dev
-# then lays out the runtime image's files alone (node_modules dist package.json agents.yaml bin
+# then lays out the runtime image's files alone (node_modules dist-bundle package.json agents.yaml bin
 # templates, as the Dockerfile's second stage copies them) and checks that the pruned
 # `bin/lightning.js --version` prints package.json's version and that a `lightning worker` answers
 # /health. Exits non-zero at the first failure; prints each step's time.
@@ -42,7 +42,7 @@ npm prune --omit=dev --no-audit --no-fund --loglevel=error >"$work/prune.log" 2>
 
 step "the runtime image's files only"
 mkdir -p "$work/app"
-cp -r node_modules dist package.json agents.yaml bin templates "$work/app/"
+cp -r node_modules dist-bundle package.json agents.yaml bin templates "$work/app/"
 cd "$work/app"
 export NODE_ENV=production
 

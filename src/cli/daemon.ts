@@ -10,22 +10,27 @@ import { statePaths } from '../state/home.js';
 import { ExitError } from './exit-error.js';
 import { superviseHere } from './supervise.js';
 
-const { values } = parseArgs({ options: { home: { type: 'string' } } });
-// Load the supervisor's modules while the CLI is still validating the config.
-const preloaded = Promise.all([
-  import('../supervisor/runtime.js'),
-  import('../supervisor/spawn.js'),
-  import('../supervisor/http-probe.js'),
-]);
-const chunks: Buffer[] = [];
-for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-const text = Buffer.concat(chunks).toString('utf8');
-if (!values.home || text === '') process.exit(values.home ? 0 : 2);
-try {
-  await preloaded;
-  await superviseHere(statePaths(values.home), JSON.parse(text) as LightningConfig, { daemon: true });
-} catch (error) {
-  process.stderr.write(`${new Date().toISOString()} ${error instanceof ExitError ? error.message : (error as Error).stack}\n`);
-  // A daemon that failed has nothing left to serve: go, even if some handle would keep us alive.
-  process.exit(error instanceof ExitError ? error.exitCode : 1);
+// No top-level await: the single executable's bundle is CommonJS, where it does not exist.
+void detachedSupervisor(process.argv.slice(2));
+
+async function detachedSupervisor(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { home: { type: 'string' } } });
+  // Load the supervisor's modules while the CLI is still validating the config.
+  const preloaded = Promise.all([
+    import('../supervisor/runtime.js'),
+    import('../supervisor/spawn.js'),
+    import('../supervisor/http-probe.js'),
+  ]);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!values.home || text === '') process.exit(values.home ? 0 : 2);
+  try {
+    await preloaded;
+    await superviseHere(statePaths(values.home), JSON.parse(text) as LightningConfig, { daemon: true });
+  } catch (error) {
+    process.stderr.write(`${new Date().toISOString()} ${error instanceof ExitError ? error.message : (error as Error).stack}\n`);
+    // A daemon that failed has nothing left to serve: go, even if some handle would keep us alive.
+    process.exit(error instanceof ExitError ? error.exitCode : 1);
+  }
 }

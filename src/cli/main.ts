@@ -335,4 +335,5 @@ async function exitCodeFor(error: unknown): Promise<number> {
   return EXIT.failed;
 }
 
-await main(process.argv);
+// No top-level await: the single executable's bundle is CommonJS, where it does not exist.
+void main(process.argv);

@@ -13,9 +13,12 @@ export interface ExportInput {
   prompts: ReadonlyMap<string, string>;
   /** The exporting user's environment: systemd keeps OPENAI_BASE_URL and PATH from it, never a key. */
   env: Readonly<Record<string, string | undefined>>;
-  /** Absolute paths of the node binary and bin/lightning.js (systemd runs them). */
+  /**
+   * Absolute paths of the node binary and bin/lightning.js (systemd runs them); with the lightning
+   * single executable, nodePath is that binary and binPath is null.
+   */
   nodePath: string;
-  binPath: string;
+  binPath: string | null;
   /** The state directory given with --home, or null for the default beside agents.yaml. */
   home: string | null;
   /** Where the files will be written (-o), or null when printing to stdout. */

@@ -44,7 +44,7 @@ function searchPath(value: string | undefined, nodePath: string): string | undef
 export function systemdExport(input: ExportInput): ExportResult {
   const { config } = input;
   const maxGraceMs = Math.max(0, ...localAgents(config).map((agent) => agent.stop.graceMs));
-  const argv = [input.nodePath, input.binPath, '-c', config.path, ...(input.home ? ['--home', input.home] : []), 'up'];
+  const argv = [input.nodePath, ...(input.binPath === null ? [] : [input.binPath]), '-c', config.path, ...(input.home ? ['--home', input.home] : []), 'up'];
   const apiKeys = [...new Set(config.agents.map((agent) => agent.provider.apiKeyEnv))];
   const carried = CARRIED_ENV.flatMap((name) => {
     const value = name === 'PATH' ? searchPath(input.env.PATH, input.nodePath) : input.env[name];

@@ -5,9 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { TEMPLATES_DIR } from './package-root.js';
+import { nodeForScripts, ownTypeScript, templatesDirectory } from '../util/install.js';
 
 export type AgentLanguage = 'ts' | 'python';
 
@@ -44,7 +43,7 @@ export function commandFor(language: AgentLanguage, agentDir: string): string[] 
  */
 export function writeAgentFromTemplate(language: AgentLanguage, target: string, values: TemplateValues): string[] {
   const spec = TEMPLATES[language];
-  const source = path.join(TEMPLATES_DIR, spec.dir);
+  const source = path.join(templatesDirectory(), spec.dir);
   mkdirSync(target, { recursive: true });
   const files = readdirSync(source).filter((file) => statSync(path.join(source, file)).isFile() && !file.startsWith('.'));
   for (const file of files) {
@@ -57,7 +56,14 @@ export function writeAgentFromTemplate(language: AgentLanguage, target: string, 
   if (language === 'ts') {
     const launcher = path.join(target, 'start.mjs');
     writeFileSync(launcher, setConstants(readFileSync(launcher, 'utf8'), { SCAFFOLD_TYPESCRIPT: ownTypeScript() }, 'start.mjs'));
-    execFileSync(process.execPath, [launcher, '--build'], { stdio: 'pipe' });
+    const node = nodeForScripts();
+    if (node === null) {
+      throw new Error(
+        'a TypeScript agent runs on Node.js (agents.yaml starts it with `node …/start.mjs`) and there is no `node` on PATH\n' +
+          '  fix: install Node.js 20 or later, or scaffold a Python agent (--lang python)',
+      );
+    }
+    execFileSync(node, [launcher, '--build'], { stdio: 'pipe' });
     files.push('build/agent.js', 'build/package.json');
   }
   return files;
@@ -79,13 +85,4 @@ export function setConstants(text: string, values: Record<string, unknown>, file
     out = out.replace(line, (_whole, head: string, semicolon: string) => `${head}${JSON.stringify(value)}${semicolon}`);
   }
   return out;
-}
-
-/** The compiler this lightning ships with (a dependency), recorded as the launcher's last resort. */
-function ownTypeScript(): string | null {
-  try {
-    return createRequire(import.meta.url).resolve('typescript');
-  } catch {
-    return null;
-  }
 }

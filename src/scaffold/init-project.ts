@@ -6,13 +6,16 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { configJsonSchemaText } from './config-json-schema.js';
-import { TEMPLATES_DIR } from './package-root.js';
+import { templatesDirectory } from '../util/install.js';
 
 export const SCHEMA_FILE = 'agents.schema.json';
 export const SCHEMA_COMMENT = `# yaml-language-server: $schema=./${SCHEMA_FILE}`;
 const STATE_DIR_IGNORE = '.lightning/';
 
-export const INIT_TEMPLATE = path.join(TEMPLATES_DIR, 'init-agents.yaml');
+/** The committed init template, templates/init-agents.yaml. */
+export function initTemplate(): string {
+  return path.join(templatesDirectory(), 'init-agents.yaml');
+}
 
 export interface InitFile {
   /** Relative to the project directory. */
@@ -28,7 +31,7 @@ export interface InitPlan {
 }
 
 export function planInit(dir: string): InitPlan {
-  const prompts = path.join(TEMPLATES_DIR, 'prompts');
+  const prompts = path.join(templatesDirectory(), 'prompts');
   const files: InitFile[] = [
     { path: 'agents.yaml', content: seedConfig() },
     { path: SCHEMA_FILE, content: configJsonSchemaText() },
@@ -66,7 +69,7 @@ export function writeInit(plan: InitPlan): void {
  * inherit those. Named so that no `agents.yaml` lookup from inside templates/ can find it.
  */
 export function seedConfig(): string {
-  return readFileSync(INIT_TEMPLATE, 'utf8');
+  return readFileSync(initTemplate(), 'utf8');
 }
 
 function gitignoreAction(file: string): InitPlan['gitignore'] {

@@ -1,10 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import type { InstanceSpec } from '../config/types.js';
 import type { StatePaths } from '../state/home.js';
+import { roleCommand } from '../util/install.js';
 import type { SpawnRequest } from './spawn.js';
 
-/** The built-in worker's own entry (what `lightning worker` runs, without the CLI around it). */
-const WORKER_ENTRY = fileURLToPath(new URL('../worker/entry.js', import.meta.url));
 /** Set for the daemon by `up -d`, or the supervisor's own secret: never passed on to agents. */
 const INTERNAL_ENV = ['LIGHTNING_AGENT_SPEC', 'LIGHTNING_RESOLVED_CONFIG', 'LIGHTNING_JOIN_TOKEN'];
 
@@ -40,7 +38,8 @@ export function launchRequest(spec: InstanceSpec, port: number, context: LaunchC
   if (!agent.command) env.LIGHTNING_AGENT_SPEC = JSON.stringify(agent);
   const argv = agent.command
     ? agent.command.map((part) => substitute(part, env))
-    : [process.execPath, WORKER_ENTRY, '--agent', agent.name, '--port', String(port), '--instance', String(spec.index)];
+    : // The built-in worker's own entry (what `lightning worker` runs, without the CLI around it).
+      [...roleCommand('worker'), '--agent', agent.name, '--port', String(port), '--instance', String(spec.index)];
   return { argv, cwd: agent.cwd, env, dieWithParent: agent.command !== null };
 }
 

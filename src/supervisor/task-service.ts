@@ -79,7 +79,9 @@ export class SupervisorTasks {
       return values.filter((value): value is string => value !== undefined && value !== '');
     });
     const tasks = new SupervisorTasks(supervisor, paths, config, tokens, secrets);
-    const prom = await import('prom-client');
+    // prom-client is CommonJS: its exports object is the default export, under Node's ESM loader
+    // and in the esbuild bundle alike (which gives a split-off CommonJS module no named exports).
+    const { default: prom } = await import('prom-client');
     const metrics = new FleetMetrics(prom, supervisor, { inflight: () => tasks.index.unfinished().length });
     tasks.core.on('event', (event) => metrics.onTaskEvent(event, (id) => tasks.index.get(id)?.agent ?? null));
     tasks.metrics = metrics;

@@ -8,27 +8,33 @@ import { parseArgs } from 'node:util';
 import type { AgentConfig } from '../config/types.js';
 import { AGENT_SPEC_ENV, runWorker, WorkerStartError } from './main.js';
 
-const { values } = parseArgs({
-  options: {
-    agent: { type: 'string' },
-    port: { type: 'string' },
-    instance: { type: 'string', default: '0' },
-    host: { type: 'string', default: '127.0.0.1' },
-  },
-});
-const specText = process.env[AGENT_SPEC_ENV];
-try {
-  if (!values.agent || !values.port || !specText) {
-    throw new WorkerStartError(`usage: entry.js --agent NAME --port N with ${AGENT_SPEC_ENV} set (or run \`lightning worker\`)`);
-  }
-  await runWorker({
-    agent: values.agent,
-    port: Number(values.port),
-    instance: Number(values.instance),
-    host: values.host,
-    spec: JSON.parse(specText) as AgentConfig,
+// No top-level await: the single executable's bundle is CommonJS, where it does not exist.
+void spawnedWorker(process.argv.slice(2));
+
+async function spawnedWorker(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      agent: { type: 'string' },
+      port: { type: 'string' },
+      instance: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+    },
   });
-} catch (error) {
-  process.stderr.write(`lightning worker: ${error instanceof WorkerStartError ? error.message : (error as Error).stack}\n`);
-  process.exit(1);
+  const specText = process.env[AGENT_SPEC_ENV];
+  try {
+    if (!values.agent || !values.port || !specText) {
+      throw new WorkerStartError(`usage: entry.js --agent NAME --port N with ${AGENT_SPEC_ENV} set (or run \`lightning worker\`)`);
+    }
+    await runWorker({
+      agent: values.agent,
+      port: Number(values.port),
+      instance: Number(values.instance),
+      host: values.host,
+      spec: JSON.parse(specText) as AgentConfig,
+    });
+  } catch (error) {
+    process.stderr.write(`lightning worker: ${error instanceof WorkerStartError ? error.message : (error as Error).stack}\n`);
+    process.exit(1);
+  }
 }

@@ -19,7 +19,7 @@ describe('lightning init writes a clean template', () => {
   it('ignores agents added to the package’s own agents.yaml', async () => {
     const pkg = mkdtempSync(path.join(os.tmpdir(), 'lightning-pkg-'));
     dirs.push(pkg);
-    for (const entry of ['bin', 'dist', 'templates', 'agents.yaml', 'agents.schema.json', 'package.json']) {
+    for (const entry of ['bin', 'dist-bundle', 'templates', 'agents.yaml', 'agents.schema.json', 'package.json']) {
       cpSync(path.join(ROOT, entry), path.join(pkg, entry), { recursive: true });
     }
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(pkg, 'node_modules'));
@@ -48,7 +48,7 @@ describe('lightning init writes a clean template', () => {
     const [info] = JSON.parse(pack.stdout) as { name: string; files: { path: string }[] }[];
     expect(info!.name).toBe('lightning-fleet');
     const files = info!.files.map((file) => file.path);
-    for (const file of ['templates/init-agents.yaml', 'bin/lightning.js', 'dist/cli/main.js', 'agents.schema.json', 'templates/prompts/qa_tester.md']) expect(files).toContain(file);
+    for (const file of ['templates/init-agents.yaml', 'bin/lightning.js', 'dist-bundle/cli.js', 'dist-bundle/worker.js', 'dist-bundle/daemon.js', 'agents.schema.json', 'templates/prompts/qa_tester.md']) expect(files).toContain(file);
     const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     expect(manifest.bin).toEqual({ lightning: 'bin/lightning.js' });
   });

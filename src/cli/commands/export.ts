@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../config/load.js';
 import { DEFAULT_IMAGE } from '../../export/defaults.js';
 import { existingFiles, readPrompts, writeFiles } from '../../export/files.js';
 import { EXPORT_TARGETS, ExportError, exportTarget } from '../../export/index.js';
 import type { ExportResult } from '../../export/index.js';
+import { lightningCommand } from '../../util/install.js';
 import type { GlobalOptions } from '../context.js';
 import { resolveContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
@@ -14,9 +14,6 @@ export interface ExportOptions extends GlobalOptions {
   force?: boolean;
   image?: string;
 }
-
-/** bin/lightning.js of this installation (this file is dist/cli/commands/export.js). */
-const BIN_PATH = fileURLToPath(new URL('../../../bin/lightning.js', import.meta.url));
 
 /**
  * `lightning export compose|kubernetes|systemd [-o DIR]`: the same agents.yaml, handed to the
@@ -35,6 +32,8 @@ export async function exportCommand(target: string, options: ExportOptions): Pro
   const config = loadConfig(configPath);
   const outDir = options.output ? path.resolve(options.output) : null;
   const home = options.home ?? process.env.LIGHTNING_HOME;
+  // node and bin/lightning.js of this installation, or the lightning binary alone.
+  const [nodePath, binPath] = lightningCommand();
   let result: ExportResult;
   try {
     result = generate({
@@ -42,8 +41,8 @@ export async function exportCommand(target: string, options: ExportOptions): Pro
       image: options.image ?? DEFAULT_IMAGE,
       prompts: readPrompts(config),
       env: process.env,
-      nodePath: process.execPath,
-      binPath: BIN_PATH,
+      nodePath: nodePath!,
+      binPath: binPath ?? null,
       home: home ? path.resolve(home) : null,
       outDir,
     });

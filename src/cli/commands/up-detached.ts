@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { LightningConfig } from '../../config/types.js';
 import { durationFlag } from '../duration-flag.js';
 import { logFilesOf, readLastLines } from '../../logs/tail.js';
 import type { InstanceStatus, StatusDocument } from '../../protocol/status.js';
 import { readSupervisorInfo } from '../../state/supervisor-file.js';
+import { roleCommand } from '../../util/install.js';
 import type { SupervisorInfo } from '../../state/supervisor-file.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
@@ -14,8 +14,6 @@ import { renderStatusTable } from '../render/status-table.js';
 import { startSpinner } from '../render/spinner.js';
 import { fetchStatus } from './status.js';
 
-
-const DAEMON_ENTRY = fileURLToPath(new URL('../daemon.js', import.meta.url));
 /** Status polling while waiting: cheap on loopback, and adds at most this much to `up -d`. */
 const POLL_MS = 20;
 /** An instance that has restarted this often while we wait is crash-looping: report it now. */
@@ -54,7 +52,8 @@ export async function startDaemon(context: CommandContext, timeoutMs: number): P
   mkdirSync(paths.home, { recursive: true });
   const logFd = openSync(paths.supervisorLog, 'a', 0o600);
   // The daemon boots while we validate the config (each costs ~150 ms here); it waits on stdin.
-  const child = spawn(process.execPath, [DAEMON_ENTRY, '--home', paths.home], {
+  const [file, ...args] = roleCommand('daemon');
+  const child = spawn(file!, [...args, '--home', paths.home], {
     detached: true,
     stdio: ['pipe', logFd, logFd],
   });

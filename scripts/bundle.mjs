@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// `npm run build` (after tsc): the esbuild bundles the npm package ships, one ESM entry per
+// process lightning starts —
+//   dist-bundle/cli.js     the `lightning` command (bin/lightning.js imports it)
+//   dist-bundle/daemon.js  the detached supervisor `up -d` spawns
+//   dist-bundle/worker.js  the built-in worker the supervisor spawns
+// — and the chunks they share (dist-bundle/*-HASH.js, beside them: every file one level below the
+// package root, which is how src/util/install.ts finds the root from any of them). Split, not one file per entry: each command
+// is imported when used, and compiling one 2.5 MB file cost `lightning status` ~60 ms more than
+// the tsc output it replaces (bench/cli-builds.js); split, it loads only what the command needs.
+// Every dependency is inside; only the TypeScript compiler stays a runtime dependency (a
+// TypeScript agent's start.mjs finds it next to `lightning`, see src/util/install.ts).
+// scripts/build-binary.mjs reuses binaryBundle() for the single executable (one CommonJS file).
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  // Typed errors and names in stack traces stay readable; whitespace and syntax still shrink.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  absWorkingDir: ROOT,
+};
+
+/** What src/util/install.ts reads to know the build (strings, so esbuild inlines them). */
+function defines(kind) {
+  return { LIGHTNING_BUILD_KIND: JSON.stringify(kind), LIGHTNING_BUILD_VERSION: JSON.stringify(VERSION) };
+}
+
+/** The package's bundles under dist-bundle/. */
+export async function packageBundles() {
+  const outdir = path.join(ROOT, 'dist-bundle');
+  rmSync(outdir, { recursive: true, force: true });
+  const result = await build({
+    ...common,
+    entryPoints: { cli: 'src/cli/main.ts', daemon: 'src/cli/daemon.ts', worker: 'src/worker/entry.ts' },
+    outdir,
+    format: 'esm',
+    splitting: true,
+    // CommonJS dependencies bundled into ESM still call require() for Node's built-ins.
+    banner: { js: "import { createRequire as __lightningCreateRequire } from 'node:module'; const require = __lightningCreateRequire(import.meta.url);" },
+    define: defines('bundle'),
+    metafile: true,
+  });
+  return { outdir, metafile: result.metafile };
+}
+
+/** The single executable's program: everything in one CommonJS file (a SEA's main script is CommonJS). */
+export async function binaryBundle(outfile) {
+  await build({
+    ...common,
+    entryPoints: ['src/cli/binary-entry.ts'],
+    outfile,
+    format: 'cjs',
+    // src/util/install.ts reads import.meta.url only outside the binary; should anything reach it
+    // here, it fails loudly (a ReferenceError) instead of resolving paths against nothing.
+    define: { ...defines('binary'), 'import.meta.url': 'lightningBinaryHasNoImportMetaUrl' },
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const started = performance.now();
+  const { outdir, metafile } = await packageBundles();
+  const outputs = Object.entries(metafile.outputs).map(([file, output]) => ({ file: path.relative(outdir, path.join(ROOT, file)), kib: output.bytes / 1024 }));
+  const isEntry = (output) => ['cli.js', 'daemon.js', 'worker.js'].includes(output.file);
+  const entries = outputs.filter(isEntry).map((output) => `${output.file} ${output.kib.toFixed(0)} KiB`);
+  const chunks = outputs.filter((output) => !isEntry(output));
+  const total = outputs.reduce((sum, output) => sum + output.kib, 0);
+  console.log(`bundled ${entries.join(', ')} + ${chunks.length} shared chunks, ${(total / 1024).toFixed(1)} MiB in all, in ${Math.round(performance.now() - started)} ms`);
+}
