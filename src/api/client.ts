@@ -1,5 +1,8 @@
 import http from 'node:http';
+import { API_CLIENT } from '../config/defaults.js';
 import type { SupervisorInfo } from '../state/supervisor-file.js';
+import { SSE_CONTENT_TYPE, SseDecoder } from '../util/sse.js';
+import type { SseFrame } from '../util/sse.js';
 
 export interface ApiResponse<T> {
   status: number;
@@ -23,7 +26,7 @@ export function apiRequest<T>(
           authorization: `Bearer ${info.token}`,
           ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
         },
-        timeout: options.timeoutMs ?? 5000,
+        timeout: options.timeoutMs ?? API_CLIENT.timeoutMs,
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -38,14 +41,14 @@ export function apiRequest<T>(
         });
       },
     );
-    request.on('timeout', () => request.destroy(new Error(`supervisor at ${info.api} did not answer within ${options.timeoutMs ?? 5000} ms`)));
+    request.on('timeout', () => request.destroy(new Error(`supervisor at ${info.api} did not answer within ${options.timeoutMs ?? API_CLIENT.timeoutMs} ms`)));
     request.on('error', reject);
     request.end(payload);
   });
 }
 
 /** GET /healthz without auth: is something answering, and is it the pid we expect? */
-export function pingSupervisor(api: string, timeoutMs = 1000): Promise<{ pid: number } | null> {
+export function pingSupervisor(api: string, timeoutMs: number = API_CLIENT.pingTimeoutMs): Promise<{ pid: number } | null> {
   return new Promise((resolve) => {
     const request = http.get(`${api}/healthz`, { timeout: timeoutMs }, (response) => {
       const chunks: Buffer[] = [];
@@ -88,13 +91,13 @@ export function streamRequest(
       method,
       headers: {
         authorization: `Bearer ${info.token}`,
-        accept: 'text/event-stream',
+        accept: SSE_CONTENT_TYPE,
         ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
       },
     });
     request.on('response', (response) => {
       const type = String(response.headers['content-type'] ?? '');
-      if (!type.includes('text/event-stream')) {
+      if (!type.includes(SSE_CONTENT_TYPE)) {
         let text = '';
         response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
         response.on('end', () => {
@@ -107,17 +110,10 @@ export function streamRequest(
         });
         return;
       }
-      let buffer = '';
+      const decoder = new SseDecoder();
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => {
-        buffer += chunk;
-        let boundary = buffer.indexOf('\n\n');
-        while (boundary !== -1) {
-          const parsed = parseSseBlock(buffer.slice(0, boundary));
-          buffer = buffer.slice(boundary + 2);
-          if (parsed) onEvent(parsed);
-          boundary = buffer.indexOf('\n\n');
-        }
+        for (const frame of decoder.push(chunk)) onEvent(toSseEvent(frame));
       });
       response.on('end', () => resolve(response.statusCode ?? 0));
       response.on('error', reject);
@@ -128,17 +124,12 @@ export function streamRequest(
   return { done, abort: () => request.destroy() };
 }
 
-function parseSseBlock(block: string): SseEvent | null {
-  let event = 'message';
-  const data: string[] = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith('event:')) event = line.slice(6).trim();
-    else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
-  }
-  if (data.length === 0) return null;
+/** A decoded frame with its data parsed as JSON (as text when it is not JSON); unnamed = "message". */
+function toSseEvent(frame: SseFrame): SseEvent {
+  const event = frame.event ?? 'message';
   try {
-    return { event, data: JSON.parse(data.join('\n')) as unknown };
+    return { event, data: JSON.parse(frame.data) as unknown };
   } catch {
-    return { event, data: data.join('\n') };
+    return { event, data: frame.data };
   }
 }

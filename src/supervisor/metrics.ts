@@ -1,7 +1,7 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TaskEvent } from '../tasks/service.js';
-import { MEMBER_STATE_NAMES } from '../supervisor/fleet-member.js';
-import type { ProbeResult, Supervisor } from '../supervisor/supervisor.js';
+import { MEMBER_STATE_NAMES } from './fleet-member.js';
+import type { ProbeResult, Supervisor } from './supervisor.js';
 
 /** What the metrics read from the task side at scrape time. */
 export interface TaskGauges {
