@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import { WORKER_CLIENT } from '../config/defaults.js';
 import type { TaskProgress, WorkerOutcome } from '../protocol/task.js';
-import { SSE_CONTENT_TYPE, decodeSse } from '../util/sse.js';
+import { SSE_CONTENT_TYPE, readSse } from '../util/sse.js';
 
 /** Why an attempt could not produce an outcome: each is a reason to try another instance. */
 export class AttemptError extends Error {
@@ -84,9 +84,9 @@ export class WorkerClient {
     try {
       // Read to the end even after the final event: a body left unread makes undici drop the
       // keep-alive connection, and reconnecting per task costs more than the task itself.
-      for await (const frame of decodeSse(response.body)) {
+      await readSse(response.body, (frame) => {
         outcome ??= this.handleEvent(frame.data, request, artifacts);
-      }
+      });
     } catch (error) {
       if (outcome) return outcome;
       if (error instanceof AttemptError) throw error;

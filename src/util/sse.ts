@@ -60,13 +60,40 @@ export class SseDecoder {
   }
 }
 
-/** The events of an SSE body (a Node stream, an undici body): yields each as it completes. */
-export async function* decodeSse(body: AsyncIterable<Buffer | string>): AsyncGenerator<SseFrame> {
-  const decoder = new SseDecoder();
-  const text = new TextDecoder();
-  for await (const chunk of body) {
-    yield* decoder.push(typeof chunk === 'string' ? chunk : text.decode(chunk, { stream: true }));
-  }
+/**
+ * Reads an SSE body (a Node stream, an undici body) to its end, handing over each event as it
+ * completes. Event-driven rather than `for await`: this is the supervisor's task hot path, and an
+ * async iterator costs promises per chunk. An `onFrame` that throws stops the stream and rejects.
+ */
+export function readSse(body: NodeJS.ReadableStream & { destroy(error?: Error): unknown }, onFrame: (frame: SseFrame) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const decoder = new SseDecoder();
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    };
+    // Bytes decoded here, not by setEncoding(): undici's body ignores that.
+    const text = new TextDecoder();
+    body.on('data', (chunk: Buffer | string) => {
+      if (settled) return;
+      try {
+        for (const frame of decoder.push(typeof chunk === 'string' ? chunk : text.decode(chunk, { stream: true }))) onFrame(frame);
+      } catch (error) {
+        fail(error as Error);
+        body.destroy();
+      }
+    });
+    body.once('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve();
+    });
+    body.once('error', fail);
+    // A stream destroyed without an error (the request was aborted) never ends: say so.
+    body.once('close', () => fail(new Error('the stream closed before its end')));
+  });
 }
 
 function parseBlock(block: string): SseFrame | null {

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readBoundedBody } from '../../src/util/body.js';
-import { SseDecoder, decodeSse, encodeSse, encodeSseComment } from '../../src/util/sse.js';
+import { Readable } from 'node:stream';
+import { SseDecoder, encodeSse, encodeSseComment, readSse } from '../../src/util/sse.js';
 
 describe('the SSE codec', () => {
   it('decodes what it encodes: named and unnamed events, JSON and multi-line text', () => {
@@ -27,14 +28,23 @@ describe('the SSE codec', () => {
     }
   });
 
-  it('decodes a byte stream whose chunks split a multi-byte character', async () => {
-    const bytes = Buffer.from(encodeSse({ text: '→ ✓' }));
-    async function* chunks() {
-      for (let i = 0; i < bytes.length; i += 3) yield bytes.subarray(i, i + 3);
-    }
-    const frames = [];
-    for await (const frame of decodeSse(chunks())) frames.push(frame);
-    expect(frames).toEqual([{ event: null, data: '{"text":"→ ✓"}' }]);
+  it('reads a byte stream whose chunks split a multi-byte character, to its end', async () => {
+    const bytes = Buffer.from(encodeSse({ text: '→ ✓' }) + encodeSse('last', 'result'));
+    const chunks = Array.from({ length: Math.ceil(bytes.length / 3) }, (_, i) => bytes.subarray(i * 3, i * 3 + 3));
+    const frames: unknown[] = [];
+    await readSse(Readable.from(chunks), (frame) => frames.push(frame));
+    expect(frames).toEqual([
+      { event: null, data: '{"text":"→ ✓"}' },
+      { event: 'result', data: 'last' },
+    ]);
+  });
+
+  it('rejects when a handler throws, and when the stream fails or is destroyed before its end', async () => {
+    await expect(readSse(Readable.from([Buffer.from(encodeSse('x'))]), () => { throw new Error('bad event'); })).rejects.toThrow('bad event');
+    const failing = new Readable({ read() { this.destroy(new Error('reset')); } });
+    await expect(readSse(failing, () => undefined)).rejects.toThrow('reset');
+    const aborted = new Readable({ read() { this.destroy(); } });
+    await expect(readSse(aborted, () => undefined)).rejects.toThrow('closed before its end');
   });
 });
 
