@@ -1,6 +1,8 @@
 import http from 'node:http';
 import { API_CLIENT } from '../config/defaults.js';
+import type { StatusDocument } from '../protocol/status.js';
 import type { SupervisorInfo } from '../state/supervisor-file.js';
+import { ExitError } from '../util/exit-error.js';
 import { SSE_CONTENT_TYPE, SseDecoder } from '../util/sse.js';
 import type { SseFrame } from '../util/sse.js';
 
@@ -45,6 +47,13 @@ export function apiRequest<T>(
     request.on('error', reject);
     request.end(payload);
   });
+}
+
+/** `GET /v1/agents`: the fleet's status document. */
+export async function fetchStatus(info: { api: string; token: string }): Promise<StatusDocument> {
+  const response = await apiRequest<StatusDocument>(info, 'GET', '/v1/agents');
+  if (response.status !== 200) throw new ExitError(`supervisor answered HTTP ${response.status} to GET /v1/agents`);
+  return response.body;
 }
 
 /** GET /healthz without auth: is something answering, and is it the pid we expect? */

@@ -6,9 +6,10 @@ import type { StatusDocument } from '../protocol/status.js';
 import type { ControlAnswer, ControlRequest } from '../protocol/control.js';
 import { handleControlRoute, isControlRoute } from './control-routes.js';
 import { bearerMatches, sendJson } from '../util/http.js';
+import { isLoopback } from '../util/url.js';
 import { VERSION } from '../util/version.js';
 import { buildFleetCard, buildLegacyFleetCard, isA2ARpcPath } from './a2a-card.js';
-import type { FleetAgentSummary } from './a2a-card.js';
+import type { FleetAgentSummary } from '../protocol/agent-card.js';
 import type { FleetA2AEndpoint } from './a2a-endpoint.js';
 import { DASHBOARD_HTML, LOGIN_NEEDED_HTML } from './dashboard-page.js';
 import { DashboardSessions, SESSION_COOKIE } from './sessions.js';
@@ -193,10 +194,6 @@ function notFoundOrWrongMethod(response: http.ServerResponse, method: string, pa
   return sendJson(response, 405, { error: 'method_not_allowed', message: `${method} ${path}: use ${allowed.join(' or ')}` });
 }
 
-/** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 function sendHtml(response: http.ServerResponse, status: number, html: string): void {
   response.writeHead(status, {

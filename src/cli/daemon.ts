@@ -16,6 +16,7 @@ const preloaded = Promise.all([
   import('../supervisor/runtime.js'),
   import('../supervisor/spawn.js'),
   import('../supervisor/http-probe.js'),
+  import('../api/server.js'),
 ]);
 const chunks: Buffer[] = [];
 for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

@@ -132,6 +132,13 @@ export const DEFAULT_ALERTS: Readonly<AlertSettings> = Object.freeze({
 export const DEFAULT_WEBHOOK = Object.freeze({ timeoutMs: 5000, retries: 3 });
 
 /**
+ * How a failed alert webhook POST (network error, timeout, 408, 429 or 5xx) is tried again: after
+ * 1 s, 2 s, 4 s…, at most 10 s apart, or after the receiver's Retry-After when it says (up to the
+ * same cap). Three retries wait 7 s in all: an alert arrives late rather than not at all.
+ */
+export const WEBHOOK_RETRY = Object.freeze({ initialDelayMs: 1000, factor: 2, maxDelayMs: 10_000, statuses: Object.freeze([408, 429, 500, 502, 503, 504]) });
+
+/**
  * How a worker delivers A2A push notifications to a task's webhook: each POST may take 5 s, a
  * failed one (network error, timeout, 408, 429 or 5xx) is tried again after 250 ms, 500 ms, 1 s —
  * four attempts, under 25 s in all, so a dead webhook never holds a task's later updates for long.

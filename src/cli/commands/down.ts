@@ -4,7 +4,7 @@ import { ProcessRegistry, isAlive, waitForExit } from '../../supervisor/process-
 import type { GlobalOptions, StateContext } from '../context.js';
 import { findRunningSupervisor, loadConfigOrWarn, resolveStateContext } from '../context.js';
 import { ExitError } from '../exit-error.js';
-import { fetchStatus } from './status.js';
+import { fetchStatus } from '../../api/client.js';
 import { recordedSupervisorPids, stopSupervisors } from './stray-supervisor.js';
 
 /** How long `down` waits beyond the agents' own grace periods before it kills the supervisor. */
