@@ -1,6 +1,11 @@
 import http from 'node:http';
 import { API_CLIENT } from '../config/defaults.js';
+import { routePath } from '../protocol/api-routes.js';
+import type { ControlAction, ControlDocument } from '../protocol/control.js';
 import type { StatusDocument } from '../protocol/status.js';
+import type { TaskResult, TaskStatus } from '../protocol/task.js';
+import type { RouteDecision } from '../router/router.js';
+import type { StatsRow } from '../ledger/stats.js';
 import type { SupervisorInfo } from '../state/supervisor-file.js';
 import { ExitError } from '../util/exit-error.js';
 import { SSE_CONTENT_TYPE, SseDecoder } from '../util/sse.js';
@@ -49,9 +54,85 @@ export function apiRequest<T>(
   });
 }
 
+/** What the API answers instead of a result: an error code and the sentence to show. */
+export interface ApiError {
+  error?: string;
+  message?: string;
+}
+
+/** The body of a task submission (`POST /v1/tasks`). */
+export interface SubmitBody {
+  input: string;
+  agent?: string;
+  timeoutMs?: number;
+  wait?: boolean;
+}
+
+/**
+ * The control API as the CLI calls it, one typed method per route: every command goes through
+ * here, with paths from the route table (protocol/api-routes.ts), never literal ones.
+ */
+export class ApiClient {
+  constructor(private readonly info: Pick<SupervisorInfo, 'api' | 'token'>) {}
+
+  status(options: { timeoutMs?: number } = {}): Promise<ApiResponse<StatusDocument & ApiError>> {
+    return apiRequest(this.info, 'GET', routePath('status'), options);
+  }
+
+  listTasks(query: { limit: number; status?: TaskStatus | undefined }): Promise<ApiResponse<{ tasks: TaskResult[] } & ApiError>> {
+    return apiRequest(this.info, 'GET', routePath('listTasks', {}, { limit: query.limit, status: query.status }));
+  }
+
+  getTask(id: string): Promise<ApiResponse<TaskResult & ApiError>> {
+    return apiRequest(this.info, 'GET', routePath('getTask', { id }));
+  }
+
+  submitTask(body: SubmitBody): Promise<ApiResponse<TaskResult & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath('submitTask'), { body });
+  }
+
+  /** Submits and follows the task as SSE (its events, then `result`). */
+  streamTask(body: SubmitBody, onEvent: (event: SseEvent) => void): { done: Promise<number>; abort(): void } {
+    return streamRequest(this.info, 'POST', routePath('submitTask'), body, onEvent);
+  }
+
+  cancelTask(id: string): Promise<ApiResponse<{ id?: string; status?: string; task?: TaskResult } & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath('cancelTask', { id }));
+  }
+
+  feedback(id: string, rating: 'good' | 'bad', note: string | null): Promise<ApiResponse<ApiError>> {
+    return apiRequest(this.info, 'POST', routePath('feedback', { id }), { body: { rating, note } });
+  }
+
+  route(input: string, agent?: string): Promise<ApiResponse<RouteDecision & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath('route'), { body: { input, ...(agent ? { agent } : {}) } });
+  }
+
+  stats(sinceMs: number | null): Promise<ApiResponse<{ since?: string | null; rows?: StatsRow[] } & ApiError>> {
+    return apiRequest(this.info, 'GET', routePath('stats', {}, { sinceMs: sinceMs ?? undefined }));
+  }
+
+  reload(options: { timeoutMs: number }): Promise<ApiResponse<{ status?: string; summary?: string } & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath('reload'), options);
+  }
+
+  shutdown(): Promise<ApiResponse<{ status?: string } & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath('shutdown'));
+  }
+
+  dashboardLogin(): Promise<ApiResponse<{ url?: string; expiresInMs?: number } & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath('dashboardLogin'));
+  }
+
+  /** `restart|stop|start` of an agent, or of one instance of it. */
+  control(action: ControlAction, agent: string, instance: number | null, options: { timeoutMs: number }): Promise<ApiResponse<ControlDocument & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath(action, { agent }), { body: instance === null ? {} : { instance }, ...options });
+  }
+}
+
 /** `GET /v1/agents`: the fleet's status document. */
 export async function fetchStatus(info: { api: string; token: string }): Promise<StatusDocument> {
-  const response = await apiRequest<StatusDocument>(info, 'GET', '/v1/agents');
+  const response = await new ApiClient(info).status();
   if (response.status !== 200) throw new ExitError(`supervisor answered HTTP ${response.status} to GET /v1/agents`);
   return response.body;
 }

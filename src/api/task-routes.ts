@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { TaskResult, TaskStatus } from '../protocol/task.js';
 import { TASK_STATUSES } from '../protocol/task.js';
+import { allowedMethods } from '../protocol/api-routes.js';
 import { MAX_TASK_TIMEOUT_MS, SSE_HEARTBEAT_MS } from '../config/defaults.js';
 import { sendJson } from '../util/http.js';
 import { SSE_CONTENT_TYPE, encodeSse, encodeSseComment, openSseResponse } from '../util/sse.js';
@@ -194,17 +195,6 @@ function openSse(response: http.ServerResponse): void {
 
 function writeSse(response: http.ServerResponse, name: string, data: unknown): void {
   if (!response.writableEnded) response.write(encodeSse(data, name));
-}
-
-/** The methods a task route answers, or null for a path that is not one. */
-function allowedMethods(path: string): string[] | null {
-  if (path === '/v1/tasks') return ['GET', 'POST'];
-  if (path === '/v1/events') return ['GET'];
-  if (path === '/v1/route') return ['POST'];
-  if (path === '/v1/stats') return ['GET'];
-  if (/^\/v1\/tasks\/[^/]+\/(cancel|feedback)$/.test(path)) return ['POST'];
-  if (/^\/v1\/tasks\/[^/]+$/.test(path)) return ['GET'];
-  return null;
 }
 
 /** A task id from the URL; null when its percent-encoding is broken (decodeURIComponent throws). */

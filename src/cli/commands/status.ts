@@ -1,5 +1,4 @@
 import { fetchStatus } from '../../api/client.js';
-import type { StatusDocument } from '../../protocol/status.js';
 import type { GlobalOptions } from '../context.js';
 import { requireSupervisor, resolveStateContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
