@@ -53,7 +53,8 @@ export class WorkerClient {
           messageId: `${request.taskId}-${this.sequence}`,
           role: 'user',
           parts: [{ kind: 'text', text: request.input }],
-          metadata: { lightning: { taskId: request.taskId, timeoutMs: request.timeoutMs } },
+          // The outcome in metadata is all this client reads: the worker need not repeat the answer.
+          metadata: { lightning: { taskId: request.taskId, timeoutMs: request.timeoutMs, outcomeOnly: true } },
         },
       },
     };
