@@ -27,8 +27,8 @@ const NL = 0x0a;
 /**
  * Appends events to `.lightning/ledger.jsonl`, each promise settling once its line is on disk.
  *
- * Durability is group-committed: everything appended while a write+fsync is in flight goes out in
- * the next single write and single fsync, so throughput scales with concurrency instead of being
+ * Durability is group-committed: everything appended while a durable write is in flight goes out
+ * in the next single write, so throughput scales with concurrency instead of being
  * capped at one fsync per event. Lines keep the order of the append calls because there is one
  * queue and one batch in flight at a time.
  */
@@ -70,8 +70,10 @@ export class LedgerWriter {
     const dir = path.dirname(file);
     fs.mkdirSync(dir, { recursive: true });
     const existed = fs.existsSync(file);
-    // Task inputs and outputs are the user's business: owner-only, like supervisor.json.
-    const fd = fs.openSync(file, 'a', 0o600);
+    // Task inputs and outputs are the user's business: owner-only, like supervisor.json. Opened
+    // O_SYNC ('as'): a write returns once its data is on disk, so a batch is one write — one
+    // thread-pool round trip instead of a write and then an fsync.
+    const fd = fs.openSync(file, 'as', 0o600);
     let needsNewline = false;
     try {
       const { size } = fs.fstatSync(fd);
@@ -169,7 +171,6 @@ export class LedgerWriter {
         try {
           await writeAll(this.fd, data);
           this.needsNewline = false;
-          await fsync(this.fd);
         } catch (err) {
           // The file may now end mid-line; terminate the fragment before the next batch.
           this.needsNewline = true;
@@ -206,10 +207,6 @@ function writeAll(fd: number, data: Buffer): Promise<void> {
     };
     step(0);
   });
-}
-
-function fsync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 function syncDir(dir: string): void {
