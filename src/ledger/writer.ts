@@ -29,7 +29,7 @@ const NL = 0x0a;
  *
  * Durability is group-committed: everything appended while a durable write is in flight goes out
  * in the next single write, so throughput scales with concurrency instead of being
- * capped at one fsync per event. Lines keep the order of the append calls because there is one
+ * capped at one durable write per event. Lines keep the order of the append calls because there is one
  * queue and one batch in flight at a time.
  */
 export class LedgerWriter {
@@ -97,14 +97,14 @@ export class LedgerWriter {
     return new LedgerWriter(fd, needsNewline, options);
   }
 
-  /** Batches written so far (each one write + one fsync). */
+  /** Batches written so far (each one durable write). */
   get flushes(): number {
     return this.flushCount;
   }
 
   /**
-   * Resolves once the line is durable. Rejects with the write's or fsync's error, in which case the
-   * line may or may not be in the file (a failed fsync says nothing certain about what reached disk).
+   * Resolves once the line is durable. Rejects with the write's error, in which case the line may or
+   * may not be in the file (a failed synchronous write says nothing certain about what reached disk).
    */
   append(body: LedgerEventBody & { taskId: string }): Promise<void> {
     if (this.closed) return Promise.reject(new Error('ledger writer is closed'));

@@ -100,7 +100,7 @@ export class FleetMetrics {
     });
     this.ledgerWriteSeconds = new prom.Histogram({
       name: 'lightning_ledger_write_duration_seconds',
-      help: 'Time from appending a ledger event to its being durable (fsynced).',
+      help: 'Time from appending a ledger event to its being durable (on disk).',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers,
     });

@@ -25,7 +25,7 @@ export interface TaskCoreOptions {
   fleet: FleetView;
   router: TaskRouting;
   index: TaskIndex;
-  /** Durable append (resolves once fsynced). */
+  /** Durable append (resolves once the line is on disk). */
   append(event: LedgerEvent): Promise<void>;
   /** Ledger keeps at most this much output inline; the rest goes to a file. */
   storeOutput(taskId: string, output: string): { output: string; outputFile: string | null };
