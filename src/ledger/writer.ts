@@ -135,7 +135,8 @@ export class LedgerWriter {
 
   private serialise(body: LedgerEventBody & { taskId: string }): string {
     const { event, taskId, ...rest } = body;
-    const record = { v: 1, ts: new Date().toISOString(), event, taskId, ...rest };
+    // The task core's events carry their own time (kept: `rest` comes last); others get it here.
+    const record = { v: 1, ts: (rest as { ts?: string }).ts ?? new Date().toISOString(), event, taskId, ...rest };
     let line = JSON.stringify(record);
     if (this.secretForms.length === 0 || !this.secretForms.some((form) => line.includes(form))) return line + '\n';
     // Redacting inside string values keeps the line valid JSON whatever the secret contains.
