@@ -1,13 +1,8 @@
+import type { FleetAgentSummary } from '../protocol/agent-card.js';
+
+export type { FleetAgentSummary } from '../protocol/agent-card.js';
 import { A2A_RPC_PATH, humanize } from '../protocol/agent-card.js';
 
-/** One agent of the fleet as the supervisor's card shows it: a skill of the fleet. */
-export interface FleetAgentSummary {
-  name: string;
-  description: string;
-  /** agents.yaml's capabilities united with what the agent's own card reports. */
-  capabilities: string[];
-  examples: string[];
-}
 
 /** Media types a message to the fleet may carry: text, and JSON data (passed on as its text). */
 export const FLEET_INPUT_MODES = ['text/plain', 'application/json'];

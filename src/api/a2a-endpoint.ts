@@ -1,13 +1,12 @@
 import type http from 'node:http';
 import type { AgentCard } from '@a2a-js/sdk';
+import { MAX_RPC_BODY_BYTES, SSE_HEARTBEAT_MS } from '../config/defaults.js';
+import { readBoundedBody } from '../util/body.js';
 import { sendJson } from '../util/http.js';
+import { encodeSse, encodeSseComment, openSseResponse } from '../util/sse.js';
 import { FleetRequestHandler } from './a2a-fleet-handler.js';
 import type { TaskService } from './task-routes.js';
 
-/** JSON-RPC bodies above this are refused before parsing. */
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
-/** Comment lines on a quiet stream, so proxies and clients with idle timeouts keep it open. */
-const SSE_HEARTBEAT_MS = 15_000;
 /** A2A error codes this file answers itself (the SDK maps the rest). */
 const PARSE_ERROR = -32700;
 const INVALID_REQUEST = -32600;
@@ -46,11 +45,11 @@ export async function createFleetA2AEndpoint(options: {
         request.resume();
         return rpcError(415, CONTENT_TYPE_NOT_SUPPORTED, `Content-Type ${contentType || '(none)'} is not supported: send application/json`);
       }
-      const text = await readBody(request);
-      if (text === null) return rpcError(413, INVALID_REQUEST, `request body over ${MAX_BODY_BYTES} bytes`);
+      const raw = await readBoundedBody(request, MAX_RPC_BODY_BYTES);
+      if (raw === null) return rpcError(413, INVALID_REQUEST, `request body over ${MAX_RPC_BODY_BYTES} bytes`);
       let body: unknown;
       try {
-        body = JSON.parse(text);
+        body = JSON.parse(raw.toString('utf8'));
       } catch {
         return rpcError(200, PARSE_ERROR, 'parse error: the body is not valid JSON');
       }
@@ -89,8 +88,8 @@ async function streamSse(
   } catch (error) {
     return sendJson(response, 200, errorEnvelope(error));
   }
-  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+  openSseResponse(response);
+  const heartbeat = setInterval(() => response.write(encodeSseComment('keep-alive')), SSE_HEARTBEAT_MS);
   let ended = false;
   response.once('close', () => {
     clearInterval(heartbeat);
@@ -99,38 +98,15 @@ async function streamSse(
   try {
     for (let next = first; !next.done; next = await iterator.next()) {
       if (response.destroyed) break;
-      response.write(`data: ${JSON.stringify(next.value)}\n\n`);
+      response.write(encodeSse(next.value));
     }
   } catch (error) {
-    if (!response.destroyed) response.write(`data: ${JSON.stringify(errorEnvelope(error))}\n\n`);
+    if (!response.destroyed) response.write(encodeSse(errorEnvelope(error)));
   } finally {
     ended = true;
     clearInterval(heartbeat);
     response.end();
   }
-}
-
-/**
- * The body as text, or null once it is over the limit. The rest of an oversized body is read and
- * dropped rather than the socket destroyed, so the client sees the 413 that says what was wrong.
- */
-function readBody(request: http.IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      if (size > MAX_BODY_BYTES) return;
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        chunks.length = 0;
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }
 
 function header(request: http.IncomingMessage, name: string): string | undefined {

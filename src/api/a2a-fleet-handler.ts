@@ -26,7 +26,7 @@ import type { A2ARequestHandler } from '@a2a-js/sdk/server';
 import type { TaskResult } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
 import { TaskRequestError } from './task-routes.js';
-import type { TaskService } from './task-routes.js';
+import type { Submitted, TaskListener, TaskService } from '../tasks/service.js';
 import type { A2AOrigin } from './a2a-task-view.js';
 import { A2A_STATE, agentMessage, artifactsOf, lightningMetadata, stateOf, statusesOf, toA2ATask } from './a2a-task-view.js';
 
@@ -82,11 +82,11 @@ export class FleetRequestHandler implements A2ARequestHandler {
   async *sendMessageStream(params: SendMessageRequest): AsyncGenerator<StreamResponse, void, undefined> {
     const tasks = await this.service();
     const accepted = this.accept(params, tasks);
-    // Subscribed before the task starts, so no event of it is missed.
-    const feed = new EventFeed(tasks);
+    // Listening before the task starts, so no event of it is missed.
+    const feed = new EventFeed();
     try {
-      const { id } = await this.submit(tasks, accepted);
-      feed.only(id);
+      const { id, unsubscribe } = await this.submit(tasks, accepted, feed.push);
+      feed.attach(unsubscribe);
       yield { payload: { $case: 'task', value: this.taskOf(tasks, id, params.configuration?.historyLength) } };
       yield* this.follow(tasks, id, feed);
     } finally {
@@ -142,9 +142,9 @@ export class FleetRequestHandler implements A2ARequestHandler {
   async *resubscribe(params: SubscribeToTaskRequest): AsyncGenerator<StreamResponse, void, undefined> {
     const tasks = await this.service();
     const id = requireId(params.id);
-    const feed = new EventFeed(tasks);
+    const feed = new EventFeed();
     try {
-      feed.only(id);
+      feed.attach(tasks.subscribe(feed.push, { taskId: id }));
       const result = tasks.result(id);
       if (!result) throw new TaskNotFoundError(`Task not found: ${id}`);
       if (TERMINAL_STATUSES.has(result.status)) {
@@ -253,11 +253,11 @@ export class FleetRequestHandler implements A2ARequestHandler {
     return { input, agent: options.agent as string | undefined, timeoutMs: options.timeoutMs as number | undefined, message, attachments };
   }
 
-  private async submit(tasks: TaskService, accepted: Accepted): Promise<{ id: string; durable: Promise<void> }> {
+  private async submit(tasks: TaskService, accepted: Accepted, onEvent?: TaskListener): Promise<Submitted> {
     if (!tasks.accepting()) throw new UnsupportedOperationError('the supervisor is stopping and takes no new tasks');
-    let submitted: { id: string; durable: Promise<void> };
+    let submitted: Submitted;
     try {
-      submitted = await tasks.submit({ input: accepted.input, agent: accepted.agent, timeoutMs: accepted.timeoutMs });
+      submitted = await tasks.submit({ input: accepted.input, agent: accepted.agent, timeoutMs: accepted.timeoutMs }, onEvent);
     } catch (error) {
       if (error instanceof TaskRequestError) throw new RequestMalformedError(error.message);
       throw error;
@@ -334,33 +334,27 @@ function requireId(id: string | undefined): string {
 }
 
 /**
- * TaskService events as a pull queue: subscribed at once (events before `only` are kept and
- * filtered then), read with next(), closed by close() or when the consumer stops.
+ * One task's events as a pull queue: push() is the listener (on before the task starts, so
+ * nothing is missed), next() reads, close() (or the consumer stopping) unsubscribes.
  */
 class EventFeed {
   private readonly queue: TaskEvent[] = [];
   private waiter: ((event: TaskEvent | null) => void) | null = null;
-  private readonly unsubscribe: () => void;
-  private taskId: string | null = null;
+  private unsubscribe: () => void = () => undefined;
   private closed = false;
 
-  constructor(tasks: TaskService) {
-    this.unsubscribe = tasks.subscribe((event) => {
-      const taskEvent = event as TaskEvent;
-      if (this.taskId !== null && taskEvent.taskId !== this.taskId) return;
-      const waiter = this.waiter;
-      if (waiter) {
-        this.waiter = null;
-        waiter(taskEvent);
-      } else this.queue.push(taskEvent);
-    });
-  }
+  readonly push = (event: { event: string; taskId?: string }): void => {
+    const taskEvent = event as TaskEvent;
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = null;
+      waiter(taskEvent);
+    } else this.queue.push(taskEvent);
+  };
 
-  only(taskId: string): void {
-    this.taskId = taskId;
-    const kept = this.queue.filter((event) => event.taskId === taskId);
-    this.queue.length = 0;
-    this.queue.push(...kept);
+  attach(unsubscribe: () => void): void {
+    if (this.closed) unsubscribe();
+    else this.unsubscribe = unsubscribe;
   }
 
   next(): Promise<TaskEvent | null> {

@@ -1,5 +1,15 @@
 import http from 'node:http';
+import { API_CLIENT } from '../config/defaults.js';
+import { routePath } from '../protocol/api-routes.js';
+import type { ControlAction, ControlDocument } from '../protocol/control.js';
+import type { StatusDocument } from '../protocol/status.js';
+import type { TaskResult, TaskStatus } from '../protocol/task.js';
+import type { RouteDecision } from '../router/router.js';
+import type { StatsRow } from '../ledger/stats.js';
 import type { SupervisorInfo } from '../state/supervisor-file.js';
+import { ExitError } from '../util/exit-error.js';
+import { SSE_CONTENT_TYPE, SseDecoder } from '../util/sse.js';
+import type { SseFrame } from '../util/sse.js';
 
 export interface ApiResponse<T> {
   status: number;
@@ -23,7 +33,7 @@ export function apiRequest<T>(
           authorization: `Bearer ${info.token}`,
           ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
         },
-        timeout: options.timeoutMs ?? 5000,
+        timeout: options.timeoutMs ?? API_CLIENT.timeoutMs,
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -38,14 +48,97 @@ export function apiRequest<T>(
         });
       },
     );
-    request.on('timeout', () => request.destroy(new Error(`supervisor at ${info.api} did not answer within ${options.timeoutMs ?? 5000} ms`)));
+    request.on('timeout', () => request.destroy(new Error(`supervisor at ${info.api} did not answer within ${options.timeoutMs ?? API_CLIENT.timeoutMs} ms`)));
     request.on('error', reject);
     request.end(payload);
   });
 }
 
+/** What the API answers instead of a result: an error code and the sentence to show. */
+export interface ApiError {
+  error?: string;
+  message?: string;
+}
+
+/** The body of a task submission (`POST /v1/tasks`). */
+export interface SubmitBody {
+  input: string;
+  agent?: string;
+  timeoutMs?: number;
+  wait?: boolean;
+}
+
+/**
+ * The control API as the CLI calls it, one typed method per route: every command goes through
+ * here, with paths from the route table (protocol/api-routes.ts), never literal ones.
+ */
+export class ApiClient {
+  constructor(private readonly info: Pick<SupervisorInfo, 'api' | 'token'>) {}
+
+  status(options: { timeoutMs?: number } = {}): Promise<ApiResponse<StatusDocument & ApiError>> {
+    return apiRequest(this.info, 'GET', routePath('status'), options);
+  }
+
+  listTasks(query: { limit: number; status?: TaskStatus | undefined }): Promise<ApiResponse<{ tasks: TaskResult[] } & ApiError>> {
+    return apiRequest(this.info, 'GET', routePath('listTasks', {}, { limit: query.limit, status: query.status }));
+  }
+
+  getTask(id: string): Promise<ApiResponse<TaskResult & ApiError>> {
+    return apiRequest(this.info, 'GET', routePath('getTask', { id }));
+  }
+
+  submitTask(body: SubmitBody): Promise<ApiResponse<TaskResult & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath('submitTask'), { body });
+  }
+
+  /** Submits and follows the task as SSE (its events, then `result`). */
+  streamTask(body: SubmitBody, onEvent: (event: SseEvent) => void): { done: Promise<number>; abort(): void } {
+    return streamRequest(this.info, 'POST', routePath('submitTask'), body, onEvent);
+  }
+
+  cancelTask(id: string): Promise<ApiResponse<{ id?: string; status?: string; task?: TaskResult } & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath('cancelTask', { id }));
+  }
+
+  feedback(id: string, rating: 'good' | 'bad', note: string | null): Promise<ApiResponse<ApiError>> {
+    return apiRequest(this.info, 'POST', routePath('feedback', { id }), { body: { rating, note } });
+  }
+
+  route(input: string, agent?: string): Promise<ApiResponse<RouteDecision & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath('route'), { body: { input, ...(agent ? { agent } : {}) } });
+  }
+
+  stats(sinceMs: number | null): Promise<ApiResponse<{ since?: string | null; rows?: StatsRow[] } & ApiError>> {
+    return apiRequest(this.info, 'GET', routePath('stats', {}, { sinceMs: sinceMs ?? undefined }));
+  }
+
+  reload(options: { timeoutMs: number }): Promise<ApiResponse<{ status?: string; summary?: string } & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath('reload'), options);
+  }
+
+  shutdown(): Promise<ApiResponse<{ status?: string } & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath('shutdown'));
+  }
+
+  dashboardLogin(): Promise<ApiResponse<{ url?: string; expiresInMs?: number } & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath('dashboardLogin'));
+  }
+
+  /** `restart|stop|start` of an agent, or of one instance of it. */
+  control(action: ControlAction, agent: string, instance: number | null, options: { timeoutMs: number }): Promise<ApiResponse<ControlDocument & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath(action, { agent }), { body: instance === null ? {} : { instance }, ...options });
+  }
+}
+
+/** `GET /v1/agents`: the fleet's status document. */
+export async function fetchStatus(info: { api: string; token: string }): Promise<StatusDocument> {
+  const response = await new ApiClient(info).status();
+  if (response.status !== 200) throw new ExitError(`supervisor answered HTTP ${response.status} to GET /v1/agents`);
+  return response.body;
+}
+
 /** GET /healthz without auth: is something answering, and is it the pid we expect? */
-export function pingSupervisor(api: string, timeoutMs = 1000): Promise<{ pid: number } | null> {
+export function pingSupervisor(api: string, timeoutMs: number = API_CLIENT.pingTimeoutMs): Promise<{ pid: number } | null> {
   return new Promise((resolve) => {
     const request = http.get(`${api}/healthz`, { timeout: timeoutMs }, (response) => {
       const chunks: Buffer[] = [];
@@ -88,13 +181,13 @@ export function streamRequest(
       method,
       headers: {
         authorization: `Bearer ${info.token}`,
-        accept: 'text/event-stream',
+        accept: SSE_CONTENT_TYPE,
         ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
       },
     });
     request.on('response', (response) => {
       const type = String(response.headers['content-type'] ?? '');
-      if (!type.includes('text/event-stream')) {
+      if (!type.includes(SSE_CONTENT_TYPE)) {
         let text = '';
         response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
         response.on('end', () => {
@@ -107,17 +200,10 @@ export function streamRequest(
         });
         return;
       }
-      let buffer = '';
+      const decoder = new SseDecoder();
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => {
-        buffer += chunk;
-        let boundary = buffer.indexOf('\n\n');
-        while (boundary !== -1) {
-          const parsed = parseSseBlock(buffer.slice(0, boundary));
-          buffer = buffer.slice(boundary + 2);
-          if (parsed) onEvent(parsed);
-          boundary = buffer.indexOf('\n\n');
-        }
+        for (const frame of decoder.push(chunk)) onEvent(toSseEvent(frame));
       });
       response.on('end', () => resolve(response.statusCode ?? 0));
       response.on('error', reject);
@@ -128,17 +214,12 @@ export function streamRequest(
   return { done, abort: () => request.destroy() };
 }
 
-function parseSseBlock(block: string): SseEvent | null {
-  let event = 'message';
-  const data: string[] = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith('event:')) event = line.slice(6).trim();
-    else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
-  }
-  if (data.length === 0) return null;
+/** A decoded frame with its data parsed as JSON (as text when it is not JSON); unnamed = "message". */
+function toSseEvent(frame: SseFrame): SseEvent {
+  const event = frame.event ?? 'message';
   try {
-    return { event, data: JSON.parse(data.join('\n')) as unknown };
+    return { event, data: JSON.parse(frame.data) as unknown };
   } catch {
-    return { event, data: data.join('\n') };
+    return { event, data: frame.data };
   }
 }

@@ -1,14 +1,16 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AgentCard } from '@a2a-js/sdk';
-import { AGENT_CARD_PATH } from '../protocol/agent-card.js';
+import { API_ROUTES, allowedMethods } from '../protocol/api-routes.js';
+import type { ApiRouteName } from '../protocol/api-routes.js';
 import type { StatusDocument } from '../protocol/status.js';
 import type { ControlAnswer, ControlRequest } from '../protocol/control.js';
 import { handleControlRoute, isControlRoute } from './control-routes.js';
 import { bearerMatches, sendJson } from '../util/http.js';
+import { isLoopback } from '../util/url.js';
 import { VERSION } from '../util/version.js';
 import { buildFleetCard, buildLegacyFleetCard, isA2ARpcPath } from './a2a-card.js';
-import type { FleetAgentSummary } from './a2a-card.js';
+import type { FleetAgentSummary } from '../protocol/agent-card.js';
 import type { FleetA2AEndpoint } from './a2a-endpoint.js';
 import { DASHBOARD_HTML, LOGIN_NEEDED_HTML } from './dashboard-page.js';
 import { DashboardSessions, SESSION_COOKIE } from './sessions.js';
@@ -32,6 +34,9 @@ export interface ControlApiHandlers extends RegistrationService {
   /** The fleet's agents and what they can do: the skills of the supervisor's own agent card. */
   fleetAgents(): FleetAgentSummary[];
 }
+
+/** `METHOD path` of each fixed route, as the request handler compares them. */
+const ROUTE = Object.fromEntries(Object.entries(API_ROUTES).map(([name, { method, path }]) => [name, `${method} ${path}`])) as Record<ApiRouteName, string>;
 
 /** Idle keep-alive of API connections. */
 export const KEEP_ALIVE_MS = 10_000;
@@ -76,10 +81,10 @@ export async function startControlApi(options: {
   const handle = async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const route = `${request.method} ${url.pathname}`;
-    if (route === 'GET /healthz') return sendJson(response, 200, { status: 'ok', pid: process.pid });
+    if (route === ROUTE.healthz) return sendJson(response, 200, { status: 'ok', pid: process.pid });
     // Metrics carry no secrets and Prometheus scrapes without our per-start token: on loopback no
     // auth; bound beyond it (explicit config), the stable join token or the control token.
-    if (route === 'GET /metrics') {
+    if (route === ROUTE.metrics) {
       if (!loopback && !joinAccepted.some((accepted) => bearerMatches(request.headers.authorization, accepted))) {
         response.setHeader('WWW-Authenticate', 'Bearer');
         return sendJson(response, 401, { error: 'unauthorized', message: 'the API listens beyond loopback, so /metrics needs a bearer token: the join token (.lightning/join-token) or the control token' });
@@ -90,7 +95,7 @@ export async function startControlApi(options: {
       response.end(metrics.body);
       return;
     }
-    if (route === 'GET /login') {
+    if (route === ROUTE.login) {
       const session = sessions.redeem(url.searchParams.get('code') ?? '');
       if (!session) return sendHtml(response, 401, LOGIN_NEEDED_HTML);
       response.writeHead(302, { location: '/', 'set-cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/` });
@@ -99,7 +104,7 @@ export async function startControlApi(options: {
     }
     if (isRegisterRoute(url.pathname)) return handleRegisterRoute(request, response, url, handlers, joinAccepted);
     // The fleet as one A2A agent: its card needs no token (discovery comes before holding one).
-    if (route === `GET ${AGENT_CARD_PATH}`) {
+    if (route === ROUTE.agentCard) {
       const legacy = String(request.headers['a2a-version'] ?? '').startsWith('0.');
       return sendJson(response, 200, legacy ? buildLegacyFleetCard(publicUrl, VERSION, handlers.fleetAgents()) : fleetCard());
     }
@@ -123,7 +128,7 @@ export async function startControlApi(options: {
       return (await a2a).handle(request, response);
     }
     const viaSession = sessions.valid(request.headers.cookie);
-    if (route === 'GET /') return viaSession ? sendHtml(response, 200, DASHBOARD_HTML) : sendHtml(response, 401, LOGIN_NEEDED_HTML);
+    if (route === ROUTE.dashboard) return viaSession ? sendHtml(response, 200, DASHBOARD_HTML) : sendHtml(response, 401, LOGIN_NEEDED_HTML);
     if (!bearerMatches(request.headers.authorization, expected) && !viaSession) {
       response.setHeader('WWW-Authenticate', 'Bearer');
       return sendJson(response, 401, {
@@ -132,19 +137,19 @@ export async function startControlApi(options: {
       });
     }
     switch (route) {
-      case 'GET /v1/agents':
+      case ROUTE.status:
         return sendJson(response, 200, handlers.status());
-      case 'POST /v1/dashboard/login': {
+      case ROUTE.dashboardLogin: {
         const code = sessions.newLoginCode();
         return sendJson(response, 201, { url: `${publicUrl}/login?code=${code}`, expiresInMs: 60_000 });
       }
-      case 'POST /v1/reload': {
+      case ROUTE.reload: {
         const result = await handlers.reload();
         return result.ok
           ? sendJson(response, 200, { status: 'applied', summary: result.summary })
           : sendJson(response, 400, { error: 'invalid_config', message: result.error });
       }
-      case 'POST /v1/shutdown':
+      case ROUTE.shutdown:
         sendJson(response, 202, { status: 'stopping' });
         return handlers.shutdown();
       default:
@@ -173,30 +178,13 @@ export async function startControlApi(options: {
   };
 }
 
-/** The control API's own routes and their methods (task routes answer 405 themselves). */
-const METHODS: Readonly<Record<string, readonly string[]>> = {
-  '/healthz': ['GET'],
-  '/metrics': ['GET'],
-  '/login': ['GET'],
-  '/': ['GET'],
-  '/v1/agents': ['GET'],
-  '/v1/dashboard/login': ['POST'],
-  '/v1/reload': ['POST'],
-  '/v1/shutdown': ['POST'],
-  [AGENT_CARD_PATH]: ['GET'],
-};
-
 function notFoundOrWrongMethod(response: http.ServerResponse, method: string, path: string): void {
-  const allowed = METHODS[path];
+  const allowed = allowedMethods(path);
   if (!allowed) return sendJson(response, 404, { error: 'not_found', message: `no route ${method} ${path}` });
   response.setHeader('allow', allowed.join(', '));
   return sendJson(response, 405, { error: 'method_not_allowed', message: `${method} ${path}: use ${allowed.join(' or ')}` });
 }
 
-/** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 function sendHtml(response: http.ServerResponse, status: number, html: string): void {
   response.writeHead(status, {

@@ -1,19 +1,19 @@
 import type http from 'node:http';
 import type { TaskResult, TaskStatus } from '../protocol/task.js';
 import { TASK_STATUSES } from '../protocol/task.js';
+import { allowedMethods } from '../protocol/api-routes.js';
+import { MAX_TASK_TIMEOUT_MS, SSE_HEARTBEAT_MS } from '../config/defaults.js';
 import { sendJson } from '../util/http.js';
+import { SSE_CONTENT_TYPE, encodeSse, encodeSseComment, openSseResponse } from '../util/sse.js';
 import type { TaskService } from '../tasks/service.js';
 import { TaskRequestError } from '../tasks/service.js';
 import { readJsonBody } from './body.js';
 
 // The interface lives with the task core; re-exported for the API's other modules.
-export type { TaskService } from '../tasks/service.js';
+export type { Submitted, TaskListener, TaskService } from '../tasks/service.js';
 export { TaskRequestError } from '../tasks/service.js';
 
 const STATUSES: readonly TaskStatus[] = TASK_STATUSES;
-const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
-/** Keeps idle SSE connections (and proxies between) from timing out. */
-const SSE_HEARTBEAT_MS = 15_000;
 
 export function isTaskRoute(path: string): boolean {
   return path === '/v1/tasks' || path.startsWith('/v1/tasks/') || path === '/v1/events' || path === '/v1/route' || path === '/v1/stats';
@@ -120,38 +120,35 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
   const { input, agent, timeoutMs, wait } = value;
   if (typeof input !== 'string' || input.trim() === '') return void bad(response, 'missing_input', '"input" is required: the task text, a non-empty string');
   if (agent !== undefined && (typeof agent !== 'string' || agent === '')) return void bad(response, 'bad_agent', '"agent" must be an agent name');
-  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || (timeoutMs as number) < 1 || (timeoutMs as number) > MAX_TIMEOUT_MS)) {
-    return void bad(response, 'bad_timeout', `"timeoutMs" must be an integer from 1 to ${MAX_TIMEOUT_MS}`);
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || (timeoutMs as number) < 1 || (timeoutMs as number) > MAX_TASK_TIMEOUT_MS)) {
+    return void bad(response, 'bad_timeout', `"timeoutMs" must be an integer from 1 to ${MAX_TASK_TIMEOUT_MS}`);
   }
   if (wait !== undefined && typeof wait !== 'boolean') return void bad(response, 'bad_wait', '"wait" must be true or false');
-  const streaming = (request.headers.accept ?? '').includes('text/event-stream');
+  const streaming = (request.headers.accept ?? '').includes(SSE_CONTENT_TYPE);
   let id: string;
   let durable: Promise<void>;
   try {
-    // With SSE the client must see every event of the task: subscribe before it starts.
-    const buffered: Array<{ event: string; taskId?: string }> = [];
-    let forward: ((event: { event: string; taskId?: string }) => void) | null = null;
-    const unsubscribe = streaming ? tasks.subscribe((event) => (forward ? forward(event) : buffered.push(event))) : () => undefined;
-    try {
-      ({ id, durable } = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined }));
-    } catch (error) {
-      unsubscribe();
-      throw error;
-    }
     if (streaming) {
+      // With SSE the client must see every event of the task: its listener is on before it starts,
+      // and holds the events until the stream is open.
+      const buffered: Array<{ event: string; taskId?: string }> = [];
+      let forward: ((event: { event: string; taskId?: string }) => void) | null = null;
+      const submitted = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined }, (event) =>
+        forward ? forward(event) : buffered.push(event),
+      );
+      id = submitted.id;
       openSse(response);
-      const write = (event: { event: string; taskId?: string }) => {
-        if (event.taskId === id) writeSse(response, event.event, event);
-      };
+      const write = (event: { event: string; taskId?: string }) => writeSse(response, event.event, event);
       for (const event of buffered) write(event);
       forward = write;
-      request.once('close', unsubscribe);
+      request.once('close', submitted.unsubscribe);
       const result = await tasks.whenDone(id);
-      unsubscribe();
+      submitted.unsubscribe();
       writeSse(response, 'result', result);
       response.end();
       return;
     }
+    ({ id, durable } = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined }));
   } catch (error) {
     if (error instanceof TaskRequestError) return void bad(response, 'unknown_agent', error.message);
     throw error;
@@ -182,10 +179,9 @@ async function postFeedback(request: http.IncomingMessage, response: http.Server
 
 function streamEvents(request: http.IncomingMessage, response: http.ServerResponse, tasks: TaskService, taskFilter: string | null): void {
   openSse(response);
-  const unsubscribe = tasks.subscribe((event) => {
-    if (taskFilter === null || event.taskId === taskFilter) writeSse(response, event.event, event);
-  });
-  const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+  // A stream of one task listens to that task only: delivery does not grow with the streams open.
+  const unsubscribe = tasks.subscribe((event) => writeSse(response, event.event, event), taskFilter === null ? {} : { taskId: taskFilter });
+  const heartbeat = setInterval(() => response.write(encodeSseComment('keep-alive')), SSE_HEARTBEAT_MS);
   request.once('close', () => {
     clearInterval(heartbeat);
     unsubscribe();
@@ -193,23 +189,12 @@ function streamEvents(request: http.IncomingMessage, response: http.ServerRespon
 }
 
 function openSse(response: http.ServerResponse): void {
-  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  response.write(': lightning events\n\n');
+  openSseResponse(response);
+  response.write(encodeSseComment('lightning events'));
 }
 
 function writeSse(response: http.ServerResponse, name: string, data: unknown): void {
-  if (!response.writableEnded) response.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
-}
-
-/** The methods a task route answers, or null for a path that is not one. */
-function allowedMethods(path: string): string[] | null {
-  if (path === '/v1/tasks') return ['GET', 'POST'];
-  if (path === '/v1/events') return ['GET'];
-  if (path === '/v1/route') return ['POST'];
-  if (path === '/v1/stats') return ['GET'];
-  if (/^\/v1\/tasks\/[^/]+\/(cancel|feedback)$/.test(path)) return ['POST'];
-  if (/^\/v1\/tasks\/[^/]+$/.test(path)) return ['GET'];
-  return null;
+  if (!response.writableEnded) response.write(encodeSse(data, name));
 }
 
 /** A task id from the URL; null when its percent-encoding is broken (decodeURIComponent throws). */

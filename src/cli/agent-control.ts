@@ -1,5 +1,5 @@
-import { apiRequest } from '../api/client.js';
-import type { ControlAction, ControlDocument } from '../protocol/control.js';
+import { ApiClient } from '../api/client.js';
+import type { ControlAction } from '../protocol/control.js';
 import type { StatusDocument } from '../protocol/status.js';
 import type { SupervisorInfo } from '../state/supervisor-file.js';
 import type { GlobalOptions } from './context.js';
@@ -27,12 +27,7 @@ export async function controlCommand(action: ControlAction, target: string, opti
   const { agent, instance } = parseTarget(target);
   const { paths } = resolveContext(options);
   const info = await requireSupervisor(paths);
-  const response = await apiRequest<ControlDocument & { error?: string; message: string }>(
-    info,
-    'POST',
-    `/v1/agents/${encodeURIComponent(agent)}/${action}`,
-    { body: instance === null ? {} : { instance }, timeoutMs: CONTROL_TIMEOUT_MS },
-  );
+  const response = await new ApiClient(info).control(action, agent, instance, { timeoutMs: CONTROL_TIMEOUT_MS });
   if (response.status !== 200) {
     const code = response.status === 404 ? EXIT.usage : EXIT.failed;
     throw new ExitError(response.body.message ?? `HTTP ${response.status}`, code);
@@ -52,11 +47,8 @@ export async function startStopped(info: Pick<SupervisorInfo, 'api' | 'token'>, 
   const stopped = status.agents.filter((row) => row.kind === 'local' && row.state === 'stopped');
   const lines: string[] = [];
   for (const row of stopped) {
-    const response = await apiRequest<{ message: string }>(info, 'POST', `/v1/agents/${encodeURIComponent(row.name)}/start`, {
-      body: { instance: row.instance },
-      timeoutMs: CONTROL_TIMEOUT_MS,
-    });
-    lines.push(response.body.message);
+    const response = await new ApiClient(info).control('start', row.name, row.instance, { timeoutMs: CONTROL_TIMEOUT_MS });
+    lines.push(response.body.message ?? `HTTP ${response.status}`);
   }
   return lines;
 }

@@ -20,6 +20,7 @@ async function detachedSupervisor(args: string[]): Promise<void> {
     import('../supervisor/runtime.js'),
     import('../supervisor/spawn.js'),
     import('../supervisor/http-probe.js'),
+    import('../api/server.js'),
   ]);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

@@ -12,10 +12,13 @@ import { paint, paintState } from './render/color.js';
  */
 export async function superviseHere(paths: StatePaths, config: LightningConfig, { daemon }: { daemon: boolean }): Promise<void> {
   const print = (line: string) => process.stdout.write(`${timestamp(daemon)} ${line}\n`);
-  const [{ RuntimeStartError, startRuntime }, { spawnProcess }, { httpProbe }] = await Promise.all([
+  // The composition root: the supervisor's runtime, and the control API it serves through (the
+  // supervisor never imports the API that sits above it).
+  const [{ RuntimeStartError, startRuntime }, { spawnProcess }, { httpProbe }, { startControlApi }] = await Promise.all([
     import('../supervisor/runtime.js'),
     import('../supervisor/spawn.js'),
     import('../supervisor/http-probe.js'),
+    import('../api/server.js'),
   ]);
   let runtime: Runtime;
   try {
@@ -24,6 +27,7 @@ export async function superviseHere(paths: StatePaths, config: LightningConfig, 
       paths,
       spawner: spawnProcess,
       probe: httpProbe,
+      openApi: startControlApi,
       onChange: (change) => print(describeChange(change)),
       log: print,
     });

@@ -152,6 +152,13 @@ export const DEFAULT_ALERTS: Readonly<AlertSettings> = Object.freeze({
 export const DEFAULT_WEBHOOK = Object.freeze({ timeoutMs: 5000, retries: 3 });
 
 /**
+ * How a failed alert webhook POST (network error, timeout, 408, 429 or 5xx) is tried again: after
+ * 1 s, 2 s, 4 s…, at most 10 s apart, or after the receiver's Retry-After when it says (up to the
+ * same cap). Three retries wait 7 s in all: an alert arrives late rather than not at all.
+ */
+export const WEBHOOK_RETRY = Object.freeze({ initialDelayMs: 1000, factor: 2, maxDelayMs: 10_000, statuses: Object.freeze([408, 429, 500, 502, 503, 504]) });
+
+/**
  * How a worker delivers A2A push notifications to a task's webhook: each POST may take 5 s, a
  * failed one (network error, timeout, 408, 429 or 5xx) is tried again after 250 ms, 500 ms, 1 s —
  * four attempts, under 25 s in all, so a dead webhook never holds a task's later updates for long.
@@ -179,6 +186,33 @@ export const JOIN_LEASE = Object.freeze({
   maxMs: 10 * 60_000,
   // A joining agent's card must answer this fast, or the registration is refused.
   cardTimeoutMs: 3_000,
+});
+
+/** The control API and the A2A endpoints: how much they read, how long they keep things open. */
+// Task inputs can be long documents; a JSON body beyond this is refused (413) before parsing.
+export const MAX_API_BODY_BYTES = 1024 * 1024;
+// A2A JSON-RPC bodies carry messages with file parts (base64): four times the API's limit.
+export const MAX_RPC_BODY_BYTES = 4 * 1024 * 1024;
+// A comment line this often keeps idle SSE streams (and proxies between) from timing out.
+export const SSE_HEARTBEAT_MS = 15_000;
+// A task's own `timeoutMs` may ask for up to a day: beyond that it is a mistake, not a task.
+export const MAX_TASK_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+/** How the supervisor talks to its workers (the task hot path, over keep-alive undici pools). */
+export const WORKER_CLIENT = Object.freeze({
+  // Connections per instance: more than a worker's default capacity, fewer than a saturated bench's
+  // in flight, so tasks queue in the pool rather than open sockets without end.
+  connections: 64,
+  // `tasks/cancel` is best effort: a worker that cannot answer this fast is gone anyway.
+  cancelTimeoutMs: 2_000,
+});
+
+/** The CLI's calls to the control API. */
+export const API_CLIENT = Object.freeze({
+  // A loopback API answers in milliseconds; five seconds means the supervisor is wedged.
+  timeoutMs: 5_000,
+  // `/healthz` only says whether something answers: a second is plenty on loopback.
+  pingTimeoutMs: 1_000,
 });
 
 /** All of the above as one object, for printing and tests. */

@@ -20,7 +20,7 @@ import {
   DEFAULT_TOOLS,
 } from './defaults.js';
 import { urlPort } from '../util/url.js';
-import type { Located, Locator } from './load.js';
+import type { Located, Locator } from './locate.js';
 import type { RawConfig } from './schema.js';
 import type { AgentConfig, LightningConfig } from './types.js';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { apiRequest, pingSupervisor } from '../api/client.js';
+import { ApiClient, pingSupervisor } from '../api/client.js';
 import type { StatusDocument } from '../protocol/status.js';
 import type { StatePaths } from '../state/home.js';
 import type { SupervisorInfo } from '../state/supervisor-file.js';
@@ -43,7 +43,7 @@ export async function checkSupervisorFiles(paths: StatePaths): Promise<Superviso
   } else if (info !== null) {
     const answer = await pingSupervisor(info.api, TIMEOUT_MS);
     if (answer?.pid === info.pid) {
-      const status = await apiRequest<StatusDocument>(info, 'GET', '/v1/agents', { timeoutMs: TIMEOUT_MS }).then(
+      const status = await new ApiClient(info).status({ timeoutMs: TIMEOUT_MS }).then(
         (response) => (response.status === 200 ? response.body : null),
         () => null,
       );

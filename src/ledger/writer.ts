@@ -27,9 +27,9 @@ const NL = 0x0a;
 /**
  * Appends events to `.lightning/ledger.jsonl`, each promise settling once its line is on disk.
  *
- * Durability is group-committed: everything appended while a write+fsync is in flight goes out in
- * the next single write and single fsync, so throughput scales with concurrency instead of being
- * capped at one fsync per event. Lines keep the order of the append calls because there is one
+ * Durability is group-committed: everything appended while a durable write is in flight goes out
+ * in the next single write, so throughput scales with concurrency instead of being
+ * capped at one durable write per event. Lines keep the order of the append calls because there is one
  * queue and one batch in flight at a time.
  */
 export class LedgerWriter {
@@ -70,8 +70,10 @@ export class LedgerWriter {
     const dir = path.dirname(file);
     fs.mkdirSync(dir, { recursive: true });
     const existed = fs.existsSync(file);
-    // Task inputs and outputs are the user's business: owner-only, like supervisor.json.
-    const fd = fs.openSync(file, 'a', 0o600);
+    // Task inputs and outputs are the user's business: owner-only, like supervisor.json. Opened
+    // O_SYNC ('as'): a write returns once its data is on disk, so a batch is one write — one
+    // thread-pool round trip instead of a write and then an fsync.
+    const fd = fs.openSync(file, 'as', 0o600);
     let needsNewline = false;
     try {
       const { size } = fs.fstatSync(fd);
@@ -95,14 +97,14 @@ export class LedgerWriter {
     return new LedgerWriter(fd, needsNewline, options);
   }
 
-  /** Batches written so far (each one write + one fsync). */
+  /** Batches written so far (each one durable write). */
   get flushes(): number {
     return this.flushCount;
   }
 
   /**
-   * Resolves once the line is durable. Rejects with the write's or fsync's error, in which case the
-   * line may or may not be in the file (a failed fsync says nothing certain about what reached disk).
+   * Resolves once the line is durable. Rejects with the write's error, in which case the line may or
+   * may not be in the file (a failed synchronous write says nothing certain about what reached disk).
    */
   append(body: LedgerEventBody & { taskId: string }): Promise<void> {
     if (this.closed) return Promise.reject(new Error('ledger writer is closed'));
@@ -133,7 +135,8 @@ export class LedgerWriter {
 
   private serialise(body: LedgerEventBody & { taskId: string }): string {
     const { event, taskId, ...rest } = body;
-    const record = { v: 1, ts: new Date().toISOString(), event, taskId, ...rest };
+    // The task core's events carry their own time (kept: `rest` comes last); others get it here.
+    const record = { v: 1, ts: (rest as { ts?: string }).ts ?? new Date().toISOString(), event, taskId, ...rest };
     let line = JSON.stringify(record);
     if (this.secretForms.length === 0 || !this.secretForms.some((form) => line.includes(form))) return line + '\n';
     // Redacting inside string values keeps the line valid JSON whatever the secret contains.
@@ -169,7 +172,6 @@ export class LedgerWriter {
         try {
           await writeAll(this.fd, data);
           this.needsNewline = false;
-          await fsync(this.fd);
         } catch (err) {
           // The file may now end mid-line; terminate the fragment before the next batch.
           this.needsNewline = true;
@@ -206,10 +208,6 @@ function writeAll(fd: number, data: Buffer): Promise<void> {
     };
     step(0);
   });
-}
-
-function fsync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 function syncDir(dir: string): void {

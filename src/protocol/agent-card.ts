@@ -105,3 +105,12 @@ export function humanize(term: string): string {
     .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
     .join(' ');
 }
+
+/** One agent of the fleet as the supervisor's card shows it: a skill of the fleet. */
+export interface FleetAgentSummary {
+  name: string;
+  description: string;
+  /** agents.yaml's capabilities united with what the agent's own card reports. */
+  capabilities: string[];
+  examples: string[];
+}

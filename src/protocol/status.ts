@@ -1,4 +1,23 @@
-import type { MemberKind, MemberStateName } from '../supervisor/fleet-member.js';
+/**
+ * Where a member of the fleet comes from: `local` processes lightning spawns and restarts;
+ * `remote` agents named by `url:` in agents.yaml; `registered` agents that announced themselves
+ * (`POST /v1/agents/register`) and stay while their lease is renewed. Only local ones have a pid.
+ */
+export type MemberKind = 'local' | 'remote' | 'registered';
+
+/** Every state a member can be in: a local instance's life, plus `unreachable` for the others. */
+export type MemberStateName = 'starting' | 'healthy' | 'unhealthy' | 'backoff' | 'failed' | 'stopping' | 'stopped' | 'unreachable';
+
+export const MEMBER_STATE_NAMES: readonly MemberStateName[] = [
+  'starting',
+  'healthy',
+  'unhealthy',
+  'backoff',
+  'failed',
+  'stopping',
+  'stopped',
+  'unreachable',
+];
 
 /** `lightning status --json` and `GET /v1/agents`: one document, one shape. */
 export interface StatusDocument {

@@ -147,6 +147,8 @@ export class CapabilityMatcher {
   /** term → the best weight any agent has for it (the task's `possible` sums these). */
   private readonly best = new Map<string, number>();
   private readonly floor: number;
+  /** route() asks score() and features() of the same task in a row: its terms are split once. */
+  private lastTerms: { task: string; terms: Map<string, string> } | null = null;
 
   constructor(profiles: readonly AgentProfile[]) {
     this.profiles = [...profiles];
@@ -172,7 +174,7 @@ export class CapabilityMatcher {
     const raw = this.profiles.map(() => 0);
     const matched: string[][] = this.profiles.map(() => []);
     let possible = 0;
-    for (const [term, surface] of termsOf(task)) {
+    for (const [term, surface] of this.termsOf(task)) {
       const list = this.postings.get(term);
       if (!list) continue;
       possible += this.best.get(term) ?? 0;
@@ -213,7 +215,7 @@ export class CapabilityMatcher {
     const unknown = UNKNOWN_TERM_SHARE * FIELD_WEIGHTS.description * Math.log(Math.max(this.profiles.length, 1) + 1);
     const out = new Map<string, number>();
     let total = 0;
-    for (const term of termsOf(task).keys()) {
+    for (const term of this.termsOf(task).keys()) {
       const weight = this.best.get(term) ?? (term.includes('-') ? 0 : unknown);
       if (weight <= 0) continue;
       out.set(term, weight);
@@ -221,6 +223,11 @@ export class CapabilityMatcher {
     }
     for (const [term, weight] of out) out.set(term, weight / total);
     return out;
+  }
+
+  private termsOf(task: string): Map<string, string> {
+    if (this.lastTerms?.task !== task) this.lastTerms = { task, terms: termsOf(task) };
+    return this.lastTerms.terms;
   }
 }
 

@@ -343,8 +343,11 @@ export class LearnedPolicy {
     let success = 0;
     let evidence = 0;
     let close = 0;
+    // Traffic repeats itself: a kernel is computed once per distinct remembered vector.
+    const kernels = new Map<string, number>();
     for (const m of this.memory.get(agent) ?? []) {
-      const similar = kernel(m.unit, unit);
+      let similar = kernels.get(m.key);
+      if (similar === undefined) kernels.set(m.key, (similar = kernel(m.unit, unit)));
       if (similar === 0) continue;
       const weight = similar * this.retention(m) * m.weight;
       evidence += weight;
@@ -355,13 +358,17 @@ export class LearnedPolicy {
     return { success, evidence, close };
   }
 
+  /** FADE^traffic · DECAY^own · ½^(elapsed / HALF_LIFE_MS), as one exponential (it runs per memory per decision). */
   private retention(m: Memory): number {
     const elapsed = Number.isFinite(m.at) && Number.isFinite(this.now) ? Math.max(0, this.now - m.at) : 0;
-    return FADE ** m.traffic * DECAY ** m.own * 0.5 ** (elapsed / HALF_LIFE_MS);
+    return Math.exp(m.traffic * LN_FADE + m.own * LN_DECAY - elapsed * LN2_PER_HALF_LIFE);
   }
 }
 
 const RECORD_KERNEL = RECORD_SIMILARITY ** SHARPNESS;
+const LN_FADE = Math.log(FADE);
+const LN_DECAY = Math.log(DECAY);
+const LN2_PER_HALF_LIFE = Math.LN2 / HALF_LIFE_MS;
 
 /** How often observe() drops outcomes that have faded below FORGET_BELOW. */
 const PRUNE_EVERY = 32;
@@ -370,8 +377,20 @@ function vectorKey(unit: Map<string, number>): string {
   return [...unit].map(([term, w]) => `${term}:${w}`).join(' ');
 }
 
+/**
+ * The unit vector of each features map seen: choose() and then observe() of the same task get the
+ * same map from the router, so it is scaled once. Features maps are never changed once made.
+ */
+const units = new WeakMap<Map<string, number>, Map<string, number>>();
+
 /** Features scaled to unit length (cosine = dot product); non-positive weights dropped. */
 function unitVector(features: Map<string, number>): Map<string, number> {
+  let unit = units.get(features);
+  if (!unit) units.set(features, (unit = scaleToUnit(features)));
+  return unit;
+}
+
+function scaleToUnit(features: Map<string, number>): Map<string, number> {
   const kept = [...features].filter(([, w]) => w > 0);
   const norm = Math.hypot(...kept.map(([, w]) => w));
   return new Map(kept.map(([term, w]) => [term, w / norm]));

@@ -101,6 +101,20 @@ const VOWEL = /[aeiouy]/;
  * match keys, not words: it only matters that a word family lands on the same one.
  */
 export function stem(input: string): string {
+  let known = stems.get(input);
+  if (known === undefined) {
+    // Forgetting all at once keeps the cache bounded without bookkeeping; the words come back.
+    if (stems.size >= STEM_CACHE_SIZE) stems.clear();
+    stems.set(input, (known = stemOf(input)));
+  }
+  return known;
+}
+
+/** Words recur from task to task, and stemming one is a dozen regular expressions: remembered. */
+const stems = new Map<string, string>();
+const STEM_CACHE_SIZE = 50_000;
+
+function stemOf(input: string): string {
   let w = input.toLowerCase();
   const exception = STEM_EXCEPTIONS[w];
   if (exception !== undefined) return exception;

@@ -1,5 +1,7 @@
 import { Pool } from 'undici';
+import { WORKER_CLIENT } from '../config/defaults.js';
 import type { TaskProgress, WorkerOutcome } from '../protocol/task.js';
+import { SSE_CONTENT_TYPE, readSse } from '../util/sse.js';
 
 /**
  * Why an attempt could not produce an outcome: each is a reason to try another instance.
@@ -40,7 +42,7 @@ export class WorkerClient {
     private readonly token: string,
   ) {
     const url = new URL(rpcUrl);
-    this.pool = new Pool(url.origin, { connections: 64, pipelining: 1 });
+    this.pool = new Pool(url.origin, { connections: WORKER_CLIENT.connections, pipelining: 1 });
     this.path = url.pathname;
   }
 
@@ -55,7 +57,8 @@ export class WorkerClient {
           messageId: `${request.taskId}-${this.sequence}`,
           role: 'user',
           parts: [{ kind: 'text', text: request.input }],
-          metadata: { lightning: { taskId: request.taskId, timeoutMs: request.timeoutMs } },
+          // The outcome in metadata is all this client reads: the worker need not repeat the answer.
+          metadata: { lightning: { taskId: request.taskId, timeoutMs: request.timeoutMs, outcomeOnly: true } },
         },
       },
     };
@@ -64,7 +67,7 @@ export class WorkerClient {
       response = await this.pool.request({
         path: this.path,
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, accept: 'text/event-stream' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, accept: SSE_CONTENT_TYPE },
         body: JSON.stringify(body),
         signal: request.signal,
         headersTimeout: request.timeoutMs,
@@ -86,9 +89,9 @@ export class WorkerClient {
     try {
       // Read to the end even after the final event: a body left unread makes undici drop the
       // keep-alive connection, and reconnecting per task costs more than the task itself.
-      for await (const event of sseEvents(response.body)) {
-        outcome ??= this.handleEvent(event, request, artifacts);
-      }
+      await readSse(response.body, (frame) => {
+        outcome ??= this.handleEvent(frame.data, request, artifacts);
+      });
     } catch (error) {
       if (outcome) return outcome;
       if (error instanceof AttemptError) throw error;
@@ -107,8 +110,8 @@ export class WorkerClient {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
         body: JSON.stringify(body),
-        headersTimeout: 2000,
-        bodyTimeout: 2000,
+        headersTimeout: WORKER_CLIENT.cancelTimeoutMs,
+        bodyTimeout: WORKER_CLIENT.cancelTimeoutMs,
       });
       await response.body.text();
     } catch {
@@ -178,26 +181,6 @@ function outcomeFromStatus(event: Extract<A2AEvent, { kind: 'status-update' }>, 
   if (state === 'completed') return { status: 'completed', output: text || artifactText, error: null, usage: null, files: [] };
   if (state === 'canceled') return { status: 'cancelled', output: '', error: 'cancelled', usage: null, files: [] };
   return { status: 'failed', output: '', error: text || `the agent ended the task as ${state}`, usage: null, files: [] };
-}
-
-/** Splits an SSE body into the data of each event. */
-async function* sseEvents(body: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
-  let buffer = '';
-  for await (const chunk of body) {
-    buffer += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-    let boundary = buffer.indexOf('\n\n');
-    while (boundary !== -1) {
-      const block = buffer.slice(0, boundary);
-      buffer = buffer.slice(boundary + 2);
-      const data = block
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(line.startsWith('data: ') ? 6 : 5))
-        .join('\n');
-      if (data) yield data;
-      boundary = buffer.indexOf('\n\n');
-    }
-  }
 }
 
 function errorMessageOf(text: string): string | null {

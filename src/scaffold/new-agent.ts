@@ -11,7 +11,7 @@ import { ConfigError, displayPath, loadConfig } from '../config/index.js';
 import { AGENT_NAME_RE } from '../config/schema.js';
 import { humanize } from '../protocol/agent-card.js';
 import { saneAgentName } from '../config/issues.js';
-import { EXIT, ExitError } from '../cli/exit-error.js';
+import { EXIT, ExitError } from '../util/exit-error.js';
 import { addAgentEntry, agentNames, nextFreePort, parseConfigText } from './config-edit.js';
 import { commandFor, writeAgentFromTemplate } from './agent-template.js';
 import type { AgentLanguage } from './agent-template.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { isAlive } from '../supervisor/process-registry.js';
+import { isAlive } from '../util/proc.js';
 import type { StatePaths } from './home.js';
 
 /** `.lightning/supervisor.json`: how the CLI finds and authenticates to the running supervisor. */

@@ -1,27 +1,16 @@
 import type { InstanceSpec } from '../config/types.js';
 import type { HealthBody } from './health-prober.js';
+import type { MemberKind, MemberStateName } from '../protocol/status.js';
 import type { StateName } from './instance-state.js';
 
-/**
- * Where a member of the fleet comes from: `local` processes lightning spawns and restarts;
- * `remote` agents named by `url:` in agents.yaml; `registered` agents that announced themselves
- * (`POST /v1/agents/register`) and stay while their lease is renewed. Only local ones have a pid.
- */
-export type MemberKind = 'local' | 'remote' | 'registered';
+// The kinds and states of members are part of the status document (protocol/), defined there.
+export { MEMBER_STATE_NAMES } from '../protocol/status.js';
+export type { MemberKind, MemberStateName } from '../protocol/status.js';
 
-/** Every state a member can be in: an instance's life, plus `unreachable` for the others. */
-export type MemberStateName = StateName | 'unreachable';
-
-export const MEMBER_STATE_NAMES: readonly MemberStateName[] = [
-  'starting',
-  'healthy',
-  'unhealthy',
-  'backoff',
-  'failed',
-  'stopping',
-  'stopped',
-  'unreachable',
-];
+/** An instance's states are all member states: this fails to compile if one is added only there. */
+export type InstanceStatesAreMemberStates = StateName extends MemberStateName ? true : never;
+const instanceStatesCovered: InstanceStatesAreMemberStates = true;
+void instanceStatesCovered;
 
 /** What the supervisor, the router, status and metrics need of any member, local or not. */
 export interface FleetMember {

@@ -25,7 +25,7 @@ export interface FleetTokens {
  */
 export class SupervisorFleetView implements FleetView {
   private readonly cards = new Map<string, { json: string; card: unknown }>();
-  private readonly clients = new Map<string, { url: string; client: WorkerClient }>();
+  private readonly clients = new Map<string, { url: string; from: string; client: WorkerClient }>();
   private readonly listeners = new Set<() => void>();
   /** Per instance, how many times it turned healthy: a restarted worker is a new epoch. */
   private readonly epochs = new Map<string, number>();
@@ -86,13 +86,20 @@ export class SupervisorFleetView implements FleetView {
 
   client(routable: RoutableInstance): WorkerClient {
     const member = this.supervisor.instances.find((candidate) => candidate.id === routable.id);
+    const known = this.clients.get(routable.id);
+    // The URL depends on the member's base URL and its agent's card (whose changes bump the
+    // version): worked out again only when one of them moved, not on every attempt.
+    const from = member ? `${this.version} ${member.baseUrl}` : '';
+    if (known && known.from === from) return known.client;
     // Instances on port 0 move at each restart: the client follows the URL.
     const url = member ? this.rpcUrl(member) : `http://127.0.0.1:0${A2A_RPC_PATH}`;
-    const known = this.clients.get(routable.id);
-    if (known && known.url === url) return known.client;
+    if (known && known.url === url) {
+      known.from = from;
+      return known.client;
+    }
     if (known) void known.client.close();
     const client = new WorkerClient(url, member ? this.tokenFor(member) : '');
-    this.clients.set(routable.id, { url, client });
+    this.clients.set(routable.id, { url, from, client });
     return client;
   }
 

@@ -46,6 +46,10 @@ export class LogWriter {
   private size: number;
   private readonly streams = new Map<StreamName, StreamState>();
   private recent: string[] = [];
+  /** Lines of the chunk being handled, written together once it is (see stream()). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private batching = false;
 
   constructor(opts: LogWriterOptions) {
     this.file = opts.file;
@@ -72,10 +76,17 @@ export class LogWriter {
       const parts = (s.partial + text).split('\n');
       // split() always yields at least one element; the last is the unterminated remainder.
       s.partial = parts.pop() ?? '';
-      for (const line of parts) this.childLine(stripCR(line));
-      while (s.partial.length > MAX_PARTIAL_CHARS) {
-        this.childLine(s.partial.slice(0, MAX_PARTIAL_CHARS));
-        s.partial = s.partial.slice(MAX_PARTIAL_CHARS);
+      // The lines of one chunk go out in one write(2): a busy worker logs a line per task.
+      this.batching = true;
+      try {
+        for (const line of parts) this.childLine(stripCR(line));
+        while (s.partial.length > MAX_PARTIAL_CHARS) {
+          this.childLine(s.partial.slice(0, MAX_PARTIAL_CHARS));
+          s.partial = s.partial.slice(MAX_PARTIAL_CHARS);
+        }
+      } finally {
+        this.batching = false;
+        this.writePending();
       }
     };
   }
@@ -123,9 +134,22 @@ export class LogWriter {
     const data = Buffer.from(`${this.now().toISOString()} ${line}\n`, 'utf8');
     // Rotate first so a file never exceeds maxBytes — except when a single line is bigger than
     // maxBytes; that line still gets written (to a fresh file) rather than dropped.
-    if (this.size > 0 && this.size + data.length > this.maxBytes) this.rotate();
+    if (this.size + this.pendingBytes > 0 && this.size + this.pendingBytes + data.length > this.maxBytes) {
+      this.writePending();
+      this.rotate();
+    }
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    if (!this.batching) this.writePending();
+  }
+
+  private writePending(): void {
+    if (this.pending.length === 0 || this.fd === null) return;
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
     let off = 0;
-    while (off < data.length) off += fs.writeSync(this.fd!, data, off, data.length - off);
+    while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off);
     this.size += data.length;
   }
 

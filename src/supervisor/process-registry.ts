@@ -4,9 +4,12 @@
  * records each group here; the next start sweeps whatever survived. Because pids are reused, an
  * entry is only acted on after checking the live process is still the one we started.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { hasProc, isAlive, readProc, readStat } from '../util/proc.js';
+
+export { isAlive } from '../util/proc.js';
 
 export interface ProcessEntry {
   pid: number;
@@ -34,7 +37,6 @@ export interface RegistryFile {
 }
 
 const POLL_MS = 20;
-const hasProc = process.platform === 'linux';
 
 export class ProcessRegistry {
   private readonly entries = new Map<string, ProcessEntry>();
@@ -139,34 +141,6 @@ export async function readRegistryFile(file: string): Promise<RegistryFile | nul
     entries[id] = raw;
   }
   return { version: 1, supervisorPid: Number(parsed.supervisorPid) || 0, entries };
-}
-
-/**
- * Exists and is not a zombie (a zombie answers kill(pid, 0) but is already dead). A process whose
- * main thread is a zombie while other threads still run is still exiting — and may still hold its
- * ports — so it counts as alive until every thread is gone.
- */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  const stat = readStat(pid);
-  return stat === null || stat.state !== 'Z' || threadsRunning(pid);
-}
-
-function threadsRunning(pid: number): boolean {
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return false;
-  }
-  return tids.some((tid) => {
-    const text = readProc(pid, `task/${tid}/stat`);
-    return text !== null && text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3) !== 'Z';
-  });
 }
 
 /** Polls until every pid has exited; returns those still alive at the timeout. */
@@ -291,24 +265,6 @@ function groupMembers(pgid: number): number[] {
 }
 
 /** A /proc/<pid> file, or null: gone (ENOENT), another user's (EACCES), or no /proc at all. */
-function readProc(pid: number, name: string): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/${name}`, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-function readStat(pid: number): { state: string; pgrp: number } | null {
-  const text = hasProc ? readProc(pid, 'stat') : null;
-  if (text === null) return null;
-  // "pid (comm) state ppid pgrp ...": comm may contain spaces and parens, so cut at the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const state = fields[0];
-  const pgrp = Number(fields[2]);
-  return state && Number.isInteger(pgrp) ? { state, pgrp } : null;
-}
-
 function readArgv(pid: number): string[] | null {
   // Drop only the trailing NUL's empty string; empty args in the middle are real arguments.
   const args = readProc(pid, 'cmdline')?.split('\0');

@@ -1,13 +1,15 @@
 import type { LightningConfig } from '../config/types.js';
-import { isLoopback, startControlApi } from '../api/server.js';
-import type { ControlApi } from '../api/server.js';
-import type { FleetAgentSummary } from '../api/a2a-card.js';
+import type { FleetAgentSummary } from '../protocol/agent-card.js';
+import type { ControlAnswer, ControlRequest } from '../protocol/control.js';
 import type { StatusDocument } from '../protocol/status.js';
+import type { TaskService } from '../tasks/service.js';
+import { isLoopback } from '../util/url.js';
 import type { StatePaths } from '../state/home.js';
 import type { SupervisorInfo } from '../state/supervisor-file.js';
 import { acquireLock, newToken, releaseLock, removeSupervisorInfo, writeSupervisorInfo } from '../state/supervisor-file.js';
 import { JoinTokenError, loadA2AToken, loadJoinToken } from '../state/join-token.js';
 import type { ProbeFn } from './health-prober.js';
+import type { RegisterResult } from './registrations.js';
 import { describePortConflict } from './port-check.js';
 import { ProcessRegistry } from './process-registry.js';
 import type { Spawner } from './spawn.js';
@@ -25,6 +27,44 @@ export class RuntimeStartError extends Error {
     super(message);
   }
 }
+
+/**
+ * What the runtime serves through its control API. The API (api/server.ts) sits above the
+ * supervisor, so the runtime never imports it: whoever starts a runtime (the CLI) hands it an
+ * `openApi` that takes these.
+ */
+export interface RuntimeHandlers {
+  register(body: unknown): Promise<RegisterResult>;
+  heartbeat(id: string): RegisterResult | null;
+  leave(id: string): Promise<boolean>;
+  status(): StatusDocument;
+  /** Begins a graceful stop; the response is sent before the supervisor exits. */
+  shutdown(): void;
+  /** Resolves once the ledger and router are loaded (at once after start-up); null if they failed to. */
+  tasks(): Promise<TaskService | null>;
+  reload(): Promise<{ ok: true; summary: string } | { ok: false; error: string }>;
+  control(request: ControlRequest): Promise<ControlAnswer>;
+  /** Prometheus text, once the task side is loaded. */
+  metrics(): Promise<{ contentType: string; body: string } | null>;
+  fleetAgents(): FleetAgentSummary[];
+}
+
+/** An open control API: where it listens, and how to close it. */
+export interface ControlApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the control API (api/server.ts's startControlApi, wired in by the CLI). */
+export type OpenControlApi = (options: {
+  host: string;
+  port: number;
+  token: string;
+  joinToken: string;
+  a2aToken: string | null;
+  workspacesDir: string;
+  handlers: RuntimeHandlers;
+}) => Promise<ControlApi>;
 
 export interface Runtime {
   supervisor: Supervisor;
@@ -52,6 +92,7 @@ export async function startRuntime(options: {
   paths: StatePaths;
   spawner: Spawner;
   probe: ProbeFn;
+  openApi: OpenControlApi;
   onChange?: (change: StateChange) => void;
   log?: (message: string) => void;
 }): Promise<Runtime> {
@@ -100,7 +141,7 @@ export async function startRuntime(options: {
   let stopping: Promise<void> | null = null;
   let api: ControlApi;
   try {
-    api = await startControlApi({
+    api = await options.openApi({
       host: config.supervisor.host,
       port: config.supervisor.port,
       token,

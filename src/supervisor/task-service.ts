@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { FleetMetrics } from '../api/metrics.js';
 import type { LightningConfig } from '../config/types.js';
 import type { StatusDocument } from '../protocol/status.js';
 import type { SystemEventBody } from '../ledger/events.js';
@@ -13,6 +12,7 @@ import { TaskRequestError } from '../tasks/service.js';
 import { TaskCore } from '../tasks/task-core.js';
 import type { StatePaths } from '../state/home.js';
 import { AlertNotifier } from './alert-notifier.js';
+import { FleetMetrics } from './metrics.js';
 import { AlertMonitor } from './alerts.js';
 import type { Alert } from './alerts.js';
 import { realClock } from './clock.js';
@@ -40,6 +40,8 @@ export class SupervisorTasks {
   private alerts: AlertMonitor | null = null;
   private readonly alertListeners = new Set<(alert: Alert) => void>();
   private readonly systemListeners = new Set<(event: { event: string }) => void>();
+  /** Built once: the control API asks for it on every request. */
+  private readonly taskService: TaskService = this.buildService();
 
   private constructor(
     private readonly supervisor: Supervisor,
@@ -90,8 +92,12 @@ export class SupervisorTasks {
   }
 
   service(): TaskService {
+    return this.taskService;
+  }
+
+  private buildService(): TaskService {
     return {
-      submit: (request) => this.core.submit(request),
+      submit: (request, onEvent) => this.core.submit(request, onEvent),
       result: (id) => {
         const view = this.index.get(id);
         return view ? toTaskResult(view) : null;
@@ -111,7 +117,8 @@ export class SupervisorTasks {
         }
         return this.router.route(input, agent);
       },
-      subscribe: (listener) => {
+      subscribe: (listener, filter = {}) => {
+        if (filter.taskId !== undefined) return this.core.watch(filter.taskId, listener);
         const onChange = ({ instance }: StateChange) =>
           listener({ event: 'agent.state', ts: new Date().toISOString(), agent: instance.spec.agent.name, instance: instance.spec.index, state: instance.state.name, pid: instance.pid, restarts: instance.restarts, lastExit: instance.lastExit } as { event: string });
         const onAlert = (alert: Alert) => listener({ ...alert, event: `alert.${alert.state === 'firing' ? 'fired' : 'resolved'}` } as { event: string });

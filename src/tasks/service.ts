@@ -12,10 +12,24 @@ export interface SubmitRequest {
   timeoutMs?: number | undefined;
 }
 
+/** Hears one task's events. */
+export type TaskListener = (event: TaskEvent) => void;
+
+export interface Submitted {
+  id: string;
+  /** Settles once the submission is on disk (what a 202 waits for). */
+  durable: Promise<void>;
+  /** Stops the submit's `onEvent` (a no-op without one). */
+  unsubscribe(): void;
+}
+
 /** The task side of the supervisor, as the control API (and the fleet's A2A endpoint) serve it. */
 export interface TaskService {
-  /** Starts the task; `durable` settles once its submission is on disk. */
-  submit(request: SubmitRequest): Promise<{ id: string; durable: Promise<void> }>;
+  /**
+   * Starts the task; `durable` settles once its submission is on disk. `onEvent` hears every event
+   * of this task from its first (it is on before the task starts) until `unsubscribe()`.
+   */
+  submit(request: SubmitRequest, onEvent?: TaskListener): Promise<Submitted>;
   result(id: string): TaskResult | null;
   list(options: { limit: number; status?: TaskStatus | undefined }): TaskResult[];
   whenDone(id: string): Promise<TaskResult | null>;
@@ -25,8 +39,11 @@ export interface TaskService {
   stats(since: number | null): StatsRow[];
   /** Where a task would go and why, without running it. */
   route(input: string, agent: string | undefined): RouteDecision;
-  /** Every task and agent event; returns an unsubscribe function. */
-  subscribe(listener: (event: { event: string; taskId?: string }) => void): () => void;
+  /**
+   * Every task and agent event, or with `taskId` only that task's (looked up by id: a stream of
+   * one task costs nothing per event of another); returns an unsubscribe function.
+   */
+  subscribe(listener: (event: { event: string; taskId?: string }) => void, filter?: { taskId?: string }): () => void;
   /** False while the supervisor is stopping. */
   accepting(): boolean;
 }

@@ -9,7 +9,7 @@ import type { RouteDecision } from '../router/router.js';
 import type { Clock } from '../util/clock.js';
 import type { FleetView } from './fleet-view.js';
 import { InstancePicker } from './instance-picker.js';
-import type { SubmitRequest, TaskEvent } from './service.js';
+import type { SubmitRequest, Submitted, TaskEvent, TaskListener } from './service.js';
 import { TaskRequestError } from './service.js';
 import { TaskRun } from './task-run.js';
 import type { RunContext, RunPlan } from './task-run.js';
@@ -25,7 +25,7 @@ export interface TaskCoreOptions {
   fleet: FleetView;
   router: TaskRouting;
   index: TaskIndex;
-  /** Durable append (resolves once fsynced). */
+  /** Durable append (resolves once the line is on disk). */
   append(event: LedgerEvent): Promise<void>;
   /** Ledger keeps at most this much output inline; the rest goes to a file. */
   storeOutput(taskId: string, output: string): { output: string; outputFile: string | null };
@@ -44,6 +44,8 @@ export interface TaskCoreOptions {
  */
 export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error': [Error] }> {
   private readonly runs = new Map<string, TaskRun>();
+  /** Listeners of one task each, by task id: an event reaches its own task's listeners only. */
+  private readonly watchers = new Map<string, Set<TaskListener>>();
   private readonly picker: InstancePicker;
   private readonly context: RunContext;
 
@@ -58,7 +60,7 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
       maxTransportLosses: options.maxTransportLosses ?? MAX_TRANSPORT_LOSSES,
       record: (taskId, body) => this.record(taskId, body),
       progress: (taskId, instance, progress) =>
-        this.emit('event', { event: 'task.progress', taskId, ts: this.now(), agent: instance.agent, instance: instance.index, progress }),
+        this.publish({ event: 'task.progress', taskId, ts: this.now(), agent: instance.agent, instance: instance.index, progress }),
       store: (taskId, outcome) => this.store(taskId, outcome),
     };
   }
@@ -86,12 +88,13 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
    * Validates and records the task and starts it. Returns its id at once, and a promise that
    * settles when its submission is on disk (what a 202 must wait for).
    */
-  async submit(request: SubmitRequest): Promise<{ id: string; durable: Promise<void> }> {
+  async submit(request: SubmitRequest, onEvent?: TaskListener): Promise<Submitted> {
     const names = this.options.fleet.agentNames();
     if (request.agent !== undefined && !names.includes(request.agent)) {
       throw new TaskRequestError(`unknown agent "${request.agent}"; known agents: ${names.join(', ')}`);
     }
     const id = this.options.newId?.() ?? randomUUID();
+    const unsubscribe = onEvent ? this.watch(id, onEvent) : () => undefined;
     // A secret pasted into a task goes no further: not to the model, the ledger or any answer.
     const input = this.options.redact(request.input);
     const decision = this.options.router.route(input, request.agent);
@@ -102,7 +105,18 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     const run = new TaskRun(id, input, plan, this.context);
     this.runs.set(id, run);
     void run.done.finally(() => this.runs.delete(id));
-    return { id, durable };
+    return { id, durable, unsubscribe };
+  }
+
+  /** `listener` hears the events of task `id` (from now on); returns the unsubscribe function. */
+  watch(id: string, listener: TaskListener): () => void {
+    let listeners = this.watchers.get(id);
+    if (!listeners) this.watchers.set(id, (listeners = new Set()));
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.watchers.get(id) === listeners) this.watchers.delete(id);
+    };
   }
 
   /** Resolves with the task once it has ended (at once for a task that already has). */
@@ -164,6 +178,13 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     return { ...stored, error: outcome.error === null ? null : redact(outcome.error) };
   }
 
+  /** To everyone listening to every event, then to this task's own listeners. */
+  private publish(event: TaskEvent): void {
+    this.emit('event', event);
+    const listeners = this.watchers.get(event.taskId);
+    if (listeners) for (const listener of [...listeners]) listener(event);
+  }
+
   private now(): string {
     return new Date(this.options.clock.now()).toISOString();
   }
@@ -177,7 +198,7 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     const event = { v: 1, ts: this.now(), taskId, ...body } as LedgerEvent;
     this.options.index.apply(event);
     this.options.router.learnFrom(event);
-    this.emit('event', event);
+    this.publish(event);
     const durable = this.options.append(event);
     durable.catch((error: Error) => this.emit('ledger-error', error));
     return durable;

@@ -1,30 +1,46 @@
-import http from 'node:http';
-import https from 'node:https';
+import { request } from 'undici';
 
 export type FetchJsonResult = { ok: true; value: unknown } | { ok: false; error: string };
 
-/** GET a small JSON document (an agent card); every failure is a sentence, never a throw. */
-export function fetchJson(url: string, options: { timeoutMs: number; headers?: Record<string, string> }): Promise<FetchJsonResult> {
-  return new Promise((resolve) => {
-    const get = url.startsWith('https:') ? https.get : http.get;
-    const request = get(url, { timeout: options.timeoutMs, headers: options.headers ?? {} }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        body += chunk;
-        // Cards are a few KB; anything this big is not one.
-        if (body.length > 1024 * 1024) request.destroy(new Error('the document is over 1 MB'));
-      });
-      response.on('end', () => {
-        if (response.statusCode !== 200) return resolve({ ok: false, error: `HTTP ${response.statusCode} from ${url}` });
-        try {
-          resolve({ ok: true, value: JSON.parse(body) as unknown });
-        } catch {
-          resolve({ ok: false, error: `${url} did not answer with JSON` });
-        }
-      });
-    });
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
-    request.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, error: `${error.code ?? error.message} (${url})` }));
-  });
+/** Cards are a few KB; anything this big is not one. */
+const MAX_DOCUMENT_BYTES = 1024 * 1024;
+
+/**
+ * GET a small JSON document (an agent card) over undici, the supervisor's one HTTP client; every
+ * failure is a sentence, never a throw. The deadline covers connecting, the headers and the body.
+ */
+export async function fetchJson(url: string, options: { timeoutMs: number; headers?: Record<string, string> }): Promise<FetchJsonResult> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError')), options.timeoutMs);
+  try {
+    const response = await request(url, { method: 'GET', headers: options.headers ?? {}, signal: controller.signal });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_DOCUMENT_BYTES) {
+        response.body.destroy();
+        return { ok: false, error: `the document is over 1 MB (${url})` };
+      }
+      chunks.push(chunk);
+    }
+    const body = Buffer.concat(chunks, size).toString('utf8');
+    if (response.statusCode !== 200) return { ok: false, error: `HTTP ${response.statusCode} from ${url}` };
+    try {
+      return { ok: true, value: JSON.parse(body) as unknown };
+    } catch {
+      return { ok: false, error: `${url} did not answer with JSON` };
+    }
+  } catch (error) {
+    const message = isTimeoutError(error) ? `no answer within ${options.timeoutMs} ms` : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+    return { ok: false, error: `${message} (${url})` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A deadline's abort (AbortSignal.timeout, or a TimeoutError reason), or one of undici's own timeouts. */
+export function isTimeoutError(error: unknown): boolean {
+  const { name, code } = (error ?? {}) as { name?: string; code?: string };
+  return name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
 }

@@ -54,6 +54,24 @@ describe('worker A2A protocol', () => {
     expect(text).toContain('"state":"completed"');
   });
 
+  it('sends the answer once, in metadata.lightning.outcome, to a caller that asks for outcomeOnly (the supervisor)', async () => {
+    const events = async (metadata: unknown) => {
+      const message = { ...v03Message('Answer once'), ...(metadata ? { metadata } : {}) };
+      const text = await (await rpc({ jsonrpc: '2.0', id: 4, method: 'message/stream', params: { message } })).text();
+      return text.split('\n\n').filter((block) => block.startsWith('data: ')).map((block) => JSON.parse(block.slice(6)).result as { kind: string; final?: boolean; status?: { message?: unknown }; metadata?: { lightning?: { outcome?: { status: string; output: string } } } });
+    };
+    const lean = await events({ lightning: { taskId: 'sup-1', outcomeOnly: true } });
+    expect(lean.map((event) => event.kind)).not.toContain('artifact-update');
+    const last = lean.at(-1)!;
+    expect(last.final).toBe(true);
+    expect(last.status?.message).toBeUndefined();
+    expect(last.metadata?.lightning?.outcome).toMatchObject({ status: 'completed', output: expect.stringContaining('Answer once') });
+    // Anyone else gets the A2A answer: the output artifact and the final status message.
+    const full = await events(null);
+    expect(full.map((event) => event.kind)).toContain('artifact-update');
+    expect(full.at(-1)!.status?.message).toBeDefined();
+  });
+
   it('v1.0 SendMessage with A2A-Version: 1.0', async () => {
     const message = { messageId: 'v1-1', role: 'ROLE_USER', parts: [{ text: 'Version one' }] };
     const response = await rpc({ jsonrpc: '2.0', id: 4, method: 'SendMessage', params: { message } }, { 'A2A-Version': '1.0' });

@@ -408,6 +408,37 @@ describe('task core: attempts lost to dying workers', () => {
   });
 });
 
+describe('task core: listeners of one task', () => {
+  it('hears its own task from its submission on, and nothing of the others; unsubscribe stops it', async () => {
+    const { clock, fleet, core } = setUp({ ranked: ['qa'] });
+    fleet.add('qa', 'healthy');
+    const heard: string[] = [];
+    const first = await core.submit({ input: 'one' }, (event) => heard.push(`${event.taskId} ${event.event}`));
+    const watchedLater: string[] = [];
+    const second = await core.submit({ input: 'two' });
+    const stop = core.watch(second.id, (event) => watchedLater.push(`${event.taskId} ${event.event}`));
+    const all: string[] = [];
+    core.on('event', (event) => all.push(event.taskId));
+    await clock.advance(20);
+    await Promise.all([core.whenDone(first.id), core.whenDone(second.id)]);
+    expect(heard).toEqual([`${first.id} task.submitted`, `${first.id} task.routed`, `${first.id} task.attempt`, `${first.id} task.completed`]);
+    expect(watchedLater).toEqual([`${second.id} task.attempt`, `${second.id} task.completed`]);
+    expect(new Set(all)).toEqual(new Set([first.id, second.id]));
+    first.unsubscribe();
+    stop();
+    await core.feedback(first.id, 'good', null);
+    expect(heard).toHaveLength(4);
+  });
+
+  it('registers no listener for a submission it refuses', async () => {
+    const { fleet, core } = setUp({ ranked: ['qa'] });
+    fleet.add('qa', 'healthy');
+    const heard: unknown[] = [];
+    await expect(core.submit({ input: 'x', agent: 'nobody' }, (event) => heard.push(event))).rejects.toThrow('unknown agent "nobody"');
+    expect(heard).toEqual([]);
+  });
+});
+
 describe('interrupted marking at start', () => {
   let dir: string | null = null;
   afterEach(() => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { apiRequest } from '../../api/client.js';
+import { ApiClient } from '../../api/client.js';
 import type { GlobalOptions } from '../context.js';
 import { requireSupervisor, resolveStateContext } from '../context.js';
 import { ExitError } from '../exit-error.js';
@@ -11,7 +11,7 @@ import { ExitError } from '../exit-error.js';
 export async function dashboardCommand(options: GlobalOptions & { open?: boolean }): Promise<void> {
   const { paths } = resolveStateContext(options);
   const info = await requireSupervisor(paths);
-  const response = await apiRequest<{ url?: string; message?: string }>(info, 'POST', '/v1/dashboard/login');
+  const response = await new ApiClient(info).dashboardLogin();
   if (response.status !== 201 || !response.body.url) throw new ExitError(response.body.message ?? `HTTP ${response.status}`);
   process.stdout.write(`${response.body.url}\n`);
   process.stderr.write('(a one-time link, valid for 60 s; open it in a browser on this machine)\n');

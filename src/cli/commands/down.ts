@@ -1,10 +1,10 @@
-import { apiRequest } from '../../api/client.js';
+import { ApiClient } from '../../api/client.js';
 import { DEFAULT_STOP } from '../../config/defaults.js';
 import { ProcessRegistry, isAlive, waitForExit } from '../../supervisor/process-registry.js';
 import type { GlobalOptions, StateContext } from '../context.js';
 import { findRunningSupervisor, loadConfigOrWarn, resolveStateContext } from '../context.js';
 import { ExitError } from '../exit-error.js';
-import { fetchStatus } from './status.js';
+import { fetchStatus } from '../../api/client.js';
 import { recordedSupervisorPids, stopSupervisors } from './stray-supervisor.js';
 
 /** How long `down` waits beyond the agents' own grace periods before it kills the supervisor. */
@@ -48,7 +48,7 @@ async function stopThroughApi(context: StateContext, info: NonNullable<Awaited<R
   const document = await fetchStatus(info);
   const workerPids = document.agents.flatMap((agent) => (agent.pid === null ? [] : [agent.pid]));
   const graceMs = await stopGraceMs(context);
-  await apiRequest(info, 'POST', '/v1/shutdown');
+  await new ApiClient(info).shutdown();
   const stillRunning = await waitForExit([info.pid], graceMs + EXTRA_WAIT_MS);
   if (stillRunning.length > 0) {
     process.kill(info.pid, 'SIGKILL');

@@ -1,4 +1,4 @@
-import { apiRequest } from '../../api/client.js';
+import { ApiClient } from '../../api/client.js';
 import { readEvents, TaskIndex } from '../../ledger/reader.js';
 import { TERMINAL_STATUSES } from '../../protocol/task.js';
 import { acquireLock, releaseLock } from '../../state/supervisor-file.js';
@@ -24,7 +24,7 @@ export async function feedbackCommand(given: string, rating: string, options: Fe
   const id = await resolveTaskId(given, paths.ledger);
   const info = await findRunningSupervisor(paths);
   if (info) {
-    const response = await apiRequest<{ message?: string }>(info, 'POST', `/v1/tasks/${encodeURIComponent(id)}/feedback`, { body: { rating, note } });
+    const response = await new ApiClient(info).feedback(id, rating, note);
     if (response.status !== 201) throw new ExitError(response.body.message ?? `HTTP ${response.status}`, EXIT.failed);
   } else {
     ensureStateDir(paths);

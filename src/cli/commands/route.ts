@@ -1,4 +1,4 @@
-import { apiRequest } from '../../api/client.js';
+import { ApiClient } from '../../api/client.js';
 import { loadConfig } from '../../config/load.js';
 import { readEvents } from '../../ledger/reader.js';
 import { profileFromConfig } from '../../router/match.js';
@@ -28,7 +28,7 @@ export async function routeCommand(input: string, options: RouteOptions): Promis
   const info = await findRunningSupervisor(paths);
   let decision: RouteDecision;
   if (info) {
-    const response = await apiRequest<RouteDecision & { message?: string }>(info, 'POST', '/v1/route', { body: { input, ...(options.agent ? { agent: options.agent } : {}) } });
+    const response = await new ApiClient(info).route(input, options.agent);
     if (response.status !== 200) throw new ExitError(response.body.message ?? `HTTP ${response.status}`, EXIT.usage);
     decision = response.body;
   } else {

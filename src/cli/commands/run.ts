@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { apiRequest, streamRequest } from '../../api/client.js';
+import { ApiClient } from '../../api/client.js';
 import type { SseEvent } from '../../api/client.js';
 import { durationFlag } from '../duration-flag.js';
 import type { TaskProgress, TaskResult } from '../../protocol/task.js';
@@ -35,7 +35,7 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
   const body = { input, ...(options.agent ? { agent: options.agent } : {}), ...(timeoutMs ? { timeoutMs } : {}) };
 
   if (options.detach) {
-    const response = await apiRequest<TaskResult & { message?: string }>(info, 'POST', '/v1/tasks', { body });
+    const response = await new ApiClient(info).submitTask(body);
     if (response.status !== 202) throw new ExitError(response.body.message ?? `HTTP ${response.status}`, response.status < 500 ? EXIT.usage : EXIT.failed);
     process.stdout.write(options.json ? JSON.stringify(response.body) + '\n' : `${response.body.id}\n`);
     return;
@@ -46,7 +46,7 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
   let rejected: { message?: string; error?: string } | null = null;
   let taskId: string | null = null;
   let interrupted = false;
-  const stream = streamRequest(info, 'POST', '/v1/tasks', body, (event) => {
+  const stream = new ApiClient(info).streamTask(body, (event) => {
     if (event.event === 'result') result = event.data as TaskResult;
     else if (event.event === 'error') rejected = event.data as { message?: string };
     else {
@@ -58,7 +58,7 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
     if (interrupted || !taskId) return stream.abort();
     interrupted = true;
     spinner?.update('cancelling');
-    void apiRequest(info, 'POST', `/v1/tasks/${taskId}/cancel`).catch(() => undefined);
+    void new ApiClient(info).cancelTask(taskId).catch(() => undefined);
   };
   process.on('SIGINT', onSigint);
   try {

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../config/load.js';
 import { durationFlag } from '../duration-flag.js';
 import { deriveTasks, readEvents } from '../../ledger/reader.js';
-import { apiRequest } from '../../api/client.js';
+import { ApiClient } from '../../api/client.js';
 import { computeStats } from '../../ledger/stats.js';
 import type { StatsRow } from '../../ledger/stats.js';
 import type { StatePaths } from '../../state/home.js';
@@ -58,7 +58,7 @@ export async function statsCommand(options: StatsOptions): Promise<void> {
 async function fromSupervisor(paths: StatePaths, sinceMs: number | null): Promise<StatsRow[] | null> {
   const info = await findRunningSupervisor(paths);
   if (!info) return null;
-  const response = await apiRequest<{ rows?: StatsRow[]; message?: string }>(info, 'GET', `/v1/stats${sinceMs === null ? '' : `?sinceMs=${sinceMs}`}`);
+  const response = await new ApiClient(info).stats(sinceMs);
   // A supervisor still loading its ledger (503) or an older one without the route: read the file.
   return response.status === 200 && response.body.rows ? response.body.rows : null;
 }

@@ -2,7 +2,7 @@ import type { StatusDocument } from '../../protocol/status.js';
 import type { SupervisorInfo } from '../../state/supervisor-file.js';
 import { EXIT } from '../exit-error.js';
 import { renderStatusTable } from '../render/status-table.js';
-import { fetchStatus } from './status.js';
+import { fetchStatus } from '../../api/client.js';
 
 /** How often the watch view refreshes. */
 const REFRESH_MS = 1000;

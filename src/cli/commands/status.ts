@@ -1,5 +1,4 @@
-import { apiRequest } from '../../api/client.js';
-import type { StatusDocument } from '../../protocol/status.js';
+import { fetchStatus } from '../../api/client.js';
 import type { GlobalOptions } from '../context.js';
 import { requireSupervisor, resolveStateContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
@@ -8,12 +7,6 @@ import { renderStatusTable } from '../render/status-table.js';
 export interface StatusOptions extends GlobalOptions {
   json?: boolean;
   watch?: boolean;
-}
-
-export async function fetchStatus(info: { api: string; token: string }): Promise<StatusDocument> {
-  const response = await apiRequest<StatusDocument>(info, 'GET', '/v1/agents');
-  if (response.status !== 200) throw new ExitError(`supervisor answered HTTP ${response.status} to GET /v1/agents`);
-  return response.body;
 }
 
 export async function statusCommand(options: StatusOptions): Promise<void> {

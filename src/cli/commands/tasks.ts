@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { apiRequest } from '../../api/client.js';
+import { ApiClient } from '../../api/client.js';
 import { readRecentTasks, toTaskResult } from '../../ledger/reader.js';
 import type { TaskResult, TaskStatus } from '../../protocol/task.js';
 import { TASK_STATUSES } from '../../protocol/task.js';
@@ -30,8 +30,7 @@ export async function tasksCommand(options: TasksOptions): Promise<void> {
   const info = await findRunningSupervisor(paths);
   let tasks: TaskResult[];
   if (info) {
-    const query = `limit=${limit}${status ? `&status=${status}` : ''}`;
-    tasks = (await apiRequest<{ tasks: TaskResult[] }>(info, 'GET', `/v1/tasks?${query}`)).body.tasks;
+    tasks = (await new ApiClient(info).listTasks({ limit, status })).body.tasks;
   } else {
     tasks = readRecentTasks(paths.ledger, { limit, ...(status ? { status } : {}) }).map(toTaskResult);
   }
@@ -55,7 +54,7 @@ export async function cancelCommand(given: string, options: GlobalOptions): Prom
   const id = await resolveTaskId(given, paths.ledger);
   const info = await findRunningSupervisor(paths);
   if (!info) throw new ExitError(`no supervisor running for ${paths.home}: no task is running`, EXIT.noSupervisor);
-  const response = await apiRequest<{ message?: string; task?: TaskResult }>(info, 'POST', `/v1/tasks/${encodeURIComponent(id)}/cancel`);
+  const response = await new ApiClient(info).cancelTask(id);
   if (response.status === 202) {
     process.stdout.write(`cancelling ${id}\n`);
     return;
@@ -65,7 +64,7 @@ export async function cancelCommand(given: string, options: GlobalOptions): Prom
 
 async function findTask(id: string, ledger: string, info: Awaited<ReturnType<typeof findRunningSupervisor>>): Promise<TaskResult> {
   if (info) {
-    const response = await apiRequest<TaskResult>(info, 'GET', `/v1/tasks/${encodeURIComponent(id)}`);
+    const response = await new ApiClient(info).getTask(id);
     if (response.status === 200) return response.body;
   } else {
     const { readEvents, deriveTasks } = await import('../../ledger/reader.js');

@@ -12,7 +12,7 @@ import { EXIT, ExitError } from '../exit-error.js';
 import { paint } from '../render/color.js';
 import { renderStatusTable } from '../render/status-table.js';
 import { startSpinner } from '../render/spinner.js';
-import { fetchStatus } from './status.js';
+import { fetchStatus } from '../../api/client.js';
 
 /** Status polling while waiting: cheap on loopback, and adds at most this much to `up -d`. */
 const POLL_MS = 20;

@@ -4,7 +4,7 @@ import { findRunningSupervisor, resolveContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
 import { ensureStateDir } from './state-dir.js';
 import { renderStatusTable } from '../render/status-table.js';
-import { fetchStatus } from './status.js';
+import { fetchStatus } from '../../api/client.js';
 
 export interface UpOptions extends GlobalOptions {
   detach?: boolean;

@@ -19,6 +19,12 @@ export interface LightningMessageMetadata {
   /** The supervisor's task id: names the workspace, shared by every attempt of the task. */
   taskId?: string;
   timeoutMs?: number;
+  /**
+   * The caller reads the answer from metadata.lightning.outcome only (the supervisor does): it is
+   * then not repeated as an `output` artifact and a final status message, which would cost a third
+   * of the events and two more copies of the answer on every task.
+   */
+  outcomeOnly?: boolean;
 }
 
 /** Model deltas are coalesced so a long answer is a few dozen events, not one per token. */
@@ -113,7 +119,7 @@ export class ModelTaskExecutor implements AgentExecutor {
     }
     flushDelta();
     this.log(describeFinishedTask(meta.taskId ?? taskId, outcome, Date.now() - startedAt));
-    if (outcome.status === 'completed') {
+    if (outcome.status === 'completed' && !meta.outcomeOnly) {
       bus.publish({
         kind: 'artifactUpdate',
         data: {
@@ -126,7 +132,8 @@ export class ModelTaskExecutor implements AgentExecutor {
         },
       });
     }
-    status(this.finalState(outcome), { message: this.agentMessage(taskId, contextId, outcome.status === 'completed' ? outcome.output : outcome.error ?? outcome.status), lightning: { outcome } });
+    const answer = outcome.status === 'completed' ? outcome.output : (outcome.error ?? outcome.status);
+    status(this.finalState(outcome), { ...(meta.outcomeOnly ? {} : { message: this.agentMessage(taskId, contextId, answer) }), lightning: { outcome } });
     bus.finished();
   };
 

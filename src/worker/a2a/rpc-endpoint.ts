@@ -1,7 +1,10 @@
 import type http from 'node:http';
 import type { AgentCard } from '@a2a-js/sdk';
 import type { AgentConfig } from '../../config/types.js';
+import { MAX_RPC_BODY_BYTES } from '../../config/defaults.js';
+import { readBoundedBody } from '../../util/body.js';
 import { bearerMatches, sendJson } from '../../util/http.js';
+import { encodeSse, openSseResponse } from '../../util/sse.js';
 import { ModelTaskExecutor } from './executor.js';
 import type { RunTask } from './executor.js';
 import { BoundedPushStore } from './push-store.js';
@@ -9,8 +12,6 @@ import { WebhookPushSender } from './push-sender.js';
 import type { PushDeliveryOptions } from './push-sender.js';
 import { BoundedTaskStore } from './task-store.js';
 
-/** JSON-RPC bodies above this are refused before parsing. */
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const STARTING_METHODS = new Set(['message/send', 'message/stream', 'SendMessage', 'SendStreamingMessage']);
 
 export interface RpcEndpoint {
@@ -74,11 +75,11 @@ export async function createRpcEndpoint(options: {
         const error = mapError(new errors.ContentTypeNotSupportedError(`content-type must be application/json (got ${given})`));
         return sendJson(response, 415, { jsonrpc: '2.0', id: null, error });
       }
-      const text = await readBody(request);
-      if (text === null) return rpcError(413, -32600, `request body over ${MAX_BODY_BYTES} bytes`);
+      const raw = await readBoundedBody(request, MAX_RPC_BODY_BYTES);
+      if (raw === null) return rpcError(413, -32600, `request body over ${MAX_RPC_BODY_BYTES} bytes`);
       let body: { id?: unknown; method?: unknown };
       try {
-        body = JSON.parse(text) as { id?: unknown; method?: unknown };
+        body = JSON.parse(raw.toString('utf8')) as { id?: unknown; method?: unknown };
       } catch {
         return rpcError(400, -32700, 'parse error: the body is not valid JSON');
       }
@@ -96,7 +97,7 @@ export async function createRpcEndpoint(options: {
       } catch (error) {
         const mapped = mapError(error);
         if (response.headersSent) {
-          response.end(`event: error\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: body.id ?? null, error: mapped })}\n\n`);
+          response.end(encodeSse({ jsonrpc: '2.0', id: body.id ?? null, error: mapped }, 'error'));
         } else {
           sendJson(response, 200, { jsonrpc: '2.0', id: body.id ?? null, error: mapped });
         }
@@ -120,7 +121,7 @@ async function streamSse(
   // The first event comes before the headers: a stream the SDK refuses outright (subscribing to a
   // task that has ended, an unknown task) is then a plain JSON-RPC error, not an SSE stream.
   let next = await iterator.next();
-  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  openSseResponse(response);
   let taskId: string | null = null;
   let ended = false;
   response.once('close', () => {
@@ -133,7 +134,7 @@ async function streamSse(
     if (next.done) break;
     taskId ??= taskIdOf(next.value);
     if (response.destroyed) break;
-    response.write(`data: ${JSON.stringify(next.value)}\n\n`);
+    response.write(encodeSse(next.value));
   }
   ended = true;
   response.end();
@@ -144,31 +145,6 @@ function taskIdOf(envelope: unknown): string | null {
   const id = result?.taskId ?? result?.id ?? result?.task?.id;
   return typeof id === 'string' ? id : null;
 }
-
-/**
- * The body as text, or null once it is over the limit. The rest of an oversized body is read and
- * dropped rather than the socket destroyed: a destroyed socket reaches the client as a reset,
- * never as the 413 that says what was wrong.
- */
-function readBody(request: http.IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      if (size > MAX_BODY_BYTES) return;
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        chunks.length = 0;
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
 
 /** application/json, with parameters (charset) or not; `application/a2a+json` too. */
 function isJsonContentType(value: string | undefined): boolean {

@@ -1,8 +1,8 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { EVENT_LOOP_SAMPLE_MS } from '../config/defaults.js';
 import type { TaskEvent } from '../tasks/service.js';
-import { MEMBER_STATE_NAMES } from '../supervisor/fleet-member.js';
-import type { ProbeResult, Supervisor } from '../supervisor/supervisor.js';
+import { MEMBER_STATE_NAMES } from './fleet-member.js';
+import type { ProbeResult, Supervisor } from './supervisor.js';
 
 /** What the metrics read from the task side at scrape time. */
 export interface TaskGauges {
@@ -101,7 +101,7 @@ export class FleetMetrics {
     });
     this.ledgerWriteSeconds = new prom.Histogram({
       name: 'lightning_ledger_write_duration_seconds',
-      help: 'Time from appending a ledger event to its being durable (fsynced).',
+      help: 'Time from appending a ledger event to its being durable (on disk).',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers,
     });

@@ -1,0 +1,121 @@
+// `node bench/profile.js [--tasks 3000] [--concurrency 100] [--no-profile]`: the supervisor (a
+// foreground `lightning up` under node --cpu-prof) with the routing bench's fleet and instant
+// model, loaded with `POST /v1/tasks` (wait: true); then its CPU per task (user and system, from
+// /proc) and, from the profile, where its busy time went. Profile before changing the hot path.
+// Run `npm run build` first. Never part of `npm test` or `npm run bench`.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Pool } from 'undici';
+import { startInstantModel } from './instant-model.js';
+import { BIN, ROOT, consecutiveFreePorts, env, percentile, removeDir, sleep } from './lib.js';
+
+const { values } = parseArgs({ options: { tasks: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '100' }, 'no-profile': { type: 'boolean', default: false } } });
+const TASKS = Number(values.tasks);
+const CONCURRENCY = Number(values.concurrency);
+const WARM_UP = 300;
+
+/** utime and stime of a process in ms (Linux /proc; 100 ticks a second). */
+function cpuSplit(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
+}
+
+const model = await startInstantModel();
+const dir = mkdtempSync(path.join(os.tmpdir(), 'lightning-profile-'));
+const profileDir = path.join(dir, 'profile');
+cpSync(path.join(ROOT, 'templates'), path.join(dir, 'templates'), { recursive: true });
+const [port] = await consecutiveFreePorts(2);
+// The fleet of bench/tasks.js: two instances of one agent, room for every task in flight.
+writeFileSync(
+  path.join(dir, 'agents.yaml'),
+  `version: 1
+supervisor: { port: 0 }
+defaults:
+  provider: { baseURL: "${model.url}" }
+agents:
+  general_assistant:
+    port: ${port}
+    instances: 2
+    capacity: 256
+    health: { timeout: 2s }
+    description: writing and translation
+    capabilities: [writing, translation]
+    prompt: templates/prompts/general_assistant.md
+    fallback: true
+`,
+);
+const profiling = values['no-profile'] ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+const supervisor = spawn(process.execPath, [...profiling, BIN, 'up'], { cwd: dir, env: env(), stdio: ['ignore', 'ignore', 'inherit'] });
+const exited = new Promise((resolve) => supervisor.on('exit', resolve));
+try {
+  const infoFile = path.join(dir, '.lightning/supervisor.json');
+  while (!existsSync(infoFile)) await sleep(100);
+  await sleep(3000); // the instances come up, the task side loads
+  const info = JSON.parse(readFileSync(infoFile, 'utf8'));
+  const api = new Pool(info.api, { connections: 1000 });
+  const headers = { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' };
+  const load = async (count, concurrency) => {
+    let next = 0;
+    const latencies = [];
+    const lane = async () => {
+      while (next < count) {
+        const n = next++;
+        const started = performance.now();
+        const response = await api.request({ path: '/v1/tasks', method: 'POST', headers, body: JSON.stringify({ input: `Translate sentence ${n}`, wait: true }) });
+        const task = await response.body.json();
+        if (task.status !== 'completed') throw new Error(`task ${task.id} ${task.status}: ${task.error ?? task.message}`);
+        latencies.push(performance.now() - started);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    return latencies;
+  };
+  await load(WARM_UP, CONCURRENCY);
+  const before = cpuSplit(info.pid);
+  const started = performance.now();
+  const latencies = await load(TASKS, CONCURRENCY);
+  const seconds = (performance.now() - started) / 1000;
+  const after = cpuSplit(info.pid);
+  console.log(
+    `${TASKS} tasks at concurrency ${CONCURRENCY}${profiling.length ? ' (profiled: slower)' : ''}: ${(TASKS / seconds).toFixed(0)} tasks/s, p50 ${percentile(latencies, 50).toFixed(2)} ms; ` +
+      `supervisor CPU ${((after.user - before.user + after.system - before.system) / TASKS).toFixed(3)} ms/task (user ${((after.user - before.user) / TASKS).toFixed(3)}, system ${((after.system - before.system) / TASKS).toFixed(3)})`,
+  );
+  await api.close();
+} finally {
+  supervisor.kill('SIGINT');
+  await exited;
+  await model.close();
+}
+if (profiling.length) summarise(readdirSync(profileDir).map((name) => path.join(profileDir, name)).find((file) => file.endsWith('.cpuprofile')));
+removeDir(dir);
+
+/** Where the busy time went: by kind of code, then lightning's own functions (self time). */
+function summarise(file) {
+  const profile = JSON.parse(readFileSync(file, 'utf8'));
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const kinds = new Map();
+  const own = new Map();
+  let busy = 0;
+  profile.samples.forEach((id, index) => {
+    const us = profile.timeDeltas[index] ?? 0;
+    const { functionName, url, lineNumber } = nodes.get(id).callFrame;
+    if (functionName === '(idle)') return;
+    busy += us;
+    const kind = url.includes('/dist/') ? 'lightning' : url.includes('/undici/') ? 'undici' : url.startsWith('node:') ? 'node (JS)' : functionName.startsWith('(') ? functionName : url ? 'other JS' : 'native (syscalls, bindings)';
+    kinds.set(kind, (kinds.get(kind) ?? 0) + us);
+    if (kind === 'lightning') {
+      const key = `${functionName || '(anonymous)'} ${url.slice(url.indexOf('/dist/') + 6)}:${lineNumber + 1}`;
+      own.set(key, (own.get(key) ?? 0) + us);
+    }
+  });
+  const share = (us) => `${((100 * us) / busy).toFixed(1).padStart(5)} %`;
+  console.log(`busy ${(busy / 1000).toFixed(0)} ms (start-up and warm-up included); by kind of code:`);
+  for (const [kind, us] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(`  ${share(us)}  ${kind}`);
+  console.log("lightning's own functions, self time:");
+  for (const [key, us] of [...own].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${share(us)}  ${key}`);
+  console.log('(a wall-clock sampler: on a loaded machine, time preempted inside a system call counts as that call)');
+}
