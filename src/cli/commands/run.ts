@@ -54,10 +54,16 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
       spinner?.update(describeEvent(event));
     }
   });
+  let abandoned = false;
   const onSigint = () => {
-    if (interrupted || !taskId) return stream.abort();
+    if (interrupted || !taskId) {
+      // A second Ctrl-C, or one before the supervisor named the task: stop waiting.
+      abandoned = true;
+      interrupted = true;
+      return stream.abort();
+    }
     interrupted = true;
-    spinner?.update('cancelling');
+    spinner?.update(`Ctrl-C: cancelling task ${taskId}`);
     void apiRequest(info, 'POST', `/v1/tasks/${taskId}/cancel`).catch(() => undefined);
   };
   process.on('SIGINT', onSigint);
@@ -69,11 +75,18 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
     process.off('SIGINT', onSigint);
     spinner?.stop();
   }
+  if (abandoned) {
+    const which = taskId ? `task ${taskId}: cancel requested; \`lightning task ${taskId}\` shows how it ended` : 'the task was not started';
+    throw new ExitError(`interrupted — ${which}`, EXIT.interrupted);
+  }
   if (rejected) throw new ExitError((rejected as { message?: string }).message ?? 'the supervisor refused the task', EXIT.usage);
   const final = result as TaskResult | null;
   if (!final) throw new ExitError('the supervisor ended the stream without a result');
   printResult(final, context, Boolean(options.json));
-  if (interrupted) process.exitCode = EXIT.interrupted;
+  if (interrupted) {
+    if (!options.json) process.stderr.write(final.status === 'cancelled' ? `cancelled (Ctrl-C)\n` : `Ctrl-C came too late to cancel: the task had ended ${final.status}\n`);
+    process.exitCode = EXIT.interrupted;
+  }
   else if (final.status !== 'completed') process.exitCode = EXIT.failed;
 }
 
