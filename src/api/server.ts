@@ -16,6 +16,8 @@ import { handleRegisterRoute, isRegisterRoute } from './register-routes.js';
 import type { RegistrationService } from './register-routes.js';
 import { handleTaskRoute, isTaskRoute } from './task-routes.js';
 import type { TaskService } from './task-routes.js';
+import type { ModelSettingsDocument } from '../protocol/model-settings.js';
+import { redactResponse } from './redacting-response.js';
 
 export interface ControlApiHandlers extends RegistrationService {
   status(): StatusDocument;
@@ -31,6 +33,8 @@ export interface ControlApiHandlers extends RegistrationService {
   metrics(): Promise<{ contentType: string; body: string } | null>;
   /** The fleet's agents and what they can do: the skills of the supervisor's own agent card. */
   fleetAgents(): FleetAgentSummary[];
+  /** Which agents have a model endpoint and a key, as the fleet sees them (never a key). */
+  modelSettings(): ModelSettingsDocument;
 }
 
 /** Idle keep-alive of API connections. */
@@ -55,6 +59,8 @@ export async function startControlApi(options: {
   a2aToken?: string | null;
   /** Where tasks' workspaces are, so the files a task wrote come back as A2A artifacts. */
   workspacesDir?: string | null;
+  /** The supervisor's Secrets service: applied to every response body. */
+  redact?: (text: string) => string;
   handlers: ControlApiHandlers;
 }): Promise<ControlApi> {
   const { handlers } = options;
@@ -67,7 +73,9 @@ export async function startControlApi(options: {
   const loopback = isLoopback(options.host);
   const sessions = new DashboardSessions();
   let publicUrl = '';
+  const { redact } = options;
   const server = http.createServer((request, response) => {
+    if (redact) redactResponse(response, redact);
     handle(request, response).catch((error: Error) => {
       if (!response.headersSent) sendJson(response, 500, { error: 'internal', message: error.message });
       else response.end();
@@ -134,6 +142,8 @@ export async function startControlApi(options: {
     switch (route) {
       case 'GET /v1/agents':
         return sendJson(response, 200, handlers.status());
+      case 'GET /v1/model-settings':
+        return sendJson(response, 200, handlers.modelSettings());
       case 'POST /v1/dashboard/login': {
         const code = sessions.newLoginCode();
         return sendJson(response, 201, { url: `${publicUrl}/login?code=${code}`, expiresInMs: 60_000 });
@@ -180,6 +190,7 @@ const METHODS: Readonly<Record<string, readonly string[]>> = {
   '/login': ['GET'],
   '/': ['GET'],
   '/v1/agents': ['GET'],
+  '/v1/model-settings': ['GET'],
   '/v1/dashboard/login': ['POST'],
   '/v1/reload': ['POST'],
   '/v1/shutdown': ['POST'],

@@ -39,6 +39,8 @@ export function computeStats(tasks: Iterable<TaskView>, classify: (input: string
   const perKind = new Map<string, number>();
   for (const task of tasks) {
     if (!task.agent || task.status === 'submitted' || task.status === 'running') continue;
+    // No model endpoint or key: the fleet's configuration, not the agent's record.
+    if (task.failure === 'config') continue;
     if (since !== null && Date.parse(task.submittedAt) < since) continue;
     const kind = kindOf(task.input);
     const key = `${task.agent}\u0000${kind}`;

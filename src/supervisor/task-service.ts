@@ -16,7 +16,7 @@ import { AlertNotifier } from './alert-notifier.js';
 import { AlertMonitor } from './alerts.js';
 import type { Alert } from './alerts.js';
 import { realClock } from './clock.js';
-import { redactor } from '../util/redact.js';
+import type { Secrets } from '../util/secrets.js';
 import { SupervisorFleetView } from './fleet-view.js';
 import type { FleetTokens } from './fleet-view.js';
 import type { StateChange, Supervisor } from './supervisor.js';
@@ -46,11 +46,11 @@ export class SupervisorTasks {
     paths: StatePaths,
     config: LightningConfig,
     tokens: FleetTokens,
-    secrets: string[],
+    secrets: Secrets,
   ) {
     const history = readEvents(paths.ledger);
     this.index = new TaskIndex(history);
-    this.writer = LedgerWriter.open(paths.ledger, { secrets: [tokens.worker, tokens.join, ...secrets] });
+    this.writer = LedgerWriter.open(paths.ledger, { secrets });
     this.fleet = new SupervisorFleetView(supervisor, tokens);
     this.router = new TaskRouter(() => this.fleet.profiles(), config.routing.learn);
     // Learning survives restarts: the policy is the ledger's (recent) outcomes, replayed.
@@ -67,17 +67,14 @@ export class SupervisorTasks {
       },
       clock: realClock,
       storeOutput: (taskId, output) => storeOutput(paths, taskId, output),
-      redact: redactor([tokens.worker, tokens.join, ...secrets]),
+      // The same service as the ledger's: an output file in the workspace holds no key either.
+      redact: (text) => secrets.redact(text),
     });
     this.core.on('ledger-error', (error) => console.error(`${new Date().toISOString()} ledger write failed: ${error.message}`));
   }
 
-  static async open(supervisor: Supervisor, paths: StatePaths, config: LightningConfig, tokens: FleetTokens): Promise<SupervisorTasks> {
-    // API keys, and the tokens remote agents expect: none of them may reach the ledger.
-    const secrets = config.agents.flatMap((agent) => {
-      const values = [process.env[agent.provider.apiKeyEnv], agent.tokenEnv ? process.env[agent.tokenEnv] : undefined];
-      return values.filter((value): value is string => value !== undefined && value !== '');
-    });
+  /** `secrets`: the supervisor's one Secrets service (keys from the environment and `.env`, tokens). */
+  static async open(supervisor: Supervisor, paths: StatePaths, config: LightningConfig, tokens: FleetTokens, secrets: Secrets): Promise<SupervisorTasks> {
     const tasks = new SupervisorTasks(supervisor, paths, config, tokens, secrets);
     const prom = await import('prom-client');
     const metrics = new FleetMetrics(prom, supervisor, { inflight: () => tasks.index.unfinished().length });

@@ -83,6 +83,10 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
   const final = result as TaskResult | null;
   if (!final) throw new ExitError('the supervisor ended the stream without a result');
   printResult(final, context, Boolean(options.json));
+  if (final.failure === 'config' && !options.json) {
+    const hint = handToFleetHint(context, info);
+    if (hint) process.stderr.write(`${hint}\n`);
+  }
   if (interrupted) {
     if (!options.json) process.stderr.write(final.status === 'cancelled' ? `cancelled (Ctrl-C)\n` : `Ctrl-C came too late to cancel: the task had ended ${final.status}\n`);
     process.exitCode = EXIT.interrupted;
@@ -100,6 +104,25 @@ async function ensureSupervisor(context: CommandContext, autostart: boolean): Pr
   process.stderr.write(`${paint('lightning:', 'dim', process.stderr)} no supervisor running; starting one (lightning up -d)…\n`);
   const { startDaemon } = await import('./up-detached.js');
   return (await startDaemon(context, AUTOSTART_TIMEOUT_MS)).info;
+}
+
+/** Model variables a user commonly exports in the shell, expecting the fleet to see them. */
+const SHELL_MODEL_VARIABLES = ['OPENAI_API_KEY', 'OPENAI_BASE_URL'];
+
+/**
+ * The task failed for a missing endpoint or key while this shell has one: the supervisor's
+ * environment was fixed when it started, so say how to hand the variable to the fleet.
+ */
+function handToFleetHint(context: CommandContext, info: SupervisorInfo): string | null {
+  const set = SHELL_MODEL_VARIABLES.filter((name) => process.env[name]?.trim());
+  if (set.length === 0) return null;
+  const envFile = path.join(path.dirname(info.config || context.paths.home), '.env');
+  const lines = set.map((name) => `${name}=${name === 'OPENAI_BASE_URL' && !process.env[name]!.includes('@') ? process.env[name]!.trim() : '<its value>'}`);
+  return [
+    `your shell has ${set.join(' and ')} set, but the fleet does not see ${set.length > 1 ? 'them' : 'it'}: agents get the environment the supervisor started with, plus ${envFile}.`,
+    `  fix: put ${set.length > 1 ? 'them' : 'it'} in ${envFile} (${lines.join(', ')}), then \`lightning reload\` — the agents that need it restart with it.`,
+    `      (or restart the fleet from this shell: \`lightning down && lightning up -d\`)`,
+  ].join('\n');
 }
 
 function describeEvent(event: SseEvent): string {
