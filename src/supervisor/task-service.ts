@@ -8,6 +8,7 @@ import { readEvents, TaskIndex, toTaskResult } from '../ledger/reader.js';
 import { computeStats } from '../ledger/stats.js';
 import { LedgerWriter } from '../ledger/writer.js';
 import { REPLAY_TASKS, replayWindow, TaskRouter } from '../router/router.js';
+import { describeRecord } from '../router/policy.js';
 import type { TaskService } from '../tasks/service.js';
 import { TaskRequestError } from '../tasks/service.js';
 import { TaskCore } from '../tasks/task-core.js';
@@ -99,7 +100,13 @@ export class SupervisorTasks {
       cancel: (id) => this.core.cancel(id, 'api'),
       feedback: (id, rating, note) => this.core.feedback(id, rating, note),
       // The index holds every task of the ledger already: no re-reading of the file.
-      stats: (since) => computeStats(this.index.list(), (input) => this.router.kindOf(input), since, (input, agent) => this.router.recordOf(input, agent)),
+      // The learned numbers with their one wording, as `route`, `task` and `stats` print them: the
+      // dashboard shows this text rather than a formula of its own.
+      stats: (since) =>
+        computeStats(this.index.list(), (input) => this.router.kindOf(input), since, (input, agent) => {
+          const record = this.router.recordOf(input, agent);
+          return record && { ...record, text: describeRecord(record.estimate, record.evidence) };
+        }),
       route: (input, agent) => {
         if (agent !== undefined && !this.fleet.agentNames().includes(agent)) {
           throw new TaskRequestError(`unknown agent "${agent}"; known agents: ${this.fleet.agentNames().join(', ')}`);
