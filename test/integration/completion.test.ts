@@ -41,7 +41,7 @@ describe('lightning completion', () => {
     expect(syntax.exitCode).toBe(0);
 
     expect(await complete(script, project, ['lightning', 'lo'])).toEqual(['logs']);
-    expect(await complete(script, project, ['lightning', '-c', 'agents.yaml', 'sta'])).toEqual(['status', 'stats']);
+    expect(await complete(script, project, ['lightning', '-c', 'agents.yaml', 'sta'])).toEqual(['status', 'start', 'stats']);
     // Agent names from the nearest agents.yaml, from a subdirectory too.
     expect(await complete(script, sub, ['lightning', 'logs', ''])).toEqual(['invoice_parser', 'ticket_triager']);
     expect(await complete(script, project, ['lightning', 'run', '--agent', 'ti'])).toEqual(['ticket_triager']);
