@@ -7,7 +7,6 @@ import { createDefaultEsmPreset } from 'ts-jest';
 export const LONG_SUITES = [
   'test/integration/chaos.test.ts',
   'test/integration/learning-worlds.test.ts',
-  'test/integration/learning.test.ts',
   'test/integration/load-failover.test.ts',
 ];
 
