@@ -56,11 +56,16 @@ export async function startRuntime(options: {
   probe: ProbeFn;
   onChange?: (change: StateChange) => void;
   log?: (message: string) => void;
+  /**
+   * The one Secrets service (created here when not given): the caller passes its own so that what
+   * it prints of state changes goes through the same redaction as everything else.
+   */
+  secrets?: Secrets;
 }): Promise<Runtime> {
   const { config, paths } = options;
   // One Secrets service for everything that leaves the supervisor: its output, the instance logs,
   // the ledger, the control API. Its `env` group follows `.env` (rebuilt at reload and restart).
-  const secrets = new Secrets();
+  const secrets = options.secrets ?? new Secrets();
   const log = (message: string) => (options.log ?? (() => undefined))(secrets.redact(message));
   let environment: FleetEnvironment;
   try {
