@@ -1,3 +1,4 @@
+import type { ModelSettingsDocument } from '../protocol/model-settings.js';
 import http from 'node:http';
 import { API_CLIENT } from '../config/defaults.js';
 import { routePath } from '../protocol/api-routes.js';
@@ -118,6 +119,11 @@ export class ApiClient {
 
   shutdown(): Promise<ApiResponse<{ status?: string } & ApiError>> {
     return apiRequest(this.info, 'POST', routePath('shutdown'));
+  }
+
+  /** What the fleet's agents see of their model settings (never a key). */
+  modelSettings(options: { timeoutMs?: number } = {}): Promise<ApiResponse<ModelSettingsDocument & ApiError>> {
+    return apiRequest(this.info, 'GET', routePath('modelSettings'), options);
   }
 
   dashboardLogin(): Promise<ApiResponse<{ url?: string; expiresInMs?: number } & ApiError>> {

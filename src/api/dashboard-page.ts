@@ -1,6 +1,6 @@
 /**
  * The live dashboard: one self-contained page (no CDN, works offline). It reads the same API as
- * the CLI — /v1/agents, /v1/tasks — with the session cookie, and refreshes on /v1/events.
+ * the CLI — /v1/agents, /v1/tasks, /v1/stats — with the session cookie, and refreshes on /v1/events.
  */
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
@@ -48,6 +48,10 @@ export const DASHBOARD_HTML = `<!doctype html>
   <section><h2>Alerts</h2><div id="alerts" class="none">none</div></section>
   <section><h2>Throughput · last hour (tasks / 5 min)</h2><svg id="throughput" viewBox="0 0 360 120" preserveAspectRatio="none"></svg></section>
   <section><h2>Latency p50 · last hour (seconds)</h2><svg id="latency" viewBox="0 0 360 120" preserveAspectRatio="none"></svg></section>
+  <section class="wide"><h2>Learning · what the router learned (as lightning stats and route say it)</h2>
+    <table><thead><tr><th>Kind</th><th>Agent</th><th>Tasks</th><th>Success</th><th>Learned success</th><th class="opt">Share</th></tr></thead>
+    <tbody id="learning"><tr><td class="none" colspan="6">no finished tasks yet</td></tr></tbody></table>
+  </section>
   <section class="wide"><h2>Recent tasks</h2>
     <table><thead><tr><th>Submitted</th><th>Status</th><th>Agent</th><th class="opt">Duration</th><th>Task</th></tr></thead>
     <tbody id="tasks"></tbody></table>
@@ -71,6 +75,15 @@ function renderAgents(doc) {
   const alerts = doc.alerts ?? [];
   $('alerts').className = alerts.length ? '' : 'none';
   $('alerts').innerHTML = alerts.length ? alerts.map((x) => '<div class="alert">' + esc(x.rule) + ' · ' + esc(x.message) + '</div>').join('') : 'none';
+}
+// The learned numbers come worded by the supervisor (the one describeRecord), never recomputed here.
+function renderLearning(stats) {
+  const rows = stats.rows ?? [];
+  const pct = (v) => v == null ? '-' : Math.round(v * 100) + '%';
+  $('learning').innerHTML = rows.length ? rows.map((r) =>
+    '<tr data-learning="' + esc(r.kind + '/' + r.agent) + '"><td>' + esc(r.kind) + '</td><td>' + esc(r.agent) + '</td><td>' + esc(r.tasks) + '</td><td>' + pct(r.successRate) + '</td>' +
+    '<td class="learned">' + esc(r.learned ? (r.learned.text ?? '-') : 'learning off') + '</td><td class="opt">' + pct(r.share) + '</td></tr>').join('')
+    : '<tr><td class="none" colspan="6">no finished tasks yet</td></tr>';
 }
 function renderTasks(tasks) {
   $('tasks').innerHTML = tasks.slice(0, 50).map((t) =>
@@ -100,7 +113,7 @@ function refresh() {
   if (pending) return;
   pending = setTimeout(async () => {
     pending = null;
-    try { const [doc, list] = await Promise.all([get('/v1/agents'), get('/v1/tasks?limit=500')]); renderAgents(doc); renderTasks(list.tasks); }
+    try { const [doc, list, stats] = await Promise.all([get('/v1/agents'), get('/v1/tasks?limit=500'), get('/v1/stats')]); renderAgents(doc); renderTasks(list.tasks); renderLearning(stats); }
     catch (e) { $('meta').textContent = 'disconnected: ' + e.message; }
   }, 150);
 }

@@ -18,6 +18,8 @@ import { handleRegisterRoute, isRegisterRoute } from './register-routes.js';
 import type { RegistrationService } from './register-routes.js';
 import { handleTaskRoute, isTaskRoute } from './task-routes.js';
 import type { TaskService } from './task-routes.js';
+import type { ModelSettingsDocument } from '../protocol/model-settings.js';
+import { redactResponse } from './redacting-response.js';
 
 export interface ControlApiHandlers extends RegistrationService {
   status(): StatusDocument;
@@ -33,6 +35,8 @@ export interface ControlApiHandlers extends RegistrationService {
   metrics(): Promise<{ contentType: string; body: string } | null>;
   /** The fleet's agents and what they can do: the skills of the supervisor's own agent card. */
   fleetAgents(): FleetAgentSummary[];
+  /** Which agents have a model endpoint and a key, as the fleet sees them (never a key). */
+  modelSettings(): ModelSettingsDocument;
 }
 
 /** `METHOD path` of each fixed route, as the request handler compares them. */
@@ -60,6 +64,8 @@ export async function startControlApi(options: {
   a2aToken?: string | null;
   /** Where tasks' workspaces are, so the files a task wrote come back as A2A artifacts. */
   workspacesDir?: string | null;
+  /** The supervisor's Secrets service: applied to every response body. */
+  redact?: (text: string) => string;
   handlers: ControlApiHandlers;
 }): Promise<ControlApi> {
   const { handlers } = options;
@@ -72,7 +78,9 @@ export async function startControlApi(options: {
   const loopback = isLoopback(options.host);
   const sessions = new DashboardSessions();
   let publicUrl = '';
+  const { redact } = options;
   const server = http.createServer((request, response) => {
+    if (redact) redactResponse(response, redact);
     handle(request, response).catch((error: Error) => {
       if (!response.headersSent) sendJson(response, 500, { error: 'internal', message: error.message });
       else response.end();
@@ -139,6 +147,8 @@ export async function startControlApi(options: {
     switch (route) {
       case ROUTE.status:
         return sendJson(response, 200, handlers.status());
+      case ROUTE.modelSettings:
+        return sendJson(response, 200, handlers.modelSettings());
       case ROUTE.dashboardLogin: {
         const code = sessions.newLoginCode();
         return sendJson(response, 201, { url: `${publicUrl}/login?code=${code}`, expiresInMs: 60_000 });

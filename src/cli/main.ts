@@ -26,15 +26,15 @@ program
   });
 
 program
-  .command('status')
+  .command('status [name]')
   .alias('ps')
-  .description('show every instance: state, pid, port, restarts, uptime, last exit')
+  .description('show every instance: state, pid, port, restarts, uptime, last exit (fitted to the terminal); NAME: one agent in full')
   .option('--json', 'print the status document as JSON (nothing else on stdout)')
   .option('-w, --watch', 'redraw every second in place, with in-flight tasks and success rate (q to leave)')
-  .addHelpText('after', examples(['lightning status', 'lightning status --watch', 'lightning status --json | jq ".agents[] | select(.state != \\"healthy\\")"']))
-  .action(async (_options, command: Command) => {
+  .addHelpText('after', examples(['lightning status', 'lightning status web_developer', 'lightning status --watch', 'lightning status --json | jq ".agents[] | select(.state != \\"healthy\\")"']))
+  .action(async (name: string | undefined, _options, command: Command) => {
     const { statusCommand } = await import('./commands/status.js');
-    await statusCommand(command.optsWithGlobals());
+    await statusCommand(command.optsWithGlobals(), name);
   });
 
 program

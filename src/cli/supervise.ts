@@ -5,13 +5,16 @@ import { Instance } from '../supervisor/instance.js';
 import type { StateChange } from '../supervisor/supervisor.js';
 import { EXIT, ExitError } from './exit-error.js';
 import { paint, paintState } from './render/color.js';
+import { Secrets } from '../util/secrets.js';
 
 /**
  * The supervisor in this process. Ctrl-C (or SIGTERM, or `lightning down`) stops the fleet
  * gracefully; a second Ctrl-C kills what is left at once.
  */
 export async function superviseHere(paths: StatePaths, config: LightningConfig, { daemon }: { daemon: boolean }): Promise<void> {
-  const print = (line: string) => process.stdout.write(`${timestamp(daemon)} ${line}\n`);
+  // Everything the supervisor prints goes through its one Secrets service (keys, tokens).
+  const secrets = new Secrets();
+  const print = (line: string) => process.stdout.write(`${timestamp(daemon)} ${secrets.redact(line)}\n`);
   // The composition root: the supervisor's runtime, and the control API it serves through (the
   // supervisor never imports the API that sits above it).
   const [{ RuntimeStartError, startRuntime }, { spawnProcess }, { httpProbe }, { startControlApi }] = await Promise.all([
@@ -30,6 +33,7 @@ export async function superviseHere(paths: StatePaths, config: LightningConfig, 
       openApi: startControlApi,
       onChange: (change) => print(describeChange(change)),
       log: print,
+      secrets,
     });
   } catch (error) {
     if (error instanceof RuntimeStartError) throw new ExitError(error.message, EXIT.failed);

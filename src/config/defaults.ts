@@ -229,3 +229,9 @@ export const DEFAULTS = Object.freeze({
   capacity: DEFAULT_CAPACITY,
   instances: DEFAULT_INSTANCES,
 });
+
+/** The environment file read beside agents.yaml (compose's convention): at up, reload and every restart. */
+export const DOTENV_FILENAME = '.env';
+
+/** Variables of `.env` whose values are secrets even when no agent names them in apiKeyEnv/tokenEnv. */
+export const SECRET_VARIABLE_PATTERN = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL/i;

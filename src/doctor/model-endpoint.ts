@@ -1,6 +1,6 @@
 import type { AgentConfig } from '../config/types.js';
-import { resolveEndpoint } from '../worker/model/endpoint.js';
-import type { ModelEndpoint } from '../worker/model/endpoint.js';
+import { resolveEndpoint } from '../config/model-endpoint.js';
+import type { ModelEndpoint } from '../config/model-endpoint.js';
 import { redact } from '../worker/model/errors.js';
 import type { Finding } from './finding.js';
 import { ok, problem, warn } from './finding.js';
@@ -46,7 +46,7 @@ async function checkGroup(group: AgentConfig[], env: NodeJS.ProcessEnv): Promise
   const body = await response.text().catch(() => '');
   if (response.status === 401 || response.status === 403) {
     const why = endpoint.keySet ? `check ${endpoint.apiKeyEnv}` : `${endpoint.apiKeyEnv} is not set`;
-    return problem('model', `API key rejected by ${endpoint.display} (HTTP ${response.status}) — ${why}`, endpoint.keySet ? `set ${endpoint.apiKeyEnv} to a valid key for ${endpoint.display} (the supervisor passes it to the workers at start)` : `export ${endpoint.apiKeyEnv}=<your key> before \`lightning up\``);
+    return problem('model', `API key rejected by ${endpoint.display} (HTTP ${response.status}) — ${why}`, endpoint.keySet ? `set ${endpoint.apiKeyEnv} to a valid key for ${endpoint.display} in .env beside agents.yaml (read at up, reload and every restart)` : `put ${endpoint.apiKeyEnv}=<your key> in .env beside agents.yaml (or export it before \`lightning up\`)`);
   }
   if (response.status === 404) {
     return warn('model', `${endpoint.display} answered HTTP 404 to GET /models (from ${source})`, 'check the URL ends in /v1 (e.g. http://localhost:11434/v1); some servers do not list models, and then this is harmless');
@@ -90,5 +90,5 @@ function modelIds(body: string): string[] | null {
 }
 
 function configureHint(agent: AgentConfig): string {
-  return `export ${agent.provider.apiKeyEnv}=<key> for OpenAI, or OPENAI_BASE_URL=http://localhost:11434/v1 (Ollama) — or provider: { baseURL: … } in agents.yaml`;
+  return `put ${agent.provider.apiKeyEnv}=<key> (OpenAI) or OPENAI_BASE_URL=http://localhost:11434/v1 (Ollama) in .env beside agents.yaml (or export it before \`lightning up\`) — or provider: { baseURL: … } in agents.yaml`;
 }

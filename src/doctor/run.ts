@@ -1,3 +1,4 @@
+import { readDotEnv } from '../config/dotenv.js';
 import { resolveHome, statePaths } from '../state/home.js';
 import { checkCommands } from './commands.js';
 import { checkConfig } from './config-check.js';
@@ -5,12 +6,23 @@ import type { CheckName, DoctorReport, Finding } from './finding.js';
 import { CHECK_NAMES } from './finding.js';
 import { checkMcpServers } from './mcp-servers.js';
 import { checkModelEndpoints } from './model-endpoint.js';
+import { checkFleetModelSettings } from './fleet-model.js';
 import { checkNodeVersion } from './node-version.js';
 import { checkPorts } from './ports.js';
 import { checkPrompts } from './prompts.js';
 import { checkRemoteAgents } from './remote-agents.js';
 import { checkStateDir } from './state-dir.js';
 import { checkSupervisorFiles } from './supervisor-files.js';
+
+/** What `lightning up` from this shell would give the agents: this environment with `.env` over it. */
+function envWithDotEnv(configPath: string | null | undefined, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!configPath) return env;
+  try {
+    return { ...env, ...readDotEnv(configPath).values };
+  } catch {
+    return env;
+  }
+}
 
 export interface DoctorOptions {
   cwd: string;
@@ -37,12 +49,15 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const explicitHome = options.home ?? env.LIGHTNING_HOME;
   const home = explicitHome || loaded.configPath ? resolveHome({ home: explicitHome, configPath: loaded.configPath ?? '' }) : null;
   const config = loaded.config;
-  const [supervisor, model, mcp, remote] = await Promise.all([
+  // What `up` from this shell gives the agents: this environment with `.env` over it.
+  const agentEnv = envWithDotEnv(loaded.configPath, env);
+  const [supervisor, mcp, remote] = await Promise.all([
     home ? checkSupervisorFiles(statePaths(home)) : null,
-    config ? checkModelEndpoints(config.agents, env) : [],
-    config ? checkMcpServers(config.agents, env) : [],
+    config ? checkMcpServers(config.agents, agentEnv) : [],
     config ? checkRemoteAgents(config.agents) : [],
   ]);
+  // A running fleet's agents see its environment and .env, not this shell's: ask it.
+  const model = !config ? [] : supervisor?.running ? await checkFleetModelSettings(supervisor.running) : await checkModelEndpoints(config.agents, agentEnv);
   if (home) findings.push(checkStateDir(home), ...(supervisor?.findings ?? []));
   if (config) {
     findings.push(...(await checkPorts(config, supervisor?.running ?? null)));

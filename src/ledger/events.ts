@@ -4,6 +4,12 @@ import type { AttemptRecord, DecisionKind, RouteCandidate, TokenUsage } from '..
  * The ledger's events: one JSON object per line of `.lightning/ledger.jsonl`, keyed by `event`.
  * A task's state is derived from its events; nothing else stores it.
  */
+/**
+ * Why a task failed. `config`: the agent had no model endpoint or key — the fleet's
+ * configuration, which never counts against the agent in learning or `stats`.
+ */
+export type FailureReason = 'error' | 'timeout' | 'no-agent' | 'config';
+
 export type LedgerEventBody =
   | { event: 'task.submitted'; input: string; agent: string | null; timeoutMs: number }
   | {
@@ -32,6 +38,8 @@ export type LedgerEventBody =
       attempt: number;
       /** The attempt failed for the instance's sake (died, refused, unreachable), not the agent's work. */
       transport?: boolean;
+      /** The agent could not try: no model endpoint or key (the fleet's configuration, not its work). */
+      config?: boolean;
     } & AttemptRecord)
   | {
       event: 'task.completed';
@@ -44,7 +52,7 @@ export type LedgerEventBody =
       files: string[];
       durationMs: number;
     }
-  | { event: 'task.failed'; reason: 'error' | 'timeout' | 'no-agent'; error: string; durationMs: number }
+  | { event: 'task.failed'; reason: FailureReason; error: string; durationMs: number }
   | { event: 'task.cancelled'; by: 'user' | 'api'; durationMs: number }
   | { event: 'task.interrupted'; error: string }
   | { event: 'feedback'; rating: 'good' | 'bad'; note: string | null }

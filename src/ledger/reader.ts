@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { AttemptRecord, DecisionKind, RouteCandidate, TaskResult, TaskStatus, TaskWaiting, TokenUsage } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
-import type { LedgerEvent, LedgerEventName } from './events.js';
+import type { FailureReason, LedgerEvent, LedgerEventName } from './events.js';
 
 type Candidate = RouteCandidate;
 
@@ -28,6 +28,8 @@ export interface TaskView {
   feedback: Array<{ rating: 'good' | 'bad'; note: string | null; ts: string }>;
   /** Set while the task waits for an agent (its last event is `task.waiting`). */
   waiting: TaskWaiting | null;
+  /** Why a failed task failed (`config`: no model endpoint or key); null otherwise. */
+  failure: FailureReason | null;
 }
 
 /** A Record, not a list, so that adding an event to the union without teaching the reader fails to compile. */
@@ -170,6 +172,7 @@ export class TaskIndex {
         break;
       case 'task.failed':
         view.status = e.reason === 'timeout' ? 'timeout' : 'failed';
+        view.failure = e.reason;
         view.error = e.error;
         view.durationMs = e.durationMs;
         break;
@@ -221,6 +224,8 @@ export class TaskIndex {
   private count(view: TaskView): void {
     const ok = view.status === 'completed';
     if (view.agent === null || !(ok || view.status === 'failed' || view.status === 'timeout')) return;
+    // A missing model endpoint or key is the fleet's configuration, not a failure of the agent.
+    if (view.failure === 'config') return;
     let c = this.perAgent.get(view.agent);
     if (!c) this.perAgent.set(view.agent, (c = { completed: 0, failed: 0 }));
     if (ok) c.completed += 1;
@@ -232,7 +237,7 @@ function newView(id: string, input: string, agent: string | null, ts: string): T
   return {
     id, status: 'submitted', input, requestedAgent: agent ?? null, agent: null, instance: null,
     output: null, outputFile: null, error: null, attempts: [], routed: [], usage: null, files: [],
-    submittedAt: ts, finishedAt: null, durationMs: null, feedback: [], waiting: null,
+    submittedAt: ts, finishedAt: null, durationMs: null, feedback: [], waiting: null, failure: null,
   };
 }
 
@@ -250,7 +255,7 @@ function routingOf(view: TaskView): TaskResult['routing'] {
 export function toTaskResult(view: TaskView): TaskResult {
   const { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files } = view;
   const { submittedAt, finishedAt } = view;
-  return { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files, submittedAt, finishedAt, routing: routingOf(view), waiting: view.waiting };
+  return { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files, submittedAt, finishedAt, routing: routingOf(view), waiting: view.waiting, failure: view.failure };
 }
 
 /**

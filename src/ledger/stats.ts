@@ -16,11 +16,21 @@ export interface StatsRow {
    * What the router has learned about this agent on the kind's latest task (the numbers `route`
    * shows: posterior estimate and the similar outcomes behind it); null when not asked for.
    */
-  learned: { estimate: number | null; evidence: number } | null;
+  learned: LearnedNumbers | null;
+}
+
+/**
+ * What the router learned (router/policy.ts learnedRate) and, from the supervisor, its one wording
+ * (describeRecord: "56 % over 4.2 similar outcomes") so a page without our code says the same.
+ */
+export interface LearnedNumbers {
+  estimate: number | null;
+  evidence: number;
+  text?: string;
 }
 
 /** The router's learned record of an agent on a task like `input`. */
-export type LearnedRecord = (input: string, agent: string) => { estimate: number | null; evidence: number } | null;
+export type LearnedRecord = (input: string, agent: string) => LearnedNumbers | null;
 
 /**
  * Per agent and kind of task: how many, how well, how fast, and what share of the kind's traffic
@@ -39,6 +49,8 @@ export function computeStats(tasks: Iterable<TaskView>, classify: (input: string
   const perKind = new Map<string, number>();
   for (const task of tasks) {
     if (!task.agent || task.status === 'submitted' || task.status === 'running') continue;
+    // No model endpoint or key: the fleet's configuration, not the agent's record.
+    if (task.failure === 'config') continue;
     if (since !== null && Date.parse(task.submittedAt) < since) continue;
     const kind = kindOf(task.input);
     const key = `${task.agent}\u0000${kind}`;

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { MIN_SECRET_LENGTH, REDACTED } from '../util/redact.js';
+import { Secrets } from '../util/secrets.js';
 import type { LedgerEventBody } from './events.js';
 
 export interface LedgerWriterOptions {
-  /** Strings (API keys, tokens) that must never reach the ledger; shorter than 8 chars is ignored. */
-  secrets?: string[];
+  /** What must never reach the ledger (API keys, tokens): the supervisor's one Secrets service. */
+  secrets?: Secrets;
   /**
    * How long an idle writer waits after the first append before writing, to gather a bigger batch.
    * 0 (the default) writes on the next turn of the event loop. Appends that arrive while a write is
@@ -34,7 +34,7 @@ const NL = 0x0a;
  */
 export class LedgerWriter {
   private readonly fd: number;
-  private readonly secretForms: string[];
+  private readonly secrets: Secrets;
   private readonly flushMs: number;
   private readonly onFlush: ((batchSize: number) => void) | undefined;
   private queue: Pending[] = [];
@@ -55,15 +55,7 @@ export class LedgerWriter {
     this.needsNewline = needsNewline;
     this.flushMs = Math.max(0, options.flushMs ?? 0);
     this.onFlush = options.onFlush;
-    const forms = new Set<string>();
-    for (const secret of options.secrets ?? []) {
-      if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) continue;
-      forms.add(secret);
-      // A secret with quotes, backslashes or control characters appears escaped in the JSON text.
-      forms.add(JSON.stringify(secret).slice(1, -1));
-    }
-    // Longest first, so a secret that contains another is replaced whole.
-    this.secretForms = [...forms].sort((a, b) => b.length - a.length);
+    this.secrets = options.secrets ?? new Secrets();
   }
 
   static open(file: string, options: LedgerWriterOptions = {}): LedgerWriter {
@@ -137,17 +129,7 @@ export class LedgerWriter {
     const { event, taskId, ...rest } = body;
     // The task core's events carry their own time (kept: `rest` comes last); others get it here.
     const record = { v: 1, ts: (rest as { ts?: string }).ts ?? new Date().toISOString(), event, taskId, ...rest };
-    let line = JSON.stringify(record);
-    if (this.secretForms.length === 0 || !this.secretForms.some((form) => line.includes(form))) return line + '\n';
-    // Redacting inside string values keeps the line valid JSON whatever the secret contains.
-    line = JSON.stringify(record, (_key, value: unknown) => (typeof value === 'string' ? this.redact(value) : value));
-    // Belt and braces for a secret in a key or spanning JSON syntax: better a skipped line than a leak.
-    return this.redact(line) + '\n';
-  }
-
-  private redact(text: string): string {
-    for (const form of this.secretForms) if (text.includes(form)) text = text.split(form).join(REDACTED);
-    return text;
+    return this.secrets.json(record) + '\n';
   }
 
   private schedule(): void {

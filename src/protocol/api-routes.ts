@@ -13,6 +13,7 @@ export const API_ROUTES = {
   agentCard: { method: 'GET', path: AGENT_CARD_PATH },
   a2a: { method: 'POST', path: A2A_RPC_PATH },
   status: { method: 'GET', path: '/v1/agents' },
+  modelSettings: { method: 'GET', path: '/v1/model-settings' },
   dashboardLogin: { method: 'POST', path: '/v1/dashboard/login' },
   reload: { method: 'POST', path: '/v1/reload' },
   shutdown: { method: 'POST', path: '/v1/shutdown' },

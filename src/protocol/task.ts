@@ -31,6 +31,11 @@ export interface WorkerOutcome {
   usage: TokenUsage | null;
   /** Paths relative to the task's workspace that the task wrote. */
   files: string[];
+  /**
+   * `config`: the agent could not try at all — no model endpoint, or no (or a rejected) key. Says
+   * nothing of how well the agent does the task, so it never counts in learning or `stats`.
+   */
+  failure?: 'config';
 }
 
 /** Progress a worker streams while a task runs. */
@@ -89,6 +94,11 @@ export interface TaskResult {
   routing: RouteRecord | null;
   /** While the task waits for a healthy instance of an agent: which, since when, why; else null. */
   waiting: TaskWaiting | null;
+  /**
+   * Why a failed task failed: `error`, `timeout`, `no-agent`, or `config` (no model endpoint or key
+   * — never counted against the agent); null unless failed. Absent from older supervisors.
+   */
+  failure?: string | null;
 }
 
 export interface TaskWaiting {

@@ -101,7 +101,7 @@ export function replayLedger(
         break;
       case 'task.attempt':
         task.lastAgent = event.agent;
-        if (event.transport || event.status === 'cancelled' || task.rewards.has(event.agent)) break;
+        if (event.transport || event.config || event.status === 'cancelled' || task.rewards.has(event.agent)) break;
         task.rewards.set(event.agent, event.status === 'completed' ? 1 : 0);
         break;
       case 'feedback':

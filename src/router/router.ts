@@ -129,7 +129,8 @@ export class TaskRouter {
         task.agent = event.agent;
         // Cancellation is the user's doing and a dead instance is the supervisor's: neither says
         // anything about how well the agent does this kind of task.
-        if (event.status === 'cancelled' || event.transport) return;
+        // Nor does a missing model endpoint or key: the fleet's configuration, not the agent's work.
+        if (event.status === 'cancelled' || event.transport || event.config) return;
         const outcome = event.status === 'completed' ? 'success' : 'failure';
         this.policy.observe({ agent: event.agent, features: this.featuresOf(task), outcome, at: Date.parse(event.ts) });
         return;

@@ -10,7 +10,11 @@ import { templatesDirectory } from '../util/install.js';
 
 export const SCHEMA_FILE = 'agents.schema.json';
 export const SCHEMA_COMMENT = `# yaml-language-server: $schema=./${SCHEMA_FILE}`;
-const STATE_DIR_IGNORE = '.lightning/';
+/** What a project's .gitignore must hold: the state directory, and `.env` with the model key. */
+const IGNORED: ReadonlyArray<{ line: string; forms: readonly string[] }> = [
+  { line: '.lightning/', forms: ['.lightning', '.lightning/', '/.lightning', '/.lightning/'] },
+  { line: '.env', forms: ['.env', '/.env', '*.env', '.env*'] },
+];
 
 /** The committed init template, templates/init-agents.yaml. */
 export function initTemplate(): string {
@@ -26,8 +30,10 @@ export interface InitFile {
 export interface InitPlan {
   dir: string;
   files: InitFile[];
-  /** What happens to .gitignore: created, the line appended, or nothing (already there). */
+  /** What happens to .gitignore: created, lines appended, or nothing (all there). */
   gitignore: 'create' | 'append' | 'present';
+  /** The lines written to it (all of IGNORED on create, the missing ones on append). */
+  gitignoreLines: string[];
 }
 
 export function planInit(dir: string): InitPlan {
@@ -40,7 +46,7 @@ export function planInit(dir: string): InitPlan {
       .sort()
       .map((file) => ({ path: `templates/prompts/${file}`, content: readFileSync(path.join(prompts, file), 'utf8') })),
   ];
-  return { dir, files, gitignore: gitignoreAction(path.join(dir, '.gitignore')) };
+  return { dir, files, ...gitignorePlan(path.join(dir, '.gitignore')) };
 }
 
 /** Files of the plan that already exist in its directory. */
@@ -55,10 +61,11 @@ export function writeInit(plan: InitPlan): void {
     writeFileSync(target, file.content);
   }
   const gitignore = path.join(plan.dir, '.gitignore');
-  if (plan.gitignore === 'create') writeFileSync(gitignore, `${STATE_DIR_IGNORE}\n`);
+  const lines = plan.gitignoreLines.map((line) => `${line}\n`).join('');
+  if (plan.gitignore === 'create') writeFileSync(gitignore, lines);
   if (plan.gitignore === 'append') {
     const text = readFileSync(gitignore, 'utf8');
-    writeFileSync(gitignore, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${STATE_DIR_IGNORE}\n`);
+    writeFileSync(gitignore, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${lines}`);
   }
 }
 
@@ -72,10 +79,11 @@ export function seedConfig(): string {
   return readFileSync(initTemplate(), 'utf8');
 }
 
-function gitignoreAction(file: string): InitPlan['gitignore'] {
-  if (!existsSync(file)) return 'create';
+function gitignorePlan(file: string): Pick<InitPlan, 'gitignore' | 'gitignoreLines'> {
+  if (!existsSync(file)) return { gitignore: 'create', gitignoreLines: IGNORED.map((entry) => entry.line) };
   const ignored = readFileSync(file, 'utf8')
     .split(/\r?\n/)
     .map((line) => line.trim());
-  return ['.lightning', '.lightning/', '/.lightning', '/.lightning/'].some((entry) => ignored.includes(entry)) ? 'present' : 'append';
+  const missing = IGNORED.filter((entry) => !entry.forms.some((form) => ignored.includes(form))).map((entry) => entry.line);
+  return { gitignore: missing.length === 0 ? 'present' : 'append', gitignoreLines: missing };
 }

@@ -117,7 +117,7 @@ export class SupervisorFleetView implements FleetView {
     if (member.kind === 'local') return this.tokens.worker;
     if (member.kind === 'registered') return this.tokens.join;
     const name = member.spec.agent.tokenEnv;
-    return name ? (process.env[name] ?? '') : '';
+    return name ? (this.supervisor.environment.get(name) ?? '') : '';
   }
 
   /**

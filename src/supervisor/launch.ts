@@ -12,13 +12,15 @@ export interface LaunchContext {
   apiUrl: string;
   paths: StatePaths;
   configPath: string;
+  /** The supervisor's environment with `.env` over it, as of this spawn (FleetEnvironment.merged). */
+  environment: NodeJS.ProcessEnv;
 }
 
 /** argv, working directory and environment for one spawn of an instance on `port`. */
 export function launchRequest(spec: InstanceSpec, port: number, context: LaunchContext): SpawnRequest {
   const { agent } = spec;
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
+  for (const [key, value] of Object.entries(context.environment)) {
     if (value !== undefined && !INTERNAL_ENV.includes(key)) env[key] = value;
   }
   Object.assign(env, {

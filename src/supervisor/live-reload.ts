@@ -33,7 +33,8 @@ export class LiveReload {
 
   async watch(): Promise<void> {
     const { watch } = await import('chokidar');
-    const watcher = watch(this.supervisor.config.path, { ignoreInitial: true });
+    // `.env` too: a changed key reaches the agents it concerns without a `lightning reload`.
+    const watcher = watch([this.supervisor.config.path, this.supervisor.environment.file], { ignoreInitial: true });
     watcher.on('all', () => {
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.reload(), DEBOUNCE_MS);
@@ -53,6 +54,13 @@ export class LiveReload {
       next = loadConfig(this.supervisor.config.path);
     } catch (error) {
       this.error = (error as Error).message;
+      const result: ReloadResult = { ok: false, error: this.error };
+      this.report(result);
+      return result;
+    }
+    const env = this.supervisor.refreshEnvironment();
+    if (env.error) {
+      this.error = env.error;
       const result: ReloadResult = { ok: false, error: this.error };
       this.report(result);
       return result;

@@ -11,6 +11,8 @@ export interface LogWriterOptions {
   files: number;
   /** Injected for testing. */
   now?: () => Date;
+  /** The supervisor's Secrets service: a key a child prints never reaches the file. */
+  redact?: (line: string) => string;
 }
 
 export type StreamName = 'stdout' | 'stderr';
@@ -42,6 +44,7 @@ export class LogWriter {
   private readonly maxBytes: number;
   private readonly files: number;
   private readonly now: () => Date;
+  private readonly redact: (line: string) => string;
   private fd: number | null;
   private size: number;
   private readonly streams = new Map<StreamName, StreamState>();
@@ -56,6 +59,7 @@ export class LogWriter {
     this.maxBytes = Math.max(1, Math.floor(opts.maxBytes));
     this.files = Math.max(1, Math.floor(opts.files));
     this.now = opts.now ?? (() => new Date());
+    this.redact = opts.redact ?? ((line) => line);
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     this.fd = fs.openSync(this.file, 'a', 0o600);
     // Appending to a log left by a previous run (or a previous restart): its bytes count too.
@@ -112,7 +116,7 @@ export class LogWriter {
 
   /** The child's last lines of output (its own, not our notes), oldest first, across restarts. */
   recentOutput(): string[] {
-    return [...this.recent];
+    return this.recent.map(this.redact);
   }
 
   private childLine(line: string): void {
@@ -130,7 +134,8 @@ export class LogWriter {
     this.fd = null;
   }
 
-  private writeLine(line: string): void {
+  private writeLine(text: string): void {
+    const line = this.redact(text);
     const data = Buffer.from(`${this.now().toISOString()} ${line}\n`, 'utf8');
     // Rotate first so a file never exceeds maxBytes — except when a single line is bigger than
     // maxBytes; that line still gets written (to a fresh file) rather than dropped.

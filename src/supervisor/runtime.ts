@@ -1,3 +1,4 @@
+import type { ModelSettingsDocument } from '../protocol/model-settings.js';
 import type { LightningConfig } from '../config/types.js';
 import type { FleetAgentSummary } from '../protocol/agent-card.js';
 import type { ControlAnswer, ControlRequest } from '../protocol/control.js';
@@ -18,11 +19,13 @@ import { Supervisor, waitUntil } from './supervisor.js';
 import type { LiveReload } from './live-reload.js';
 import type { SupervisorTasks } from './task-service.js';
 import { markInterrupted } from '../tasks/interrupted.js';
+import { FleetEnvironment } from '../config/fleet-env.js';
+import { Secrets } from '../util/secrets.js';
 
 export class RuntimeStartError extends Error {
   constructor(
     message: string,
-    readonly reason: 'already-running' | 'api-port-in-use' | 'bad-join-token',
+    readonly reason: 'already-running' | 'api-port-in-use' | 'bad-join-token' | 'bad-env-file',
   ) {
     super(message);
   }
@@ -47,6 +50,8 @@ export interface RuntimeHandlers {
   /** Prometheus text, once the task side is loaded. */
   metrics(): Promise<{ contentType: string; body: string } | null>;
   fleetAgents(): FleetAgentSummary[];
+  /** What the agents see of their model settings (`.env` over the environment; never a key). */
+  modelSettings(): ModelSettingsDocument;
 }
 
 /** An open control API: where it listens, and how to close it. */
@@ -63,6 +68,8 @@ export type OpenControlApi = (options: {
   joinToken: string;
   a2aToken: string | null;
   workspacesDir: string;
+  /** The Secrets service, applied to every response body. */
+  redact: (text: string) => string;
   handlers: RuntimeHandlers;
 }) => Promise<ControlApi>;
 
@@ -95,9 +102,23 @@ export async function startRuntime(options: {
   openApi: OpenControlApi;
   onChange?: (change: StateChange) => void;
   log?: (message: string) => void;
+  /**
+   * The one Secrets service (created here when not given): the caller passes its own so that what
+   * it prints of state changes goes through the same redaction as everything else.
+   */
+  secrets?: Secrets;
 }): Promise<Runtime> {
   const { config, paths } = options;
-  const log = options.log ?? (() => undefined);
+  // One Secrets service for everything that leaves the supervisor: its output, the instance logs,
+  // the ledger, the control API. Its `env` group follows `.env` (rebuilt at reload and restart).
+  const secrets = options.secrets ?? new Secrets();
+  const log = (message: string) => (options.log ?? (() => undefined))(secrets.redact(message));
+  let environment: FleetEnvironment;
+  try {
+    environment = new FleetEnvironment(config.path);
+  } catch (error) {
+    throw new RuntimeStartError((error as Error).message, 'bad-env-file');
+  }
   const lock = acquireLock(paths);
   if (!lock.ok) {
     throw new RuntimeStartError(`a supervisor (pid ${lock.holder}) already runs for ${paths.home}`, 'already-running');
@@ -125,7 +146,8 @@ export async function startRuntime(options: {
     releaseLock(paths);
     throw error instanceof JoinTokenError ? new RuntimeStartError(error.message, 'bad-join-token') : error;
   }
-  const supervisor = new Supervisor({ config, paths, workerToken, spawner: options.spawner, probe: options.probe, log });
+  secrets.set('tokens', [token, workerToken, joinToken, a2aToken]);
+  const supervisor = new Supervisor({ config, paths, workerToken, spawner: options.spawner, probe: options.probe, log, environment, secrets });
   if (options.onChange) supervisor.on('change', options.onChange);
   // `lightning restart|stop|start`: a line in the supervisor's output and an event in the ledger.
   supervisor.on('control', ({ action, agent, instance, message }) => {
@@ -148,7 +170,9 @@ export async function startRuntime(options: {
       joinToken,
       a2aToken,
       workspacesDir: paths.workspacesDir,
+      redact: (text) => secrets.redact(text),
       handlers: {
+        modelSettings: () => ({ file: environment.file, present: environment.present, agents: environment.modelSettings(supervisor.config) }),
         register: (body) => supervisor.registrations.register(body),
         heartbeat: (id) => supervisor.registrations.heartbeat(id),
         leave: (id) => supervisor.registrations.leave(id),
@@ -242,7 +266,7 @@ export async function startRuntime(options: {
   tasksLoaded = waitUntil(() => supervisor.allSettledOrHealthy(), supervisor, TASKS_AFTER_MS)
     .then(() => import('./task-service.js'))
     .then(async ({ SupervisorTasks }) => {
-      tasks = await SupervisorTasks.open(supervisor, paths, config, { worker: workerToken, join: joinToken });
+      tasks = await SupervisorTasks.open(supervisor, paths, config, { worker: workerToken, join: joinToken }, secrets);
       const { LiveReload } = await import('./live-reload.js');
       liveReload = new LiveReload(supervisor, (result) => {
         const message = result.ok ? `agents.yaml reloaded: ${result.summary}` : `agents.yaml not applied (the fleet keeps running as it was): ${result.error}`;

@@ -26,6 +26,8 @@ import { memberStatus } from './member-status.js';
 import { runControl } from './agent-control.js';
 import type { ControlEvent, ControlResult } from './agent-control.js';
 import type { ControlRequest } from '../protocol/control.js';
+import type { FleetEnvironment } from '../config/fleet-env.js';
+import type { Secrets } from '../util/secrets.js';
 
 
 export interface SupervisorOptions {
@@ -39,6 +41,10 @@ export interface SupervisorOptions {
   clock?: Clock;
   /** Fleet-level notes (agents joining and leaving) for the supervisor's own output. */
   log?: (message: string) => void;
+  /** `.env` over the supervisor's environment: what agents are started with. */
+  environment: FleetEnvironment;
+  /** The one redaction service; its `env` group is rebuilt whenever `.env` is read again. */
+  secrets: Secrets;
 }
 
 export interface ProbeResult {
@@ -70,6 +76,8 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
   private stopping = false;
   /** Reloads and user controls run one at a time, so two never restart the same instance at once. */
   private busy: Promise<unknown> = Promise.resolve();
+  /** `.env`'s variables as of the last up or reload: what a reload compares against. */
+  private appliedEnv: Readonly<Record<string, string>>;
 
   constructor(private readonly options: SupervisorOptions) {
     super();
@@ -78,6 +86,26 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
     this.registry = new ProcessRegistry(options.paths.processesFile);
     this.reloader = new ConfigReloader(options.config);
     this.registrations = new Registrations(this, this.clock, options.log ?? (() => undefined));
+    this.appliedEnv = options.environment.values;
+    options.secrets.set('env', options.environment.secretValues(options.config));
+  }
+
+  get environment(): FleetEnvironment {
+    return this.options.environment;
+  }
+
+  /**
+   * Reads `.env` again (at reload and before every spawn); a changed one rebuilds the secrets. A
+   * `.env` that cannot be read keeps the variables last read, and says why.
+   */
+  refreshEnvironment(): { changed: boolean; error: string | null } {
+    try {
+      const changed = this.options.environment.refresh();
+      if (changed) this.options.secrets.set('env', this.options.environment.secretValues(this.options.config));
+      return { changed, error: null };
+    } catch (error) {
+      return { changed: false, error: (error as Error).message };
+    }
   }
 
   /** For Registrations: a member for an agent that joined at `url`. */
@@ -156,8 +184,15 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
   }
 
   private async applyConfigNow(next: LightningConfig): Promise<ConfigDiff> {
-    const diff = diffConfigs(this.options.config, next);
+    const { environment } = this.options;
+    const before = this.appliedEnv;
+    this.appliedEnv = environment.values;
+    // A local agent whose `.env` variables changed restarts like one whose settings changed.
+    const envChanged = (agent: AgentConfig) =>
+      agent.url === null && JSON.stringify(environment.reaching(agent, before)) !== JSON.stringify(environment.reaching(agent));
+    const diff = diffConfigs(this.options.config, next, envChanged);
     this.options.config = next;
+    this.options.secrets.set('env', environment.secretValues(next));
     // Joined agents of an agent that changed, went or now exists in the file hold its old settings
     // and may hold an index the file now plans: they leave, and re-join at their next heartbeat.
     const touched = new Set([...diff.added, ...diff.changed].map((agent) => agent.name).concat(diff.removed));
@@ -258,6 +293,7 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
       file: instanceLogFile(this.options.paths, spec.agent.name, spec.index),
       maxBytes: this.options.config.logs.maxBytes,
       files: this.options.config.logs.files,
+      redact: (line) => this.options.secrets.redact(line),
     });
   }
 
@@ -285,6 +321,8 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
   private async reloadSpec(current: InstanceSpec, log: LogWriter): Promise<InstanceSpec | null> {
     const { config, error } = await this.reloader.latest();
     if (error) log.note(`agents.yaml has an error; keeping the previous settings: ${error}`);
+    const env = this.refreshEnvironment();
+    if (env.error) log.note(`keeping the .env variables last read: ${env.error}`);
     return planInstances(config).find((spec) => spec.agent.name === current.agent.name && spec.index === current.index) ?? null;
   }
 
@@ -294,6 +332,7 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
       apiUrl: this.apiUrl,
       paths: this.options.paths,
       configPath: this.options.config.path,
+      environment: this.options.environment.merged(),
     });
   }
 }

@@ -7,6 +7,7 @@ import { readEvents, TaskIndex, toTaskResult } from '../ledger/reader.js';
 import { computeStats } from '../ledger/stats.js';
 import { LedgerWriter } from '../ledger/writer.js';
 import { REPLAY_TASKS, replayWindow, TaskRouter } from '../router/router.js';
+import { describeRecord } from '../router/policy.js';
 import type { TaskService } from '../tasks/service.js';
 import { TaskRequestError } from '../tasks/service.js';
 import { TaskCore } from '../tasks/task-core.js';
@@ -16,7 +17,7 @@ import { FleetMetrics } from './metrics.js';
 import { AlertMonitor } from './alerts.js';
 import type { Alert } from './alerts.js';
 import { realClock } from './clock.js';
-import { redactor } from '../util/redact.js';
+import type { Secrets } from '../util/secrets.js';
 import { SupervisorFleetView } from './fleet-view.js';
 import type { FleetTokens } from './fleet-view.js';
 import type { StateChange, Supervisor } from './supervisor.js';
@@ -48,11 +49,11 @@ export class SupervisorTasks {
     paths: StatePaths,
     config: LightningConfig,
     tokens: FleetTokens,
-    secrets: string[],
+    secrets: Secrets,
   ) {
     const history = readEvents(paths.ledger);
     this.index = new TaskIndex(history);
-    this.writer = LedgerWriter.open(paths.ledger, { secrets: [tokens.worker, tokens.join, ...secrets] });
+    this.writer = LedgerWriter.open(paths.ledger, { secrets });
     this.fleet = new SupervisorFleetView(supervisor, tokens);
     this.router = new TaskRouter(() => this.fleet.profiles(), config.routing.learn);
     // Learning survives restarts: the policy is the ledger's (recent) outcomes, replayed.
@@ -69,17 +70,14 @@ export class SupervisorTasks {
       },
       clock: realClock,
       storeOutput: (taskId, output) => storeOutput(paths, taskId, output),
-      redact: redactor([tokens.worker, tokens.join, ...secrets]),
+      // The same service as the ledger's: an output file in the workspace holds no key either.
+      redact: (text) => secrets.redact(text),
     });
     this.core.on('ledger-error', (error) => console.error(`${new Date().toISOString()} ledger write failed: ${error.message}`));
   }
 
-  static async open(supervisor: Supervisor, paths: StatePaths, config: LightningConfig, tokens: FleetTokens): Promise<SupervisorTasks> {
-    // API keys, and the tokens remote agents expect: none of them may reach the ledger.
-    const secrets = config.agents.flatMap((agent) => {
-      const values = [process.env[agent.provider.apiKeyEnv], agent.tokenEnv ? process.env[agent.tokenEnv] : undefined];
-      return values.filter((value): value is string => value !== undefined && value !== '');
-    });
+  /** `secrets`: the supervisor's one Secrets service (keys from the environment and `.env`, tokens). */
+  static async open(supervisor: Supervisor, paths: StatePaths, config: LightningConfig, tokens: FleetTokens, secrets: Secrets): Promise<SupervisorTasks> {
     const tasks = new SupervisorTasks(supervisor, paths, config, tokens, secrets);
     // prom-client is CommonJS: its exports object is the default export, under Node's ESM loader
     // and in the esbuild bundle alike (which gives a split-off CommonJS module no named exports).
@@ -110,7 +108,13 @@ export class SupervisorTasks {
       cancel: (id) => this.core.cancel(id, 'api'),
       feedback: (id, rating, note) => this.core.feedback(id, rating, note),
       // The index holds every task of the ledger already: no re-reading of the file.
-      stats: (since) => computeStats(this.index.list(), (input) => this.router.kindOf(input), since, (input, agent) => this.router.recordOf(input, agent)),
+      // The learned numbers with their one wording, as `route`, `task` and `stats` print them: the
+      // dashboard shows this text rather than a formula of its own.
+      stats: (since) =>
+        computeStats(this.index.list(), (input) => this.router.kindOf(input), since, (input, agent) => {
+          const record = this.router.recordOf(input, agent);
+          return record && { ...record, text: describeRecord(record.estimate, record.evidence) };
+        }),
       route: (input, agent) => {
         if (agent !== undefined && !this.fleet.agentNames().includes(agent)) {
           throw new TaskRequestError(`unknown agent "${agent}"; known agents: ${this.fleet.agentNames().join(', ')}`);

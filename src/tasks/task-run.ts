@@ -1,4 +1,4 @@
-import type { LedgerEventBody } from '../ledger/events.js';
+import type { FailureReason, LedgerEventBody } from '../ledger/events.js';
 import type { TaskProgress, WorkerOutcome } from '../protocol/task.js';
 import type { RouteDecision } from '../router/router.js';
 import { LOST_INSTANCE_RECHECK_MS } from '../config/defaults.js';
@@ -215,6 +215,8 @@ export class TaskRun {
         durationMs: result.durationMs,
         // No outcome from the worker: says nothing of how well the agent does such tasks.
         ...(result.kind === 'error' ? { transport: true } : {}),
+        // Nor does an agent that could not reach a model at all: that is the fleet's configuration.
+        ...(result.kind === 'outcome' && result.outcome.failure === 'config' ? { config: true } : {}),
       });
       if (result.kind === 'outcome') return this.finish(instance, result.outcome);
       if (this.stopReason()) continue;
@@ -298,7 +300,7 @@ export class TaskRun {
       case 'timeout':
         return this.end(this.failed('timeout', this.context.store(this.id, outcome).error ?? 'timed out'));
       case 'failed':
-        return this.end(this.failed('error', this.context.store(this.id, outcome).error ?? 'failed'));
+        return this.end(this.failed(outcome.failure === 'config' ? 'config' : 'error', this.context.store(this.id, outcome).error ?? 'failed'));
       default: {
         const unknown: never = outcome.status;
         throw new Error(`unexpected outcome ${String(unknown)}`);
@@ -320,7 +322,7 @@ export class TaskRun {
     return this.failed('no-agent', `no agent could take the task: ${why}; check \`lightning status\``);
   }
 
-  private failed(reason: 'error' | 'timeout' | 'no-agent', error: string): TerminalTaskState {
+  private failed(reason: FailureReason, error: string): TerminalTaskState {
     return { name: 'failed', at: this.context.clock.now(), reason, error };
   }
 

@@ -1,3 +1,4 @@
+import type { FailureReason } from '../ledger/events.js';
 /** Why a task waits for an agent instead of running on it. */
 export type WaitReason =
   /** Its instances are starting, unhealthy or in backoff: expected back. */
@@ -29,7 +30,7 @@ export type TaskState =
   | { name: 'waiting'; since: number; agent: string; why: WaitReason }
   | { name: 'running'; since: number; agent: string; instance: number; attempt: number }
   | { name: 'completed'; at: number; agent: string; instance: number }
-  | { name: 'failed'; at: number; reason: 'error' | 'timeout' | 'no-agent'; error: string }
+  | { name: 'failed'; at: number; reason: FailureReason; error: string }
   | { name: 'cancelled'; at: number; by: 'user' | 'api' }
   | { name: 'interrupted'; at: number; error: string };
 

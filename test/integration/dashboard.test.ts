@@ -5,8 +5,13 @@ import { ROOT, apiStatus, cli, repoFleetOnFreePorts, teardown, waitFor } from '.
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
+/** Screenshots into docs/screenshots only on demand (`npm run screenshots`): a test run leaves the tree alone. */
+const SCREENSHOTS = process.env.LIGHTNING_SCREENSHOTS === '1';
 if (!haveChromium) {
-  console.warn(`dashboard browser test skipped: no Chromium at ${CHROMIUM} (Debian package "chromium"; set CHROMIUM_PATH to use another)`);
+  console.warn(
+    `dashboard browser test skipped: no Chromium at ${CHROMIUM}. To run it: apt-get update && apt-get install -y chromium ` +
+      '(or set CHROMIUM_PATH to another Chromium)',
+  );
 }
 const maybe = haveChromium ? describe : describe.skip;
 
@@ -42,8 +47,10 @@ maybe('live dashboard in headless Chromium', () => {
     // TypeScript has no DOM types for in-page functions.
     await waitFor('six healthy rows', async () => (await page.locator('#agents td.state.healthy').count()) === 6, 15_000);
     const shots = path.join(ROOT, 'docs', 'screenshots');
-    mkdirSync(shots, { recursive: true });
-    await page.screenshot({ path: path.join(shots, 'dashboard-healthy.png') });
+    if (SCREENSHOTS) {
+      mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: path.join(shots, 'dashboard-healthy.png') });
+    }
 
     const victim = (await apiStatus(dir)).agents.find((agent) => agent.name === 'data_analyst')!;
     const reloads: string[] = [];
@@ -52,7 +59,7 @@ maybe('live dashboard in headless Chromium', () => {
     const row = 'tr[data-agent="data_analyst#0"]';
     // The row shows the restart (count 1, new pid) — the transient states may be too quick to see.
     await waitFor('the restart on the page', async () => (await page.textContent(`${row} td:nth-child(5)`)) === '1', 15_000);
-    await page.screenshot({ path: path.join(shots, 'dashboard-restarted.png') });
+    if (SCREENSHOTS) await page.screenshot({ path: path.join(shots, 'dashboard-restarted.png') });
     await waitFor('healthy again', async () => (await page.textContent(`${row} td.state`)) === 'healthy', 15_000);
     expect(await page.textContent(`${row} td:nth-child(3)`)).not.toBe(String(victim.pid));
     expect(reloads).toEqual([]);

@@ -105,10 +105,35 @@ agents:
     expect(up.exitCode).toBe(0);
     try {
       const { exitCode, report } = await doctor(dir, goodEnv());
-      expect(of(report, 'ports')).toEqual([{ check: 'ports', status: 'ok', message: expect.stringMatching(/^2 ports held by the running supervisor \(pid \d+\)$/), fix: null }]);
+      expect(of(report, 'ports')).toEqual([{ check: 'ports', status: 'ok', message: expect.stringMatching(/^2 ports held by the running fleet \(supervisor pid \d+\)$/), fix: null }]);
       expect(of(report, 'supervisor')[0]!.message).toMatch(/^supervisor pid \d+ is running, control API http:\/\/127\.0\.0\.1:\d+$/);
       expect(exitCode).toBe(0);
     } finally {
+      expect((await cli(dir, ['down'])).exitCode).toBe(0);
+    }
+  });
+
+  it("another program on one agent's port while the fleet runs: told apart by the pid holding it", async () => {
+    const up = await cli(dir, ['up', '-d'], { env: goodEnv() });
+    expect(up.exitCode).toBe(0);
+    // The agent stopped by hand keeps its port in the fleet's plan; a program of someone else's takes it.
+    expect((await cli(dir, ['stop', 'general_assistant'])).exitCode).toBe(0);
+    // A separate process: its pid is neither the supervisor's nor an instance's (nor their child's).
+    const squatter = execa(process.execPath, ['-e', `require('net').createServer().listen(${agentPort}, '127.0.0.1', () => console.log('ready'))`], { reject: false });
+    await new Promise<void>((resolve) => squatter.stdout!.once('data', () => resolve()));
+    try {
+      const { exitCode, report } = await doctor(dir, goodEnv());
+      expect(exitCode).toBe(1);
+      expect(of(report, 'ports')).toEqual([
+        {
+          check: 'ports',
+          status: 'problem',
+          message: expect.stringMatching(new RegExp(`^port ${agentPort} for general_assistant#0 is held by pid \\d+ \\(.*node.*\\), which is not part of the running fleet \\(supervisor pid \\d+\\)$`)),
+          fix: expect.stringContaining(`stop that process (kill ${squatter.pid})`),
+        },
+      ]);
+    } finally {
+      squatter.kill('SIGKILL');
       expect((await cli(dir, ['down'])).exitCode).toBe(0);
     }
   });

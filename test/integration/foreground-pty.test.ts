@@ -5,6 +5,7 @@ import path from 'node:path';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
 import { BIN, alive, makeProject, testAgentYaml, userEnv, waitFor } from '../helpers/fleet.js';
+import { cliInPty } from '../helpers/pty.js';
 
 /**
  * Ctrl-C as a user presses it: `lightning up` runs under a real pseudo-terminal (script(1)) and
@@ -32,10 +33,10 @@ agents:
 ${testAgentYaml('helper')}
 ${testAgentYaml('ignores_term', { env: { IGNORE_TERM: '1' } })}
 `);
-    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} up`;
-    const child = execa('script', ['-qfec', command, '/dev/null'], { cwd: dir, env: userEnv(), extendEnv: false, reject: false, stdin: 'pipe' });
+    const pty = cliInPty(dir, ['up']);
+    const { child } = pty;
     let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout!.on('data', () => (output = pty.output()));
     try {
       await waitFor('three instances healthy', async () => (output.match(/ healthy /g) ?? []).length >= 3, 30_000);
       const info = JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as { api: string; token: string };
@@ -49,18 +50,16 @@ ${testAgentYaml('ignores_term', { env: { IGNORE_TERM: '1' } })}
       const pidsBefore = spawnedPids(output);
       expect(pidsBefore).toHaveLength(3);
 
-      child.stdin!.write('\x03');
+      pty.ctrlC();
       await waitFor('the first Ctrl-C answered', async () => /stopping gracefully/.test(output), 10_000);
       expect(output).toMatch(/SIGINT: stopping gracefully, draining 1 task in flight; press Ctrl-C again to force/);
       // The graceful stop is waiting (the task, then ignores_term's 30 s grace).
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(output).not.toContain('all instances stopped');
 
-      child.stdin!.write('\x03');
-      let timer: NodeJS.Timeout | undefined;
-      const result = await Promise.race([child, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 15_000)))]);
-      clearTimeout(timer);
-      expect(result).not.toBeNull();
+      pty.ctrlC();
+      expect(await pty.exit(15_000)).not.toBeNull();
+      output = pty.output();
       expect(output).toContain('SIGINT again: killing every instance now (SIGKILL, no restart)');
       expect(output).toContain('all instances stopped');
       // No restart: no instance went to backoff, and no pid was spawned after the first three.

@@ -91,7 +91,7 @@ describe('from lightning init to routed tasks on scaffolded agents (README "Your
     for (const file of ['agents.schema.json', 'templates/prompts/web_developer.md', 'templates/prompts/general_assistant.md']) {
       expect(existsSync(path.join(project, file))).toBe(true);
     }
-    expect(readFileSync(path.join(project, '.gitignore'), 'utf8')).toBe('.lightning/\n');
+    expect(readFileSync(path.join(project, '.gitignore'), 'utf8')).toBe('.lightning/\n.env\n');
 
     // new agent: the file as init wrote it, byte for byte (comments, order, spacing), then the two
     // entries on the next free ports (the supervisor has 9000, the six 9001–9006).
@@ -201,7 +201,7 @@ describe('init and new agent refuse what would lose or break something', () => {
   it('init refuses to overwrite without --force (naming the files, exit 2) and appends to an existing .gitignore', async () => {
     writeFileSync(path.join(dir, '.gitignore'), 'node_modules/');
     expect((await cli(dir, ['init'])).exitCode).toBe(0);
-    expect(readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe('node_modules/\n.lightning/\n');
+    expect(readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe('node_modules/\n.lightning/\n.env\n');
     writeFileSync(path.join(dir, 'agents.yaml'), '# mine\n');
     const again = await cli(dir, ['init']);
     expect(again.exitCode).toBe(2);
@@ -211,7 +211,7 @@ describe('init and new agent refuse what would lose or break something', () => {
     const forced = await cli(dir, ['init', '--force']);
     expect(forced.exitCode).toBe(0);
     expect(readFileSync(path.join(dir, 'agents.yaml'), 'utf8')).toContain('general_assistant:');
-    expect(readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe('node_modules/\n.lightning/\n');
+    expect(readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe('node_modules/\n.lightning/\n.env\n');
   });
 
   it('new agent refuses a bad name, an existing agent or directory, a bad --lang, and an edit the loader rejects', async () => {

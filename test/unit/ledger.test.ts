@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { LedgerEvent, LedgerEventBody } from '../../src/ledger/events.js';
 import { TaskIndex, deriveTasks, readEvents, readRecentTasks, toTaskResult } from '../../src/ledger/reader.js';
 import { LedgerWriter } from '../../src/ledger/writer.js';
+import { Secrets } from '../../src/util/secrets.js';
 import type { TaskStatus } from '../../src/protocol/task.js';
 
 type Body = LedgerEventBody & { taskId: string };
@@ -79,7 +80,7 @@ describe('LedgerWriter', () => {
   test('secrets are redacted, escaped or not, and the line stays valid JSON', async () => {
     const key = 'sk-live-0123456789abcdef';
     const odd = 'pa"ss\\word-99';
-    const w = LedgerWriter.open(file, { secrets: [key, odd, 'short', ''] });
+    const w = LedgerWriter.open(file, { secrets: new Secrets([key, odd, 'short', '']) });
     await w.append(submitted('t1', `use ${key} and ${odd} please, short`));
     await w.append({ event: 'task.failed', taskId: 't1', reason: 'error', error: `401 for key ${key}`, durationMs: 1 });
     await w.close();
@@ -168,7 +169,7 @@ describe('derivation', () => {
     expect(tasks.get('s')).toMatchObject({ agent: null, finishedAt: null, requestedAgent: null });
     expect(toTaskResult(c)).toEqual({
       id: 'c', agent: 'coder', instance: 0, status: 'completed', input: 'do c', output: 'done c', error: null,
-      attempts: c.attempts, durationMs: 7, usage: null, files: ['a.txt'], submittedAt: c.submittedAt, finishedAt: c.finishedAt,
+      attempts: c.attempts, durationMs: 7, usage: null, files: ['a.txt'], submittedAt: c.submittedAt, finishedAt: c.finishedAt, failure: null,
       routing: { candidates: [{ agent: 'coder', score: 0.9 }], reason: 'best match', static: null, explored: false },
       waiting: null,
     });

@@ -159,6 +159,19 @@ describe('evidence widens the candidate set (repository agents.yaml, failover as
     expect(kept.reason).toContain('has a record of success');
   });
 
+  it('a configuration failure (no model endpoint or key) teaches nothing about the agent', () => {
+    const router = new TaskRouter(() => ({ version: 0, profiles }), true);
+    const input = 'Compute the median and a histogram of the sensor readings in data.csv';
+    const before = router.recordOf(input, 'data_analyst');
+    for (let id = 1; id <= 10; id++) {
+      const taskId = `c${id}`;
+      router.learnFrom({ v: 1, ts: new Date(1_700_000_000_000 + id * 1000).toISOString(), taskId, event: 'task.submitted', input, agent: null, timeoutMs: 1 });
+      router.learnFrom({ v: 1, ts: new Date(1_700_000_000_000 + id * 1000 + 500).toISOString(), taskId, event: 'task.attempt', attempt: 1, agent: 'data_analyst', instance: 0, status: 'failed', error: 'no model endpoint configured', durationMs: 1, config: true });
+    }
+    expect(router.recordOf(input, 'data_analyst')).toEqual(before);
+    expect(router.route(input).pick).toBe('data_analyst');
+  });
+
   it('records what a replay needs: every candidate with its value, in decision order, and the decision kind', () => {
     const world = new World(5);
     const outcomes = Array.from({ length: 30 }, (_, n) => world.run(UNIT_TESTS(n), (agent) => (agent === 'qa_tester' ? 0.1 : 0.95), true));

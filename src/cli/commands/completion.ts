@@ -17,6 +17,7 @@ const OPTION_VALUES: Record<string, ValueKind> = {
 /** What a command's first argument completes to, by command path. */
 const ARGUMENT_VALUES: Record<string, ValueKind> = {
   logs: { kind: 'agents' },
+  status: { kind: 'agents' },
   completion: { kind: 'words', words: [...SHELLS] },
   init: { kind: 'dirs' },
   export: { kind: 'words', words: ['compose', 'kubernetes', 'systemd'] },

@@ -54,10 +54,16 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
       spinner?.update(describeEvent(event));
     }
   });
+  let abandoned = false;
   const onSigint = () => {
-    if (interrupted || !taskId) return stream.abort();
+    if (interrupted || !taskId) {
+      // A second Ctrl-C, or one before the supervisor named the task: stop waiting.
+      abandoned = true;
+      interrupted = true;
+      return stream.abort();
+    }
     interrupted = true;
-    spinner?.update('cancelling');
+    spinner?.update(`Ctrl-C: cancelling task ${taskId}`);
     void new ApiClient(info).cancelTask(taskId).catch(() => undefined);
   };
   process.on('SIGINT', onSigint);
@@ -69,11 +75,22 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
     process.off('SIGINT', onSigint);
     spinner?.stop();
   }
+  if (abandoned) {
+    const which = taskId ? `task ${taskId}: cancel requested; \`lightning task ${taskId}\` shows how it ended` : 'the task was not started';
+    throw new ExitError(`interrupted — ${which}`, EXIT.interrupted);
+  }
   if (rejected) throw new ExitError((rejected as { message?: string }).message ?? 'the supervisor refused the task', EXIT.usage);
   const final = result as TaskResult | null;
   if (!final) throw new ExitError('the supervisor ended the stream without a result');
   printResult(final, context, Boolean(options.json));
-  if (interrupted) process.exitCode = EXIT.interrupted;
+  if (final.failure === 'config' && !options.json) {
+    const hint = handToFleetHint(context, info);
+    if (hint) process.stderr.write(`${hint}\n`);
+  }
+  if (interrupted) {
+    if (!options.json) process.stderr.write(final.status === 'cancelled' ? `cancelled (Ctrl-C)\n` : `Ctrl-C came too late to cancel: the task had ended ${final.status}\n`);
+    process.exitCode = EXIT.interrupted;
+  }
   else if (final.status !== 'completed') process.exitCode = EXIT.failed;
 }
 
@@ -87,6 +104,25 @@ async function ensureSupervisor(context: CommandContext, autostart: boolean): Pr
   process.stderr.write(`${paint('lightning:', 'dim', process.stderr)} no supervisor running; starting one (lightning up -d)…\n`);
   const { startDaemon } = await import('./up-detached.js');
   return (await startDaemon(context, AUTOSTART_TIMEOUT_MS)).info;
+}
+
+/** Model variables a user commonly exports in the shell, expecting the fleet to see them. */
+const SHELL_MODEL_VARIABLES = ['OPENAI_API_KEY', 'OPENAI_BASE_URL'];
+
+/**
+ * The task failed for a missing endpoint or key while this shell has one: the supervisor's
+ * environment was fixed when it started, so say how to hand the variable to the fleet.
+ */
+function handToFleetHint(context: CommandContext, info: SupervisorInfo): string | null {
+  const set = SHELL_MODEL_VARIABLES.filter((name) => process.env[name]?.trim());
+  if (set.length === 0) return null;
+  const envFile = path.join(path.dirname(info.config || context.paths.home), '.env');
+  const lines = set.map((name) => `${name}=${name === 'OPENAI_BASE_URL' && !process.env[name]!.includes('@') ? process.env[name]!.trim() : '<its value>'}`);
+  return [
+    `your shell has ${set.join(' and ')} set, but the fleet does not see ${set.length > 1 ? 'them' : 'it'}: agents get the environment the supervisor started with, plus ${envFile}.`,
+    `  fix: put ${set.length > 1 ? 'them' : 'it'} in ${envFile} (${lines.join(', ')}), then \`lightning reload\` — the agents that need it restart with it.`,
+    `      (or restart the fleet from this shell: \`lightning down && lightning up -d\`)`,
+  ].join('\n');
 }
 
 function describeEvent(event: SseEvent): string {

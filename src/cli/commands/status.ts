@@ -3,15 +3,28 @@ import type { GlobalOptions } from '../context.js';
 import { requireSupervisor, resolveStateContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
 import { renderStatusTable } from '../render/status-table.js';
+import { renderAgentDetail } from '../render/agent-detail.js';
 
 export interface StatusOptions extends GlobalOptions {
   json?: boolean;
   watch?: boolean;
 }
 
-export async function statusCommand(options: StatusOptions): Promise<void> {
+export async function statusCommand(options: StatusOptions, name?: string): Promise<void> {
   const { paths } = resolveStateContext(options);
   const info = await requireSupervisor(paths);
+  if (name !== undefined) {
+    if (options.watch) throw new ExitError('--watch shows the whole fleet: lightning status --watch (without a name)', EXIT.usage);
+    const document = await fetchStatus(info);
+    const instances = document.agents.filter((agent) => agent.name === name);
+    if (instances.length === 0) {
+      const known = [...new Set(document.agents.map((agent) => agent.name))];
+      throw new ExitError(`no agent "${name}" in the fleet\n  fix: one of ${known.join(', ') || '(none)'} — \`lightning status\` lists them`, EXIT.usage);
+    }
+    if (options.json) process.stdout.write(JSON.stringify({ ...document, agents: instances }, null, 2) + '\n');
+    else process.stdout.write(renderAgentDetail(name, instances) + '\n');
+    return;
+  }
   if (options.watch) {
     if (options.json) throw new ExitError('--watch and --json do not go together: poll `status --json` instead', EXIT.usage);
     const { watchStatus } = await import('./status-watch.js');

@@ -2,21 +2,53 @@ import type { InstanceStatus, StatusDocument } from '../../protocol/status.js';
 import { formatDuration } from '../../util/format.js';
 import { colorEnabled, paint, paintState } from './color.js';
 import { renderTable } from './table.js';
+import { outputColumns, truncate, visibleLength } from './fit.js';
 
-/** The `lightning status` table: one row per instance. */
-export function renderStatusTable(document: StatusDocument, options: { now?: number; load?: boolean } = {}): string {
+const REASON = 7;
+const NEXT_RESTART = 8;
+/** cli-table3's padding after each column. */
+const GAP = 2;
+
+/**
+ * The `lightning status` table: one row per instance. `columns` (default: the terminal's width,
+ * null when stdout is not a terminal) fits it: the reason column is cut with "…" — whole in
+ * `status --json` and `status NAME` — and on a narrow terminal the next restart joins the reason.
+ */
+export function renderStatusTable(document: StatusDocument, options: { now?: number; load?: boolean; columns?: number | null } = {}): string {
   const now = options.now ?? Date.now();
-  const head = ['AGENT', 'INST', 'STATE', 'PID', 'PORT', 'RESTARTS', 'UPTIME', 'LAST EXIT / REASON', 'NEXT RESTART'];
+  const columns = options.columns === undefined ? outputColumns() : options.columns;
+  let head = ['AGENT', 'INST', 'STATE', 'PID', 'PORT', 'RESTARTS', 'UPTIME', 'LAST EXIT / REASON', 'NEXT RESTART'];
   if (options.load) head.push('IN FLIGHT', 'SUCCESS');
-  const rows = document.agents.map((agent) => (options.load ? [...row(agent, now), ...load(agent)] : row(agent, now)));
-  // On a terminal the reason column wraps to the window; in a pipe nothing wraps so grep sees whole lines.
-  const table = renderTable(head, rows, { bold: colorEnabled(), wrapColumn: { index: 7, reserve: options.load ? 122 : 100 } });
-  const header = `supervisor pid ${document.supervisor.pid} · ${document.supervisor.api} · ${document.supervisor.config}`;
+  let rows = document.agents.map((agent) => (options.load ? [...row(agent, now), ...load(agent)] : row(agent, now)));
+  if (columns !== null) ({ head, rows } = fit(head, rows, columns));
+  const table = renderTable(head, rows, { bold: colorEnabled() });
+  const fullHeader = `supervisor pid ${document.supervisor.pid} · ${document.supervisor.api} · ${document.supervisor.config}`;
+  const header = columns === null ? fullHeader : truncate(fullHeader, columns);
   const alerts = (document.alerts ?? []).map((alert) => `${paint('ALERT', 'red')} ${alert.rule} ${alert.agent}: ${alert.message} (since ${alert.since})`);
   const waiting = new Map(document.agents.filter((agent) => (agent.waiting ?? 0) > 0).map((agent) => [agent.name, agent.waiting!]));
   const waits = [...waiting].map(([name, count]) => `${paint('WAITING', 'yellow')} ${count} task(s) wait for a healthy instance of ${name}`);
   const configError = document.configError ? ['', `${paint('CONFIG', 'red')} the last edit of agents.yaml was not applied: ${document.configError}`] : [];
   return [header, table, ...(waits.length ? ['', ...waits] : []), ...(alerts.length ? ['', ...alerts] : []), ...configError].join('\n');
+}
+
+/** Fits the table to `columns`: the reason column takes what the others leave, cut with "…". */
+function fit(head: string[], rows: string[][], columns: number): { head: string[]; rows: string[][] } {
+  const widthOf = (h: string[], r: string[][], index: number) => Math.max(visibleLength(h[index]!), ...r.map((cells) => visibleLength(cells[index] ?? ''))) + GAP;
+  const total = (h: string[], r: string[][]) => h.reduce((sum, _, index) => sum + widthOf(h, r, index), 0) - GAP;
+  if (total(head, rows) <= columns) return { head, rows };
+  // Narrow: the instance joins the agent's name (web_developer#0, as in every message), and the next
+  // restart moves into the reason column ("restart in 2s · exited with code 1").
+  const merged = rows.map((cells) => {
+    const next = cells[NEXT_RESTART] ?? '';
+    const reason = [next ? (next.startsWith('in ') ? `restart ${next}` : next) : '', cells[REASON] ?? ''].filter(Boolean).join(' · ');
+    return [`${cells[0]}#${cells[1]}`, ...cells.slice(2, REASON), reason, ...cells.slice(NEXT_RESTART + 1)];
+  });
+  const reasonAt = REASON - 1;
+  const mergedHead = ['AGENT', ...head.slice(2, REASON), 'REASON', ...head.slice(NEXT_RESTART + 1)];
+  const others = mergedHead.reduce((sum, _, index) => (index === reasonAt ? sum : sum + widthOf(mergedHead, merged, index)), 0);
+  // The reason column is not last when load columns follow it: it keeps its gap then.
+  const reasonWidth = Math.max(visibleLength('REASON'), columns - others - (reasonAt === mergedHead.length - 1 ? 0 : GAP));
+  return { head: mergedHead, rows: merged.map((cells) => cells.map((cell, index) => (index === reasonAt ? truncate(cell, reasonWidth) : cell))) };
 }
 
 function load(agent: InstanceStatus): string[] {

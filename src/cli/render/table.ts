@@ -7,17 +7,12 @@ const BORDERLESS = {
   left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
 };
 
-/** A borderless table; `wrapColumn` (on a terminal only) wraps that column to the window. */
-export function renderTable(head: string[], rows: string[][], options: { bold?: boolean; wrapColumn?: { index: number; reserve: number } } = {}): string {
-  const width = process.stdout.isTTY ? process.stdout.columns : undefined;
-  const wrap = options.wrapColumn && width ? options.wrapColumn : null;
+/** A borderless table, each cell on one line (the caller fits it to the terminal: see fit.ts). */
+export function renderTable(head: string[], rows: string[][], options: { bold?: boolean } = {}): string {
   const table = new Table({
     head,
     chars: BORDERLESS,
     style: { head: options.bold ? ['bold'] : [], border: [], 'padding-left': 0, 'padding-right': 2 },
-    ...(wrap && width
-      ? { wordWrap: true, colWidths: head.map((_, index) => (index === wrap.index ? Math.max(24, width - wrap.reserve) : null)) }
-      : {}),
   });
   table.push(...rows);
   return table

@@ -1,5 +1,5 @@
 import type * as OpenAiModule from 'openai';
-import type { ModelEndpoint } from './endpoint.js';
+import type { ModelEndpoint } from '../../config/model-endpoint.js';
 import { networkReason } from '../../util/network-reason.js';
 
 /** The SDK's error classes, handed in by the runner so this file never loads `openai` itself. */

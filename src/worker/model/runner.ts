@@ -5,8 +5,8 @@ import { generatedPrompt } from '../../config/generated-prompt.js';
 import type { AgentConfig } from '../../config/types.js';
 import type { TaskProgress, TokenUsage, WorkerOutcome } from '../../protocol/task.js';
 import type { McpServers, McpToolSet } from '../mcp/servers.js';
-import { resolveEndpoint } from './endpoint.js';
-import type { ModelEndpoint } from './endpoint.js';
+import { resolveEndpoint } from '../../config/model-endpoint.js';
+import type { ModelEndpoint } from '../../config/model-endpoint.js';
 import { describeModelError, redact } from './errors.js';
 import type { SdkErrors } from './errors.js';
 import { WorkspaceTools } from './tools.js';
@@ -183,7 +183,7 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
 
   if (signal.aborted) return cancelled();
   const resolved = resolveEndpoint(agent, env);
-  if (!resolved.ok) return outcome('failed', '', resolved.error);
+  if (!resolved.ok) return { ...outcome('failed', '', resolved.error), failure: 'config' };
   const endpoint = resolved.endpoint;
 
   let system: string;
@@ -224,7 +224,9 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
       turn = await abortable(streamTurn(client, agent.model, messages, definitions, signal, onProgress), signal);
     } catch (error) {
       if (signal.aborted) return cancelled();
-      return outcome('failed', '', describeModelError(error, errorContext, sdk as SdkErrors));
+      const failed = outcome('failed', '', describeModelError(error, errorContext, sdk as SdkErrors));
+      // No key, or one the endpoint rejects: the fleet's configuration, not the agent's doing.
+      return error instanceof sdk.APIError && error.status === 401 ? { ...failed, failure: 'config' } : failed;
     }
     usage = addUsage(usage, turn.usage);
     if (signal.aborted) return cancelled();

@@ -1,4 +1,4 @@
-import type { AgentConfig } from '../../config/types.js';
+import type { AgentConfig } from './types.js';
 
 /** Where an agent's model calls go. `apiKey` is only ever handed to the openai client. */
 export interface ModelEndpoint {
