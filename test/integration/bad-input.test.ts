@@ -174,7 +174,7 @@ const cases: Case[] = [
   tool('read ../../etc/passwd', 'read_file', () => ({ path: '../../etc/passwd' }), 'error: path escapes the workspace: ../../etc/passwd'),
   tool('write to an absolute path outside', 'write_file', (outside) => ({ path: path.join(outside, 'x.txt'), content: 'x' }), 'error: path escapes the workspace'),
   tool('read through a symlink pointing outside', 'read_file', () => ({ path: 'link/secret.txt' }), 'error: path escapes the workspace: link/secret.txt'),
-  tool('a path with a NUL byte', 'read_file', () => ({ path: 'a\0b' }), 'error: path contains a NUL byte'),
+  tool('a path with a NUL byte', 'read_file', () => ({ path: 'a\0b' }), 'error: path contains a control character (U+0000) at character 2; use a plain file name'),
   tool('a call without a path', 'read_file', () => ({}), 'error: path must be a non-empty string'),
   tool('arguments that are not JSON', 'write_file', () => '{"path": "a.txt", ', 'error: invalid JSON arguments for write_file'),
   // runtime: a command that does not exist; a model endpoint that answers something else than JSON
