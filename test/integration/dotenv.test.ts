@@ -102,15 +102,27 @@ agents:
     const before = JSON.parse((await cli(dir, ['status', '--json'], { env: NO_MODEL_ENV })).stdout) as { agents: Array<{ pid: number }> };
     const pid = before.agents[0]!.pid;
     process.kill(pid, 'SIGKILL');
+    // The watcher may see the edit too and restart the worker once more (it reads .env as well):
+    // whichever process ends up serving, it must carry the current .env.
+    const environOf = (workerPid: number): string[] | null => {
+      try {
+        return readFileSync(`/proc/${workerPid}/environ`, 'utf8').split('\0');
+      } catch {
+        return null; // replaced meanwhile
+      }
+    };
     const after = await waitFor(
-      'the worker back with a new pid',
+      'the worker back with a new pid, carrying the current .env',
       async () => {
         const doc = JSON.parse((await cli(dir, ['status', '--json'], { env: NO_MODEL_ENV })).stdout) as { agents: Array<{ pid: number; state: string }> };
-        return doc.agents[0]!.state === 'healthy' && doc.agents[0]!.pid !== pid ? doc.agents[0]! : null;
+        const agent = doc.agents[0]!;
+        if (agent.state !== 'healthy' || agent.pid === pid) return null;
+        const environ = environOf(agent.pid);
+        return environ ? { pid: agent.pid, environ } : null;
       },
       20_000,
       200,
     );
-    expect(readFileSync(`/proc/${after.pid}/environ`, 'utf8').split('\0')).toContain('LIGHTNING_TEST_MARK=after-restart');
+    expect(after.environ).toContain('LIGHTNING_TEST_MARK=after-restart');
   }, 60_000);
 });
