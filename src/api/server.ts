@@ -3,41 +3,22 @@ import type { AddressInfo } from 'node:net';
 import type { AgentCard } from '@a2a-js/sdk';
 import { API_ROUTES, allowedMethods } from '../protocol/api-routes.js';
 import type { ApiRouteName } from '../protocol/api-routes.js';
-import type { StatusDocument } from '../protocol/status.js';
-import type { ControlAnswer, ControlRequest } from '../protocol/control.js';
 import { handleControlRoute, isControlRoute } from './control-routes.js';
 import { bearerMatches, sendJson } from '../util/http.js';
 import { isLoopback } from '../util/url.js';
 import { VERSION } from '../util/version.js';
 import { buildFleetCard, buildLegacyFleetCard, isA2ARpcPath } from './a2a-card.js';
-import type { FleetAgentSummary } from '../protocol/agent-card.js';
 import type { FleetA2AEndpoint } from './a2a-endpoint.js';
 import { DASHBOARD_HTML, LOGIN_NEEDED_HTML } from './dashboard-page.js';
 import { DashboardSessions, SESSION_COOKIE } from './sessions.js';
 import { handleRegisterRoute, isRegisterRoute } from './register-routes.js';
-import type { RegistrationService } from './register-routes.js';
 import { handleTaskRoute, isTaskRoute } from './task-routes.js';
 import type { TaskService } from './task-routes.js';
-import type { ModelSettingsDocument } from '../protocol/model-settings.js';
 import { redactResponse } from './redacting-response.js';
+import type { RuntimeHandlers } from '../supervisor/runtime.js';
 
-export interface ControlApiHandlers extends RegistrationService {
-  status(): StatusDocument;
-  /** Begins a graceful stop; the response is sent before the supervisor exits. */
-  shutdown(): void;
-  /** Resolves once the ledger and router are loaded (at once after start-up); null if they failed to. */
-  tasks(): Promise<TaskService | null>;
-  /** Re-reads agents.yaml and applies it (`lightning reload`). */
-  reload(): Promise<{ ok: true; summary: string } | { ok: false; error: string }>;
-  /** `lightning restart|stop|start NAME[/i]`: resolves once done (a restart: each instance back). */
-  control(request: ControlRequest): Promise<ControlAnswer>;
-  /** Prometheus text, once the task side is loaded. */
-  metrics(): Promise<{ contentType: string; body: string } | null>;
-  /** The fleet's agents and what they can do: the skills of the supervisor's own agent card. */
-  fleetAgents(): FleetAgentSummary[];
-  /** Which agents have a model endpoint and a key, as the fleet sees them (never a key). */
-  modelSettings(): ModelSettingsDocument;
-}
+/** What the API serves from: the supervisor's runtime hands these over (one interface, its own). */
+export type ControlApiHandlers = RuntimeHandlers;
 
 /** `METHOD path` of each fixed route, as the request handler compares them. */
 const ROUTE = Object.fromEntries(Object.entries(API_ROUTES).map(([name, { method, path }]) => [name, `${method} ${path}`])) as Record<ApiRouteName, string>;

@@ -45,12 +45,15 @@ export interface RuntimeHandlers {
   shutdown(): void;
   /** Resolves once the ledger and router are loaded (at once after start-up); null if they failed to. */
   tasks(): Promise<TaskService | null>;
+  /** Re-reads agents.yaml and applies it (`lightning reload`). */
   reload(): Promise<{ ok: true; summary: string } | { ok: false; error: string }>;
+  /** `lightning restart|stop|start NAME[/i]`: resolves once done (a restart: each instance back). */
   control(request: ControlRequest): Promise<ControlAnswer>;
   /** Prometheus text, once the task side is loaded. */
   metrics(): Promise<{ contentType: string; body: string } | null>;
+  /** The fleet's agents and what they can do: the skills of the supervisor's own agent card. */
   fleetAgents(): FleetAgentSummary[];
-  /** What the agents see of their model settings (`.env` over the environment; never a key). */
+  /** Which agents have a model endpoint and a key, as the fleet sees them (never a key). */
   modelSettings(): ModelSettingsDocument;
 }
 
