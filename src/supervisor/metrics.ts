@@ -20,7 +20,7 @@ export class FleetMetrics {
   private readonly probeFailures: Counter<'agent' | 'instance'>;
   private readonly tasks: Counter<'agent' | 'outcome'>;
   private readonly taskSeconds: Histogram<'agent'>;
-  private readonly routing: Counter<'agent' | 'decision'>;
+  private readonly routing: Counter<'agent' | 'decision' | 'kind'>;
   readonly ledgerWriteSeconds: Histogram;
 
   constructor(
@@ -95,8 +95,8 @@ export class FleetMetrics {
     });
     this.routing = new prom.Counter({
       name: 'lightning_routing_decisions_total',
-      help: 'First routing of each task: static (the capability match), learned (the policy overrode it) or forced (--agent).',
-      labelNames: ['agent', 'decision'],
+      help: 'First routing of each task: static (the capability match), learned (the policy overrode it) or forced (--agent); kind as the router recorded it in task.routed (exploit, explore, fallback, forced).',
+      labelNames: ['agent', 'decision', 'kind'],
       registers,
     });
     this.ledgerWriteSeconds = new prom.Histogram({
@@ -114,7 +114,8 @@ export class FleetMetrics {
       case 'task.routed':
         if (event.attempt === 1) {
           const decision = event.reason.startsWith('asked for') ? 'forced' : event.static && event.static !== event.agent ? 'learned' : 'static';
-          this.routing.inc({ agent: event.agent, decision });
+          // The kind the router itself recorded (the same field route --replay and the ledger show).
+          this.routing.inc({ agent: event.agent, decision, kind: event.decision ?? (decision === 'forced' ? 'forced' : 'exploit') });
         }
         return;
       case 'task.completed':

@@ -39,7 +39,9 @@ describe('Prometheus metrics', () => {
     expect(text).toMatch(/^lightning_agent_state\{agent="general_assistant",instance="1",state="healthy"\} 1$/m);
     expect(text).toMatch(/^lightning_tasks_total\{agent="general_assistant",outcome="completed"\} 3$/m);
     expect(text).toMatch(/^lightning_task_duration_seconds_count\{agent="general_assistant"\} 3$/m);
-    expect(text).toMatch(/^lightning_routing_decisions_total\{agent="general_assistant",decision="static"\} 3$/m);
+    expect(text).toMatch(/^lightning_routing_decisions_total\{agent="general_assistant",decision="static",kind="(exploit|explore|fallback)"\} \d+$/m);
+    const routed = [...text.matchAll(/^lightning_routing_decisions_total\{agent="general_assistant",decision="static",kind="\w+"\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+    expect(routed).toBe(3);
     expect(text).toMatch(/^lightning_health_probe_duration_seconds_count\{agent="general_assistant"\} \d+$/m);
     expect(text).toMatch(/^lightning_ledger_write_duration_seconds_count \d+$/m);
     expect(text).toMatch(/^lightning_supervisor_process_resident_memory_bytes \d+/m);
