@@ -319,6 +319,7 @@ const topShape = {
   defaults: z.strictObject(overridableShape).nullish().describe('Settings every agent gets unless it sets its own (per key within each section)'),
   // `learn: false` turns the learned policy off (static capability routing).
   routing: z.strictObject(routingShape).nullish().describe('learn: false turns the learned routing policy off (static capability matching)'),
+  planner: z.string().regex(AGENT_NAME_RE).nullish().describe('The agent that plans team tasks into subtasks and combines their results (default: the fallback agent)'),
   alerts: z.strictObject(alertsShape).nullish().describe('When to alert (unhealthyFor, restarts, failureRate, latencyP95) and where (webhook, command)'),
   // Optional here so an absent or empty `agents:` gets its own explanatory error in load.ts.
   agents: z.record(z.string().regex(AGENT_NAME_RE), agent).nullish().describe('The agents, by name: a letter, then letters, digits, _ or -'),

@@ -168,6 +168,8 @@ export interface LightningConfig {
   supervisor: SupervisorSettings;
   logs: LogSettings;
   routing: RoutingSettings;
+  /** The agent that plans team tasks and combines their results; null: the (first) fallback agent. */
+  planner: string | null;
   alerts: AlertSettings;
   /** In file order. */
   agents: AgentConfig[];

@@ -8,10 +8,27 @@ import type { AttemptRecord, DecisionKind, RouteCandidate, TokenUsage } from '..
  * Why a task failed. `config`: the agent had no model endpoint or key — the fleet's
  * configuration, which never counts against the agent in learning or `stats`.
  */
+export type TeamRole = 'plan' | 'subtask' | 'combine';
+
 export type FailureReason = 'error' | 'timeout' | 'no-agent' | 'config';
 
 export type LedgerEventBody =
-  | { event: 'task.submitted'; input: string; agent: string | null; timeoutMs: number }
+  | {
+      event: 'task.submitted';
+      input: string;
+      agent: string | null;
+      timeoutMs: number;
+      /** A team task: planned into subtasks, which are tasks of their own with this one as parent. */
+      team?: true;
+      /** Set on a team's steps: the team task they belong to. */
+      parentId?: string;
+      /** What a team step is: the plan, one subtask of it, or the combined answer. */
+      role?: TeamRole;
+      /** A subtask's id in the plan. */
+      subtask?: string;
+    }
+  /** A team task's plan, as validated: each subtask with its agent (or capabilities) and dependencies. */
+  | { event: 'task.planned'; planner: string; subtasks: Array<{ id: string; agent: string | null; capabilities: string[]; dependsOn: string[] }> }
   | {
       event: 'task.routed';
       attempt: number;

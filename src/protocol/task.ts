@@ -99,6 +99,31 @@ export interface TaskResult {
    * — never counted against the agent); null unless failed. Absent from older supervisors.
    */
   failure?: string | null;
+  /** A team task: planned into steps (its subtasks), each a task of its own. */
+  team?: boolean;
+  /** A team task's steps, in the order they were submitted. */
+  steps?: TeamStep[];
+  /** A team step: its team task, and what it is there. */
+  parentId?: string;
+  role?: 'plan' | 'subtask' | 'combine' | null;
+  subtask?: string | null;
+}
+
+/** One step of a team task (`TaskResult.steps`): the plan, a subtask, or the combined answer. */
+export interface TeamStep {
+  /** The step's own task id. */
+  id: string;
+  role: 'plan' | 'subtask' | 'combine';
+  /** The subtask's id in the plan; null for plan and combine. */
+  subtask: string | null;
+  dependsOn: string[];
+  input: string;
+  status: TaskStatus;
+  agent: string | null;
+  error: string | null;
+  durationMs: number | null;
+  usage: TokenUsage | null;
+  files: string[];
 }
 
 export interface TaskWaiting {

@@ -118,6 +118,9 @@ export class TaskRouter {
   learnFrom(event: LedgerEvent): void {
     switch (event.event) {
       case 'task.submitted': {
+        // A team's plan and combine steps say nothing of how the planner does such tasks; its
+        // subtasks are tasks like any other and teach like any other.
+        if (event.role === 'plan' || event.role === 'combine' || event.team) return;
         const features = this.lastRouted?.input === event.input ? this.lastRouted.features : null;
         this.tasks.set(event.taskId, { input: event.input, features, agent: null });
         if (this.tasks.size > REPLAY_TASKS) this.tasks.delete(this.tasks.keys().next().value!);

@@ -65,6 +65,11 @@ export class SupervisorFleetView implements FleetView {
     }));
   }
 
+  planner(): string | null {
+    // agents.yaml's planner, else the first fallback agent: who plans and combines team tasks.
+    return this.supervisor.config.planner ?? this.supervisor.agents().find((agent) => agent.fallback)?.name ?? null;
+  }
+
   agentNames(): string[] {
     return this.supervisor.agents().map((agent) => agent.name);
   }

@@ -39,6 +39,8 @@ export interface AttemptClient {
 export interface FleetView {
   instances(): RoutableInstance[];
   agentNames(): string[];
+  /** The agent that plans team tasks and combines their results; null when there is none. */
+  planner(): string | null;
   /** Capability profiles (agent cards merged with agents.yaml); `version` changes when they do. */
   profiles(): { version: number; profiles: AgentProfile[] };
   taskSettings(agent: string | null): TaskSettings;

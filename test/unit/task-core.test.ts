@@ -75,6 +75,10 @@ class FakeFleet implements FleetView {
     return this.members.map((member) => ({ ...member }));
   }
 
+  planner(): string | null {
+    return this.fallbacks[0] ?? null;
+  }
+
   agentNames(): string[] {
     return [...new Set(this.members.map((member) => member.agent))];
   }

@@ -32,7 +32,7 @@ export async function tasksCommand(options: TasksOptions): Promise<void> {
   if (info) {
     tasks = (await new ApiClient(info).listTasks({ limit, status })).body.tasks;
   } else {
-    tasks = readRecentTasks(paths.ledger, { limit, ...(status ? { status } : {}) }).map(toTaskResult);
+    tasks = readRecentTasks(paths.ledger, { limit, ...(status ? { status } : {}) }).map((view) => toTaskResult(view));
   }
   if (options.json) process.stdout.write(JSON.stringify({ tasks }, null, 2) + '\n');
   else if (tasks.length === 0) process.stderr.write(`no tasks${status ? ` with status ${status}` : ''} in ${paths.ledger}\n`);

@@ -4,6 +4,8 @@ import type { ChatCompletionChunk, ChatCompletionFunctionTool, ChatCompletionMes
 import { generatedPrompt } from '../../config/generated-prompt.js';
 import type { AgentConfig } from '../../config/types.js';
 import type { TaskProgress, TokenUsage, WorkerOutcome } from '../../protocol/task.js';
+import { combineSystemPrompt, planSystemPrompt } from '../../protocol/team-plan.js';
+import type { TaskMode } from '../../protocol/team-plan.js';
 import type { McpServers, McpToolSet } from '../mcp/servers.js';
 import { resolveEndpoint } from '../../config/model-endpoint.js';
 import type { ModelEndpoint } from '../../config/model-endpoint.js';
@@ -27,6 +29,8 @@ export interface ModelTaskOptions {
   maxRetries?: number;
   /** The agent's MCP servers in this worker (tools.mcp), started on first use and shared by tasks. */
   mcp?: McpServers | null;
+  /** A team's plan or combine step: one model call with that prompt, no tools. */
+  mode?: TaskMode;
 }
 
 const DEFAULT_MAX_STEPS = 12;
@@ -107,7 +111,8 @@ async function streamTurn(client: OpenAI, model: string, messages: ChatCompletio
   try {
     return await readTurn(
       await client.chat.completions.create(
-        { model, messages, tools, stream: true, stream_options: { include_usage: true } },
+        // An empty tools list is refused by some endpoints: a call without tools sends none.
+        { model, messages, ...(tools.length > 0 ? { tools } : {}), stream: true, stream_options: { include_usage: true } },
         { signal: controller.signal },
       ),
       onProgress,
@@ -192,16 +197,18 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
     shell: agent.tools.shell, signal, env, hiddenEnv: [endpoint.apiKeyEnv, 'LIGHTNING_TOKEN'],
   });
   let mcp: McpToolSet | null = null;
-  if (options.mcp && options.mcp.size > 0) {
+  const mode = options.mode ?? null;
+  if (mode === null && options.mcp && options.mcp.size > 0) {
     try {
       mcp = await abortable(options.mcp.toolSet(), signal);
     } catch {
       return cancelled(); // toolSet() never rejects: only the abort gets here
     }
   }
-  const definitions = [...tools.definitions(), ...(mcp?.definitions ?? [])];
+  // A plan or a combined answer is one model call on what the supervisor sends: no tools to call.
+  const definitions = mode === null ? [...tools.definitions(), ...(mcp?.definitions ?? [])] : [];
   try {
-    system = await systemPrompt(agent, tools, mcp);
+    system = mode === 'plan' ? planSystemPrompt() : mode === 'combine' ? combineSystemPrompt() : await systemPrompt(agent, tools, mcp);
   } catch (error) {
     return outcome('failed', '', `cannot read the system prompt of ${agent.name} (${agent.prompt}): ${(error as Error).message}`);
   }
@@ -217,7 +224,7 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
     { role: 'user', content: options.input },
   ];
 
-  for (let step = 1; step <= maxSteps; step++) {
+  for (let step = 1; step <= (mode === null ? maxSteps : 1); step++) {
     onProgress({ kind: 'step', step });
     let turn: Turn;
     try {
