@@ -67,6 +67,8 @@ export interface SubmitBody {
   agent?: string;
   timeoutMs?: number;
   wait?: boolean;
+  /** Plan it into subtasks for several agents. */
+  team?: boolean;
 }
 
 /**

@@ -10,6 +10,8 @@ export interface SubmitRequest {
   input: string;
   agent?: string | undefined;
   timeoutMs?: number | undefined;
+  /** Plan it into subtasks for several agents (see team-run.ts). */
+  team?: boolean | undefined;
 }
 
 /** Hears one task's events. */

@@ -1,5 +1,6 @@
 import type { FailureReason, LedgerEventBody } from '../ledger/events.js';
 import type { TaskProgress, WorkerOutcome } from '../protocol/task.js';
+import type { TaskMode } from '../protocol/team-plan.js';
 import type { RouteDecision } from '../router/router.js';
 import { LOST_INSTANCE_RECHECK_MS } from '../config/defaults.js';
 import { AttemptError } from '../router/worker-client.js';
@@ -32,6 +33,8 @@ export interface RunPlan {
   timeoutMs: number;
   retries: number;
   queueTimeoutMs: number;
+  /** A team step: the team task's id (whose workspace it shares), and what it is. */
+  team?: { workspace: string; mode?: TaskMode | undefined; brief: string | null } | undefined;
 }
 
 type Stop = { kind: 'cancel'; by: 'user' | 'api' } | { kind: 'timeout' };
@@ -273,7 +276,10 @@ export class TaskRun {
     try {
       const outcome = await client.run({
         taskId: this.id,
-        input: this.input,
+        // A subtask's brief (its team's task, its dependencies' results) goes before its own input.
+        input: this.plan.team?.brief ? `${this.plan.team.brief}\n\n${this.input}` : this.input,
+        workspace: this.plan.team?.workspace,
+        mode: this.plan.team?.mode,
         timeoutMs: Math.max(1, this.deadline - clock.now()),
         signal,
         onRemoteTask: (remote) => (remoteTaskId = remote),

@@ -68,8 +68,9 @@ async function findTask(id: string, ledger: string, info: Awaited<ReturnType<typ
     if (response.status === 200) return response.body;
   } else {
     const { readEvents, deriveTasks } = await import('../../ledger/reader.js');
-    const view = deriveTasks(readEvents(ledger)).get(id);
-    if (view) return toTaskResult(view);
+    const views = deriveTasks(readEvents(ledger));
+    const view = views.get(id);
+    if (view) return toTaskResult(view, (child) => views.get(child));
   }
   throw new ExitError(`no task with id ${id} (see \`lightning tasks\`)`, EXIT.failed);
 }
