@@ -293,6 +293,7 @@ export function toTaskResult(view: TaskView, lookup?: (id: string) => TaskView |
       input: child.input,
       status: child.status,
       agent: child.agent,
+      output: child.output,
       error: child.error,
       durationMs: child.durationMs,
       usage: child.usage,

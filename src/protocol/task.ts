@@ -120,6 +120,7 @@ export interface TeamStep {
   input: string;
   status: TaskStatus;
   agent: string | null;
+  output: string | null;
   error: string | null;
   durationMs: number | null;
   usage: TokenUsage | null;

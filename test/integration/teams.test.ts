@@ -141,6 +141,40 @@ agents:
     expect(ended.steps?.some((step) => step.role === 'combine')).toBe(false);
   });
 
+  it('over A2A a team task is one task, its subtasks\' results and files its artifacts', async () => {
+    const response = await fetch(`${api.api}/a2a/jsonrpc/`, {
+      method: 'POST', headers: headers(),
+      body: JSON.stringify({
+        jsonrpc: '2.0', id: 1, method: 'message/send',
+        params: { message: { kind: 'message', messageId: 'm-team', role: 'user', metadata: { team: true }, parts: [{ kind: 'text', text: 'frontend: write a file named c.html containing <p>c</p>; then tester: call tool read_file with {"path":"c.html"}' }] } },
+      }),
+    });
+    const body = (await response.json()) as { result?: { id: string; status: { state: string }; artifacts: Array<{ name: string; parts: Array<{ kind: string; text?: string }> }> } };
+    expect(body.result?.status.state).toBe('completed');
+    const names = body.result!.artifacts.map((artifact) => artifact.name);
+    expect(names).toEqual(['output', 'subtask s1', 'subtask s2', 'c.html']);
+    expect(body.result!.artifacts[2]!.parts[0]!.text).toContain('read_file returned: <p>c</p>');
+    expect((await getTask(body.result!.id)).steps).toHaveLength(4);
+  });
+
+  it('a plan that fails validation is re-asked once with the problems, then the task fails showing the planner\'s output', async () => {
+    model.setBehavior({ type: 'scripted', responses: [{ content: '{"subtasks": [{"id": "a", "input": "x", "agent": "nobody"}]}' }, { content: 'I would rather not plan' }] });
+    try {
+      const run = await cli(dir, ['run', '--team', '--json', 'frontend: build it; tester: test it']);
+      expect(run.exitCode).toBe(1);
+      const result = JSON.parse(run.stdout) as TaskResult;
+      expect(result.status).toBe('failed');
+      expect(result.error).toContain('gave no valid plan, asked twice: the answer is not JSON');
+      expect(result.error).toContain('Its output was: I would rather not plan');
+      expect(result.steps?.map((step) => step.role)).toEqual(['plan', 'plan']);
+      // The re-ask told the planner what was wrong with its first plan.
+      const reask = model.requests.at(-1)!.messages.find((message) => message.role === 'user')!.content as string;
+      expect(reask).toContain('no agent "nobody"; the agents are general_assistant, frontend, tester');
+    } finally {
+      model.setBehavior({ type: 'echo' });
+    }
+  });
+
   it('rejects a team task sent to one agent', async () => {
     const run = await cli(dir, ['run', '--team', '--agent', 'tester', 'anything']);
     expect(run.exitCode).toBe(2);
