@@ -69,6 +69,8 @@ export interface SubmitBody {
   wait?: boolean;
   /** Plan it into subtasks for several agents. */
   team?: boolean;
+  /** What it may spend; each limit given replaces the agent's. */
+  budget?: { tokens?: number; cost?: number; timeMs?: number };
 }
 
 /**

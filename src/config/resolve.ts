@@ -97,6 +97,7 @@ export function resolveConfig(raw: RawConfig, file: string, locator: Locator): L
     },
     routing: { learn: raw.routing?.learn ?? DEFAULT_ROUTING.learn },
     planner: raw.planner ?? null,
+    prices: raw.prices ?? {},
     alerts: resolveAlerts(raw.alerts ?? null),
     agents,
   };

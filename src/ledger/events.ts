@@ -10,7 +10,7 @@ import type { AttemptRecord, DecisionKind, RouteCandidate, TokenUsage } from '..
  */
 export type TeamRole = 'plan' | 'subtask' | 'combine';
 
-export type FailureReason = 'error' | 'timeout' | 'no-agent' | 'config';
+export type FailureReason = 'error' | 'timeout' | 'no-agent' | 'config' | 'budget';
 
 export type LedgerEventBody =
   | {
@@ -57,6 +57,8 @@ export type LedgerEventBody =
       transport?: boolean;
       /** The agent could not try: no model endpoint or key (the fleet's configuration, not its work). */
       config?: boolean;
+      /** The task's budget ran out: the user's limit, not the agent's work. */
+      budget?: boolean;
     } & AttemptRecord)
   | {
       event: 'task.completed';
@@ -66,10 +68,13 @@ export type LedgerEventBody =
       /** Set when the output was larger than the ledger keeps: the whole text is in the workspace. */
       outputFile: string | null;
       usage: TokenUsage | null;
+      /** USD, from the model's price (agents.yaml `prices:`); absent or null without one. */
+      cost?: number | null;
       files: string[];
       durationMs: number;
     }
-  | { event: 'task.failed'; reason: FailureReason; error: string; durationMs: number }
+  /** `usage` and `cost`: what the task spent, when known (a budget failure always says). */
+  | { event: 'task.failed'; reason: FailureReason; error: string; durationMs: number; usage?: TokenUsage | null; cost?: number | null }
   | { event: 'task.cancelled'; by: 'user' | 'api'; durationMs: number }
   | { event: 'task.interrupted'; error: string }
   | { event: 'feedback'; rating: 'good' | 'bad'; note: string | null }

@@ -21,6 +21,8 @@ export interface TaskView {
   attempts: AttemptRecord[];
   routed: Array<{ attempt: number; agent: string; instance: number; candidates: Candidate[]; reason: string; static: string | null; explored: boolean; decision: DecisionKind | null }>;
   usage: TokenUsage | null;
+  /** USD, when the model has a price. */
+  cost: number | null;
   files: string[];
   submittedAt: string;
   finishedAt: string | null;
@@ -188,6 +190,7 @@ export class TaskIndex {
         view.output = e.output;
         view.outputFile = e.outputFile ?? null;
         view.usage = e.usage ?? null;
+        view.cost = e.cost ?? null;
         view.files = Array.isArray(e.files) ? e.files : [];
         view.durationMs = e.durationMs;
         break;
@@ -195,6 +198,8 @@ export class TaskIndex {
         view.status = e.reason === 'timeout' ? 'timeout' : 'failed';
         view.failure = e.reason;
         view.error = e.error;
+        view.usage = e.usage ?? null;
+        view.cost = e.cost ?? null;
         view.durationMs = e.durationMs;
         break;
       case 'task.cancelled':
@@ -248,7 +253,7 @@ export class TaskIndex {
     // A team's outcome is its subtasks', counted each for its own agent; plan and combine are the team's.
     if (view.team || view.role === 'plan' || view.role === 'combine') return;
     // A missing model endpoint or key is the fleet's configuration, not a failure of the agent.
-    if (view.failure === 'config') return;
+    if (view.failure === 'config' || view.failure === 'budget') return;
     let c = this.perAgent.get(view.agent);
     if (!c) this.perAgent.set(view.agent, (c = { completed: 0, failed: 0 }));
     if (ok) c.completed += 1;
@@ -259,7 +264,7 @@ export class TaskIndex {
 function newView(id: string, input: string, agent: string | null, ts: string): TaskView {
   return {
     id, status: 'submitted', input, requestedAgent: agent ?? null, agent: null, instance: null,
-    output: null, outputFile: null, error: null, attempts: [], routed: [], usage: null, files: [],
+    output: null, outputFile: null, error: null, attempts: [], routed: [], usage: null, cost: null, files: [],
     submittedAt: ts, finishedAt: null, durationMs: null, feedback: [], waiting: null, failure: null,
     team: false, parentId: null, role: null, subtask: null, children: [], plan: null,
   };
@@ -281,6 +286,7 @@ export function toTaskResult(view: TaskView, lookup?: (id: string) => TaskView |
   const { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files } = view;
   const { submittedAt, finishedAt } = view;
   const result: TaskResult = { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files, submittedAt, finishedAt, routing: routingOf(view), waiting: view.waiting, failure: view.failure };
+  if (view.cost !== null) result.cost = view.cost;
   if (view.parentId !== null) Object.assign(result, { parentId: view.parentId, role: view.role, subtask: view.subtask });
   if (view.team) {
     result.team = true;
@@ -297,6 +303,7 @@ export function toTaskResult(view: TaskView, lookup?: (id: string) => TaskView |
       error: child.error,
       durationMs: child.durationMs,
       usage: child.usage,
+      cost: child.cost,
       files: child.files,
     }));
   }

@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import { WORKER_CLIENT } from '../config/defaults.js';
-import type { TaskProgress, WorkerOutcome } from '../protocol/task.js';
+import type { TaskProgress, WorkerBudget, WorkerOutcome } from '../protocol/task.js';
 import type { TaskMode } from '../protocol/team-plan.js';
 import { SSE_CONTENT_TYPE, readSse } from '../util/sse.js';
 
@@ -27,6 +27,8 @@ export interface AttemptRequest {
   workspace?: string | undefined;
   /** A team's plan or combine step: one model call with that system prompt and no tools. */
   mode?: TaskMode | undefined;
+  /** What the task may still spend (the worker checks it before every model call). */
+  budget?: WorkerBudget | null | undefined;
   signal: AbortSignal;
   onProgress(progress: TaskProgress): void;
   /** Called once the worker has created its A2A task (needed to cancel it). */
@@ -68,6 +70,7 @@ export class WorkerClient {
               taskId: request.taskId, timeoutMs: request.timeoutMs, outcomeOnly: true,
               ...(request.workspace !== undefined ? { workspace: request.workspace } : {}),
               ...(request.mode !== undefined ? { mode: request.mode } : {}),
+              ...(request.budget ? { budget: request.budget } : {}),
             },
           },
         },

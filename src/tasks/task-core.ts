@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { MAX_TRANSPORT_LOSSES } from '../config/defaults.js';
 import type { LedgerEvent, LedgerEventBody } from '../ledger/events.js';
 import type { TaskIndex, TaskView } from '../ledger/reader.js';
-import type { WorkerOutcome } from '../protocol/task.js';
+import type { TaskBudget, WorkerOutcome } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
 import type { RouteDecision } from '../router/router.js';
 import type { Clock } from '../util/clock.js';
@@ -113,9 +113,10 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     const input = this.options.redact(request.input);
     if (request.team) {
       if (request.agent !== undefined) throw new TaskRequestError('a team task is planned across agents: give either --team or --agent, not both');
-      const timeoutMs = request.timeoutMs ?? this.options.fleet.taskSettings(null).timeoutMs;
+      const settings = this.options.fleet.taskSettings(null);
+      const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
       const durable = this.record(id, { event: 'task.submitted', input, agent: null, timeoutMs, team: true });
-      const run = new TeamRun(id, input, timeoutMs, this.team);
+      const run = new TeamRun(id, input, timeoutMs, budgetOf(settings.budget, request.budget), this.team);
       this.runs.set(id, run);
       void run.done.finally(() => this.runs.delete(id));
       return { id, durable, unsubscribe };
@@ -124,7 +125,10 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     const settings = this.options.fleet.taskSettings(decision.pick || null);
     const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
     const durable = this.record(id, { event: 'task.submitted', input, agent: request.agent ?? null, timeoutMs });
-    const plan: RunPlan = { decision, ...this.failoverOrder(decision, request.agent !== undefined), timeoutMs, retries: settings.retries, queueTimeoutMs: settings.queueTimeoutMs };
+    const plan: RunPlan = {
+      decision, ...this.failoverOrder(decision, request.agent !== undefined), timeoutMs, retries: settings.retries, queueTimeoutMs: settings.queueTimeoutMs,
+      budget: budgetOf(settings.budget, request.budget),
+    };
     const run = new TaskRun(id, input, plan, this.context);
     this.runs.set(id, run);
     void run.done.finally(() => this.runs.delete(id));
@@ -147,6 +151,8 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     });
     const plan: RunPlan = {
       decision, ...this.failoverOrder(decision, step.agent !== undefined), timeoutMs: step.timeoutMs, retries: settings.retries, queueTimeoutMs: settings.queueTimeoutMs,
+      // A step gets what its team has left, or, with no team budget, its own agent's.
+      budget: step.budget ?? settings.budget,
       team: { workspace: parentId, mode: step.mode, brief: step.brief === null ? null : this.options.redact(step.brief) },
     };
     const run = new TaskRun(id, input, plan, this.context);
@@ -258,4 +264,13 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     durable.catch((error: Error) => this.emit('ledger-error', error));
     return durable;
   }
+}
+
+/** The agent's budget with each limit the request gives put in its place. */
+function budgetOf(base: TaskBudget, given: Partial<TaskBudget> | undefined): TaskBudget {
+  return {
+    tokens: given?.tokens ?? base.tokens,
+    cost: given?.cost ?? base.cost,
+    timeMs: given?.timeMs ?? base.timeMs,
+  };
 }

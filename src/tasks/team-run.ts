@@ -1,6 +1,6 @@
 import type { FailureReason, LedgerEventBody, TeamRole } from '../ledger/events.js';
 import type { TaskView } from '../ledger/reader.js';
-import type { TokenUsage } from '../protocol/task.js';
+import type { TaskBudget, TokenUsage } from '../protocol/task.js';
 import type { TaskMode, TeamPlan } from '../protocol/team-plan.js';
 import type { Clock } from '../util/clock.js';
 import { parsePlan } from './team-plan.js';
@@ -17,6 +17,8 @@ export interface TeamStepRequest {
   /** Put before the input on its way to the worker (not recorded as the step's input). */
   brief: string | null;
   timeoutMs: number;
+  /** What the team has left when the step starts; null: the step's agent's own budget. */
+  budget: TaskBudget | null;
 }
 
 export interface TeamStepHandle {
@@ -64,6 +66,7 @@ export class TeamRun {
     readonly id: string,
     private readonly input: string,
     private readonly timeoutMs: number,
+    private readonly budget: TaskBudget,
     private readonly context: TeamContext,
   ) {
     this.started = context.clock.now();
@@ -213,12 +216,17 @@ export class TeamRun {
   }
 
   /** Runs one step to its end; null when the team was stopped meanwhile (and has now ended). */
-  private async step(request: Omit<TeamStepRequest, 'timeoutMs'>): Promise<TaskView | null> {
+  private async step(request: Omit<TeamStepRequest, 'timeoutMs' | 'budget'>): Promise<TaskView | null> {
     if (this.stop) {
       await this.endStopped();
       return null;
     }
-    const handle = this.context.submitStep(this.id, { ...request, timeoutMs: Math.max(1, this.deadline - this.context.clock.now()) });
+    const left = this.budgetLeft();
+    if (left.exhausted !== null) {
+      await this.end(this.failed('budget', `budget exhausted before the ${request.role === 'subtask' ? `subtask ${request.subtask}` : `${request.role} step`}: ${left.exhausted}`));
+      return null;
+    }
+    const handle = this.context.submitStep(this.id, { ...request, timeoutMs: Math.max(1, this.deadline - this.context.clock.now()), budget: left.budget });
     this.live.add(handle);
     const view = await handle.done;
     this.live.delete(handle);
@@ -232,6 +240,34 @@ export class TeamRun {
       return null;
     }
     return view;
+  }
+
+  /** What the steps so far spent. */
+  private spent(): { usage: TokenUsage | null; cost: number | null } {
+    const usage = this.steps.reduce<TokenUsage | null>((sum, view) => addUsage(sum, view.usage), null);
+    const costs = this.steps.map((view) => view.cost).filter((cost): cost is number => cost !== null);
+    return { usage, cost: costs.length > 0 ? costs.reduce((a, b) => a + b, 0) : null };
+  }
+
+  /**
+   * The team's budget less what its steps spent: what the next step gets (steps running at once
+   * each get what was left when they started). `exhausted` says how, once nothing is left.
+   */
+  private budgetLeft(): { budget: TaskBudget | null; exhausted: string | null } {
+    const { tokens, cost, timeMs } = this.budget;
+    if (tokens === null && cost === null && timeMs === null) return { budget: null, exhausted: null };
+    const spent = this.spent();
+    const spentTokens = spent.usage?.totalTokens ?? 0;
+    const spentCost = spent.cost ?? 0;
+    const elapsed = this.context.clock.now() - this.started;
+    const words = `spent ${spentTokens} tokens${spent.cost === null ? '' : ` ($${spentCost.toFixed(4)})`} in ${elapsed} ms`;
+    if (tokens !== null && spentTokens >= tokens) return { budget: null, exhausted: `${words} of a ${tokens}-token budget` };
+    if (cost !== null && spentCost >= cost) return { budget: null, exhausted: `${words} of a $${cost} budget` };
+    if (timeMs !== null && elapsed >= timeMs) return { budget: null, exhausted: `${words} of a ${timeMs} ms time budget` };
+    return {
+      budget: { tokens: tokens === null ? null : tokens - spentTokens, cost: cost === null ? null : cost - spentCost, timeMs: timeMs === null ? null : timeMs - elapsed },
+      exhausted: null,
+    };
   }
 
   private endStopped(): Promise<void> {
@@ -252,17 +288,20 @@ export class TeamRun {
     switch (state.name) {
       case 'completed': {
         // The team's cost is every step's; its files are all the files its steps wrote.
-        const usage = this.steps.reduce<TokenUsage | null>((sum, view) => addUsage(sum, view.usage), null);
+        const { usage, cost } = this.spent();
         const files = [...new Set(this.steps.flatMap((view) => view.files))];
         await this.record({
           event: 'task.completed', agent: state.agent, instance: state.instance,
-          output: combined?.output ?? '', outputFile: combined?.outputFile ?? null, usage, files, durationMs,
+          output: combined?.output ?? '', outputFile: combined?.outputFile ?? null, usage, ...(cost === null ? {} : { cost }), files, durationMs,
         });
         return;
       }
-      case 'failed':
-        await this.record({ event: 'task.failed', reason: state.reason, error: state.error, durationMs });
+      case 'failed': {
+        // What the team spent before it failed: its steps' usage and cost.
+        const { usage, cost } = this.spent();
+        await this.record({ event: 'task.failed', reason: state.reason, error: state.error, durationMs, usage, ...(cost === null ? {} : { cost }) });
         return;
+      }
       case 'cancelled':
         await this.record({ event: 'task.cancelled', by: state.by, durationMs });
         return;
@@ -283,7 +322,7 @@ export class TeamRun {
 
 function failureOf(view: TaskView): FailureReason {
   if (view.status === 'timeout') return 'timeout';
-  return view.failure === 'config' || view.failure === 'no-agent' ? view.failure : 'error';
+  return view.failure === 'config' || view.failure === 'no-agent' || view.failure === 'budget' ? view.failure : 'error';
 }
 
 function addUsage(total: TokenUsage | null, more: TokenUsage | null): TokenUsage | null {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ApiClient } from '../../api/client.js';
 import type { SseEvent } from '../../api/client.js';
+import { budgetFlag } from '../budget-flag.js';
 import { durationFlag } from '../duration-flag.js';
 import type { TaskProgress, TaskResult } from '../../protocol/task.js';
 import type { SupervisorInfo } from '../../state/supervisor-file.js';
@@ -15,6 +16,7 @@ import { ensureStateDir } from './state-dir.js';
 export interface RunOptions extends GlobalOptions {
   agent?: string;
   team?: boolean;
+  budget?: string;
   timeout?: string;
   json?: boolean;
   detach?: boolean;
@@ -32,9 +34,10 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
   if (input.trim() === '') throw new ExitError('the task is empty: lightning run "what the agent should do"', EXIT.usage);
   const timeoutMs = options.timeout === undefined ? undefined : durationFlag('--timeout', options.timeout, { positive: true, example: '5m' });
   if (options.team && options.agent) throw new ExitError('--team plans the task across agents: give --team or --agent, not both', EXIT.usage);
+  const budget = options.budget === undefined ? undefined : budgetFlag(options.budget);
   const context = resolveContext(options);
   const info = await ensureSupervisor(context, options.autostart !== false);
-  const body = { input, ...(options.agent ? { agent: options.agent } : {}), ...(timeoutMs ? { timeoutMs } : {}), ...(options.team ? { team: true } : {}) };
+  const body = { input, ...(options.agent ? { agent: options.agent } : {}), ...(timeoutMs ? { timeoutMs } : {}), ...(options.team ? { team: true } : {}), ...(budget ? { budget } : {}) };
 
   if (options.detach) {
     const response = await new ApiClient(info).submitTask(body);

@@ -53,7 +53,7 @@ export function renderTaskDetail(task: TaskResult, workspace: string): string {
     `submitted ${task.submittedAt}`,
     `finished  ${task.finishedAt ?? '-'}`,
     `duration  ${task.durationMs === null ? '-' : formatDuration(task.durationMs)}`,
-    `usage     ${task.usage ? `${task.usage.promptTokens} prompt + ${task.usage.completionTokens} completion = ${task.usage.totalTokens} tokens` : '-'}`,
+    `usage     ${task.usage ? `${task.usage.promptTokens} prompt + ${task.usage.completionTokens} completion = ${task.usage.totalTokens} tokens` : '-'}${typeof task.cost === 'number' ? ` · $${task.cost.toFixed(4)}` : ''}`,
     '',
     'input:',
     indent(task.input),
@@ -96,7 +96,8 @@ function renderTeamTree(task: TaskResult): string[] {
     const time = step.durationMs === null ? '' : `  ${formatDuration(step.durationMs)}`;
     const error = step.error ? ` — ${oneLine(step.error, 100)}` : '';
     const files = step.files.length > 0 ? `  files: ${step.files.join(', ')}` : '';
-    return `  ${branch} ${name.padEnd(10)} ${(step.agent ?? '-').padEnd(18)} ${paintStatus(step.status)}${time}  ${step.id}${after}${files}${error}`;
+    const tokens = step.usage ? `  ${step.usage.totalTokens} tokens` : '';
+    return `  ${branch} ${name.padEnd(10)} ${(step.agent ?? '-').padEnd(18)} ${paintStatus(step.status)}${time}${tokens}  ${step.id}${after}${files}${error}`;
   });
 }
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Message, Part, Task, TaskState as TaskStateEnum } from '@a2a-js/sdk';
 import type { AgentExecutor, ExecutionEventBus, RequestContext } from '@a2a-js/sdk/server';
 import type { AgentConfig } from '../../config/types.js';
-import type { TaskProgress, WorkerOutcome } from '../../protocol/task.js';
+import type { TaskProgress, WorkerBudget, WorkerOutcome } from '../../protocol/task.js';
 import type { TaskMode } from '../../protocol/team-plan.js';
 import type { ModelTaskOptions } from '../model/runner.js';
 
@@ -23,6 +23,8 @@ export interface LightningMessageMetadata {
   workspace?: string;
   /** A team's plan or combine step (one model call, no tools). */
   mode?: TaskMode;
+  /** What the task may still spend, and its model's price. */
+  budget?: WorkerBudget;
   timeoutMs?: number;
   /**
    * The caller reads the answer from metadata.lightning.outcome only (the supervisor does): it is
@@ -112,6 +114,7 @@ export class ModelTaskExecutor implements AgentExecutor {
         signal: entry.controller.signal,
         onProgress,
         ...(meta.mode === 'plan' || meta.mode === 'combine' ? { mode: meta.mode } : {}),
+        ...(meta.budget ? { budget: meta.budget } : {}),
       });
     } catch (error) {
       outcome = { status: 'failed', output: '', error: `worker error: ${(error as Error).message}`, usage: null, files: [] };

@@ -3,7 +3,8 @@ import type OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionFunctionTool, ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { generatedPrompt } from '../../config/generated-prompt.js';
 import type { AgentConfig } from '../../config/types.js';
-import type { TaskProgress, TokenUsage, WorkerOutcome } from '../../protocol/task.js';
+import { costOf } from '../../protocol/task.js';
+import type { TaskProgress, TokenUsage, WorkerBudget, WorkerOutcome } from '../../protocol/task.js';
 import { combineSystemPrompt, planSystemPrompt } from '../../protocol/team-plan.js';
 import type { TaskMode } from '../../protocol/team-plan.js';
 import type { McpServers, McpToolSet } from '../mcp/servers.js';
@@ -31,6 +32,8 @@ export interface ModelTaskOptions {
   mcp?: McpServers | null;
   /** A team's plan or combine step: one model call with that prompt, no tools. */
   mode?: TaskMode;
+  /** What the task may still spend; checked before every model call. */
+  budget?: WorkerBudget | null;
 }
 
 const DEFAULT_MAX_STEPS = 12;
@@ -153,6 +156,20 @@ async function readTurn(stream: AsyncIterable<ChatCompletionChunk>, onProgress: 
   return turn;
 }
 
+/** What of the budget is spent, in words; null while there is budget left. */
+function overBudget(budget: WorkerBudget, usage: TokenUsage | null, elapsedMs: number, model: string): string | null {
+  const tokens = usage?.totalTokens ?? 0;
+  const cost = costOf(usage, budget.price);
+  const spent = `spent ${tokens} tokens${cost === null ? '' : ` ($${cost.toFixed(4)})`} in ${elapsedMs} ms`;
+  if (budget.tokens !== null && tokens >= budget.tokens) return `${spent} of a ${budget.tokens}-token budget`;
+  if (budget.cost !== null) {
+    if (cost === null) return `a $${budget.cost} cost budget, but model ${model} has no price: add it under \`prices:\` in agents.yaml`;
+    if (cost >= budget.cost) return `${spent} of a $${budget.cost} budget`;
+  }
+  if (budget.timeMs !== null && elapsedMs >= budget.timeMs) return `${spent} of a ${budget.timeMs} ms time budget`;
+  return null;
+}
+
 function addUsage(total: TokenUsage | null, more: TokenUsage | null): TokenUsage | null {
   if (!more) return total;
   if (!total) return { ...more };
@@ -185,6 +202,8 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
     status, output, error, usage, files: tools ? [...tools.written] : [],
   });
   const cancelled = (): WorkerOutcome => outcome('cancelled', '', 'cancelled');
+  const started = Date.now();
+  const budget = options.budget ?? null;
 
   if (signal.aborted) return cancelled();
   const resolved = resolveEndpoint(agent, env);
@@ -225,6 +244,9 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
   ];
 
   for (let step = 1; step <= (mode === null ? maxSteps : 1); step++) {
+    // Before every model call: a call once the budget is spent would spend more than it allows.
+    const over = budget && overBudget(budget, usage, Date.now() - started, agent.model);
+    if (over) return { ...outcome('failed', '', `budget exhausted before model call ${step}: ${over}`), failure: 'budget' };
     onProgress({ kind: 'step', step });
     let turn: Turn;
     try {
