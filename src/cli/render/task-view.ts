@@ -93,11 +93,11 @@ function renderTeamTree(task: TaskResult): string[] {
     const branch = index === steps.length - 1 ? '└─' : '├─';
     const name = step.role === 'subtask' ? (step.subtask ?? '?') : step.role;
     const after = step.dependsOn.length > 0 ? ` after ${step.dependsOn.join(', ')}` : '';
-    const time = step.durationMs === null ? '' : `  ${formatDuration(step.durationMs)}`;
+    const time = `  ${(step.durationMs === null ? '-' : formatDuration(step.durationMs)).padEnd(7)}`;
     const error = step.error ? ` — ${oneLine(step.error, 100)}` : '';
     const files = step.files.length > 0 ? `  files: ${step.files.join(', ')}` : '';
-    const tokens = step.usage ? `  ${step.usage.totalTokens} tokens` : '';
-    return `  ${branch} ${name.padEnd(10)} ${(step.agent ?? '-').padEnd(18)} ${paintStatus(step.status)}${time}${tokens}  ${step.id}${after}${files}${error}`;
+    const tokens = `  ${(step.usage ? `${step.usage.totalTokens} tokens` : '').padEnd(12)}`;
+    return `  ${branch} ${name.padEnd(10)} ${(step.agent ?? '-').padEnd(18)} ${paintStatus(step.status).padEnd(9)}${time}${tokens}${step.id}${after}${files}${error}`;
   });
 }
 
