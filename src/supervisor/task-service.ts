@@ -83,7 +83,7 @@ export class SupervisorTasks {
     // and in the esbuild bundle alike (which gives a split-off CommonJS module no named exports).
     const { default: prom } = await import('prom-client');
     const metrics = new FleetMetrics(prom, supervisor, { inflight: () => tasks.index.unfinished().length });
-    tasks.core.on('event', (event) => metrics.onTaskEvent(event, (id) => tasks.index.get(id)?.agent ?? null));
+    tasks.core.on('event', (event) => metrics.onTaskEvent(event, (id) => tasks.index.get(id)?.agent ?? null, (id) => tasks.index.get(id)?.team === true));
     tasks.metrics = metrics;
     tasks.startAlerts(config);
     return tasks;

@@ -93,4 +93,19 @@ agents:
     expect(result.steps?.map((step) => step.role)).toEqual(['plan']);
     expect(result.usage?.totalTokens).toBe(result.steps![0]!.usage!.totalTokens);
   });
+
+  it('the metrics count tokens and cost per agent, a team task only in its steps', async () => {
+    const info = JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as { api: string };
+    const text = await (await fetch(`${info.api}/metrics`)).text();
+    const tokens = Number(/^lightning_task_tokens_total\{agent="tester"\} (\d+)$/m.exec(text)?.[1]);
+    expect(tokens).toBeGreaterThanOrEqual(2000);
+    expect(Number(/^lightning_task_cost_usd_total\{agent="tester"\} ([0-9.e-]+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    // The team task's plan step ran on general_assistant; its total was not counted again.
+    const spentByTasks = ledger()
+      .filter((event) => (event.event === 'task.completed' || event.event === 'task.failed') && event.usage)
+      .filter((event) => !ledger().some((submitted) => submitted.taskId === event.taskId && submitted.event === 'task.submitted' && submitted.team));
+    const total = spentByTasks.reduce((sum, event) => sum + ((event as { usage: { totalTokens: number } }).usage.totalTokens), 0);
+    const counted = [...text.matchAll(/^lightning_task_tokens_total\{agent="[^"]+"\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+    expect(counted).toBe(total);
+  });
 });
