@@ -188,11 +188,17 @@ export class FleetRequestHandler implements A2ARequestHandler {
       }
       const event = await feed.next();
       if (event === null) return;
-      if (TERMINAL_EVENTS.has(event.event)) continue;
-      if (event.event === 'task.routed') yield working({ lightning: { routed: { agent: event['agent'], instance: event['instance'], attempt: event['attempt'] } } });
-      else if (event.event === 'task.progress') yield working({ lightning: { agent: event['agent'], instance: event['instance'], progress: event['progress'] } });
+      // A team step's events say which step they are about (its own task id).
+      const step = event.taskId !== undefined && event.taskId !== id ? { step: event.taskId } : {};
+      if (TERMINAL_EVENTS.has(event.event)) {
+        if (event.taskId !== id && event.taskId !== undefined) yield working({ lightning: { ...step, ended: event.event.slice('task.'.length) } });
+        continue;
+      }
+      if (event.event === 'task.planned') yield working({ lightning: { planned: event['subtasks'] } });
+      else if (event.event === 'task.routed') yield working({ lightning: { ...step, routed: { agent: event['agent'], instance: event['instance'], attempt: event['attempt'] } } });
+      else if (event.event === 'task.progress') yield working({ lightning: { ...step, agent: event['agent'], instance: event['instance'], progress: event['progress'] } });
       else if (event.event === 'task.attempt' && event['status'] !== 'completed') {
-        yield working({ lightning: { attempt: { agent: event['agent'], instance: event['instance'], status: event['status'], error: event['error'] } } });
+        yield working({ lightning: { ...step, attempt: { agent: event['agent'], instance: event['instance'], status: event['status'], error: event['error'] } } });
       }
     }
   }
@@ -245,19 +251,21 @@ export class FleetRequestHandler implements A2ARequestHandler {
     }
     const input = texts.join('\n');
     if (input.trim() === '') throw new RequestMalformedError('the message has no text: put the task in a text part');
-    const options = { ...(message.metadata ?? {}), ...(params.metadata ?? {}) } as { agent?: unknown; timeoutMs?: unknown };
+    const options = { ...(message.metadata ?? {}), ...(params.metadata ?? {}) } as { agent?: unknown; timeoutMs?: unknown; team?: unknown };
+    if (options.team !== undefined && typeof options.team !== 'boolean') throw new RequestMalformedError('metadata.team must be true or false');
+    if (options.team === true && options.agent !== undefined) throw new RequestMalformedError('a team task is planned across agents: give metadata.team or metadata.agent, not both');
     if (options.agent !== undefined && (typeof options.agent !== 'string' || options.agent === '')) throw new RequestMalformedError('metadata.agent must be an agent name');
     if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || (options.timeoutMs as number) < 1)) {
       throw new RequestMalformedError('metadata.timeoutMs must be a positive integer (milliseconds)');
     }
-    return { input, agent: options.agent as string | undefined, timeoutMs: options.timeoutMs as number | undefined, message, attachments };
+    return { input, agent: options.agent as string | undefined, timeoutMs: options.timeoutMs as number | undefined, team: options.team === true, message, attachments };
   }
 
   private async submit(tasks: TaskService, accepted: Accepted, onEvent?: TaskListener): Promise<Submitted> {
     if (!tasks.accepting()) throw new UnsupportedOperationError('the supervisor is stopping and takes no new tasks');
     let submitted: Submitted;
     try {
-      submitted = await tasks.submit({ input: accepted.input, agent: accepted.agent, timeoutMs: accepted.timeoutMs }, onEvent);
+      submitted = await tasks.submit({ input: accepted.input, agent: accepted.agent, timeoutMs: accepted.timeoutMs, team: accepted.team }, onEvent);
     } catch (error) {
       if (error instanceof TaskRequestError) throw new RequestMalformedError(error.message);
       throw error;
@@ -304,6 +312,8 @@ interface Accepted {
   input: string;
   agent: string | undefined;
   timeoutMs: number | undefined;
+  /** Plan it into subtasks for several agents: still one A2A task, its steps' events as progress. */
+  team: boolean;
   message: Message;
   /** Binary file parts, saved in the task's workspace once it has an id. */
   attachments: Attachment[];

@@ -123,6 +123,14 @@ export function artifactsOf(result: TaskResult, workspacesDir: string | null): A
   const artifacts: Artifact[] = [
     { artifactId: `${result.id}-output`, name: 'output', description: 'the answer', parts: [textPart(result.output ?? '')], metadata: undefined, extensions: [] },
   ];
+  // A team task's subtasks each add their result: the team is one task, its steps its artifacts.
+  for (const step of result.steps ?? []) {
+    if (step.role !== 'subtask' || step.subtask === null) continue;
+    artifacts.push({
+      artifactId: `${result.id}-subtask-${step.subtask}`, name: `subtask ${step.subtask}`, description: `what ${step.agent ?? 'its agent'} did: ${step.input.slice(0, 200)}`,
+      parts: [textPart(step.output ?? '')], metadata: { subtask: step.subtask, taskId: step.id, agent: step.agent }, extensions: [],
+    });
+  }
   for (const file of result.files) artifacts.push(fileArtifact(result.id, file, workspacesDir));
   return artifacts;
 }

@@ -67,6 +67,10 @@ export interface SubmitBody {
   agent?: string;
   timeoutMs?: number;
   wait?: boolean;
+  /** Plan it into subtasks for several agents. */
+  team?: boolean;
+  /** What it may spend; each limit given replaces the agent's. */
+  budget?: { tokens?: number; cost?: number; timeMs?: number };
 }
 
 /**

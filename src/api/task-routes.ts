@@ -117,13 +117,17 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
   }
   const value = body.value as Record<string, unknown> | null;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return void bad(response, 'bad_body', 'the body must be a JSON object: {"input": "…"}');
-  const { input, agent, timeoutMs, wait } = value;
+  const { input, agent, timeoutMs, wait, team, budget: budgetValue } = value;
+  const budget = readBudget(budgetValue);
+  if (typeof budget === 'string') return void bad(response, 'bad_budget', budget);
   if (typeof input !== 'string' || input.trim() === '') return void bad(response, 'missing_input', '"input" is required: the task text, a non-empty string');
   if (agent !== undefined && (typeof agent !== 'string' || agent === '')) return void bad(response, 'bad_agent', '"agent" must be an agent name');
   if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || (timeoutMs as number) < 1 || (timeoutMs as number) > MAX_TASK_TIMEOUT_MS)) {
     return void bad(response, 'bad_timeout', `"timeoutMs" must be an integer from 1 to ${MAX_TASK_TIMEOUT_MS}`);
   }
   if (wait !== undefined && typeof wait !== 'boolean') return void bad(response, 'bad_wait', '"wait" must be true or false');
+  if (team !== undefined && typeof team !== 'boolean') return void bad(response, 'bad_team', '"team" must be true or false');
+  if (team === true && agent !== undefined) return void bad(response, 'bad_team', 'a team task is planned across agents: give "team" or "agent", not both');
   const streaming = (request.headers.accept ?? '').includes(SSE_CONTENT_TYPE);
   let id: string;
   let durable: Promise<void>;
@@ -133,7 +137,7 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
       // and holds the events until the stream is open.
       const buffered: Array<{ event: string; taskId?: string }> = [];
       let forward: ((event: { event: string; taskId?: string }) => void) | null = null;
-      const submitted = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined }, (event) =>
+      const submitted = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team === true, budget }, (event) =>
         forward ? forward(event) : buffered.push(event),
       );
       id = submitted.id;
@@ -148,7 +152,7 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
       response.end();
       return;
     }
-    ({ id, durable } = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined }));
+    ({ id, durable } = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team === true, budget }));
   } catch (error) {
     if (error instanceof TaskRequestError) return void bad(response, 'unknown_agent', error.message);
     throw error;
@@ -161,6 +165,19 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
   // terminal event, written after it, is awaited anyway.)
   await durable;
   sendJson(response, 202, tasks.result(id) ?? { id, status: 'submitted' });
+}
+
+/** `budget` of a submission: `{tokens?, cost?, timeMs?}`, or what is wrong with it. */
+function readBudget(value: unknown): { tokens?: number; cost?: number; timeMs?: number } | undefined | string {
+  if (value === undefined) return undefined;
+  const usage = '"budget" must be an object {"tokens": integer ≥ 1, "cost": dollars > 0, "timeMs": integer ≥ 1}, each optional';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return usage;
+  const { tokens, cost, timeMs, ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) return `${usage}; unknown key ${Object.keys(rest)[0]}`;
+  if (tokens !== undefined && (!Number.isInteger(tokens) || (tokens as number) < 1)) return usage;
+  if (cost !== undefined && (typeof cost !== 'number' || !(cost > 0) || !Number.isFinite(cost))) return usage;
+  if (timeMs !== undefined && (!Number.isInteger(timeMs) || (timeMs as number) < 1)) return usage;
+  return { ...(tokens !== undefined ? { tokens: tokens as number } : {}), ...(cost !== undefined ? { cost } : {}), ...(timeMs !== undefined ? { timeMs: timeMs as number } : {}) };
 }
 
 async function postFeedback(request: http.IncomingMessage, response: http.ServerResponse, tasks: TaskService, id: string): Promise<void> {

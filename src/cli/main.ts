@@ -64,11 +64,13 @@ program
   .description('route a task to the best healthy agent, show progress, print the result')
   .argument('<task>', 'what the agent should do')
   .option('--agent <name>', 'send it to this agent instead of letting the router choose')
+  .option('--team', 'plan it into subtasks for several agents (the planner agent plans and combines)')
+  .option('--budget <limits>', "what it may spend: 50k-tokens, '$0.20', 5m, or several with commas (default: the agent's task.budget)")
   .option('--timeout <duration>', 'give up after this long (default: the agent\'s task.timeout)')
   .option('--json', 'print the result as JSON (nothing else on stdout)')
   .option('--detach', 'print the task id and return at once')
   .option('--no-autostart', 'fail (exit 3) instead of starting a supervisor when none runs')
-  .addHelpText('after', examples(['lightning run "Build a responsive landing page in React"', 'lightning run --agent data_analyst "Summarise sales.csv" --json', 'lightning run --detach "Write end-to-end tests for checkout"']))
+  .addHelpText('after', examples(['lightning run "Build a responsive landing page in React"', 'lightning run --agent data_analyst "Summarise sales.csv" --json', 'lightning run --detach "Write end-to-end tests for checkout"', 'lightning run --team "Build a signup page, write Playwright tests for it, and a Dockerfile"']))
   .action(async (task: string, _options, command: Command) => {
     const { runCommand } = await import('./commands/run.js');
     await runCommand(task, command.optsWithGlobals());

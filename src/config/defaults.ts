@@ -87,6 +87,8 @@ export const DEFAULT_TASK: Readonly<TaskSettings> = Object.freeze({
   // agent (then the fallback). As long as restart.maxDelay: a task rides out one full backoff step
   // of its agent, and still has three quarters of the default timeout left to run elsewhere.
   queueTimeoutMs: 30_000,
+  // No limit unless asked for: a budget is the user's decision about their money.
+  budget: Object.freeze({ tokens: null, cost: null, timeMs: null }),
 });
 
 /**

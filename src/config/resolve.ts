@@ -96,6 +96,8 @@ export function resolveConfig(raw: RawConfig, file: string, locator: Locator): L
       files: raw.logs?.files ?? DEFAULT_LOGS.files,
     },
     routing: { learn: raw.routing?.learn ?? DEFAULT_ROUTING.learn },
+    planner: raw.planner ?? null,
+    prices: raw.prices ?? {},
     alerts: resolveAlerts(raw.alerts ?? null),
     agents,
   };
@@ -141,6 +143,10 @@ export function checkConfig(config: LightningConfig, raw: RawConfig, locator: Lo
       hint: EMPTY_AGENTS_HINT,
     });
     return problems;
+  }
+
+  if (config.planner !== null && !config.agents.some((a) => a.name === config.planner)) {
+    add(['planner'], 'value', `planner "${config.planner}" is not an agent of this file`, `name one of ${config.agents.map((a) => a.name).join(', ')}, or remove \`planner:\` to plan with the fallback agent`);
   }
 
   const relative = `relative paths resolve against ${config.dir}`;

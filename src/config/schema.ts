@@ -175,7 +175,15 @@ const restartShape = {
   maxRestarts: nonNegativeInt.optional(),
 };
 const stopShape = { grace: duration({ positive: false }) };
-const taskShape = { timeout: duration({ positive: true }), retries: nonNegativeInt.optional(), queueTimeout: duration({ positive: true }) };
+const budgetShape = {
+  tokens: z.number().int().min(1).optional(),
+  cost: z.number().positive().optional(),
+  time: duration({ positive: true }),
+};
+const taskShape = {
+  timeout: duration({ positive: true }), retries: nonNegativeInt.optional(), queueTimeout: duration({ positive: true }),
+  budget: z.strictObject(budgetShape).optional().describe('What one task may spend: tokens, cost (USD, from `prices:`) and time; enforced before every model call'),
+};
 
 /** MCP server names become the prefix of tool names (`<server>__<tool>`, at most 64 characters). */
 export const MCP_SERVER_NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,29}$/;
@@ -250,7 +258,12 @@ const restart = z.strictObject(restartShape).transform(
 const stop = z.strictObject(stopShape).transform((s): Partial<StopSettings> => compact({ graceMs: s.grace }));
 const task = z
   .strictObject(taskShape)
-  .transform((t): Partial<TaskSettings> => compact({ timeoutMs: t.timeout, retries: t.retries, queueTimeoutMs: t.queueTimeout }));
+  .transform((t): Partial<TaskSettings> =>
+    compact({
+      timeoutMs: t.timeout, retries: t.retries, queueTimeoutMs: t.queueTimeout,
+      budget: t.budget && { tokens: t.budget.tokens ?? null, cost: t.budget.cost ?? null, timeMs: t.budget.time ?? null },
+    }),
+  );
 const tools = z.strictObject(toolsShape).transform((t): Partial<ToolSettings> => compact(t));
 
 
@@ -319,6 +332,11 @@ const topShape = {
   defaults: z.strictObject(overridableShape).nullish().describe('Settings every agent gets unless it sets its own (per key within each section)'),
   // `learn: false` turns the learned policy off (static capability routing).
   routing: z.strictObject(routingShape).nullish().describe('learn: false turns the learned routing policy off (static capability matching)'),
+  prices: z
+    .record(z.string().min(1), z.strictObject({ input: z.number().min(0), output: z.number().min(0) }))
+    .nullish()
+    .describe('Price per model name, in USD per million tokens: { input, output }; what task budgets and `stats` count cost with'),
+  planner: z.string().regex(AGENT_NAME_RE).nullish().describe('The agent that plans team tasks into subtasks and combines their results (default: the fallback agent)'),
   alerts: z.strictObject(alertsShape).nullish().describe('When to alert (unhealthyFor, restarts, failureRate, latencyP95) and where (webhook, command)'),
   // Optional here so an absent or empty `agents:` gets its own explanatory error in load.ts.
   agents: z.record(z.string().regex(AGENT_NAME_RE), agent).nullish().describe('The agents, by name: a letter, then letters, digits, _ or -'),
@@ -348,6 +366,7 @@ export const SECTION_KEYS: Readonly<Record<string, readonly string[]>> = {
   restart: Object.keys(restartShape),
   stop: Object.keys(stopShape),
   task: Object.keys(taskShape),
+  budget: Object.keys(budgetShape),
   tools: Object.keys(toolsShape),
   mcpServer: Object.keys(mcpServerShape),
 };

@@ -1,3 +1,4 @@
+import type { ModelPrice, TaskBudget } from '../protocol/task.js';
 /**
  * The resolved configuration: what agents.yaml means once parsed, validated and merged with
  * defaults. Every duration is in milliseconds, every path absolute. The rest of lightning reads
@@ -44,6 +45,8 @@ export interface TaskSettings {
   retries: number;
   /** How long a task waits for its chosen agent to have a healthy instance before it goes to the next plausible agent. */
   queueTimeoutMs: number;
+  /** What one task may spend (null: no limit); a team's subtasks share their parent's. */
+  budget: TaskBudget;
 }
 
 export interface ProviderSettings {
@@ -168,6 +171,10 @@ export interface LightningConfig {
   supervisor: SupervisorSettings;
   logs: LogSettings;
   routing: RoutingSettings;
+  /** USD per million tokens, by model name: what cost budgets and `stats` count with. */
+  prices: Record<string, ModelPrice>;
+  /** The agent that plans team tasks and combines their results; null: the (first) fallback agent. */
+  planner: string | null;
   alerts: AlertSettings;
   /** In file order. */
   agents: AgentConfig[];

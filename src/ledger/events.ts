@@ -8,10 +8,27 @@ import type { AttemptRecord, DecisionKind, RouteCandidate, TokenUsage } from '..
  * Why a task failed. `config`: the agent had no model endpoint or key — the fleet's
  * configuration, which never counts against the agent in learning or `stats`.
  */
-export type FailureReason = 'error' | 'timeout' | 'no-agent' | 'config';
+export type TeamRole = 'plan' | 'subtask' | 'combine';
+
+export type FailureReason = 'error' | 'timeout' | 'no-agent' | 'config' | 'budget';
 
 export type LedgerEventBody =
-  | { event: 'task.submitted'; input: string; agent: string | null; timeoutMs: number }
+  | {
+      event: 'task.submitted';
+      input: string;
+      agent: string | null;
+      timeoutMs: number;
+      /** A team task: planned into subtasks, which are tasks of their own with this one as parent. */
+      team?: true;
+      /** Set on a team's steps: the team task they belong to. */
+      parentId?: string;
+      /** What a team step is: the plan, one subtask of it, or the combined answer. */
+      role?: TeamRole;
+      /** A subtask's id in the plan. */
+      subtask?: string;
+    }
+  /** A team task's plan, as validated: each subtask with its agent (or capabilities) and dependencies. */
+  | { event: 'task.planned'; planner: string; subtasks: Array<{ id: string; agent: string | null; capabilities: string[]; dependsOn: string[] }> }
   | {
       event: 'task.routed';
       attempt: number;
@@ -40,6 +57,8 @@ export type LedgerEventBody =
       transport?: boolean;
       /** The agent could not try: no model endpoint or key (the fleet's configuration, not its work). */
       config?: boolean;
+      /** The task's budget ran out: the user's limit, not the agent's work. */
+      budget?: boolean;
     } & AttemptRecord)
   | {
       event: 'task.completed';
@@ -49,10 +68,13 @@ export type LedgerEventBody =
       /** Set when the output was larger than the ledger keeps: the whole text is in the workspace. */
       outputFile: string | null;
       usage: TokenUsage | null;
+      /** USD, from the model's price (agents.yaml `prices:`); absent or null without one. */
+      cost?: number | null;
       files: string[];
       durationMs: number;
     }
-  | { event: 'task.failed'; reason: FailureReason; error: string; durationMs: number }
+  /** `usage` and `cost`: what the task spent, when known (a budget failure always says). */
+  | { event: 'task.failed'; reason: FailureReason; error: string; durationMs: number; usage?: TokenUsage | null; cost?: number | null }
   | { event: 'task.cancelled'; by: 'user' | 'api'; durationMs: number }
   | { event: 'task.interrupted'; error: string }
   | { event: 'feedback'; rating: 'good' | 'bad'; note: string | null }

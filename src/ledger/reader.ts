@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { AttemptRecord, DecisionKind, RouteCandidate, TaskResult, TaskStatus, TaskWaiting, TokenUsage } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
-import type { FailureReason, LedgerEvent, LedgerEventName } from './events.js';
+import type { FailureReason, LedgerEvent, LedgerEventName, TeamRole } from './events.js';
 
 type Candidate = RouteCandidate;
 
@@ -21,6 +21,8 @@ export interface TaskView {
   attempts: AttemptRecord[];
   routed: Array<{ attempt: number; agent: string; instance: number; candidates: Candidate[]; reason: string; static: string | null; explored: boolean; decision: DecisionKind | null }>;
   usage: TokenUsage | null;
+  /** USD, when the model has a price. */
+  cost: number | null;
   files: string[];
   submittedAt: string;
   finishedAt: string | null;
@@ -30,12 +32,24 @@ export interface TaskView {
   waiting: TaskWaiting | null;
   /** Why a failed task failed (`config`: no model endpoint or key); null otherwise. */
   failure: FailureReason | null;
+  /** A team task (planned into subtasks). */
+  team: boolean;
+  /** A team step's team task; null for any other task. */
+  parentId: string | null;
+  role: TeamRole | null;
+  /** A subtask's id in its team's plan. */
+  subtask: string | null;
+  /** A team task's steps, in submission order (ids). */
+  children: string[];
+  /** A team task's plan once validated. */
+  plan: { planner: string; subtasks: Array<{ id: string; agent: string | null; capabilities: string[]; dependsOn: string[] }> } | null;
 }
 
 /** A Record, not a list, so that adding an event to the union without teaching the reader fails to compile. */
 const KNOWN_EVENTS: Record<LedgerEventName, true> = {
   'task.submitted': true, 'task.waiting': true, 'task.routed': true, 'task.attempt': true, 'task.completed': true,
   'task.failed': true, 'task.cancelled': true, 'task.interrupted': true, feedback: true, alert: true, config: true, control: true,
+  'task.planned': true,
 };
 const TERMINAL = TERMINAL_STATUSES;
 const NL = 0x0a;
@@ -122,6 +136,11 @@ export class TaskIndex {
       // Ids are unique; a second submission of one is a bug elsewhere and must not reset the task.
       if (this.tasks.has(e.taskId)) return;
       const view = newView(e.taskId, e.input, e.agent, e.ts);
+      view.team = e.team === true;
+      view.parentId = e.parentId ?? null;
+      view.role = e.role ?? null;
+      view.subtask = e.subtask ?? null;
+      if (view.parentId !== null) this.tasks.get(view.parentId)?.children.push(e.taskId);
       this.tasks.set(e.taskId, view);
       this.order.push(view);
       this.open.add(e.taskId);
@@ -152,6 +171,10 @@ export class TaskIndex {
         view.attempts.push({ agent, instance, status, error: error ?? null, durationMs });
         return;
       }
+      case 'task.planned':
+        view.plan = { planner: e.planner, subtasks: e.subtasks };
+        if (!final) view.status = 'running';
+        return;
       case 'feedback':
         view.feedback.push({ rating: e.rating, note: e.note ?? null, ts: e.ts });
         return;
@@ -167,6 +190,7 @@ export class TaskIndex {
         view.output = e.output;
         view.outputFile = e.outputFile ?? null;
         view.usage = e.usage ?? null;
+        view.cost = e.cost ?? null;
         view.files = Array.isArray(e.files) ? e.files : [];
         view.durationMs = e.durationMs;
         break;
@@ -174,6 +198,8 @@ export class TaskIndex {
         view.status = e.reason === 'timeout' ? 'timeout' : 'failed';
         view.failure = e.reason;
         view.error = e.error;
+        view.usage = e.usage ?? null;
+        view.cost = e.cost ?? null;
         view.durationMs = e.durationMs;
         break;
       case 'task.cancelled':
@@ -224,8 +250,10 @@ export class TaskIndex {
   private count(view: TaskView): void {
     const ok = view.status === 'completed';
     if (view.agent === null || !(ok || view.status === 'failed' || view.status === 'timeout')) return;
+    // A team's outcome is its subtasks', counted each for its own agent; plan and combine are the team's.
+    if (view.team || view.role === 'plan' || view.role === 'combine') return;
     // A missing model endpoint or key is the fleet's configuration, not a failure of the agent.
-    if (view.failure === 'config') return;
+    if (view.failure === 'config' || view.failure === 'budget') return;
     let c = this.perAgent.get(view.agent);
     if (!c) this.perAgent.set(view.agent, (c = { completed: 0, failed: 0 }));
     if (ok) c.completed += 1;
@@ -236,8 +264,9 @@ export class TaskIndex {
 function newView(id: string, input: string, agent: string | null, ts: string): TaskView {
   return {
     id, status: 'submitted', input, requestedAgent: agent ?? null, agent: null, instance: null,
-    output: null, outputFile: null, error: null, attempts: [], routed: [], usage: null, files: [],
+    output: null, outputFile: null, error: null, attempts: [], routed: [], usage: null, cost: null, files: [],
     submittedAt: ts, finishedAt: null, durationMs: null, feedback: [], waiting: null, failure: null,
+    team: false, parentId: null, role: null, subtask: null, children: [], plan: null,
   };
 }
 
@@ -252,10 +281,33 @@ function routingOf(view: TaskView): TaskResult['routing'] {
   return first ? { candidates: first.candidates, reason: first.reason, static: first.static, explored: first.explored, ...(first.decision ? { decision: first.decision } : {}) } : null;
 }
 
-export function toTaskResult(view: TaskView): TaskResult {
+/** `lookup` finds a team task's steps: with it, a team task's result carries its tree. */
+export function toTaskResult(view: TaskView, lookup?: (id: string) => TaskView | undefined): TaskResult {
   const { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files } = view;
   const { submittedAt, finishedAt } = view;
-  return { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files, submittedAt, finishedAt, routing: routingOf(view), waiting: view.waiting, failure: view.failure };
+  const result: TaskResult = { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files, submittedAt, finishedAt, routing: routingOf(view), waiting: view.waiting, failure: view.failure };
+  if (view.cost !== null) result.cost = view.cost;
+  if (view.parentId !== null) Object.assign(result, { parentId: view.parentId, role: view.role, subtask: view.subtask });
+  if (view.team) {
+    result.team = true;
+    const steps = lookup ? view.children.map(lookup).filter((child): child is TaskView => child !== undefined) : [];
+    result.steps = steps.map((child) => ({
+      id: child.id,
+      role: child.role ?? 'subtask',
+      subtask: child.subtask,
+      dependsOn: view.plan?.subtasks.find((sub) => sub.id === child.subtask)?.dependsOn ?? [],
+      input: child.input,
+      status: child.status,
+      agent: child.agent,
+      output: child.output,
+      error: child.error,
+      durationMs: child.durationMs,
+      usage: child.usage,
+      cost: child.cost,
+      files: child.files,
+    }));
+  }
+  return result;
 }
 
 /**

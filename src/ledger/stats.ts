@@ -12,6 +12,9 @@ export interface StatsRow {
   p95Ms: number | null;
   /** This agent's part of all tasks of this kind. */
   share: number;
+  /** Tokens its tasks used, and their cost in USD (null: no price for the agent's model). */
+  tokens: number;
+  cost: number | null;
   /**
    * What the router has learned about this agent on the kind's latest task (the numbers `route`
    * shows: posterior estimate and the similar outcomes behind it); null when not asked for.
@@ -50,7 +53,9 @@ export function computeStats(tasks: Iterable<TaskView>, classify: (input: string
   for (const task of tasks) {
     if (!task.agent || task.status === 'submitted' || task.status === 'running') continue;
     // No model endpoint or key: the fleet's configuration, not the agent's record.
-    if (task.failure === 'config') continue;
+    // Nor a budget that ran out (the user's limit), nor a team task or its plan and combine steps
+    // (its subtasks count, each for its own agent).
+    if (task.failure === 'config' || task.failure === 'budget' || task.team || task.role === 'plan' || task.role === 'combine') continue;
     if (since !== null && Date.parse(task.submittedAt) < since) continue;
     const kind = kindOf(task.input);
     const key = `${task.agent}\u0000${kind}`;
@@ -73,6 +78,8 @@ export function computeStats(tasks: Iterable<TaskView>, classify: (input: string
       p50Ms: percentile(durations, 0.5),
       p95Ms: percentile(durations, 0.95),
       share: views.length / (perKind.get(kind) ?? views.length),
+      tokens: views.reduce((sum, view) => sum + (view.usage?.totalTokens ?? 0), 0),
+      cost: views.some((view) => view.cost !== null) ? views.reduce((sum, view) => sum + (view.cost ?? 0), 0) : null,
       learned: learned ? learned(latest(views).input, agent) : null,
     };
   });

@@ -14,6 +14,32 @@ export interface TokenUsage {
   totalTokens: number;
 }
 
+/** What one task may spend; null: no limit. */
+export interface TaskBudget {
+  tokens: number | null;
+  /** USD, counted with the model's price (agents.yaml `prices:`). */
+  cost: number | null;
+  timeMs: number | null;
+}
+
+/** What the supervisor gives a worker with a task: what is left of its budget, and its model's price. */
+export interface WorkerBudget extends TaskBudget {
+  price: ModelPrice | null;
+}
+
+/** USD per million tokens. */
+export interface ModelPrice {
+  input: number;
+  output: number;
+}
+
+/** What a model call cost, in USD; null without a price for the model. */
+export function costOf(usage: TokenUsage | null, price: ModelPrice | null): number | null {
+  if (price === null) return null;
+  if (usage === null) return 0;
+  return (usage.promptTokens * price.input + usage.completionTokens * price.output) / 1_000_000;
+}
+
 /** One try of a task on one instance. */
 export interface AttemptRecord {
   agent: string;
@@ -35,7 +61,7 @@ export interface WorkerOutcome {
    * `config`: the agent could not try at all — no model endpoint, or no (or a rejected) key. Says
    * nothing of how well the agent does the task, so it never counts in learning or `stats`.
    */
-  failure?: 'config';
+  failure?: 'config' | 'budget';
 }
 
 /** Progress a worker streams while a task runs. */
@@ -99,6 +125,35 @@ export interface TaskResult {
    * — never counted against the agent); null unless failed. Absent from older supervisors.
    */
   failure?: string | null;
+  /** USD the task spent, from its model's price (agents.yaml `prices:`); absent without one. */
+  cost?: number | null;
+  /** A team task: planned into steps (its subtasks), each a task of its own. */
+  team?: boolean;
+  /** A team task's steps, in the order they were submitted. */
+  steps?: TeamStep[];
+  /** A team step: its team task, and what it is there. */
+  parentId?: string;
+  role?: 'plan' | 'subtask' | 'combine' | null;
+  subtask?: string | null;
+}
+
+/** One step of a team task (`TaskResult.steps`): the plan, a subtask, or the combined answer. */
+export interface TeamStep {
+  /** The step's own task id. */
+  id: string;
+  role: 'plan' | 'subtask' | 'combine';
+  /** The subtask's id in the plan; null for plan and combine. */
+  subtask: string | null;
+  dependsOn: string[];
+  input: string;
+  status: TaskStatus;
+  agent: string | null;
+  output: string | null;
+  error: string | null;
+  durationMs: number | null;
+  usage: TokenUsage | null;
+  cost: number | null;
+  files: string[];
 }
 
 export interface TaskWaiting {

@@ -118,6 +118,9 @@ export class TaskRouter {
   learnFrom(event: LedgerEvent): void {
     switch (event.event) {
       case 'task.submitted': {
+        // A team's plan and combine steps say nothing of how the planner does such tasks; its
+        // subtasks are tasks like any other and teach like any other.
+        if (event.role === 'plan' || event.role === 'combine' || event.team) return;
         const features = this.lastRouted?.input === event.input ? this.lastRouted.features : null;
         this.tasks.set(event.taskId, { input: event.input, features, agent: null });
         if (this.tasks.size > REPLAY_TASKS) this.tasks.delete(this.tasks.keys().next().value!);
@@ -130,7 +133,8 @@ export class TaskRouter {
         // Cancellation is the user's doing and a dead instance is the supervisor's: neither says
         // anything about how well the agent does this kind of task.
         // Nor does a missing model endpoint or key: the fleet's configuration, not the agent's work.
-        if (event.status === 'cancelled' || event.transport || event.config) return;
+        // Nor does a budget running out: the user's limit.
+        if (event.status === 'cancelled' || event.transport || event.config || event.budget) return;
         const outcome = event.status === 'completed' ? 'success' : 'failure';
         this.policy.observe({ agent: event.agent, features: this.featuresOf(task), outcome, at: Date.parse(event.ts) });
         return;

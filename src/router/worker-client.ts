@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import { WORKER_CLIENT } from '../config/defaults.js';
-import type { TaskProgress, WorkerOutcome } from '../protocol/task.js';
+import type { TaskProgress, WorkerBudget, WorkerOutcome } from '../protocol/task.js';
+import type { TaskMode } from '../protocol/team-plan.js';
 import { SSE_CONTENT_TYPE, readSse } from '../util/sse.js';
 
 /**
@@ -22,6 +23,12 @@ export interface AttemptRequest {
   taskId: string;
   input: string;
   timeoutMs: number;
+  /** A team's subtask works in its parent's workspace: the worker names it after this id instead. */
+  workspace?: string | undefined;
+  /** A team's plan or combine step: one model call with that system prompt and no tools. */
+  mode?: TaskMode | undefined;
+  /** What the task may still spend (the worker checks it before every model call). */
+  budget?: WorkerBudget | null | undefined;
   signal: AbortSignal;
   onProgress(progress: TaskProgress): void;
   /** Called once the worker has created its A2A task (needed to cancel it). */
@@ -58,7 +65,14 @@ export class WorkerClient {
           role: 'user',
           parts: [{ kind: 'text', text: request.input }],
           // The outcome in metadata is all this client reads: the worker need not repeat the answer.
-          metadata: { lightning: { taskId: request.taskId, timeoutMs: request.timeoutMs, outcomeOnly: true } },
+          metadata: {
+            lightning: {
+              taskId: request.taskId, timeoutMs: request.timeoutMs, outcomeOnly: true,
+              ...(request.workspace !== undefined ? { workspace: request.workspace } : {}),
+              ...(request.mode !== undefined ? { mode: request.mode } : {}),
+              ...(request.budget ? { budget: request.budget } : {}),
+            },
+          },
         },
       },
     };

@@ -1,4 +1,5 @@
 import type { AgentConfig, TaskSettings } from '../config/types.js';
+import type { ModelPrice } from '../protocol/task.js';
 import { DEFAULT_TASK } from '../config/defaults.js';
 import type { Availability, FleetView, RoutableInstance } from '../tasks/fleet-view.js';
 import { mergeProfiles, profileFromCard, profileFromConfig } from '../router/match.js';
@@ -63,6 +64,16 @@ export class SupervisorFleetView implements FleetView {
       epoch: this.epochs.get(instance.id) ?? 0,
       capacity: instance.spec.agent.capacity,
     }));
+  }
+
+  priceOf(agent: string): ModelPrice | null {
+    const model = this.supervisor.agents().find((candidate) => candidate.name === agent)?.model;
+    return (model !== undefined && this.supervisor.config.prices[model]) || null;
+  }
+
+  planner(): string | null {
+    // agents.yaml's planner, else the first fallback agent: who plans and combines team tasks.
+    return this.supervisor.config.planner ?? this.supervisor.agents().find((agent) => agent.fallback)?.name ?? null;
   }
 
   agentNames(): string[] {

@@ -21,6 +21,8 @@ export class FleetMetrics {
   private readonly tasks: Counter<'agent' | 'outcome'>;
   private readonly taskSeconds: Histogram<'agent'>;
   private readonly routing: Counter<'agent' | 'decision' | 'kind'>;
+  private readonly tokens: Counter<'agent'>;
+  private readonly cost: Counter<'agent'>;
   readonly ledgerWriteSeconds: Histogram;
 
   constructor(
@@ -99,6 +101,8 @@ export class FleetMetrics {
       labelNames: ['agent', 'decision', 'kind'],
       registers,
     });
+    this.tokens = new prom.Counter({ name: 'lightning_task_tokens_total', help: 'Tokens tasks used (prompt + completion), by agent; a team task counts in its steps.', labelNames: ['agent'], registers });
+    this.cost = new prom.Counter({ name: 'lightning_task_cost_usd_total', help: 'What tasks cost in US dollars (agents.yaml prices), by agent; a team task counts in its steps.', labelNames: ['agent'], registers });
     this.ledgerWriteSeconds = new prom.Histogram({
       name: 'lightning_ledger_write_duration_seconds',
       help: 'Time from appending a ledger event to its being durable (on disk).',
@@ -109,7 +113,13 @@ export class FleetMetrics {
   }
 
   /** Feed every task event here. */
-  onTaskEvent(event: TaskEvent, agentOf: (taskId: string) => string | null): void {
+  onTaskEvent(event: TaskEvent, agentOf: (taskId: string) => string | null, isTeam: (taskId: string) => boolean = () => false): void {
+    // Spending is counted where it happened: a team task's own total would count its steps twice.
+    if ((event.event === 'task.completed' || event.event === 'task.failed') && event.usage && !isTeam(event.taskId)) {
+      const agent = event.event === 'task.completed' ? event.agent : (agentOf(event.taskId) ?? 'none');
+      this.tokens.inc({ agent }, event.usage.totalTokens);
+      if (typeof event.cost === 'number') this.cost.inc({ agent }, event.cost);
+    }
     switch (event.event) {
       case 'task.routed':
         if (event.attempt === 1) {

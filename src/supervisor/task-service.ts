@@ -83,7 +83,7 @@ export class SupervisorTasks {
     // and in the esbuild bundle alike (which gives a split-off CommonJS module no named exports).
     const { default: prom } = await import('prom-client');
     const metrics = new FleetMetrics(prom, supervisor, { inflight: () => tasks.index.unfinished().length });
-    tasks.core.on('event', (event) => metrics.onTaskEvent(event, (id) => tasks.index.get(id)?.agent ?? null));
+    tasks.core.on('event', (event) => metrics.onTaskEvent(event, (id) => tasks.index.get(id)?.agent ?? null, (id) => tasks.index.get(id)?.team === true));
     tasks.metrics = metrics;
     tasks.startAlerts(config);
     return tasks;
@@ -98,12 +98,12 @@ export class SupervisorTasks {
       submit: (request, onEvent) => this.core.submit(request, onEvent),
       result: (id) => {
         const view = this.index.get(id);
-        return view ? toTaskResult(view) : null;
+        return view ? toTaskResult(view, (child) => this.index.get(child)) : null;
       },
-      list: ({ limit, status }) => this.index.list({ limit, ...(status ? { status } : {}) }).map(toTaskResult),
+      list: ({ limit, status }) => this.index.list({ limit, ...(status ? { status } : {}) }).map((view) => toTaskResult(view)),
       whenDone: async (id) => {
         const view = await this.core.whenDone(id);
-        return view ? toTaskResult(view) : null;
+        return view ? toTaskResult(view, (child) => this.index.get(child)) : null;
       },
       cancel: (id) => this.core.cancel(id, 'api'),
       feedback: (id, rating, note) => this.core.feedback(id, rating, note),

@@ -1,5 +1,5 @@
 import type { TaskSettings } from '../config/types.js';
-import type { WorkerOutcome } from '../protocol/task.js';
+import type { ModelPrice, WorkerOutcome } from '../protocol/task.js';
 import type { AgentProfile } from '../router/match.js';
 import type { AttemptRequest } from '../router/worker-client.js';
 
@@ -39,6 +39,10 @@ export interface AttemptClient {
 export interface FleetView {
   instances(): RoutableInstance[];
   agentNames(): string[];
+  /** The price of the agent's model (agents.yaml `prices:`); null without one. */
+  priceOf(agent: string): ModelPrice | null;
+  /** The agent that plans team tasks and combines their results; null when there is none. */
+  planner(): string | null;
   /** Capability profiles (agent cards merged with agents.yaml); `version` changes when they do. */
   profiles(): { version: number; profiles: AgentProfile[] };
   taskSettings(agent: string | null): TaskSettings;

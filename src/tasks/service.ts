@@ -1,6 +1,6 @@
 import type { LedgerEvent } from '../ledger/events.js';
 import type { StatsRow } from '../ledger/stats.js';
-import type { TaskProgress, TaskResult, TaskStatus } from '../protocol/task.js';
+import type { TaskBudget, TaskProgress, TaskResult, TaskStatus } from '../protocol/task.js';
 import type { RouteDecision } from '../router/router.js';
 
 /** What the task core streams to /v1/events and `lightning run`: every ledger event, plus progress. */
@@ -10,6 +10,10 @@ export interface SubmitRequest {
   input: string;
   agent?: string | undefined;
   timeoutMs?: number | undefined;
+  /** Plan it into subtasks for several agents (see team-run.ts). */
+  team?: boolean | undefined;
+  /** What it may spend; each limit given replaces the agent's `task.budget` one. */
+  budget?: Partial<TaskBudget> | undefined;
 }
 
 /** Hears one task's events. */

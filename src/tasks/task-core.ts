@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { MAX_TRANSPORT_LOSSES } from '../config/defaults.js';
 import type { LedgerEvent, LedgerEventBody } from '../ledger/events.js';
 import type { TaskIndex, TaskView } from '../ledger/reader.js';
-import type { WorkerOutcome } from '../protocol/task.js';
+import type { TaskBudget, WorkerOutcome } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
 import type { RouteDecision } from '../router/router.js';
 import type { Clock } from '../util/clock.js';
@@ -12,6 +12,8 @@ import { InstancePicker } from './instance-picker.js';
 import type { SubmitRequest, Submitted, TaskEvent, TaskListener } from './service.js';
 import { TaskRequestError } from './service.js';
 import { TaskRun } from './task-run.js';
+import { TeamRun } from './team-run.js';
+import type { TeamContext, TeamStepHandle, TeamStepRequest } from './team-run.js';
 import type { RunContext, RunPlan } from './task-run.js';
 import type { TaskState } from './task-state.js';
 
@@ -43,7 +45,10 @@ export interface TaskCoreOptions {
  * events are the tasks' state as everyone else sees it; the index is only that ledger, derived.
  */
 export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error': [Error] }> {
-  private readonly runs = new Map<string, TaskRun>();
+  private readonly runs = new Map<string, TaskRun | TeamRun>();
+  /** A running team step's team task: its events reach the team's listeners too (`run --team`). */
+  private readonly parents = new Map<string, string>();
+  private readonly team: TeamContext;
   /** Listeners of one task each, by task id: an event reaches its own task's listeners only. */
   private readonly watchers = new Map<string, Set<TaskListener>>();
   private readonly picker: InstancePicker;
@@ -62,6 +67,15 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
       progress: (taskId, instance, progress) =>
         this.publish({ event: 'task.progress', taskId, ts: this.now(), agent: instance.agent, instance: instance.index, progress }),
       store: (taskId, outcome) => this.store(taskId, outcome),
+    };
+    this.team = {
+      clock: options.clock,
+      record: (taskId, body) => this.record(taskId, body),
+      submitStep: (parentId, step) => this.submitStep(parentId, step),
+      planner: () => options.fleet.planner(),
+      agents: () => options.fleet.profiles().profiles.map((profile) => ({
+        name: profile.name, description: profile.description, capabilities: profile.skills.map((skill) => skill.name),
+      })),
     };
   }
 
@@ -97,15 +111,58 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     const unsubscribe = onEvent ? this.watch(id, onEvent) : () => undefined;
     // A secret pasted into a task goes no further: not to the model, the ledger or any answer.
     const input = this.options.redact(request.input);
+    if (request.team) {
+      if (request.agent !== undefined) throw new TaskRequestError('a team task is planned across agents: give either --team or --agent, not both');
+      const settings = this.options.fleet.taskSettings(null);
+      const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
+      const durable = this.record(id, { event: 'task.submitted', input, agent: null, timeoutMs, team: true });
+      const run = new TeamRun(id, input, timeoutMs, budgetOf(settings.budget, request.budget), this.team);
+      this.runs.set(id, run);
+      void run.done.finally(() => this.runs.delete(id));
+      return { id, durable, unsubscribe };
+    }
     const decision = this.options.router.route(input, request.agent);
     const settings = this.options.fleet.taskSettings(decision.pick || null);
     const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
     const durable = this.record(id, { event: 'task.submitted', input, agent: request.agent ?? null, timeoutMs });
-    const plan: RunPlan = { decision, ...this.failoverOrder(decision, request.agent !== undefined), timeoutMs, retries: settings.retries, queueTimeoutMs: settings.queueTimeoutMs };
+    const plan: RunPlan = {
+      decision, ...this.failoverOrder(decision, request.agent !== undefined), timeoutMs, retries: settings.retries, queueTimeoutMs: settings.queueTimeoutMs,
+      budget: budgetOf(settings.budget, request.budget),
+    };
     const run = new TaskRun(id, input, plan, this.context);
     this.runs.set(id, run);
     void run.done.finally(() => this.runs.delete(id));
     return { id, durable, unsubscribe };
+  }
+
+  /**
+   * One step of a team task, run like any task (routing, waiting, failover) in the team's workspace.
+   * Its timeout is what the team has left; its events reach the team's listeners too.
+   */
+  private submitStep(parentId: string, step: TeamStepRequest): TeamStepHandle {
+    const id = this.options.newId?.() ?? randomUUID();
+    const input = this.options.redact(step.input);
+    const decision = this.options.router.route(input, step.agent);
+    const settings = this.options.fleet.taskSettings(decision.pick || null);
+    this.parents.set(id, parentId);
+    void this.record(id, {
+      event: 'task.submitted', input, agent: step.agent ?? null, timeoutMs: step.timeoutMs, parentId, role: step.role,
+      ...(step.subtask !== undefined ? { subtask: step.subtask } : {}),
+    });
+    const plan: RunPlan = {
+      decision, ...this.failoverOrder(decision, step.agent !== undefined), timeoutMs: step.timeoutMs, retries: settings.retries, queueTimeoutMs: settings.queueTimeoutMs,
+      // A step gets what its team has left, or, with no team budget, its own agent's.
+      budget: step.budget ?? settings.budget,
+      team: { workspace: parentId, mode: step.mode, brief: step.brief === null ? null : this.options.redact(step.brief) },
+    };
+    const run = new TaskRun(id, input, plan, this.context);
+    this.runs.set(id, run);
+    const done = run.done.then(() => {
+      this.runs.delete(id);
+      this.parents.delete(id);
+      return this.options.index.get(id);
+    });
+    return { id, done, cancel: () => void run.cancel('api') };
   }
 
   /** `listener` hears the events of task `id` (from now on); returns the unsubscribe function. */
@@ -183,6 +240,10 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     this.emit('event', event);
     const listeners = this.watchers.get(event.taskId);
     if (listeners) for (const listener of [...listeners]) listener(event);
+    // A team step's events are its team's too: whoever follows the team sees each step.
+    const parent = this.parents.get(event.taskId);
+    const teamListeners = parent === undefined ? undefined : this.watchers.get(parent);
+    if (teamListeners) for (const listener of [...teamListeners]) listener(event);
   }
 
   private now(): string {
@@ -203,4 +264,13 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     durable.catch((error: Error) => this.emit('ledger-error', error));
     return durable;
   }
+}
+
+/** The agent's budget with each limit the request gives put in its place. */
+function budgetOf(base: TaskBudget, given: Partial<TaskBudget> | undefined): TaskBudget {
+  return {
+    tokens: given?.tokens ?? base.tokens,
+    cost: given?.cost ?? base.cost,
+    timeMs: given?.timeMs ?? base.timeMs,
+  };
 }

@@ -1,5 +1,7 @@
 import type { FailureReason, LedgerEventBody } from '../ledger/events.js';
-import type { TaskProgress, WorkerOutcome } from '../protocol/task.js';
+import { costOf } from '../protocol/task.js';
+import type { TaskBudget, TaskProgress, WorkerOutcome } from '../protocol/task.js';
+import type { TaskMode } from '../protocol/team-plan.js';
 import type { RouteDecision } from '../router/router.js';
 import { LOST_INSTANCE_RECHECK_MS } from '../config/defaults.js';
 import { AttemptError } from '../router/worker-client.js';
@@ -32,6 +34,10 @@ export interface RunPlan {
   timeoutMs: number;
   retries: number;
   queueTimeoutMs: number;
+  /** What the task may spend (the worker checks it before every model call); null: no limit. */
+  budget?: TaskBudget | null | undefined;
+  /** A team step: the team task's id (whose workspace it shares), and what it is. */
+  team?: { workspace: string; mode?: TaskMode | undefined; brief: string | null } | undefined;
 }
 
 type Stop = { kind: 'cancel'; by: 'user' | 'api' } | { kind: 'timeout' };
@@ -217,6 +223,7 @@ export class TaskRun {
         ...(result.kind === 'error' ? { transport: true } : {}),
         // Nor does an agent that could not reach a model at all: that is the fleet's configuration.
         ...(result.kind === 'outcome' && result.outcome.failure === 'config' ? { config: true } : {}),
+        ...(result.kind === 'outcome' && result.outcome.failure === 'budget' ? { budget: true } : {}),
       });
       if (result.kind === 'outcome') return this.finish(instance, result.outcome);
       if (this.stopReason()) continue;
@@ -273,7 +280,11 @@ export class TaskRun {
     try {
       const outcome = await client.run({
         taskId: this.id,
-        input: this.input,
+        // A subtask's brief (its team's task, its dependencies' results) goes before its own input.
+        input: this.plan.team?.brief ? `${this.plan.team.brief}\n\n${this.input}` : this.input,
+        workspace: this.plan.team?.workspace,
+        budget: this.workerBudget(instance.agent),
+        mode: this.plan.team?.mode,
         timeoutMs: Math.max(1, this.deadline - clock.now()),
         signal,
         onRemoteTask: (remote) => (remoteTaskId = remote),
@@ -288,19 +299,27 @@ export class TaskRun {
     }
   }
 
+  /** The budget as the worker gets it: the time left of it, and the price of the agent's model. */
+  private workerBudget(agent: string) {
+    const budget = this.plan.budget;
+    if (!budget || (budget.tokens === null && budget.cost === null && budget.timeMs === null)) return null;
+    const timeMs = budget.timeMs === null ? null : Math.max(0, budget.timeMs - (this.context.clock.now() - this.started));
+    return { ...budget, timeMs, price: this.context.fleet.priceOf(agent) };
+  }
+
   private finish(instance: RoutableInstance, outcome: WorkerOutcome): Promise<void> {
     // A cancel (or the deadline) that came first wins over an answer that arrived after it.
     if (this.stop) return this.endStopped();
     const at = this.context.clock.now();
     switch (outcome.status) {
       case 'completed':
-        return this.end({ name: 'completed', at, agent: instance.agent, instance: instance.index }, outcome);
+        return this.end({ name: 'completed', at, agent: instance.agent, instance: instance.index }, outcome, instance.agent);
       case 'cancelled':
         return this.end({ name: 'cancelled', at, by: 'api' });
       case 'timeout':
         return this.end(this.failed('timeout', this.context.store(this.id, outcome).error ?? 'timed out'));
       case 'failed':
-        return this.end(this.failed(outcome.failure === 'config' ? 'config' : 'error', this.context.store(this.id, outcome).error ?? 'failed'));
+        return this.end(this.failed(outcome.failure ?? 'error', this.context.store(this.id, outcome).error ?? 'failed'), outcome, instance.agent);
       default: {
         const unknown: never = outcome.status;
         throw new Error(`unexpected outcome ${String(unknown)}`);
@@ -327,7 +346,7 @@ export class TaskRun {
   }
 
   /** Moves to a terminal state and records it: the only way a task ends, and only once. */
-  private async end(state: TerminalTaskState, outcome?: WorkerOutcome): Promise<void> {
+  private async end(state: TerminalTaskState, outcome?: WorkerOutcome, agent?: string): Promise<void> {
     if (this.ending) return;
     this.ending = true;
     this.current = state;
@@ -342,13 +361,17 @@ export class TaskRun {
           output: stored.output,
           outputFile: stored.outputFile,
           usage: outcome!.usage,
+          ...this.costRecord(outcome!, state.agent),
           files: outcome!.files,
           durationMs,
         });
         return;
       }
       case 'failed':
-        await this.record({ event: 'task.failed', reason: state.reason, error: state.error, durationMs });
+        await this.record({
+          event: 'task.failed', reason: state.reason, error: state.error, durationMs,
+          ...(outcome && agent !== undefined ? { usage: outcome.usage, ...this.costRecord(outcome, agent) } : {}),
+        });
         return;
       case 'cancelled':
         await this.record({ event: 'task.cancelled', by: state.by, durationMs });
@@ -361,6 +384,11 @@ export class TaskRun {
         throw new Error(`unexpected terminal state ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  private costRecord(outcome: WorkerOutcome, agent: string): { cost?: number } {
+    const cost = costOf(outcome.usage, this.context.fleet.priceOf(agent));
+    return cost === null ? {} : { cost };
   }
 
   private record(body: LedgerEventBody): Promise<void> {

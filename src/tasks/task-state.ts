@@ -29,6 +29,8 @@ export type TaskState =
   | { name: 'queued'; since: number }
   | { name: 'waiting'; since: number; agent: string; why: WaitReason }
   | { name: 'running'; since: number; agent: string; instance: number; attempt: number }
+  /** A team task: its steps (plan, subtasks, combine) are tasks of their own. */
+  | { name: 'team'; since: number; phase: 'planning' | 'running' | 'combining' }
   | { name: 'completed'; at: number; agent: string; instance: number }
   | { name: 'failed'; at: number; reason: FailureReason; error: string }
   | { name: 'cancelled'; at: number; by: 'user' | 'api' }
@@ -41,6 +43,7 @@ export function isTerminal(state: TaskState): state is TerminalTaskState {
     case 'queued':
     case 'waiting':
     case 'running':
+    case 'team':
       return false;
     case 'completed':
     case 'failed':

@@ -75,6 +75,14 @@ class FakeFleet implements FleetView {
     return this.members.map((member) => ({ ...member }));
   }
 
+  priceOf(): null {
+    return null;
+  }
+
+  planner(): string | null {
+    return this.fallbacks[0] ?? null;
+  }
+
   agentNames(): string[] {
     return [...new Set(this.members.map((member) => member.agent))];
   }
@@ -128,7 +136,7 @@ function decisionFor(ranked: string[]): RouteDecision {
 
 function setUp(options: { ranked: string[]; fallbacks?: string[]; settings?: Partial<TaskSettings>; maxTransportLosses?: number }) {
   const clock = new FakeClock();
-  const settings: TaskSettings = { timeoutMs: 120_000, retries: 2, queueTimeoutMs: 30_000, ...options.settings };
+  const settings: TaskSettings = { timeoutMs: 120_000, retries: 2, queueTimeoutMs: 30_000, budget: { tokens: null, cost: null, timeMs: null }, ...options.settings };
   const fleet = new FakeFleet(clock, options.fallbacks ?? [], settings);
   const index = new TaskIndex();
   const ledger: LedgerEvent[] = [];

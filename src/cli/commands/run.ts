@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ApiClient } from '../../api/client.js';
 import type { SseEvent } from '../../api/client.js';
+import { budgetFlag } from '../budget-flag.js';
 import { durationFlag } from '../duration-flag.js';
 import type { TaskProgress, TaskResult } from '../../protocol/task.js';
 import type { SupervisorInfo } from '../../state/supervisor-file.js';
@@ -14,6 +15,8 @@ import { ensureStateDir } from './state-dir.js';
 
 export interface RunOptions extends GlobalOptions {
   agent?: string;
+  team?: boolean;
+  budget?: string;
   timeout?: string;
   json?: boolean;
   detach?: boolean;
@@ -30,9 +33,11 @@ const AUTOSTART_TIMEOUT_MS = 60_000;
 export async function runCommand(input: string, options: RunOptions): Promise<void> {
   if (input.trim() === '') throw new ExitError('the task is empty: lightning run "what the agent should do"', EXIT.usage);
   const timeoutMs = options.timeout === undefined ? undefined : durationFlag('--timeout', options.timeout, { positive: true, example: '5m' });
+  if (options.team && options.agent) throw new ExitError('--team plans the task across agents: give --team or --agent, not both', EXIT.usage);
+  const budget = options.budget === undefined ? undefined : budgetFlag(options.budget);
   const context = resolveContext(options);
   const info = await ensureSupervisor(context, options.autostart !== false);
-  const body = { input, ...(options.agent ? { agent: options.agent } : {}), ...(timeoutMs ? { timeoutMs } : {}) };
+  const body = { input, ...(options.agent ? { agent: options.agent } : {}), ...(timeoutMs ? { timeoutMs } : {}), ...(options.team ? { team: true } : {}), ...(budget ? { budget } : {}) };
 
   if (options.detach) {
     const response = await new ApiClient(info).submitTask(body);
@@ -46,12 +51,14 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
   let rejected: { message?: string; error?: string } | null = null;
   let taskId: string | null = null;
   let interrupted = false;
+  const team = new TeamProgress(spinner, Boolean(options.json));
   const stream = new ApiClient(info).streamTask(body, (event) => {
     if (event.event === 'result') result = event.data as TaskResult;
     else if (event.event === 'error') rejected = event.data as { message?: string };
     else {
       taskId ??= (event.data as { taskId?: string }).taskId ?? null;
-      spinner?.update(describeEvent(event));
+      const step = team.label(event);
+      spinner?.update(step === null ? describeEvent(event) : `${step}: ${describeEvent(event)}`);
     }
   });
   let abandoned = false;
@@ -123,6 +130,47 @@ function handToFleetHint(context: CommandContext, info: SupervisorInfo): string 
     `  fix: put ${set.length > 1 ? 'them' : 'it'} in ${envFile} (${lines.join(', ')}), then \`lightning reload\` — the agents that need it restart with it.`,
     `      (or restart the fleet from this shell: \`lightning down && lightning up -d\`)`,
   ].join('\n');
+}
+
+/**
+ * A team task's steps as `run` shows them: a line on stderr as each starts and ends (the spinner
+ * only ever shows the latest event), named by the plan's subtask ids.
+ */
+class TeamProgress {
+  private readonly labels = new Map<string, string>();
+
+  constructor(
+    private readonly spinner: { update(text: string): void } | null,
+    private readonly quiet: boolean,
+  ) {}
+
+  /** The step's label when the event is a team step's (null for the team task's own events). */
+  label(event: SseEvent): string | null {
+    const data = event.data as { taskId?: string; parentId?: string; role?: string; subtask?: string; agent?: string; instance?: number; status?: string; error?: string; durationMs?: number; subtasks?: Array<{ id: string; agent: string | null; dependsOn: string[] }> };
+    const id = data.taskId ?? '';
+    if (event.event === 'task.submitted' && data.parentId !== undefined) this.labels.set(id, data.role === 'subtask' ? (data.subtask ?? id.slice(0, 8)) : (data.role ?? 'step'));
+    if (event.event === 'task.planned' && data.subtasks) {
+      this.line(`plan: ${data.subtasks.map((sub) => `${sub.id}${sub.agent ? ` (${sub.agent})` : ''}${sub.dependsOn.length ? ` after ${sub.dependsOn.join(', ')}` : ''}`).join(' · ')}`);
+    }
+    const label = this.labels.get(id) ?? null;
+    if (label === null) return null;
+    if (event.event === 'task.routed') this.line(`▸ ${label} → ${data.agent}#${data.instance}`);
+    if (event.event === 'task.completed') this.line(`✓ ${label} (${data.agent}, ${formatMs(data.durationMs ?? 0)})`);
+    if (event.event === 'task.failed') this.line(`✗ ${label}: ${data.error ?? 'failed'}`);
+    if (event.event === 'task.cancelled') this.line(`✗ ${label}: cancelled`);
+    return label;
+  }
+
+  private line(text: string): void {
+    if (this.quiet) return;
+    // The spinner redraws its own line: print above it by clearing it first.
+    if (this.spinner) process.stderr.write('\r\x1b[2K');
+    process.stderr.write(`  ${text}\n`);
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 function describeEvent(event: SseEvent): string {

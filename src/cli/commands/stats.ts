@@ -37,7 +37,7 @@ export async function statsCommand(options: StatsOptions): Promise<void> {
   }
   const percent = (value: number | null) => (value === null ? '-' : `${Math.round(value * 100)}%`);
   const table = renderTable(
-    ['KIND', 'AGENT', 'TASKS', 'SUCCESS', 'LEARNED SUCCESS', 'P50', 'P95', 'SHARE'],
+    ['KIND', 'AGENT', 'TASKS', 'SUCCESS', 'LEARNED SUCCESS', 'P50', 'P95', 'SHARE', 'TOKENS', 'COST'],
     rows.map((row) => [
       row.kind,
       row.agent,
@@ -47,11 +47,14 @@ export async function statsCommand(options: StatsOptions): Promise<void> {
       row.p50Ms === null ? '-' : formatDuration(row.p50Ms),
       row.p95Ms === null ? '-' : formatDuration(row.p95Ms),
       percent(row.share),
+      String(row.tokens ?? 0),
+      row.cost === null || row.cost === undefined ? '-' : `$${row.cost.toFixed(4)}`,
     ]),
   );
   process.stdout.write(
     `${table}\n\nKIND groups tasks by their strongest capability word; SUCCESS is the share of its tasks the agent finished; LEARNED SUCCESS is\n` +
-      "what the router has learned about the agent on the kind's latest task (as `lightning route` shows it); SHARE is the agent's part of that kind's tasks.\n",
+      "what the router has learned about the agent on the kind's latest task (as `lightning route` shows it); SHARE is the agent's part of that kind's tasks;\n" +
+      'TOKENS and COST are what they spent (COST from agents.yaml `prices:`).\n',
   );
 }
 

@@ -32,7 +32,7 @@ export async function tasksCommand(options: TasksOptions): Promise<void> {
   if (info) {
     tasks = (await new ApiClient(info).listTasks({ limit, status })).body.tasks;
   } else {
-    tasks = readRecentTasks(paths.ledger, { limit, ...(status ? { status } : {}) }).map(toTaskResult);
+    tasks = readRecentTasks(paths.ledger, { limit, ...(status ? { status } : {}) }).map((view) => toTaskResult(view));
   }
   if (options.json) process.stdout.write(JSON.stringify({ tasks }, null, 2) + '\n');
   else if (tasks.length === 0) process.stderr.write(`no tasks${status ? ` with status ${status}` : ''} in ${paths.ledger}\n`);
@@ -68,8 +68,9 @@ async function findTask(id: string, ledger: string, info: Awaited<ReturnType<typ
     if (response.status === 200) return response.body;
   } else {
     const { readEvents, deriveTasks } = await import('../../ledger/reader.js');
-    const view = deriveTasks(readEvents(ledger)).get(id);
-    if (view) return toTaskResult(view);
+    const views = deriveTasks(readEvents(ledger));
+    const view = views.get(id);
+    if (view) return toTaskResult(view, (child) => views.get(child));
   }
   throw new ExitError(`no task with id ${id} (see \`lightning tasks\`)`, EXIT.failed);
 }

@@ -53,7 +53,7 @@ export function renderTaskDetail(task: TaskResult, workspace: string): string {
     `submitted ${task.submittedAt}`,
     `finished  ${task.finishedAt ?? '-'}`,
     `duration  ${task.durationMs === null ? '-' : formatDuration(task.durationMs)}`,
-    `usage     ${task.usage ? `${task.usage.promptTokens} prompt + ${task.usage.completionTokens} completion = ${task.usage.totalTokens} tokens` : '-'}`,
+    `usage     ${task.usage ? `${task.usage.promptTokens} prompt + ${task.usage.completionTokens} completion = ${task.usage.totalTokens} tokens` : '-'}${typeof task.cost === 'number' ? ` · $${task.cost.toFixed(4)}` : ''}`,
     '',
     'input:',
     indent(task.input),
@@ -67,6 +67,8 @@ export function renderTaskDetail(task: TaskResult, workspace: string): string {
     lines.push(`  why${task.routing.decision ? ` (${task.routing.decision})` : ''}: ${task.routing.reason}`);
     if (task.routing.static && task.routing.static !== task.agent) lines.push(`  static matching alone would have picked ${task.routing.static}`);
   }
+  if (task.parentId) lines.push('', `team step (${task.role === 'subtask' ? `subtask ${task.subtask}` : task.role}) of team task ${task.parentId}`);
+  if (task.team) lines.push('', 'team:', ...renderTeamTree(task));
   if (task.attempts.length > 0) {
     lines.push('', 'attempts:');
     task.attempts.forEach((attempt, index) => {
@@ -78,6 +80,25 @@ export function renderTaskDetail(task: TaskResult, workspace: string): string {
   if (task.output) lines.push('', 'output:', indent(task.output));
   if (task.files.length > 0) lines.push('', 'files:', ...task.files.map((file) => `  ${workspace}/${file}`));
   return lines.join('\n');
+}
+
+/**
+ * A team task's steps as a tree: the plan, each subtask (with what it waited for), the combine
+ * step; each with its own task id, agent, status and time.
+ */
+function renderTeamTree(task: TaskResult): string[] {
+  const steps = task.steps ?? [];
+  if (steps.length === 0) return ['  (not planned yet)'];
+  return steps.map((step, index) => {
+    const branch = index === steps.length - 1 ? '└─' : '├─';
+    const name = step.role === 'subtask' ? (step.subtask ?? '?') : step.role;
+    const after = step.dependsOn.length > 0 ? ` after ${step.dependsOn.join(', ')}` : '';
+    const time = `  ${(step.durationMs === null ? '-' : formatDuration(step.durationMs)).padEnd(7)}`;
+    const error = step.error ? ` — ${oneLine(step.error, 100)}` : '';
+    const files = step.files.length > 0 ? `  files: ${step.files.join(', ')}` : '';
+    const tokens = `  ${(step.usage ? `${step.usage.totalTokens} tokens` : '').padEnd(12)}`;
+    return `  ${branch} ${name.padEnd(10)} ${(step.agent ?? '-').padEnd(18)} ${paintStatus(step.status).padEnd(9)}${time}${tokens}${step.id}${after}${files}${error}`;
+  });
 }
 
 /** Where the task runs, or which agent it waits for. */

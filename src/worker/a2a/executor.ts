@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { Message, Part, Task, TaskState as TaskStateEnum } from '@a2a-js/sdk';
 import type { AgentExecutor, ExecutionEventBus, RequestContext } from '@a2a-js/sdk/server';
 import type { AgentConfig } from '../../config/types.js';
-import type { TaskProgress, WorkerOutcome } from '../../protocol/task.js';
+import type { TaskProgress, WorkerBudget, WorkerOutcome } from '../../protocol/task.js';
+import type { TaskMode } from '../../protocol/team-plan.js';
 import type { ModelTaskOptions } from '../model/runner.js';
 
 /** What the SDK module gives the executor at run time (loaded lazily, see rpc-endpoint.ts). */
@@ -18,6 +19,12 @@ export type RunTask = (options: ModelTaskOptions) => Promise<WorkerOutcome>;
 export interface LightningMessageMetadata {
   /** The supervisor's task id: names the workspace, shared by every attempt of the task. */
   taskId?: string;
+  /** A team's subtask: the parent task's id, whose workspace every subtask shares. */
+  workspace?: string;
+  /** A team's plan or combine step (one model call, no tools). */
+  mode?: TaskMode;
+  /** What the task may still spend, and its model's price. */
+  budget?: WorkerBudget;
   timeoutMs?: number;
   /**
    * The caller reads the answer from metadata.lightning.outcome only (the supervisor does): it is
@@ -56,7 +63,7 @@ export class ModelTaskExecutor implements AgentExecutor {
     const startedAt = Date.now();
     const message = context.userMessage;
     const meta = (message.metadata?.lightning ?? {}) as LightningMessageMetadata;
-    const workspaceId = sanitize(meta.taskId ?? taskId);
+    const workspaceId = sanitize(meta.workspace ?? meta.taskId ?? taskId);
     const entry = { controller: new AbortController(), reason: null as 'cancelled' | 'timeout' | null };
     this.running.set(taskId, entry);
     const timeoutMs = meta.timeoutMs ?? this.agent.task.timeoutMs;
@@ -106,6 +113,8 @@ export class ModelTaskExecutor implements AgentExecutor {
         workspace: path.join(this.workspacesDir, workspaceId),
         signal: entry.controller.signal,
         onProgress,
+        ...(meta.mode === 'plan' || meta.mode === 'combine' ? { mode: meta.mode } : {}),
+        ...(meta.budget ? { budget: meta.budget } : {}),
       });
     } catch (error) {
       outcome = { status: 'failed', output: '', error: `worker error: ${(error as Error).message}`, usage: null, files: [] };

@@ -3,7 +3,10 @@ import type OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionFunctionTool, ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { generatedPrompt } from '../../config/generated-prompt.js';
 import type { AgentConfig } from '../../config/types.js';
-import type { TaskProgress, TokenUsage, WorkerOutcome } from '../../protocol/task.js';
+import { costOf } from '../../protocol/task.js';
+import type { TaskProgress, TokenUsage, WorkerBudget, WorkerOutcome } from '../../protocol/task.js';
+import { combineSystemPrompt, planSystemPrompt } from '../../protocol/team-plan.js';
+import type { TaskMode } from '../../protocol/team-plan.js';
 import type { McpServers, McpToolSet } from '../mcp/servers.js';
 import { resolveEndpoint } from '../../config/model-endpoint.js';
 import type { ModelEndpoint } from '../../config/model-endpoint.js';
@@ -27,6 +30,10 @@ export interface ModelTaskOptions {
   maxRetries?: number;
   /** The agent's MCP servers in this worker (tools.mcp), started on first use and shared by tasks. */
   mcp?: McpServers | null;
+  /** A team's plan or combine step: one model call with that prompt, no tools. */
+  mode?: TaskMode;
+  /** What the task may still spend; checked before every model call. */
+  budget?: WorkerBudget | null;
 }
 
 const DEFAULT_MAX_STEPS = 12;
@@ -107,7 +114,8 @@ async function streamTurn(client: OpenAI, model: string, messages: ChatCompletio
   try {
     return await readTurn(
       await client.chat.completions.create(
-        { model, messages, tools, stream: true, stream_options: { include_usage: true } },
+        // An empty tools list is refused by some endpoints: a call without tools sends none.
+        { model, messages, ...(tools.length > 0 ? { tools } : {}), stream: true, stream_options: { include_usage: true } },
         { signal: controller.signal },
       ),
       onProgress,
@@ -148,6 +156,20 @@ async function readTurn(stream: AsyncIterable<ChatCompletionChunk>, onProgress: 
   return turn;
 }
 
+/** What of the budget is spent, in words; null while there is budget left. */
+function overBudget(budget: WorkerBudget, usage: TokenUsage | null, elapsedMs: number, model: string): string | null {
+  const tokens = usage?.totalTokens ?? 0;
+  const cost = costOf(usage, budget.price);
+  const spent = `spent ${tokens} tokens${cost === null ? '' : ` ($${cost.toFixed(4)})`} in ${elapsedMs} ms`;
+  if (budget.tokens !== null && tokens >= budget.tokens) return `${spent} of a ${budget.tokens}-token budget`;
+  if (budget.cost !== null) {
+    if (cost === null) return `a $${budget.cost} cost budget, but model ${model} has no price: add it under \`prices:\` in agents.yaml`;
+    if (cost >= budget.cost) return `${spent} of a $${budget.cost} budget`;
+  }
+  if (budget.timeMs !== null && elapsedMs >= budget.timeMs) return `${spent} of a ${budget.timeMs} ms time budget`;
+  return null;
+}
+
 function addUsage(total: TokenUsage | null, more: TokenUsage | null): TokenUsage | null {
   if (!more) return total;
   if (!total) return { ...more };
@@ -180,6 +202,8 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
     status, output, error, usage, files: tools ? [...tools.written] : [],
   });
   const cancelled = (): WorkerOutcome => outcome('cancelled', '', 'cancelled');
+  const started = Date.now();
+  const budget = options.budget ?? null;
 
   if (signal.aborted) return cancelled();
   const resolved = resolveEndpoint(agent, env);
@@ -192,16 +216,18 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
     shell: agent.tools.shell, signal, env, hiddenEnv: [endpoint.apiKeyEnv, 'LIGHTNING_TOKEN'],
   });
   let mcp: McpToolSet | null = null;
-  if (options.mcp && options.mcp.size > 0) {
+  const mode = options.mode ?? null;
+  if (mode === null && options.mcp && options.mcp.size > 0) {
     try {
       mcp = await abortable(options.mcp.toolSet(), signal);
     } catch {
       return cancelled(); // toolSet() never rejects: only the abort gets here
     }
   }
-  const definitions = [...tools.definitions(), ...(mcp?.definitions ?? [])];
+  // A plan or a combined answer is one model call on what the supervisor sends: no tools to call.
+  const definitions = mode === null ? [...tools.definitions(), ...(mcp?.definitions ?? [])] : [];
   try {
-    system = await systemPrompt(agent, tools, mcp);
+    system = mode === 'plan' ? planSystemPrompt() : mode === 'combine' ? combineSystemPrompt() : await systemPrompt(agent, tools, mcp);
   } catch (error) {
     return outcome('failed', '', `cannot read the system prompt of ${agent.name} (${agent.prompt}): ${(error as Error).message}`);
   }
@@ -217,7 +243,10 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
     { role: 'user', content: options.input },
   ];
 
-  for (let step = 1; step <= maxSteps; step++) {
+  for (let step = 1; step <= (mode === null ? maxSteps : 1); step++) {
+    // Before every model call: a call once the budget is spent would spend more than it allows.
+    const over = budget && overBudget(budget, usage, Date.now() - started, agent.model);
+    if (over) return { ...outcome('failed', '', `budget exhausted before model call ${step}: ${over}`), failure: 'budget' };
     onProgress({ kind: 'step', step });
     let turn: Turn;
     try {

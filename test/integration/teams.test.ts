@@ -1,0 +1,185 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { LedgerEvent } from '../../src/ledger/events.js';
+import { COMBINE_PROMPT_TITLE, PLAN_PROMPT_TITLE } from '../../src/protocol/team-plan.js';
+import type { TaskResult } from '../../src/protocol/task.js';
+import { startOpenAiTestServer } from '../fixtures/openai-server.js';
+import type { OpenAiTestServer } from '../fixtures/openai-server.js';
+import { cli, makeProject, teardown, waitFor } from '../helpers/fleet.js';
+
+/** Three agents (the generalist plans and combines), against the test model server's plans. */
+describe('team tasks', () => {
+  let model: OpenAiTestServer;
+  let dir: string;
+  let api: { api: string; token: string };
+  const headers = () => ({ authorization: `Bearer ${api.token}`, 'content-type': 'application/json' });
+  const ledger = (): LedgerEvent[] =>
+    readFileSync(path.join(dir, '.lightning/ledger.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as LedgerEvent);
+  const getTask = async (id: string): Promise<TaskResult> => (await (await fetch(`${api.api}/v1/tasks/${id}`, { headers: headers() })).json()) as TaskResult;
+
+  beforeAll(async () => {
+    model = await startOpenAiTestServer();
+    dir = makeProject(`version: 1
+supervisor: { port: 0 }
+defaults:
+  provider: { baseURL: "${model.url}" }
+planner: general_assistant
+agents:
+  general_assistant:
+    port: 0
+    description: writing and translation
+    capabilities: [writing, translation]
+    fallback: true
+  frontend:
+    port: 0
+    description: web pages in HTML and React
+    capabilities: [html, react]
+  tester:
+    port: 0
+    description: tests and quality checks
+    capabilities: [testing]
+    tools: { shell: true }
+`);
+    const up = await cli(dir, ['up', '-d']);
+    expect(up.exitCode).toBe(0);
+    api = JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as { api: string; token: string };
+  });
+  afterAll(async () => {
+    await teardown(dir);
+    await model.close();
+  });
+
+  it('plans three subtasks for three agents, runs them in dependency order in one workspace, and combines the answer', async () => {
+    const task =
+      'frontend: write a file named page.html containing <h1>Sign up</h1>; general_assistant: write a file named notes.txt containing launch notes; ' +
+      'then tester: call tool read_file with {"path":"page.html"}';
+    const run = await cli(dir, ['run', '--team', '--json', task]);
+    expect(run.exitCode).toBe(0);
+    const result = JSON.parse(run.stdout) as TaskResult;
+    expect(result.status).toBe('completed');
+    expect(result.team).toBe(true);
+    const steps = result.steps ?? [];
+    expect(steps.map((step) => step.role)).toEqual(['plan', 'subtask', 'subtask', 'subtask', 'combine']);
+    const byId = new Map(steps.map((step) => [step.subtask, step]));
+    expect(byId.get('s1')?.agent).toBe('frontend');
+    expect(byId.get('s2')?.agent).toBe('general_assistant');
+    expect(byId.get('s3')?.agent).toBe('tester');
+    expect(byId.get('s3')?.dependsOn).toEqual(['s1', 's2']);
+    for (const step of steps) expect(step.status).toBe('completed');
+
+    // Shared workspace: tester read the file frontend wrote, in the team task's own workspace.
+    const workspace = path.join(dir, '.lightning/workspaces', result.id);
+    expect(readFileSync(path.join(workspace, 'page.html'), 'utf8')).toBe('<h1>Sign up</h1>');
+    expect(existsSync(path.join(workspace, 'notes.txt'))).toBe(true);
+    const tester = await getTask(byId.get('s3')!.id);
+    expect(tester.output).toContain('read_file returned: <h1>Sign up</h1>');
+    expect(result.files.sort()).toEqual(['notes.txt', 'page.html']);
+
+    // Dependency order: s3 was routed only after s1 and s2 had completed.
+    const events = ledger();
+    const at = (taskId: string, name: string) => events.findIndex((event) => event.taskId === taskId && event.event === name);
+    const s3Routed = at(byId.get('s3')!.id, 'task.routed');
+    expect(s3Routed).toBeGreaterThan(at(byId.get('s1')!.id, 'task.completed'));
+    expect(s3Routed).toBeGreaterThan(at(byId.get('s2')!.id, 'task.completed'));
+    // The tree is in the ledger: each step names its team task.
+    for (const step of steps) {
+      const submitted = events.find((event) => event.taskId === step.id && event.event === 'task.submitted');
+      expect(submitted && submitted.event === 'task.submitted' && submitted.parentId).toBe(result.id);
+    }
+
+    // The combine step wrote the answer from every subtask's result.
+    expect(result.output).toContain(COMBINE_PROMPT_TITLE.split('\n')[0]!);
+    expect(result.output).toContain('wrote page.html');
+    expect(result.output).toContain('wrote notes.txt');
+    expect(result.output).toContain('read_file returned: <h1>Sign up</h1>');
+    expect(result.usage?.totalTokens).toBeGreaterThan(0);
+
+    // `lightning task ID` shows the tree.
+    const shown = await cli(dir, ['task', result.id.slice(0, 8)]);
+    expect(shown.exitCode).toBe(0);
+    expect(shown.stdout).toContain('team:');
+    expect(shown.stdout).toMatch(/├─ plan\s+general_assistant/);
+    expect(shown.stdout).toMatch(/├─ s3\s+tester\s+completed.*after s1, s2/);
+    expect(shown.stdout).toMatch(/└─ combine\s+general_assistant/);
+  });
+
+  it('a subtask that fails fails the team task, naming the subtask and why', async () => {
+    model.setBehavior({ type: 'fail-when', fail: ({ system, input }) => input.includes('impossible') && !system.startsWith(PLAN_PROMPT_TITLE) });
+    try {
+      const run = await cli(dir, ['run', '--team', '--json', 'frontend: write a file named a.html containing <p>a</p>; tester: do the impossible']);
+      expect(run.exitCode).toBe(1);
+      const result = JSON.parse(run.stdout) as TaskResult;
+      expect(result.status).toBe('failed');
+      expect(result.error).toMatch(/^subtask "s2" \(task [0-9a-f-]+, agent tester\) failed: /);
+      expect(result.error).toContain('the model could not do this task');
+      expect(result.steps?.some((step) => step.role === 'combine')).toBe(false);
+    } finally {
+      model.setBehavior({ type: 'echo' });
+    }
+  });
+
+  it('cancelling a team task cancels the subtasks still running', async () => {
+    const submitted = await fetch(`${api.api}/v1/tasks`, {
+      method: 'POST', headers: headers(),
+      body: JSON.stringify({ team: true, input: 'frontend: write a file named b.html containing <p>b</p>; then tester: call tool run_shell with {"command":"sleep 30"}' }),
+    });
+    expect(submitted.status).toBe(202);
+    const { id } = (await submitted.json()) as { id: string };
+    const running = await waitFor('the tester subtask to run', async () => {
+      const task = await getTask(id);
+      return task.steps?.find((step) => step.subtask === 's2' && step.status === 'running') ?? null;
+    }, 20_000);
+    const cancel = await fetch(`${api.api}/v1/tasks/${id}/cancel`, { method: 'POST', headers: headers() });
+    expect(cancel.status).toBe(202);
+    const ended = await waitFor('the team to end', async () => {
+      const task = await getTask(id);
+      return task.status === 'cancelled' ? task : null;
+    }, 10_000);
+    expect((await getTask(running.id)).status).toBe('cancelled');
+    expect(ended.steps?.find((step) => step.subtask === 's1')?.status).toBe('completed');
+    expect(ended.steps?.some((step) => step.role === 'combine')).toBe(false);
+  });
+
+  it('over A2A a team task is one task, its subtasks\' results and files its artifacts', async () => {
+    const response = await fetch(`${api.api}/a2a/jsonrpc/`, {
+      method: 'POST', headers: headers(),
+      body: JSON.stringify({
+        jsonrpc: '2.0', id: 1, method: 'message/send',
+        params: { message: { kind: 'message', messageId: 'm-team', role: 'user', metadata: { team: true }, parts: [{ kind: 'text', text: 'frontend: write a file named c.html containing <p>c</p>; then tester: call tool read_file with {"path":"c.html"}' }] } },
+      }),
+    });
+    const body = (await response.json()) as { result?: { id: string; status: { state: string }; artifacts: Array<{ name: string; parts: Array<{ kind: string; text?: string }> }> } };
+    expect(body.result?.status.state).toBe('completed');
+    const names = body.result!.artifacts.map((artifact) => artifact.name);
+    expect(names).toEqual(['output', 'subtask s1', 'subtask s2', 'c.html']);
+    expect(body.result!.artifacts[2]!.parts[0]!.text).toContain('read_file returned: <p>c</p>');
+    expect((await getTask(body.result!.id)).steps).toHaveLength(4);
+  });
+
+  it('a plan that fails validation is re-asked once with the problems, then the task fails showing the planner\'s output', async () => {
+    model.setBehavior({ type: 'scripted', responses: [{ content: '{"subtasks": [{"id": "a", "input": "x", "agent": "nobody"}]}' }, { content: 'I would rather not plan' }] });
+    try {
+      const run = await cli(dir, ['run', '--team', '--json', 'frontend: build it; tester: test it']);
+      expect(run.exitCode).toBe(1);
+      const result = JSON.parse(run.stdout) as TaskResult;
+      expect(result.status).toBe('failed');
+      expect(result.error).toContain('gave no valid plan, asked twice: the answer is not JSON');
+      expect(result.error).toContain('Its output was: I would rather not plan');
+      expect(result.steps?.map((step) => step.role)).toEqual(['plan', 'plan']);
+      // The re-ask told the planner what was wrong with its first plan.
+      const reask = model.requests.at(-1)!.messages.find((message) => message.role === 'user')!.content as string;
+      expect(reask).toContain('no agent "nobody"; the agents are general_assistant, frontend, tester');
+    } finally {
+      model.setBehavior({ type: 'echo' });
+    }
+  });
+
+  it('rejects a team task sent to one agent', async () => {
+    const run = await cli(dir, ['run', '--team', '--agent', 'tester', 'anything']);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('--team or --agent');
+    const response = await fetch(`${api.api}/v1/tasks`, { method: 'POST', headers: headers(), body: JSON.stringify({ team: 'yes', input: 'x' }) });
+    expect(response.status).toBe(400);
+  });
+});
