@@ -157,6 +157,7 @@ const providerShape = {
     .nullable()
     .optional(),
   apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  model: nonEmpty.optional(),
 };
 const healthShape = {
   path: z.string().startsWith('/').optional(),
@@ -224,7 +225,12 @@ const toolsShape = {
     .describe('MCP servers by name (a letter, then letters, digits, _ or -; at most 30): their tools are offered as NAME__TOOL'),
 };
 
-const provider = z.strictObject(providerShape).transform((p): Partial<ProviderSettings> => compact(p));
+/** One provider as written: what it sets of ProviderSettings, and its own model if it names one. */
+export type ProviderEntry = Partial<ProviderSettings> & { model?: string };
+const providerEntry = z.strictObject(providerShape).transform((p): ProviderEntry => compact(p));
+// One provider, or an ordered list of them: a model call goes down the list when one fails.
+const provider = z.union([providerEntry, z.array(providerEntry).min(1)]);
+const model = z.union([nonEmpty, z.array(nonEmpty).min(1)]);
 const health = z.strictObject(healthShape).transform(
   (h): Partial<HealthSettings> =>
     compact({
@@ -256,8 +262,8 @@ const tools = z.strictObject(toolsShape).transform((t): Partial<ToolSettings> =>
 
 /** Keys both `defaults:` and an agent may set; an agent's value wins, per key within sections. */
 const overridableShape = {
-  model: nonEmpty.optional().describe('Model name the endpoint serves, e.g. gpt-4o-mini or llama3.1'),
-  provider: provider.optional().describe('The OpenAI-compatible endpoint: baseURL (null → $OPENAI_BASE_URL → OpenAI) and apiKeyEnv, the variable holding the key'),
+  model: model.optional().describe('Model name the endpoint serves, e.g. gpt-4o-mini or llama3.1; a list: each is tried in turn when the one before fails'),
+  provider: provider.optional().describe('The OpenAI-compatible endpoint: baseURL (null → $OPENAI_BASE_URL → OpenAI), apiKeyEnv (the variable holding the key) and optionally its own model; a list: tried in order, a failing one (429, 5xx, timeout, connection error) cools down'),
   health: health.optional().describe('Health probes: path, interval, timeout, failureThreshold (misses before a restart), startTimeout'),
   restart: restart.optional().describe('Restarts: policy (always, on-failure, never) and backoff of crash loops (initialDelay × factor up to maxDelay; resetAfter; maxRestarts); minUptime: healthy this long before a death = restarted at once, never counted'),
   stop: stop.optional().describe('grace: time between SIGTERM and SIGKILL when stopping an instance'),
@@ -357,6 +363,7 @@ export function keysAt(path: readonly PropertyKey[]): readonly string[] | null {
   if (path.length === 0) return SECTION_KEYS[''] ?? null;
   if (path[0] === 'agents' && path.length === 2) return SECTION_KEYS['agent'] ?? null;
   if (path[path.length - 2] === 'mcp' && path[path.length - 3] === 'tools') return SECTION_KEYS['mcpServer'] ?? null;
+  if (typeof path[path.length - 1] === 'number' && path[path.length - 2] === 'provider') return SECTION_KEYS['provider'] ?? null;
   const last = path[path.length - 1];
   return typeof last === 'string' ? (SECTION_KEYS[last] ?? null) : null;
 }

@@ -21,6 +21,7 @@ export class FleetMetrics {
   private readonly tasks: Counter<'agent' | 'outcome'>;
   private readonly taskSeconds: Histogram<'agent'>;
   private readonly routing: Counter<'agent' | 'decision'>;
+  private readonly failovers: Counter<'agent' | 'from' | 'to'>;
   readonly ledgerWriteSeconds: Histogram;
 
   constructor(
@@ -99,6 +100,12 @@ export class FleetMetrics {
       labelNames: ['agent', 'decision'],
       registers,
     });
+    this.failovers = new prom.Counter({
+      name: 'lightning_provider_failovers_total',
+      help: 'Model calls moved from one provider to the next (429, 5xx, timeout, connection error); from/to are "<model> at <endpoint>" as configured.',
+      labelNames: ['agent', 'from', 'to'],
+      registers,
+    });
     this.ledgerWriteSeconds = new prom.Histogram({
       name: 'lightning_ledger_write_duration_seconds',
       help: 'Time from appending a ledger event to its being durable (on disk).',
@@ -111,6 +118,9 @@ export class FleetMetrics {
   /** Feed every task event here. */
   onTaskEvent(event: TaskEvent, agentOf: (taskId: string) => string | null): void {
     switch (event.event) {
+      case 'task.progress':
+        if (event.progress.kind === 'failover') this.failovers.inc({ agent: event.agent, from: event.progress.from, to: event.progress.to });
+        return;
       case 'task.routed':
         if (event.attempt === 1) {
           const decision = event.reason.startsWith('asked for') ? 'forced' : event.static && event.static !== event.agent ? 'learned' : 'static';

@@ -22,7 +22,10 @@ function unwrap(schema: Schema): Schema {
 
 /** Every key path agents.yaml accepts, agents' names written as NAME: `agents.NAME.health.interval`. */
 function keyPaths(schema: Schema, prefix = ''): string[] {
-  const def = unwrap(schema)._zod.def as { type: string; shape?: Record<string, Schema>; valueType?: Schema };
+  const def = unwrap(schema)._zod.def as { type: string; shape?: Record<string, Schema>; valueType?: Schema; options?: Schema[]; element?: Schema };
+  // One mapping or a list of them (provider:): the keys of each option, a list's entries' keys.
+  if (def.type === 'union' && def.options) return [...new Set(def.options.flatMap((option) => keyPaths(option, prefix)))];
+  if (def.type === 'array' && def.element) return keyPaths(def.element, prefix);
   if (def.type === 'object' && def.shape) {
     return Object.entries(def.shape).flatMap(([key, value]) => {
       const at = prefix ? `${prefix}.${key}` : key;
@@ -70,6 +73,31 @@ describe('README "Tools (MCP)"', () => {
         docs: { transport: 'http', url: 'http://127.0.0.1:3001/mcp', headers: { Authorization: 'Bearer ${DOCS_TOKEN}' }, approval: ['delete_page'] },
         everything: { transport: 'stdio', command: ['npx', '-y', '@modelcontextprotocol/server-everything', 'stdio'], env: {}, approval: false },
       });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('README "Providers"', () => {
+  it('has a config example that loads, with the routes it describes in the order it describes', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.split('\n## Providers\n')[1]?.split('\n## ')[0] ?? '';
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(yaml).toBeDefined();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lightning-readme-providers-'));
+    try {
+      cpSync(path.join(ROOT, 'templates'), path.join(dir, 'templates'), { recursive: true });
+      writeFileSync(path.join(dir, 'agents.yaml'), yaml!);
+      const config = loadConfig(path.join(dir, 'agents.yaml'));
+      const routes = (name: string) => config.agents.find((agent) => agent.name === name)!.routes;
+      const ollama = { baseURL: 'http://localhost:11434/v1', apiKeyEnv: 'OPENAI_API_KEY', model: 'llama3.1' };
+      expect(routes('web_developer')).toEqual([{ baseURL: null, apiKeyEnv: 'OPENAI_API_KEY', model: 'gpt-4o-mini' }, ollama]);
+      expect(routes('writer')).toEqual([
+        { baseURL: null, apiKeyEnv: 'OPENAI_API_KEY', model: 'gpt-4o-mini' },
+        { baseURL: null, apiKeyEnv: 'OPENAI_API_KEY', model: 'gpt-4o' },
+        ollama,
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

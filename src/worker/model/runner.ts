@@ -2,13 +2,16 @@ import fs from 'node:fs/promises';
 import type OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionFunctionTool, ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { generatedPrompt } from '../../config/generated-prompt.js';
+import { PROVIDER_COOLDOWN } from '../../config/defaults.js';
+import { routesOf } from '../../config/types.js';
 import type { AgentConfig } from '../../config/types.js';
 import type { TaskProgress, TokenUsage, WorkerOutcome } from '../../protocol/task.js';
 import type { McpServers, McpToolSet } from '../mcp/servers.js';
-import { resolveEndpoint } from '../../config/model-endpoint.js';
+import { resolveProviderEndpoint } from '../../config/model-endpoint.js';
 import type { ModelEndpoint } from '../../config/model-endpoint.js';
 import { describeModelError, redact } from './errors.js';
 import type { SdkErrors } from './errors.js';
+import { ProviderCooldowns } from './provider-cooldowns.js';
 import { WorkspaceTools } from './tools.js';
 
 export interface ModelTaskOptions {
@@ -27,7 +30,20 @@ export interface ModelTaskOptions {
   maxRetries?: number;
   /** The agent's MCP servers in this worker (tools.mcp), started on first use and shared by tasks. */
   mcp?: McpServers | null;
+  /** Which of the agent's model routes are cooling down; shared by the worker's tasks. */
+  cooldowns?: ProviderCooldowns;
 }
+
+/** One place a model call can go, resolved: the endpoint, the model there, and how it is named. */
+interface Route {
+  endpoint: ModelEndpoint;
+  model: string;
+  /** "<model> at <endpoint>": in progress events, metrics and /health. */
+  label: string;
+}
+
+/** Used when the caller hands none (the worker server hands its own, which /health reads). */
+const processCooldowns = new ProviderCooldowns(PROVIDER_COOLDOWN);
 
 const DEFAULT_MAX_STEPS = 12;
 const DEFAULT_MAX_RETRIES = 2;
@@ -117,6 +133,53 @@ async function streamTurn(client: OpenAI, model: string, messages: ChatCompletio
   }
 }
 
+/** What moves a model call to the next route: the provider is down or overloaded, not the request wrong. */
+function failsOver(error: unknown, sdk: Sdk): boolean {
+  if (error instanceof sdk.APIConnectionError) return true; // timeouts included
+  return error instanceof sdk.APIError && typeof error.status === 'number' && (error.status === 408 || error.status === 429 || error.status >= 500);
+}
+
+class RouteError extends Error {
+  constructor(readonly cause: unknown, readonly route: Route, readonly tries: number) {
+    super('model call failed');
+  }
+}
+
+/**
+ * One model call over the routes: those not cooling first, in order. A call that fails over (see
+ * failsOver) before any text reached the user moves to the next route, announced as a `failover`
+ * progress event. The last route tried gets the SDK's own retries; the others none, since a
+ * next provider is a better retry than the same failing one.
+ */
+async function turnWithFailover(
+  sdk: Sdk, routes: Route[], cooldowns: ProviderCooldowns, maxRetries: number,
+  messages: ChatCompletionMessageParam[], tools: ChatCompletionFunctionTool[], signal: AbortSignal, onProgress: (p: TaskProgress) => void,
+): Promise<{ turn: Turn; route: Route }> {
+  const order = cooldowns.order(routes.map((route) => route.label)).map((index) => routes[index]!);
+  for (let i = 0; ; i++) {
+    const route = order[i]!;
+    const last = i === order.length - 1;
+    const retries = last ? maxRetries : 0;
+    let streamed = false;
+    const forward = (progress: TaskProgress): void => {
+      streamed = true;
+      onProgress(progress);
+    };
+    try {
+      const turn = await abortable(streamTurn(clientFor(sdk, route.endpoint, retries), route.model, messages, tools, signal, forward), signal);
+      cooldowns.recordSuccess(route.label);
+      return { turn, route };
+    } catch (error) {
+      if (signal.aborted || !failsOver(error, sdk)) throw new RouteError(error, route, retries + 1);
+      cooldowns.recordFailure(route.label);
+      if (last || streamed) throw new RouteError(error, route, retries + 1);
+      const next = order[i + 1]!;
+      const reason = describeModelError(error, { endpoint: route.endpoint, model: route.model, tries: 1, timeoutMs: REQUEST_TIMEOUT_MS }, sdk as SdkErrors);
+      onProgress({ kind: 'failover', from: route.label, to: next.label, reason });
+    }
+  }
+}
+
 async function readTurn(stream: AsyncIterable<ChatCompletionChunk>, onProgress: (p: TaskProgress) => void): Promise<Turn> {
   const turn: Turn = { content: '', toolCalls: [], finishReason: null, usage: null, chunks: 0 };
   const byIndex = new Map<number, ChatCompletionMessageFunctionToolCall>();
@@ -182,14 +245,18 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
   const cancelled = (): WorkerOutcome => outcome('cancelled', '', 'cancelled');
 
   if (signal.aborted) return cancelled();
-  const resolved = resolveEndpoint(agent, env);
-  if (!resolved.ok) return { ...outcome('failed', '', resolved.error), failure: 'config' };
-  const endpoint = resolved.endpoint;
+  const routes: Route[] = [];
+  for (const route of routesOf(agent)) {
+    const resolved = resolveProviderEndpoint(agent.name, route, env);
+    if (!resolved.ok) return { ...outcome('failed', '', resolved.error), failure: 'config' };
+    routes.push({ endpoint: resolved.endpoint, model: route.model, label: `${route.model} at ${resolved.endpoint.display}` });
+  }
+  const cooldowns = options.cooldowns ?? processCooldowns;
 
   let system: string;
   let sdk: Sdk;
   tools = new WorkspaceTools(options.workspace, {
-    shell: agent.tools.shell, signal, env, hiddenEnv: [endpoint.apiKeyEnv, 'LIGHTNING_TOKEN'],
+    shell: agent.tools.shell, signal, env, hiddenEnv: [...new Set(routes.map((route) => route.endpoint.apiKeyEnv)), 'LIGHTNING_TOKEN'],
   });
   let mcp: McpToolSet | null = null;
   if (options.mcp && options.mcp.size > 0) {
@@ -210,8 +277,6 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
   } catch (error) {
     return outcome('failed', '', `cannot load the openai client library: ${(error as Error).message}`);
   }
-  const client = clientFor(sdk, endpoint, maxRetries);
-  const errorContext = { endpoint, model: agent.model, tries: maxRetries + 1, timeoutMs: REQUEST_TIMEOUT_MS };
   const messages: ChatCompletionMessageParam[] = [
     { role: 'system', content: system },
     { role: 'user', content: options.input },
@@ -220,27 +285,30 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
   for (let step = 1; step <= maxSteps; step++) {
     onProgress({ kind: 'step', step });
     let turn: Turn;
+    let route: Route;
     try {
-      turn = await abortable(streamTurn(client, agent.model, messages, definitions, signal, onProgress), signal);
-    } catch (error) {
+      ({ turn, route } = await turnWithFailover(sdk, routes, cooldowns, maxRetries, messages, definitions, signal, onProgress));
+    } catch (thrown) {
       if (signal.aborted) return cancelled();
-      const failed = outcome('failed', '', describeModelError(error, errorContext, sdk as SdkErrors));
+      const { cause: error, route: failedRoute, tries } = thrown as RouteError;
+      const context = { endpoint: failedRoute.endpoint, model: failedRoute.model, tries, timeoutMs: REQUEST_TIMEOUT_MS };
+      const failed = outcome('failed', '', describeModelError(error, context, sdk as SdkErrors));
       // No key, or one the endpoint rejects: the fleet's configuration, not the agent's doing.
       return error instanceof sdk.APIError && error.status === 401 ? { ...failed, failure: 'config' } : failed;
     }
     usage = addUsage(usage, turn.usage);
     if (signal.aborted) return cancelled();
     if (turn.toolCalls.length === 0) {
-      if (turn.chunks === 0) return outcome('failed', '', `model endpoint ${endpoint.display} sent an empty stream (is it OpenAI-compatible?)`);
+      if (turn.chunks === 0) return outcome('failed', '', `model endpoint ${route.endpoint.display} sent an empty stream (is it OpenAI-compatible?)`);
       if (!turn.content.trim()) {
-        return outcome('failed', '', `model ${agent.model} at ${endpoint.display} returned an empty answer (finish_reason: ${turn.finishReason ?? 'none'})`);
+        return outcome('failed', '', `model ${route.model} at ${route.endpoint.display} returned an empty answer (finish_reason: ${turn.finishReason ?? 'none'})`);
       }
       return outcome('completed', turn.content, null);
     }
     messages.push({ role: 'assistant', content: turn.content || null, tool_calls: turn.toolCalls });
     for (const call of turn.toolCalls) {
       const name = call.function.name;
-      onProgress({ kind: 'tool-call', tool: name, args: redact(call.function.arguments, endpoint) });
+      onProgress({ kind: 'tool-call', tool: name, args: routes.reduce((args, { endpoint: each }) => redact(args, each), call.function.arguments) });
       const result = mcp?.has(name) ? await mcp.run(name, call.function.arguments, signal) : await tools.run(name, call.function.arguments);
       onProgress({ kind: 'tool-result', tool: name, ok: result.ok, summary: result.summary });
       messages.push({ role: 'tool', tool_call_id: call.id, content: result.content });
