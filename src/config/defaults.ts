@@ -50,6 +50,15 @@ export const DEFAULT_PROVIDER: Readonly<ProviderSettings> = Object.freeze({
  */
 export const PROVIDER_COOLDOWN = Object.freeze({ failures: 3, windowMs: 60_000, cooldownMs: 5_000 });
 
+/**
+ * How long a model call waits for a provider to start answering (the response headers; a
+ * streamed answer's tokens may then take as long as the task allows) before it goes to the next
+ * provider, when one follows (`provider[].timeout` overrides it). A streaming endpoint answers as
+ * soon as it accepts the request: 30 s of silence is a provider down or queueing far too long.
+ * The last provider tried waits up to the worker's request timeout (10 min) instead.
+ */
+export const PROVIDER_FAILOVER_TIMEOUT_MS = 30_000;
+
 export const DEFAULT_HEALTH: Readonly<HealthSettings> = Object.freeze({
   // The worker protocol's probe route.
   path: '/health',

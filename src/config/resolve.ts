@@ -42,7 +42,8 @@ function routesFrom(provider: WrittenProvider, model: string | string[]): ModelR
   const models = Array.isArray(model) ? model : [model];
   return (Array.isArray(provider) ? provider : [provider]).flatMap((entry): ModelRoute[] => {
     const { baseURL, apiKeyEnv }: ProviderSettings = { ...DEFAULT_PROVIDER, ...entry };
-    return (entry.model === undefined ? models : [entry.model]).map((name) => ({ baseURL, apiKeyEnv, model: name }));
+    const timeout = entry.timeoutMs === undefined ? {} : { timeoutMs: entry.timeoutMs };
+    return (entry.model === undefined ? models : [entry.model]).map((name) => ({ baseURL, apiKeyEnv, model: name, ...timeout }));
   });
 }
 

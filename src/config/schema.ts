@@ -42,7 +42,9 @@ function duration(opts: { positive: boolean }) {
         const shown = typeof v === 'string' ? JSON.stringify(v) : String(v);
         const message = result.ok ? `duration ${shown} must be longer than 0` : describeBadDuration(shown, result);
         const suggestion = !result.ok && result.reason === 'unitless' ? result.suggestion : undefined;
-        ctx.addIssue({ code: 'custom', message, input: v, params: { kind: 'duration', suggestion } });
+        // continue: so that inside `provider:` (a mapping or a list) the union reports this issue,
+        // not "expected a mapping or a list".
+        ctx.addIssue({ code: 'custom', message, input: v, params: { kind: 'duration', suggestion }, continue: true });
         return z.NEVER;
       }
       return result.ms;
@@ -158,6 +160,7 @@ const providerShape = {
     .optional(),
   apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
   model: nonEmpty.optional(),
+  timeout: duration({ positive: true }),
 };
 const healthShape = {
   path: z.string().startsWith('/').optional(),
@@ -226,8 +229,10 @@ const toolsShape = {
 };
 
 /** One provider as written: what it sets of ProviderSettings, and its own model if it names one. */
-export type ProviderEntry = Partial<ProviderSettings> & { model?: string };
-const providerEntry = z.strictObject(providerShape).transform((p): ProviderEntry => compact(p));
+export type ProviderEntry = Partial<ProviderSettings> & { model?: string; timeoutMs?: number };
+const providerEntry = z
+  .strictObject(providerShape)
+  .transform((p): ProviderEntry => compact({ baseURL: p.baseURL, apiKeyEnv: p.apiKeyEnv, model: p.model, timeoutMs: p.timeout }));
 // One provider, or an ordered list of them: a model call goes down the list when one fails.
 const provider = z.union([providerEntry, z.array(providerEntry).min(1)]);
 const model = z.union([nonEmpty, z.array(nonEmpty).min(1)]);

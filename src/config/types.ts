@@ -59,6 +59,11 @@ export interface ProviderSettings {
  */
 export interface ModelRoute extends ProviderSettings {
   model: string;
+  /**
+   * How long a call waits for this provider to start answering (`timeout:`); absent = the default:
+   * PROVIDER_FAILOVER_TIMEOUT_MS when another route follows, the worker's request timeout when not.
+   */
+  timeoutMs?: number;
 }
 
 /**

@@ -92,8 +92,17 @@ function localEntry(agent: AgentConfig): Raw {
     command: agent.command ?? undefined,
     env: Object.keys(agent.env).length > 0 ? agent.env : undefined,
     // More than one route: the list as written out, each provider with its model.
-    ...(routesOf(agent).length > 1
-      ? { provider: routesOf(agent).map((route) => omitUndefined({ baseURL: route.baseURL ?? undefined, apiKeyEnv: route.apiKeyEnv === DEFAULT_PROVIDER.apiKeyEnv ? undefined : route.apiKeyEnv, model: route.model })) }
+    ...(routesOf(agent).length > 1 || routesOf(agent)[0]!.timeoutMs !== undefined
+      ? {
+          provider: routesOf(agent).map((route) =>
+            omitUndefined({
+              baseURL: route.baseURL ?? undefined,
+              apiKeyEnv: route.apiKeyEnv === DEFAULT_PROVIDER.apiKeyEnv ? undefined : route.apiKeyEnv,
+              model: route.model,
+              timeout: route.timeoutMs === undefined ? undefined : ms(route.timeoutMs),
+            }),
+          ),
+        }
       : { model: agent.model === DEFAULT_MODEL ? undefined : agent.model, provider: changed(agent.provider, DEFAULT_PROVIDER, {}) }),
     health: health(agent),
     restart: changed(agent.restart, DEFAULT_RESTART, {

@@ -367,6 +367,18 @@ describe('provider and model lists', () => {
     expect(a!.routes).toEqual([{ baseURL: 'http://localhost:11434/v1', apiKeyEnv: 'MY_KEY', model: 'gpt-4o-mini' }]);
   });
 
+  it('a provider entry may set its own timeout', () => {
+    const file = writeConfig(['version: 1', 'agents:', '  a: { port: 9001, prompt: p.md, provider: [{ baseURL: "http://localhost:11434/v1", timeout: 2m }, {}] }']);
+    const [a] = loadConfig(file).agents;
+    expect(a!.routes).toEqual([
+      { baseURL: 'http://localhost:11434/v1', apiKeyEnv: 'OPENAI_API_KEY', model: 'gpt-4o-mini', timeoutMs: 120_000 },
+      { baseURL: null, apiKeyEnv: 'OPENAI_API_KEY', model: 'gpt-4o-mini' },
+    ]);
+    const bad = writeConfig(['version: 1', 'agents:', '  a: { port: 9001, prompt: p.md, provider: [{ timeout: 30 }] }']);
+    const err = errorOf(() => loadConfig(bad));
+    expect(err.message).toContain('provider[0].timeout');
+  });
+
   it('a misspelt key in a list entry is reported at its line and column, with the allowed keys', () => {
     const file = writeConfig([
       'version: 1',

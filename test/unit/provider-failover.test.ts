@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,6 +104,22 @@ describe('provider failover', () => {
     expect(outcome.status).toBe('completed');
     expect(failovers(progress)).toHaveLength(1);
     expect(failovers(progress)[0]).toMatchObject({ reason: expect.stringContaining('cannot reach') });
+  });
+
+  it('a provider that does not start answering within its timeout fails over', async () => {
+    // Accepts the request and never answers: a provider wedged or queueing without end.
+    const silent = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}/v1`;
+      const routes = [{ baseURL: url, apiKeyEnv: 'PRIMARY_KEY', model: 'big-model', timeoutMs: 300 }, twoRoutes()[1]!];
+      const { outcome, progress } = await run('hello', routes, new ProviderCooldowns({ failures: 3, windowMs: 60_000, cooldownMs: 5_000 }));
+      expect(outcome.status).toBe('completed');
+      expect(failovers(progress)).toEqual([{ kind: 'failover', from: `big-model at ${url}`, to: `small-model at ${secondary.url}`, reason: `model endpoint ${url} did not answer within 300 ms (1 try)` }]);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('a request the provider refuses (HTTP 400) does not fail over: another provider would refuse it too', async () => {

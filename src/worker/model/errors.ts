@@ -24,7 +24,7 @@ export function describeModelError(error: unknown, context: ErrorContext, sdk: S
 function describe(error: unknown, { endpoint, model, tries, timeoutMs }: ErrorContext, sdk: SdkErrors): string {
   const url = endpoint.display;
   if (error instanceof sdk.APIConnectionTimeoutError) {
-    return `model endpoint ${url} did not answer within ${Math.round(timeoutMs / 1000)} s (${tries === 1 ? '1 try' : `${tries} tries`})`;
+    return `model endpoint ${url} did not answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`} (${tries === 1 ? '1 try' : `${tries} tries`})`;
   }
   if (error instanceof sdk.APIConnectionError) {
     return `cannot reach the model endpoint ${url}: ${networkReason(error)}`;

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import type OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionFunctionTool, ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { generatedPrompt } from '../../config/generated-prompt.js';
-import { PROVIDER_COOLDOWN } from '../../config/defaults.js';
+import { PROVIDER_COOLDOWN, PROVIDER_FAILOVER_TIMEOUT_MS } from '../../config/defaults.js';
 import { routesOf } from '../../config/types.js';
 import type { AgentConfig } from '../../config/types.js';
 import type { TaskProgress, TokenUsage, WorkerOutcome } from '../../protocol/task.js';
@@ -40,6 +40,8 @@ interface Route {
   model: string;
   /** "<model> at <endpoint>": in progress events, metrics and /health. */
   label: string;
+  /** `timeout:` of its provider entry, if set. */
+  timeoutMs: number | null;
 }
 
 /** Used when the caller hands none (the worker server hands its own, which /health reads). */
@@ -72,14 +74,14 @@ const sdkLogger = {
   debug: (...args: unknown[]): void => console.debug('openai:', ...args),
 };
 
-function clientFor(sdk: Sdk, endpoint: ModelEndpoint, maxRetries: number): OpenAI {
-  const key = `${endpoint.baseURL}\0${endpoint.apiKey}\0${maxRetries}`;
+function clientFor(sdk: Sdk, endpoint: ModelEndpoint, maxRetries: number, timeoutMs = REQUEST_TIMEOUT_MS): OpenAI {
+  const key = `${endpoint.baseURL}\0${endpoint.apiKey}\0${maxRetries}\0${timeoutMs}`;
   let client = clients.get(key);
   if (!client) {
     // organization/project pinned to null: the SDK would otherwise read them from process.env,
     // and the caller's env is the one that counts.
     client = new sdk.OpenAI({
-      baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, organization: null, project: null, maxRetries, timeout: REQUEST_TIMEOUT_MS, logger: sdkLogger,
+      baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, organization: null, project: null, maxRetries, timeout: timeoutMs, logger: sdkLogger,
     });
     clients.set(key, client);
   }
@@ -140,7 +142,7 @@ function failsOver(error: unknown, sdk: Sdk): boolean {
 }
 
 class RouteError extends Error {
-  constructor(readonly cause: unknown, readonly route: Route, readonly tries: number) {
+  constructor(readonly cause: unknown, readonly route: Route, readonly tries: number, readonly timeoutMs: number) {
     super('model call failed');
   }
 }
@@ -160,21 +162,28 @@ async function turnWithFailover(
     const route = order[i]!;
     const last = i === order.length - 1;
     const retries = last ? maxRetries : 0;
+    // The SDK's timeout runs until the response starts (headers), not over a streamed answer.
+    const timeoutMs = route.timeoutMs ?? (last ? REQUEST_TIMEOUT_MS : PROVIDER_FAILOVER_TIMEOUT_MS);
     let streamed = false;
+    const started = performance.now();
     const forward = (progress: TaskProgress): void => {
       streamed = true;
       onProgress(progress);
     };
     try {
-      const turn = await abortable(streamTurn(clientFor(sdk, route.endpoint, retries), route.model, messages, tools, signal, forward), signal);
+      const turn = await abortable(streamTurn(clientFor(sdk, route.endpoint, retries, timeoutMs), route.model, messages, tools, signal, forward), signal);
       cooldowns.recordSuccess(route.label);
       return { turn, route };
-    } catch (error) {
-      if (signal.aborted || !failsOver(error, sdk)) throw new RouteError(error, route, retries + 1);
+    } catch (thrown) {
+      // The SDK reports its timeout as a plain connection error when the abort error it sees is
+      // not an Error of its realm (under a vm, e.g. jest): time says which it was.
+      const timedOut = !streamed && thrown instanceof sdk.APIConnectionError && !(thrown instanceof sdk.APIConnectionTimeoutError) && performance.now() - started >= timeoutMs;
+      const error: unknown = timedOut ? new sdk.APIConnectionTimeoutError() : thrown;
+      if (signal.aborted || !failsOver(error, sdk)) throw new RouteError(error, route, retries + 1, timeoutMs);
       cooldowns.recordFailure(route.label);
-      if (last || streamed) throw new RouteError(error, route, retries + 1);
+      if (last || streamed) throw new RouteError(error, route, retries + 1, timeoutMs);
       const next = order[i + 1]!;
-      const reason = describeModelError(error, { endpoint: route.endpoint, model: route.model, tries: 1, timeoutMs: REQUEST_TIMEOUT_MS }, sdk as SdkErrors);
+      const reason = describeModelError(error, { endpoint: route.endpoint, model: route.model, tries: 1, timeoutMs }, sdk as SdkErrors);
       onProgress({ kind: 'failover', from: route.label, to: next.label, reason });
     }
   }
@@ -249,7 +258,7 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
   for (const route of routesOf(agent)) {
     const resolved = resolveProviderEndpoint(agent.name, route, env);
     if (!resolved.ok) return { ...outcome('failed', '', resolved.error), failure: 'config' };
-    routes.push({ endpoint: resolved.endpoint, model: route.model, label: `${route.model} at ${resolved.endpoint.display}` });
+    routes.push({ endpoint: resolved.endpoint, model: route.model, label: `${route.model} at ${resolved.endpoint.display}`, timeoutMs: route.timeoutMs ?? null });
   }
   const cooldowns = options.cooldowns ?? processCooldowns;
 
@@ -290,8 +299,8 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
       ({ turn, route } = await turnWithFailover(sdk, routes, cooldowns, maxRetries, messages, definitions, signal, onProgress));
     } catch (thrown) {
       if (signal.aborted) return cancelled();
-      const { cause: error, route: failedRoute, tries } = thrown as RouteError;
-      const context = { endpoint: failedRoute.endpoint, model: failedRoute.model, tries, timeoutMs: REQUEST_TIMEOUT_MS };
+      const { cause: error, route: failedRoute, tries, timeoutMs } = thrown as RouteError;
+      const context = { endpoint: failedRoute.endpoint, model: failedRoute.model, tries, timeoutMs };
       const failed = outcome('failed', '', describeModelError(error, context, sdk as SdkErrors));
       // No key, or one the endpoint rejects: the fleet's configuration, not the agent's doing.
       return error instanceof sdk.APIError && error.status === 401 ? { ...failed, failure: 'config' } : failed;
