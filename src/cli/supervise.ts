@@ -6,6 +6,7 @@ import type { StateChange } from '../supervisor/supervisor.js';
 import { EXIT, ExitError } from './exit-error.js';
 import { paint, paintState } from './render/color.js';
 import { Secrets } from '../util/secrets.js';
+import { startTracing, stopTracing } from '../util/tracing.js';
 
 /**
  * The supervisor in this process. Ctrl-C (or SIGTERM, or `lightning down`) stops the fleet
@@ -23,6 +24,8 @@ export async function superviseHere(paths: StatePaths, config: LightningConfig, 
     import('../supervisor/http-probe.js'),
     import('../api/server.js'),
   ]);
+  // Loads the OTel SDK only when OTEL_* asks for traces; the workers inherit the same variables.
+  await startTracing('lightning-supervisor');
   let runtime: Runtime;
   try {
     runtime = await startRuntime({
@@ -60,6 +63,7 @@ export async function superviseHere(paths: StatePaths, config: LightningConfig, 
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
   await runtime.stopped;
   print('all instances stopped');
+  await stopTracing();
   process.exitCode = exitCode;
   // Forced: leave now rather than wait for idle sockets or timers to wind down.
   if (signals >= 2) process.exit(exitCode);

@@ -13,6 +13,8 @@ import { describeModelError, redact } from './errors.js';
 import type { SdkErrors } from './errors.js';
 import { ProviderCooldowns } from './provider-cooldowns.js';
 import { WorkspaceTools } from './tools.js';
+import { startSpan } from '../../util/tracing.js';
+import type { TraceSpan } from '../../util/tracing.js';
 
 export interface ModelTaskOptions {
   taskId: string;
@@ -32,6 +34,8 @@ export interface ModelTaskOptions {
   mcp?: McpServers | null;
   /** Which of the agent's model routes are cooling down; shared by the worker's tasks. */
   cooldowns?: ProviderCooldowns;
+  /** The task's execution span: model and tool calls are traced under it (a no-op when tracing is off). */
+  trace?: TraceSpan;
 }
 
 /** One place a model call can go, resolved: the endpoint, the model there, and how it is named. */
@@ -42,6 +46,13 @@ interface Route {
   label: string;
   /** `timeout:` of its provider entry, if set. */
   timeoutMs: number | null;
+  /** Host and port of the endpoint, for traces. */
+  server: { address: string; port: number };
+}
+
+function serverOf(baseURL: string): Route['server'] {
+  const url = new URL(baseURL);
+  return { address: url.hostname, port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 };
 }
 
 /** Used when the caller hands none (the worker server hands its own, which /health reads). */
@@ -156,6 +167,7 @@ class RouteError extends Error {
 async function turnWithFailover(
   sdk: Sdk, routes: Route[], cooldowns: ProviderCooldowns, maxRetries: number,
   messages: ChatCompletionMessageParam[], tools: ChatCompletionFunctionTool[], signal: AbortSignal, onProgress: (p: TaskProgress) => void,
+  trace: { parent: TraceSpan | undefined; taskId: string },
 ): Promise<{ turn: Turn; route: Route }> {
   const order = cooldowns.order(routes.map((route) => route.label)).map((index) => routes[index]!);
   for (let i = 0; ; i++) {
@@ -170,11 +182,31 @@ async function turnWithFailover(
       streamed = true;
       onProgress(progress);
     };
+    // One span per call (GenAI semantic conventions), so a failover shows as two sibling calls.
+    const span = startSpan(`chat ${route.model}`, {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.system': 'openai',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': route.model,
+      'server.address': route.server.address,
+      'server.port': route.server.port,
+      'lightning.task.id': trace.taskId,
+      'lightning.provider': route.label,
+    }, trace.parent, 'client');
     try {
       const turn = await abortable(streamTurn(clientFor(sdk, route.endpoint, retries, timeoutMs), route.model, messages, tools, signal, forward), signal);
       cooldowns.recordSuccess(route.label);
+      span.set({
+        'gen_ai.response.finish_reasons': turn.finishReason ? [turn.finishReason] : [],
+        'gen_ai.usage.input_tokens': turn.usage?.promptTokens,
+        'gen_ai.usage.output_tokens': turn.usage?.completionTokens,
+      });
+      span.end();
       return { turn, route };
     } catch (thrown) {
+      span.set({ 'error.type': thrown instanceof sdk.APIError && thrown.status ? String(thrown.status) : (thrown as Error)?.constructor?.name ?? 'Error' });
+      span.fail(signal.aborted ? 'aborted' : (thrown as Error)?.message ?? String(thrown));
+      span.end();
       // The SDK reports its timeout as a plain connection error when the abort error it sees is
       // not an Error of its realm (under a vm, e.g. jest): time says which it was.
       const timedOut = !streamed && thrown instanceof sdk.APIConnectionError && !(thrown instanceof sdk.APIConnectionTimeoutError) && performance.now() - started >= timeoutMs;
@@ -258,7 +290,7 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
   for (const route of routesOf(agent)) {
     const resolved = resolveProviderEndpoint(agent.name, route, env);
     if (!resolved.ok) return { ...outcome('failed', '', resolved.error), failure: 'config' };
-    routes.push({ endpoint: resolved.endpoint, model: route.model, label: `${route.model} at ${resolved.endpoint.display}`, timeoutMs: route.timeoutMs ?? null });
+    routes.push({ endpoint: resolved.endpoint, model: route.model, label: `${route.model} at ${resolved.endpoint.display}`, timeoutMs: route.timeoutMs ?? null, server: serverOf(resolved.endpoint.baseURL) });
   }
   const cooldowns = options.cooldowns ?? processCooldowns;
 
@@ -296,7 +328,7 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
     let turn: Turn;
     let route: Route;
     try {
-      ({ turn, route } = await turnWithFailover(sdk, routes, cooldowns, maxRetries, messages, definitions, signal, onProgress));
+      ({ turn, route } = await turnWithFailover(sdk, routes, cooldowns, maxRetries, messages, definitions, signal, onProgress, { parent: options.trace, taskId: options.taskId }));
     } catch (thrown) {
       if (signal.aborted) return cancelled();
       const { cause: error, route: failedRoute, tries, timeoutMs } = thrown as RouteError;
@@ -318,7 +350,18 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
     for (const call of turn.toolCalls) {
       const name = call.function.name;
       onProgress({ kind: 'tool-call', tool: name, args: routes.reduce((args, { endpoint: each }) => redact(args, each), call.function.arguments) });
-      const result = mcp?.has(name) ? await mcp.run(name, call.function.arguments, signal) : await tools.run(name, call.function.arguments);
+      const fromMcp = mcp?.has(name) ?? false;
+      const span = startSpan(`execute_tool ${name}`, {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': name,
+        'gen_ai.tool.call.id': call.id,
+        'lightning.task.id': options.taskId,
+        'lightning.tool.source': fromMcp ? 'mcp' : 'builtin',
+        ...(fromMcp ? { 'mcp.method.name': 'tools/call' } : {}),
+      }, options.trace);
+      const result = fromMcp ? await mcp!.run(name, call.function.arguments, signal) : await tools.run(name, call.function.arguments);
+      if (!result.ok) span.fail(result.summary);
+      span.end();
       onProgress({ kind: 'tool-result', tool: name, ok: result.ok, summary: result.summary });
       messages.push({ role: 'tool', tool_call_id: call.id, content: result.content });
       if (signal.aborted) return cancelled();
