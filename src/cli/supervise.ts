@@ -7,6 +7,7 @@ import { EXIT, ExitError } from './exit-error.js';
 import { paint, paintState } from './render/color.js';
 import { Secrets } from '../util/secrets.js';
 import { startTracing, stopTracing } from '../util/tracing.js';
+import { readDotEnv } from '../config/dotenv.js';
 
 /**
  * The supervisor in this process. Ctrl-C (or SIGTERM, or `lightning down`) stops the fleet
@@ -24,7 +25,13 @@ export async function superviseHere(paths: StatePaths, config: LightningConfig, 
     import('../supervisor/http-probe.js'),
     import('../api/server.js'),
   ]);
-  // Loads the OTel SDK only when OTEL_* asks for traces; the workers inherit the same variables.
+  // Loads the OTel SDK only when OTEL_* asks for traces; the workers get the same variables. The
+  // SDK reads process.env itself, so OTEL_* written in .env (which the fleet gets) is set here too.
+  try {
+    for (const [key, value] of Object.entries(readDotEnv(config.path).values)) if (key.startsWith('OTEL_')) process.env[key] = value;
+  } catch {
+    // An unreadable .env is reported where the fleet's environment is built; tracing reads what it can.
+  }
   await startTracing('lightning-supervisor');
   let runtime: Runtime;
   try {

@@ -5,6 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as z from 'zod';
 import { loadConfig } from '../../src/config/load.js';
+import { parseEnv } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { tracingRequested } from '../../src/util/tracing.js';
 import { configSchema } from '../../src/config/schema.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -101,5 +104,35 @@ describe('README "Providers"', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('README "Tracing"', () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.split('\n## Tracing\n')[1]?.split('\n## ')[0] ?? '';
+
+  it('has a .env example that turns tracing on, as lightning reads .env', () => {
+    const text = /```sh\n# \.env\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(text).toBeDefined();
+    const env = parseEnv(text!) as NodeJS.ProcessEnv;
+    expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://127.0.0.1:4318');
+    expect(tracingRequested(env)).toBe(true);
+    expect(tracingRequested({ ...env, OTEL_SDK_DISABLED: 'true' })).toBe(false);
+  });
+
+  it('has a Collector config whose pipeline receives OTLP over HTTP and uses only what it defines', () => {
+    const text = /```yaml\n(# otel-collector\.yaml[\s\S]*?)```/.exec(section)?.[1];
+    expect(text).toBeDefined();
+    const config = parseYaml(text!) as {
+      receivers: Record<string, { protocols: { http?: { endpoint: string } } }>;
+      processors: Record<string, unknown>;
+      exporters: Record<string, unknown>;
+      service: { pipelines: { traces: { receivers: string[]; processors: string[]; exporters: string[] } } };
+    };
+    expect(config.receivers.otlp?.protocols.http?.endpoint).toMatch(/:4318$/);
+    const { traces } = config.service.pipelines;
+    expect(traces.receivers.every((name) => name in config.receivers)).toBe(true);
+    expect(traces.processors.every((name) => name in config.processors)).toBe(true);
+    expect(traces.exporters.every((name) => name in config.exporters)).toBe(true);
   });
 });
