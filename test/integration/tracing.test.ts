@@ -6,7 +6,9 @@ import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
 import { startOtlpReceiver } from '../fixtures/otlp-receiver.js';
 import type { OtlpReceiver, ReceivedSpan } from '../fixtures/otlp-receiver.js';
-import { cli, makeProject, teardown, waitFor } from '../helpers/fleet.js';
+import { ROOT, cli, makeProject, teardown, waitFor } from '../helpers/fleet.js';
+
+const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 
 /**
  * OpenTelemetry end to end: a fleet started with OTEL_EXPORTER_OTLP_ENDPOINT pointing at an
@@ -34,6 +36,11 @@ agents:
     capabilities: [writing, translation]
     prompt: templates/prompts/general_assistant.md
     fallback: true
+    tools:
+      mcp:
+        everything:
+          command: ["${process.execPath}", "${EVERYTHING}"]
+          args: [stdio]
 `);
     const up = await cli(dir, ['up', '-d'], { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' } });
     if (up.exitCode !== 0) throw new Error(`up -d failed: ${up.stderr}`);
@@ -44,6 +51,27 @@ agents:
     await teardown(dir);
     await Promise.all([receiver.close(), model.close()]);
   });
+
+  async function runTask(input: string): Promise<TaskResult> {
+    const response = await fetch(`${info.api}/v1/tasks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ input, wait: true }),
+    });
+    return (await response.json()) as TaskResult;
+  }
+
+  it('an MCP tool call is a span of its own under the worker\'s execution, marked as MCP', async () => {
+    const task = await runTask('call tool everything__echo with {"message": "traced"}');
+    expect(task.status).toBe('completed');
+    const call = await waitFor('the MCP call\'s span', async () =>
+      receiver.spans.find((span) => span.attributes['lightning.task.id'] === task.id && span.name === 'execute_tool everything__echo'), 15_000);
+    const execute = await waitFor('the execution span', async () => receiver.spans.find((span) => span.attributes['lightning.task.id'] === task.id && span.name === 'execute'), 15_000);
+    expect(call.parentSpanId).toBe(execute.spanId);
+    expect(call.traceId).toBe(execute.traceId);
+    expect(call.attributes).toMatchObject({ 'gen_ai.tool.name': 'everything__echo', 'lightning.tool.source': 'mcp', 'mcp.method.name': 'tools/call' });
+    expect(call.status.code).toBe(0);
+  }, 60_000);
 
   it('one task is one trace: supervisor and worker spans joined through traceparent, with GenAI attributes', async () => {
     const response = await fetch(`${info.api}/v1/tasks`, {
