@@ -125,6 +125,8 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
   }
   if (wait !== undefined && typeof wait !== 'boolean') return void bad(response, 'bad_wait', '"wait" must be true or false');
   const streaming = (request.headers.accept ?? '').includes(SSE_CONTENT_TYPE);
+  // A caller that traces (W3C traceparent) gets the task's spans in its own trace.
+  const traceparent = typeof request.headers.traceparent === 'string' ? request.headers.traceparent : undefined;
   let id: string;
   let durable: Promise<void>;
   try {
@@ -133,7 +135,7 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
       // and holds the events until the stream is open.
       const buffered: Array<{ event: string; taskId?: string }> = [];
       let forward: ((event: { event: string; taskId?: string }) => void) | null = null;
-      const submitted = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined }, (event) =>
+      const submitted = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, traceparent }, (event) =>
         forward ? forward(event) : buffered.push(event),
       );
       id = submitted.id;
@@ -148,7 +150,7 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
       response.end();
       return;
     }
-    ({ id, durable } = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined }));
+    ({ id, durable } = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, traceparent }));
   } catch (error) {
     if (error instanceof TaskRequestError) return void bad(response, 'unknown_agent', error.message);
     throw error;

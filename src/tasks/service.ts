@@ -10,6 +10,8 @@ export interface SubmitRequest {
   input: string;
   agent?: string | undefined;
   timeoutMs?: number | undefined;
+  /** The caller's W3C trace context (its `traceparent` header): the task's span joins that trace. */
+  traceparent?: string | undefined;
 }
 
 /** Hears one task's events. */

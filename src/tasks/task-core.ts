@@ -102,7 +102,7 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
     const durable = this.record(id, { event: 'task.submitted', input, agent: request.agent ?? null, timeoutMs });
     const plan: RunPlan = { decision, ...this.failoverOrder(decision, request.agent !== undefined), timeoutMs, retries: settings.retries, queueTimeoutMs: settings.queueTimeoutMs };
-    const run = new TaskRun(id, input, plan, this.context);
+    const run = new TaskRun(id, input, plan, this.context, request.traceparent ?? null);
     this.runs.set(id, run);
     void run.done.finally(() => this.runs.delete(id));
     return { id, durable, unsubscribe };

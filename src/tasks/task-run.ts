@@ -68,11 +68,12 @@ export class TaskRun {
     private readonly input: string,
     private readonly plan: RunPlan,
     private readonly context: RunContext,
+    traceparent: string | null = null,
   ) {
     this.started = context.clock.now();
     this.deadline = this.started + plan.timeoutMs;
     this.current = { name: 'queued', since: this.started };
-    this.span = startSpan('task', { 'lightning.task.id': id, 'lightning.task.input_chars': input.length });
+    this.span = startSpan('task', { 'lightning.task.id': id, 'lightning.task.input_chars': input.length }, traceparent);
     this.traceRouting();
     this.done = this.execute();
   }

@@ -52,10 +52,10 @@ agents:
     await Promise.all([receiver.close(), model.close()]);
   });
 
-  async function runTask(input: string): Promise<TaskResult> {
+  async function runTask(input: string, traceparent?: string): Promise<TaskResult> {
     const response = await fetch(`${info.api}/v1/tasks`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json', ...(traceparent ? { traceparent } : {}) },
       body: JSON.stringify({ input, wait: true }),
     });
     return (await response.json()) as TaskResult;
@@ -71,6 +71,16 @@ agents:
     expect(call.traceId).toBe(execute.traceId);
     expect(call.attributes).toMatchObject({ 'gen_ai.tool.name': 'everything__echo', 'lightning.tool.source': 'mcp', 'mcp.method.name': 'tools/call' });
     expect(call.status.code).toBe(0);
+  }, 60_000);
+
+  it('a caller\'s traceparent on POST /v1/tasks: the task joins the caller\'s trace', async () => {
+    const traceId = 'a1'.repeat(16);
+    const parentId = 'b2'.repeat(8);
+    const task = await runTask('Translate hello into French', `00-${traceId}-${parentId}-01`);
+    expect(task.status).toBe('completed');
+    const root = await waitFor('the task span', async () => receiver.spans.find((span) => span.attributes['lightning.task.id'] === task.id && span.name === 'task'), 15_000);
+    expect(root).toMatchObject({ traceId, parentSpanId: parentId });
+    await waitFor('the worker\'s spans in the same trace', async () => receiver.spans.some((span) => span.traceId === traceId && span.name === 'execute'), 15_000);
   }, 60_000);
 
   it('one task is one trace: supervisor and worker spans joined through traceparent, with GenAI attributes', async () => {

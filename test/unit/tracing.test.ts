@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startSpan, startTracing, tracingRequested } from '../../src/util/tracing.js';
 
 describe('tracing when OTEL_* does not ask for it', () => {
@@ -19,5 +22,21 @@ describe('tracing when OTEL_* does not ask for it', () => {
     expect(span.recording).toBe(false);
     expect(span.traceparent()).toBeNull();
     expect(startSpan('other', {}, span)).toBe(span);
+  });
+});
+
+describe('OpenTelemetry stays out of processes that do not trace', () => {
+  const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src');
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => (statSync(path.join(dir, name)).isDirectory() ? files(path.join(dir, name)) : name.endsWith('.ts') ? [path.join(dir, name)] : []));
+
+  it('only util/otel.ts imports @opentelemetry, and only util/tracing.ts loads it, dynamically', () => {
+    const importers = files(SRC).filter((file) => /from '@opentelemetry\//.test(readFileSync(file, 'utf8'))).map((file) => path.relative(SRC, file));
+    expect(importers).toEqual(['util/otel.ts']);
+    const loaders = files(SRC).filter((file) => /['"]\.\/otel\.js['"]|util\/otel\.js/.test(readFileSync(file, 'utf8'))).map((file) => path.relative(SRC, file));
+    expect(loaders).toEqual(['util/tracing.ts']);
+    const tracing = readFileSync(path.join(SRC, 'util/tracing.ts'), 'utf8');
+    expect(tracing).toMatch(/await import\('\.\/otel\.js'\)/);
+    expect(tracing).not.toMatch(/^import [^t][^\n]*'\.\/otel\.js'/m);
   });
 });
