@@ -119,7 +119,8 @@ export class FleetMetrics {
   onTaskEvent(event: TaskEvent, agentOf: (taskId: string) => string | null): void {
     switch (event.event) {
       case 'task.progress':
-        if (event.progress.kind === 'failover') this.failovers.inc({ agent: event.agent, from: event.progress.from, to: event.progress.to });
+        // Cut: the labels come from what a worker sends, and a label value should stay short.
+        if (event.progress.kind === 'failover') this.failovers.inc({ agent: event.agent, from: String(event.progress.from).slice(0, 200), to: String(event.progress.to).slice(0, 200) });
         return;
       case 'task.routed':
         if (event.attempt === 1) {
