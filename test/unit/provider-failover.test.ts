@@ -122,6 +122,15 @@ describe('provider failover', () => {
     }
   });
 
+  it('a lone provider is never reported as cooling: there is nothing to fail over to', async () => {
+    primary.setBehavior({ type: 'status', status: 500 });
+    const cooldowns = new ProviderCooldowns({ failures: 1, windowMs: 60_000, cooldownMs: 5_000 });
+    const { outcome } = await run('hello', [twoRoutes()[0]!], cooldowns);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error).toContain('HTTP 500');
+    expect(cooldowns.cooling()).toEqual([]);
+  });
+
   it('a request the provider refuses (HTTP 400) does not fail over: another provider would refuse it too', async () => {
     primary.setBehavior({ type: 'status', status: 400, message: 'bad request' });
     const { outcome, progress } = await run('hello', twoRoutes(), new ProviderCooldowns({ failures: 3, windowMs: 60_000, cooldownMs: 5_000 }));

@@ -212,7 +212,8 @@ async function turnWithFailover(
       const timedOut = !streamed && thrown instanceof sdk.APIConnectionError && !(thrown instanceof sdk.APIConnectionTimeoutError) && performance.now() - started >= timeoutMs;
       const error: unknown = timedOut ? new sdk.APIConnectionTimeoutError() : thrown;
       if (signal.aborted || !failsOver(error, sdk)) throw new RouteError(error, route, retries + 1, timeoutMs);
-      cooldowns.recordFailure(route.label);
+      // A lone provider is always tried: putting it aside would change nothing but what status says.
+      if (routes.length > 1) cooldowns.recordFailure(route.label);
       if (last || streamed) throw new RouteError(error, route, retries + 1, timeoutMs);
       const next = order[i + 1]!;
       const reason = describeModelError(error, { endpoint: route.endpoint, model: route.model, tries: 1, timeoutMs }, sdk as SdkErrors);
