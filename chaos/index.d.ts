@@ -36,5 +36,7 @@ export function workerKills(options?: Common & { tasks?: number; concurrency?: n
 export function supervisorKill(options?: Common & { concurrency?: number; completeBeforeKill?: number }): Promise<ScenarioReport>;
 export function hangingWorker(options?: Common & { tasks?: number; concurrency?: number }): Promise<ScenarioReport>;
 export function modelOutage(options?: Common & { tasks?: number; concurrency?: number; outageAfter?: number; outageMs?: number }): Promise<ScenarioReport>;
+/** Two providers; the primary answers 500 for `outageMs` after `warmup` results; see chaos/provider-outage.js. */
+export function providerOutage(options?: Common & { concurrency?: number; warmup?: number; outageMs?: number; afterMs?: number }): Promise<ScenarioReport>;
 /** `timedHeld: false`: a missed machine-dependent bar is printed as "·", not "✗" (the tests do not fail on it). */
 export function formatReport(report: ScenarioReport, options?: { timedHeld?: boolean }): string;

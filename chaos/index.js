@@ -5,4 +5,5 @@ export { workerKills } from './worker-kills.js';
 export { supervisorKill } from './supervisor-kill.js';
 export { hangingWorker } from './hang.js';
 export { modelOutage } from './model-outage.js';
+export { providerOutage } from './provider-outage.js';
 export { formatReport } from './report.js';

@@ -2,7 +2,7 @@
 // figures, and a non-zero exit when any bar is missed. Never part of `npm test` (its slim twin is
 // test/integration/chaos.test.ts).
 import os from 'node:os';
-import { formatReport, hangingWorker, modelOutage, shippedFleet, supervisorKill, workerKills } from './index.js';
+import { formatReport, hangingWorker, modelOutage, providerOutage, shippedFleet, supervisorKill, workerKills } from './index.js';
 
 const log = (line) => console.log(`   · ${line}`);
 // The fleet as shipped first: the repository's agents.yaml with its defaults. The rows after it
@@ -14,6 +14,7 @@ const scenarios = [
   () => supervisorKill({ concurrency: 50, completeBeforeKill: 300, instances: 2, log }),
   () => hangingWorker({ tasks: 300, concurrency: 20, instances: 2, log }),
   () => modelOutage({ tasks: 500, concurrency: 20, outageAfter: 100, outageMs: 2000, instances: 2, log }),
+  () => providerOutage({ concurrency: 20, warmup: 100, outageMs: 10_000, afterMs: 8_000, instances: 2, log }),
 ];
 
 const cpus = os.cpus();

@@ -129,6 +129,8 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
   if (team !== undefined && typeof team !== 'boolean') return void bad(response, 'bad_team', '"team" must be true or false');
   if (team === true && agent !== undefined) return void bad(response, 'bad_team', 'a team task is planned across agents: give "team" or "agent", not both');
   const streaming = (request.headers.accept ?? '').includes(SSE_CONTENT_TYPE);
+  // A caller that traces (W3C traceparent) gets the task's spans in its own trace.
+  const traceparent = typeof request.headers.traceparent === 'string' ? request.headers.traceparent : undefined;
   let id: string;
   let durable: Promise<void>;
   try {
@@ -137,7 +139,7 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
       // and holds the events until the stream is open.
       const buffered: Array<{ event: string; taskId?: string }> = [];
       let forward: ((event: { event: string; taskId?: string }) => void) | null = null;
-      const submitted = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team === true, budget }, (event) =>
+      const submitted = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team === true, budget, traceparent }, (event) =>
         forward ? forward(event) : buffered.push(event),
       );
       id = submitted.id;
@@ -152,7 +154,7 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
       response.end();
       return;
     }
-    ({ id, durable } = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team === true, budget }));
+    ({ id, durable } = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team === true, budget, traceparent }));
   } catch (error) {
     if (error instanceof TaskRequestError) return void bad(response, 'unknown_agent', error.message);
     throw error;

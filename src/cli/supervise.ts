@@ -6,6 +6,8 @@ import type { StateChange } from '../supervisor/supervisor.js';
 import { EXIT, ExitError } from './exit-error.js';
 import { paint, paintState } from './render/color.js';
 import { Secrets } from '../util/secrets.js';
+import { startTracing, stopTracing } from '../util/tracing.js';
+import { readDotEnv } from '../config/dotenv.js';
 
 /**
  * The supervisor in this process. Ctrl-C (or SIGTERM, or `lightning down`) stops the fleet
@@ -23,6 +25,14 @@ export async function superviseHere(paths: StatePaths, config: LightningConfig, 
     import('../supervisor/http-probe.js'),
     import('../api/server.js'),
   ]);
+  // Loads the OTel SDK only when OTEL_* asks for traces; the workers get the same variables. The
+  // SDK reads process.env itself, so OTEL_* written in .env (which the fleet gets) is set here too.
+  try {
+    for (const [key, value] of Object.entries(readDotEnv(config.path).values)) if (key.startsWith('OTEL_')) process.env[key] = value;
+  } catch {
+    // An unreadable .env is reported where the fleet's environment is built; tracing reads what it can.
+  }
+  await startTracing('lightning-supervisor');
   let runtime: Runtime;
   try {
     runtime = await startRuntime({
@@ -60,6 +70,7 @@ export async function superviseHere(paths: StatePaths, config: LightningConfig, 
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
   await runtime.stopped;
   print('all instances stopped');
+  await stopTracing();
   process.exitCode = exitCode;
   // Forced: leave now rather than wait for idle sockets or timers to wind down.
   if (signals >= 2) process.exit(exitCode);

@@ -39,6 +39,26 @@ export const DEFAULT_PROVIDER: Readonly<ProviderSettings> = Object.freeze({
   apiKeyEnv: 'OPENAI_API_KEY',
 });
 
+/**
+ * When a model provider is put aside (`provider:` or `model:` as a list), as LiteLLM's router does:
+ * a route that fails (429, 5xx, a timeout, a connection error) `failures` times within `windowMs`
+ * cools down for `cooldownMs` — calls go to the next route first — and is then tried again; one
+ * more failure on that first try cools it down again at once. Per worker process.
+ * 3 failures: one unlucky 500 does not move traffic, a failing endpoint does within a few calls.
+ * 5 s: an outage costs one probing call per worker every 5 s, and a recovered primary is back
+ * within 5 s. The 60 s window forgets failures spread too thin to mean an outage.
+ */
+export const PROVIDER_COOLDOWN = Object.freeze({ failures: 3, windowMs: 60_000, cooldownMs: 5_000 });
+
+/**
+ * How long a model call waits for a provider to start answering (the response headers; a
+ * streamed answer's tokens may then take as long as the task allows) before it goes to the next
+ * provider, when one follows (`provider[].timeout` overrides it). A streaming endpoint answers as
+ * soon as it accepts the request: 30 s of silence is a provider down or queueing far too long.
+ * The last provider tried waits up to the worker's request timeout (10 min) instead.
+ */
+export const PROVIDER_FAILOVER_TIMEOUT_MS = 30_000;
+
 export const DEFAULT_HEALTH: Readonly<HealthSettings> = Object.freeze({
   // The worker protocol's probe route.
   path: '/health',

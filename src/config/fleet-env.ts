@@ -2,6 +2,7 @@ import { SECRET_VARIABLE_PATTERN } from './defaults.js';
 import { readDotEnv } from './dotenv.js';
 import type { DotEnv } from './dotenv.js';
 import { resolveEndpoint } from './model-endpoint.js';
+import { routesOf } from './types.js';
 import type { AgentConfig, LightningConfig } from './types.js';
 import type { ModelSettingsView } from '../protocol/model-settings.js';
 
@@ -66,7 +67,7 @@ export class FleetEnvironment {
   secretValues(config: LightningConfig): string[] {
     const names = new Set<string>();
     for (const agent of config.agents) {
-      names.add(agent.provider.apiKeyEnv);
+      for (const route of routesOf(agent)) names.add(route.apiKeyEnv);
       if (agent.tokenEnv) names.add(agent.tokenEnv);
     }
     for (const key of Object.keys(this.dotenv.values)) if (SECRET_VARIABLE_PATTERN.test(key)) names.add(key);

@@ -32,7 +32,12 @@ const FIELDS: Readonly<Record<string, FieldInfo>> = {
   cwd: { what: 'a directory path', hint: 'relative paths resolve against the directory holding agents.yaml' },
   env: { what: 'a mapping of NAME: value', hint: 'e.g. env: { LOG_LEVEL: info }' },
   'env.*': { what: 'a string, number or boolean', hint: 'quote the value; write KEY: "" for an empty one' },
-  model: { what: 'a model name', hint: 'e.g. model: gpt-4o-mini' },
+  model: { what: 'a model name or a list of them', hint: 'e.g. model: gpt-4o-mini, or model: [gpt-4o-mini, gpt-4o] (tried in order)' },
+  'model.*': { what: 'a non-empty model name', hint: 'e.g. model: [gpt-4o-mini, gpt-4o] (tried in order)' },
+  provider: {
+    what: 'a provider mapping or a non-empty list of them',
+    hint: 'e.g. provider: { baseURL: http://localhost:11434/v1 }, or a list tried in order: provider: [{ apiKeyEnv: OPENAI_API_KEY }, { baseURL: http://localhost:11434/v1, model: llama3.1 }]',
+  },
   apiKeyEnv: {
     what: 'an environment variable name',
     hint: 'e.g. apiKeyEnv: OPENAI_API_KEY (the variable name, never the key itself)',
@@ -89,6 +94,8 @@ function fieldKey(path: readonly PropertyKey[]): string {
   if (parent === 'env') return 'env.*';
   if (parent === 'headers') return 'headers.*';
   if (parent === 'capabilities') return 'capabilities.*';
+  if (parent === 'model') return 'model.*';
+  if (parent === 'provider' && typeof last === 'number') return 'provider';
   if (path[0] === 'agents' && path.length === 2) return 'agent';
   return String(last);
 }

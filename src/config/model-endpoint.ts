@@ -1,4 +1,4 @@
-import type { AgentConfig } from './types.js';
+import type { AgentConfig, ProviderSettings } from './types.js';
 
 /** Where an agent's model calls go. `apiKey` is only ever handed to the openai client. */
 export interface ModelEndpoint {
@@ -27,10 +27,16 @@ function nonEmpty(value: string | undefined | null): string | null {
  * baseURL = provider.baseURL → $OPENAI_BASE_URL → OpenAI (only when a key is set, since OpenAI
  * without a key can only fail). Nothing at all → an error that says how to configure one.
  */
-export function resolveEndpoint(agent: AgentConfig, env: NodeJS.ProcessEnv): EndpointResolution {
-  const apiKeyEnv = agent.provider.apiKeyEnv;
+export function resolveEndpoint(agent: Pick<AgentConfig, 'name' | 'provider'>, env: NodeJS.ProcessEnv): EndpointResolution {
+  return resolveProviderEndpoint(agent.name, agent.provider, env);
+}
+
+/** The same for any one provider of an agent (each entry of a `provider:` list). */
+export function resolveProviderEndpoint(agentName: string, provider: ProviderSettings, env: NodeJS.ProcessEnv): EndpointResolution {
+  const agent = { name: agentName };
+  const apiKeyEnv = provider.apiKeyEnv;
   const apiKey = nonEmpty(env[apiKeyEnv]);
-  const fromConfig = nonEmpty(agent.provider.baseURL);
+  const fromConfig = nonEmpty(provider.baseURL);
   const fromEnv = nonEmpty(env.OPENAI_BASE_URL);
   const baseURL = fromConfig ?? fromEnv ?? (apiKey ? OPENAI_DEFAULT_BASE_URL : null);
   if (baseURL === null) {

@@ -21,8 +21,31 @@ import {
 } from './defaults.js';
 import { urlPort } from '../util/url.js';
 import type { Located, Locator } from './locate.js';
-import type { RawConfig } from './schema.js';
-import type { AgentConfig, LightningConfig } from './types.js';
+import type { ProviderEntry, RawConfig } from './schema.js';
+import type { AgentConfig, LightningConfig, ModelRoute, ProviderSettings } from './types.js';
+
+type WrittenProvider = ProviderEntry | ProviderEntry[];
+
+/**
+ * `provider:` over what it inherits: a mapping merges per key into an inherited mapping (as every
+ * section does); a list, or a mapping over an inherited list, replaces it (built-in defaults
+ * filling the keys each entry leaves out).
+ */
+function mergeProvider(inherited: WrittenProvider, own: WrittenProvider | undefined): WrittenProvider {
+  if (own === undefined) return inherited;
+  if (Array.isArray(own) || Array.isArray(inherited)) return own;
+  return { ...inherited, ...own };
+}
+
+/** The ordered routes: each provider with its own model, else with each model of `model:`. */
+function routesFrom(provider: WrittenProvider, model: string | string[]): ModelRoute[] {
+  const models = Array.isArray(model) ? model : [model];
+  return (Array.isArray(provider) ? provider : [provider]).flatMap((entry): ModelRoute[] => {
+    const { baseURL, apiKeyEnv }: ProviderSettings = { ...DEFAULT_PROVIDER, ...entry };
+    const timeout = entry.timeoutMs === undefined ? {} : { timeoutMs: entry.timeoutMs };
+    return (entry.model === undefined ? models : [entry.model]).map((name) => ({ baseURL, apiKeyEnv, model: name, ...timeout }));
+  });
+}
 
 /**
  * Env values as the user wrote them: YAML would turn `1.10` into 1.1 and `0x1f` into 31, which is
@@ -50,7 +73,7 @@ export function resolveConfig(raw: RawConfig, file: string, locator: Locator): L
   const d = raw.defaults ?? {};
   const base = {
     model: d.model ?? DEFAULT_MODEL,
-    provider: { ...DEFAULT_PROVIDER, ...d.provider },
+    provider: mergeProvider({ ...DEFAULT_PROVIDER }, d.provider),
     health: { ...DEFAULT_HEALTH, ...d.health },
     restart: { ...DEFAULT_RESTART, ...d.restart },
     stop: { ...DEFAULT_STOP, ...d.stop },
@@ -58,8 +81,10 @@ export function resolveConfig(raw: RawConfig, file: string, locator: Locator): L
     tools: { ...DEFAULT_TOOLS, ...d.tools },
     capacity: d.capacity ?? DEFAULT_CAPACITY,
   };
-  const agents = Object.entries(raw.agents ?? {}).map(
-    ([name, a]): AgentConfig => ({
+  const agents = Object.entries(raw.agents ?? {}).map(([name, a]): AgentConfig => {
+    const routes = routesFrom(mergeProvider(base.provider, a.provider), a.model ?? base.model);
+    const first = routes[0]!;
+    return {
       name,
       port: a.url === undefined ? (a.port ?? 0) : urlPort(a.url),
       instances: a.instances ?? DEFAULT_INSTANCES,
@@ -73,16 +98,17 @@ export function resolveConfig(raw: RawConfig, file: string, locator: Locator): L
       tokenEnv: a.tokenEnv ?? null,
       env: envStrings(a.env, name, locator),
       cwd: a.cwd === undefined ? dir : path.resolve(dir, a.cwd),
-      model: a.model ?? base.model,
-      provider: { ...base.provider, ...a.provider },
+      model: first.model,
+      provider: { baseURL: first.baseURL, apiKeyEnv: first.apiKeyEnv },
+      routes,
       health: { ...base.health, ...a.health },
       restart: { ...base.restart, ...a.restart },
       stop: { ...base.stop, ...a.stop },
       task: { ...base.task, ...a.task },
       tools: { ...base.tools, ...a.tools },
       capacity: a.capacity ?? base.capacity,
-    }),
-  );
+    };
+  });
   return {
     path: file,
     dir,

@@ -42,7 +42,9 @@ function duration(opts: { positive: boolean }) {
         const shown = typeof v === 'string' ? JSON.stringify(v) : String(v);
         const message = result.ok ? `duration ${shown} must be longer than 0` : describeBadDuration(shown, result);
         const suggestion = !result.ok && result.reason === 'unitless' ? result.suggestion : undefined;
-        ctx.addIssue({ code: 'custom', message, input: v, params: { kind: 'duration', suggestion } });
+        // continue: so that inside `provider:` (a mapping or a list) the union reports this issue,
+        // not "expected a mapping or a list".
+        ctx.addIssue({ code: 'custom', message, input: v, params: { kind: 'duration', suggestion }, continue: true });
         return z.NEVER;
       }
       return result.ms;
@@ -157,6 +159,8 @@ const providerShape = {
     .nullable()
     .optional(),
   apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  model: nonEmpty.optional(),
+  timeout: duration({ positive: true }),
 };
 const healthShape = {
   path: z.string().startsWith('/').optional(),
@@ -232,7 +236,14 @@ const toolsShape = {
     .describe('MCP servers by name (a letter, then letters, digits, _ or -; at most 30): their tools are offered as NAME__TOOL'),
 };
 
-const provider = z.strictObject(providerShape).transform((p): Partial<ProviderSettings> => compact(p));
+/** One provider as written: what it sets of ProviderSettings, and its own model if it names one. */
+export type ProviderEntry = Partial<ProviderSettings> & { model?: string; timeoutMs?: number };
+const providerEntry = z
+  .strictObject(providerShape)
+  .transform((p): ProviderEntry => compact({ baseURL: p.baseURL, apiKeyEnv: p.apiKeyEnv, model: p.model, timeoutMs: p.timeout }));
+// One provider, or an ordered list of them: a model call goes down the list when one fails.
+const provider = z.union([providerEntry, z.array(providerEntry).min(1)]);
+const model = z.union([nonEmpty, z.array(nonEmpty).min(1)]);
 const health = z.strictObject(healthShape).transform(
   (h): Partial<HealthSettings> =>
     compact({
@@ -269,8 +280,8 @@ const tools = z.strictObject(toolsShape).transform((t): Partial<ToolSettings> =>
 
 /** Keys both `defaults:` and an agent may set; an agent's value wins, per key within sections. */
 const overridableShape = {
-  model: nonEmpty.optional().describe('Model name the endpoint serves, e.g. gpt-4o-mini or llama3.1'),
-  provider: provider.optional().describe('The OpenAI-compatible endpoint: baseURL (null → $OPENAI_BASE_URL → OpenAI) and apiKeyEnv, the variable holding the key'),
+  model: model.optional().describe('Model name the endpoint serves, e.g. gpt-4o-mini or llama3.1; a list: each is tried in turn when the one before fails'),
+  provider: provider.optional().describe('The OpenAI-compatible endpoint: baseURL (null → $OPENAI_BASE_URL → OpenAI), apiKeyEnv (the variable holding the key) and optionally its own model; a list: tried in order, a failing one (429, 5xx, timeout, connection error) cools down'),
   health: health.optional().describe('Health probes: path, interval, timeout, failureThreshold (misses before a restart), startTimeout'),
   restart: restart.optional().describe('Restarts: policy (always, on-failure, never) and backoff of crash loops (initialDelay × factor up to maxDelay; resetAfter; maxRestarts); minUptime: healthy this long before a death = restarted at once, never counted'),
   stop: stop.optional().describe('grace: time between SIGTERM and SIGKILL when stopping an instance'),
@@ -376,6 +387,7 @@ export function keysAt(path: readonly PropertyKey[]): readonly string[] | null {
   if (path.length === 0) return SECTION_KEYS[''] ?? null;
   if (path[0] === 'agents' && path.length === 2) return SECTION_KEYS['agent'] ?? null;
   if (path[path.length - 2] === 'mcp' && path[path.length - 3] === 'tools') return SECTION_KEYS['mcpServer'] ?? null;
+  if (typeof path[path.length - 1] === 'number' && path[path.length - 2] === 'provider') return SECTION_KEYS['provider'] ?? null;
   const last = path[path.length - 1];
   return typeof last === 'string' ? (SECTION_KEYS[last] ?? null) : null;
 }

@@ -57,6 +57,19 @@ export interface ProviderSettings {
 }
 
 /**
+ * One place a model call can go: an endpoint and the model asked for there. An agent's routes are
+ * tried in order; on 429, 5xx, a timeout or a connection error the call moves to the next one.
+ */
+export interface ModelRoute extends ProviderSettings {
+  model: string;
+  /**
+   * How long a call waits for this provider to start answering (`timeout:`); absent = the default:
+   * PROVIDER_FAILOVER_TIMEOUT_MS when another route follows, the worker's request timeout when not.
+   */
+  timeoutMs?: number;
+}
+
+/**
  * Which tools of an MCP server need a person's approval before they run: all of them (true), none
  * (false) or those named. Until the approval flow exists such calls are refused (a tool error).
  */
@@ -125,8 +138,16 @@ export interface AgentConfig {
   env: Record<string, string>;
   /** Absolute working directory (default: the directory holding agents.yaml). */
   cwd: string;
+  /** The first route's model (`model:`, or the first of a list). */
   model: string;
+  /** The first route's endpoint. */
   provider: ProviderSettings;
+  /**
+   * Every route in the order they are tried: each provider of `provider:` (one or a list) with its
+   * own `model:` if it has one, else with each model of `model:` (one or a list). Its first entry
+   * is `provider` with `model`. Absent (agents built in code) = that one route: use routesOf().
+   */
+  routes?: ModelRoute[];
   health: HealthSettings;
   restart: RestartSettings;
   stop: StopSettings;
@@ -186,6 +207,11 @@ export interface InstanceSpec {
   index: number;
   /** 0 when the agent's port is 0 (picked at spawn). */
   port: number;
+}
+
+/** The routes a model call of `agent` tries, in order (never empty). */
+export function routesOf(agent: Pick<AgentConfig, 'model' | 'provider' | 'routes'>): ModelRoute[] {
+  return agent.routes && agent.routes.length > 0 ? agent.routes : [{ ...agent.provider, model: agent.model }];
 }
 
 /** `web_developer#0`: how instances are named in output and logs. */

@@ -1,4 +1,5 @@
-import type { AgentConfig } from '../config/types.js';
+import { routesOf } from '../config/types.js';
+import type { AgentConfig, ModelRoute } from '../config/types.js';
 import { resolveEndpoint } from '../config/model-endpoint.js';
 import type { ModelEndpoint } from '../config/model-endpoint.js';
 import { redact } from '../worker/model/errors.js';
@@ -11,28 +12,45 @@ import { networkReason } from '../util/network-reason.js';
 export const MODEL_CHECK_TIMEOUT_MS = 2000;
 
 
-/**
- * For each distinct endpoint the built-in agents use: is one configured, does it answer, and is
- * the key accepted — one `GET {baseURL}/models` with the key, exactly as the worker will send it.
- * The key itself never appears in a finding.
- */
-export async function checkModelEndpoints(agents: readonly AgentConfig[], env: NodeJS.ProcessEnv = process.env): Promise<Finding[]> {
-  const groups = new Map<string, AgentConfig[]>();
-  for (const agent of builtInAgents(agents)) {
-    const key = `${agent.provider.baseURL ?? ''}\0${agent.provider.apiKeyEnv}`;
-    groups.set(key, [...(groups.get(key) ?? []), agent]);
-  }
-  return Promise.all([...groups.values()].map((group) => checkGroup(group, env)));
+/** An agent using an endpoint, the model it asks there, and whether it is the agent's first provider. */
+interface EndpointUse {
+  agent: AgentConfig;
+  route: ModelRoute;
+  first: boolean;
 }
 
-async function checkGroup(group: AgentConfig[], env: NodeJS.ProcessEnv): Promise<Finding> {
+/**
+ * For each distinct endpoint the built-in agents use (every provider of a `provider:` list): is
+ * one configured, does it answer, and is the key accepted — one `GET {baseURL}/models` with the
+ * key, exactly as the worker will send it. An endpoint only ever tried after another (a fallback)
+ * that fails is a warning: the agents still answer while their first provider does. The key
+ * itself never appears in a finding.
+ */
+export async function checkModelEndpoints(agents: readonly AgentConfig[], env: NodeJS.ProcessEnv = process.env): Promise<Finding[]> {
+  const groups = new Map<string, EndpointUse[]>();
+  for (const agent of builtInAgents(agents)) {
+    routesOf(agent).forEach((route, index) => {
+      const key = `${route.baseURL ?? ''}\0${route.apiKeyEnv}`;
+      groups.set(key, [...(groups.get(key) ?? []), { agent, route, first: index === 0 }]);
+    });
+  }
+  return Promise.all([...groups.values()].map(async (group) => {
+    const finding = await checkGroup(group, env);
+    if (finding.status !== 'problem' || group.some((use) => use.first)) return finding;
+    return { ...finding, status: 'warn' as const, message: `fallback provider: ${finding.message}` };
+  }));
+}
+
+async function checkGroup(group: EndpointUse[], env: NodeJS.ProcessEnv): Promise<Finding> {
   const first = group[0]!;
-  const names = group.length > 3 ? `${group.length} agents` : group.map((agent) => agent.name).join(', ');
+  const agentNames = [...new Set(group.map((use) => use.agent.name))];
+  const names = agentNames.length > 3 ? `${agentNames.length} agents` : agentNames.join(', ');
   // Same provider settings → same resolution; named after the whole group so the advice reads right.
-  const resolved = resolveEndpoint({ ...first, name: names }, env);
-  if (!resolved.ok) return problem('model', resolved.error, configureHint(first));
+  const provider = { baseURL: first.route.baseURL, apiKeyEnv: first.route.apiKeyEnv };
+  const resolved = resolveEndpoint({ name: names, provider }, env);
+  if (!resolved.ok) return problem('model', resolved.error, configureHint(provider.apiKeyEnv));
   const endpoint = resolved.endpoint;
-  const source = first.provider.baseURL ? 'provider.baseURL in agents.yaml' : env.OPENAI_BASE_URL?.trim() ? 'OPENAI_BASE_URL' : 'the OpenAI default';
+  const source = provider.baseURL ? 'provider.baseURL in agents.yaml' : env.OPENAI_BASE_URL?.trim() ? 'OPENAI_BASE_URL' : 'the OpenAI default';
   const url = `${endpoint.baseURL}/models`;
   let response: Response;
   try {
@@ -55,7 +73,7 @@ async function checkGroup(group: AgentConfig[], env: NodeJS.ProcessEnv): Promise
     return warn('model', `${endpoint.display} answered HTTP ${response.status} to GET /models: ${redact(body.slice(0, 120), endpoint)}`, 'the server is up but unhappy: check its own logs, then run doctor again');
   }
   const served = modelIds(body);
-  const wanted = [...new Set(group.map((agent) => agent.model))];
+  const wanted = [...new Set(group.map((use) => use.route.model))];
   const missing = served === null ? [] : wanted.filter((model) => !served.includes(model));
   if (served !== null && missing.length > 0) {
     const list = served.length > 8 ? `${served.slice(0, 8).join(', ')}, …` : served.join(', ') || 'none';
@@ -89,6 +107,6 @@ function modelIds(body: string): string[] | null {
   }
 }
 
-function configureHint(agent: AgentConfig): string {
-  return `put ${agent.provider.apiKeyEnv}=<key> (OpenAI) or OPENAI_BASE_URL=http://localhost:11434/v1 (Ollama) in .env beside agents.yaml (or export it before \`lightning up\`) — or provider: { baseURL: … } in agents.yaml`;
+function configureHint(apiKeyEnv: string): string {
+  return `put ${apiKeyEnv}=<key> (OpenAI) or OPENAI_BASE_URL=http://localhost:11434/v1 (Ollama) in .env beside agents.yaml (or export it before \`lightning up\`) — or provider: { baseURL: … } in agents.yaml`;
 }

@@ -17,6 +17,7 @@ import {
   DEFAULT_TASK,
   DEFAULT_TOOLS,
 } from '../config/defaults.js';
+import { routesOf } from '../config/types.js';
 import type { AgentConfig, AlertSettings, LightningConfig } from '../config/types.js';
 import { WORKER_TOKEN_ENV } from './defaults.js';
 
@@ -90,8 +91,19 @@ function localEntry(agent: AgentConfig): Raw {
     prompt: agent.prompt === null ? undefined : promptPath(agent.name),
     command: agent.command ?? undefined,
     env: Object.keys(agent.env).length > 0 ? agent.env : undefined,
-    model: agent.model === DEFAULT_MODEL ? undefined : agent.model,
-    provider: changed(agent.provider, DEFAULT_PROVIDER, {}),
+    // More than one route: the list as written out, each provider with its model.
+    ...(routesOf(agent).length > 1 || routesOf(agent)[0]!.timeoutMs !== undefined
+      ? {
+          provider: routesOf(agent).map((route) =>
+            omitUndefined({
+              baseURL: route.baseURL ?? undefined,
+              apiKeyEnv: route.apiKeyEnv === DEFAULT_PROVIDER.apiKeyEnv ? undefined : route.apiKeyEnv,
+              model: route.model,
+              timeout: route.timeoutMs === undefined ? undefined : ms(route.timeoutMs),
+            }),
+          ),
+        }
+      : { model: agent.model === DEFAULT_MODEL ? undefined : agent.model, provider: changed(agent.provider, DEFAULT_PROVIDER, {}) }),
     health: health(agent),
     restart: changed(agent.restart, DEFAULT_RESTART, {
       initialDelayMs: ['initialDelay', ms],

@@ -26,7 +26,7 @@ import {
   WORKER_TOKEN_ENV,
 } from './defaults.js';
 import type { ExportInput, ExportResult } from './model.js';
-import { containerPlan, containerPort, containerWarnings, localAgents, substituteCommand } from './model.js';
+import { containerPlan, containerPort, containerWarnings, keyEnvs, localAgents, substituteCommand } from './model.js';
 
 type Raw = Record<string, unknown>;
 
@@ -100,7 +100,8 @@ function agentEnvironment(agent: AgentConfig, port: number): Raw {
     PORT: String(port),
     HOST: '0.0.0.0',
     LIGHTNING_TOKEN: `\${${WORKER_TOKEN_ENV}:-}`,
-    [agent.provider.apiKeyEnv]: `\${${agent.provider.apiKeyEnv}:-}`,
+    // Every provider's key (provider: may be a list), each from the host's environment.
+    ...Object.fromEntries(keyEnvs(agent).map((name) => [name, `\${${name}:-}`])),
     ...(agent.provider.baseURL ? {} : { OPENAI_BASE_URL: '${OPENAI_BASE_URL:-}' }),
     ...Object.fromEntries(Object.entries(agent.env).map(([key, value]) => [key, literal(value)])),
   };

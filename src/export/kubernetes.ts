@@ -36,7 +36,7 @@ import {
   WORKER_TOKEN_ENV,
 } from './defaults.js';
 import type { ExportInput, ExportResult } from './model.js';
-import { containerPlan, containerPort, containerWarnings, localAgents, substituteCommand } from './model.js';
+import { containerPlan, containerPort, containerWarnings, keyEnvs, localAgents, substituteCommand } from './model.js';
 import { Document } from 'yaml';
 
 type Manifest = IConfigMap | IDeployment | IService;
@@ -141,7 +141,7 @@ function agentObjects(agent: AgentConfig, name: string, input: ExportInput, conf
     { name: 'PORT', value: String(port) },
     { name: 'HOST', value: '0.0.0.0' },
     secretEnv('LIGHTNING_TOKEN', K8S_WORKER_TOKEN_SECRET, 'token'),
-    secretEnv(agent.provider.apiKeyEnv, K8S_MODEL_SECRET, agent.provider.apiKeyEnv),
+    ...keyEnvs(agent).map((name) => secretEnv(name, K8S_MODEL_SECRET, name)),
     ...(agent.provider.baseURL ? [] : [secretEnv('OPENAI_BASE_URL', K8S_MODEL_SECRET, 'OPENAI_BASE_URL')]),
     ...Object.entries(agent.env).map(([key, value]) => ({ name: key, value: value.replace(/\$\(/g, '$$$$(') })),
   ];
@@ -241,7 +241,7 @@ export function kubernetesExport(input: ExportInput): ExportResult {
     warnings,
     next: (dir) => {
       const remoteTokens = config.agents.flatMap((agent) => (agent.url !== null && agent.tokenEnv ? [agent.tokenEnv] : []));
-      const keys = [...new Set([...agents.map((agent) => agent.provider.apiKeyEnv), ...remoteTokens])];
+      const keys = [...new Set([...agents.flatMap((agent) => keyEnvs(agent)), ...remoteTokens])];
       return [
         `docker build -t ${input.image} <the lightning repository>, then push it where the cluster pulls from (or pass --image)`,
         `kubectl create secret generic ${K8S_MODEL_SECRET} ${keys.map((key) => `--from-literal=${key}="$${key}"`).join(' ')}   # optional; add --from-literal=OPENAI_BASE_URL=… for a local model server`,

@@ -2,6 +2,7 @@
  * What every export generator takes and gives. Generators are pure: the CLI reads the files and
  * the environment, a generator turns them into file contents, the CLI prints or writes them.
  */
+import { routesOf } from '../config/types.js';
 import type { AgentConfig, LightningConfig } from '../config/types.js';
 import { CONTAINER_FALLBACK_PORT, CONTAINER_SUPERVISOR_PORT, SUPERVISOR_SERVICE } from './defaults.js';
 
@@ -123,9 +124,10 @@ export function containerWarnings(config: LightningConfig): string[] {
   const warnings: string[] = [];
   const loopback = /^https?:\/\/(localhost|127\.[0-9.]+|\[::1\])(:|\/|$)/i;
   for (const agent of config.agents) {
-    if (agent.provider.baseURL && loopback.test(agent.provider.baseURL)) {
+    const local = [...new Set(routesOf(agent).map((route) => route.baseURL))].filter((url): url is string => url !== null && loopback.test(url));
+    for (const baseURL of local) {
       warnings.push(
-        `agent "${agent.name}": provider.baseURL ${agent.provider.baseURL} points at localhost, which inside a container is the container itself; ` +
+        `agent "${agent.name}": provider.baseURL ${baseURL} points at localhost, which inside a container is the container itself; ` +
           'for a model server on the host use http://host.docker.internal:PORT/v1 (Compose maps it) or the server\'s address in the cluster',
       );
     }
@@ -140,4 +142,9 @@ export function containerWarnings(config: LightningConfig): string[] {
     }
   }
   return warnings;
+}
+
+/** The variables holding an agent's API keys: one per provider of its `provider:` (in order, once each). */
+export function keyEnvs(agent: AgentConfig): string[] {
+  return [...new Set(routesOf(agent).map((route) => route.apiKeyEnv))];
 }

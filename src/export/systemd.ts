@@ -4,7 +4,7 @@
  * the agents; systemd supervises lightning.
  */
 import path from 'node:path';
-import { localAgents } from './model.js';
+import { keyEnvs, localAgents } from './model.js';
 import type { ExportInput, ExportResult } from './model.js';
 import { SUPERVISOR_STOP_MARGIN_S } from './defaults.js';
 
@@ -45,7 +45,7 @@ export function systemdExport(input: ExportInput): ExportResult {
   const { config } = input;
   const maxGraceMs = Math.max(0, ...localAgents(config).map((agent) => agent.stop.graceMs));
   const argv = [input.nodePath, ...(input.binPath === null ? [] : [input.binPath]), '-c', config.path, ...(input.home ? ['--home', input.home] : []), 'up'];
-  const apiKeys = [...new Set(config.agents.map((agent) => agent.provider.apiKeyEnv))];
+  const apiKeys = [...new Set(config.agents.flatMap((agent) => keyEnvs(agent)))];
   const carried = CARRIED_ENV.flatMap((name) => {
     const value = name === 'PATH' ? searchPath(input.env.PATH, input.nodePath) : input.env[name];
     return value ? [environmentLine(name, value)] : [];

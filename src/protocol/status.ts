@@ -19,6 +19,15 @@ export const MEMBER_STATE_NAMES: readonly MemberStateName[] = [
   'unreachable',
 ];
 
+/**
+ * A model route (provider + model) an instance has put aside after failures, as its /health
+ * reports it: `provider` is "<model> at <endpoint>", `retryInMs` how long until it is tried again.
+ */
+export interface ProviderCooling {
+  provider: string;
+  retryInMs: number;
+}
+
 /** `lightning status --json` and `GET /v1/agents`: one document, one shape. */
 export interface StatusDocument {
   supervisor: {
@@ -60,4 +69,6 @@ export interface InstanceStatus {
   tasks: { completed: number; failed: number };
   /** Tasks waiting for this agent to have a healthy instance (the same count on each of its rows). */
   waiting?: number;
+  /** Model providers this instance has put aside after failures, and until when; absent when none. */
+  cooling?: Array<{ provider: string; until: string }>;
 }

@@ -69,7 +69,9 @@ export type TaskProgress =
   | { kind: 'step'; step: number }
   | { kind: 'delta'; text: string }
   | { kind: 'tool-call'; tool: string; args: string }
-  | { kind: 'tool-result'; tool: string; ok: boolean; summary: string };
+  | { kind: 'tool-result'; tool: string; ok: boolean; summary: string }
+  /** A model call left one provider for the next (`from`/`to` are "<model> at <endpoint>"). */
+  | { kind: 'failover'; from: string; to: string; reason: string };
 
 /**
  * How a routing decision was made: exploit = the best learned value; explore = an agent with no

@@ -33,6 +33,8 @@ export interface AttemptRequest {
   onProgress(progress: TaskProgress): void;
   /** Called once the worker has created its A2A task (needed to cancel it). */
   onRemoteTask(remoteTaskId: string): void;
+  /** W3C trace context of the attempt, sent as the `traceparent` header; null when not tracing. */
+  traceparent?: string | null;
 }
 
 /**
@@ -81,7 +83,7 @@ export class WorkerClient {
       response = await this.pool.request({
         path: this.path,
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, accept: SSE_CONTENT_TYPE },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, accept: SSE_CONTENT_TYPE, ...(request.traceparent ? { traceparent: request.traceparent } : {}) },
         body: JSON.stringify(body),
         signal: request.signal,
         headersTimeout: request.timeoutMs,

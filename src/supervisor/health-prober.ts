@@ -1,4 +1,5 @@
 import type { HealthSettings } from '../config/types.js';
+import type { ProviderCooling } from '../protocol/status.js';
 import type { Clock, TimerHandle } from './clock.js';
 
 export type ProbeOutcome =
@@ -11,6 +12,8 @@ export interface HealthBody {
   inflight?: number;
   capacity?: number;
   uptimeMs?: number;
+  /** Model providers the worker has put aside after failures (the built-in worker, when any). */
+  cooling?: ProviderCooling[];
 }
 
 export type ProbeFn = (url: string, timeoutMs: number) => Promise<ProbeOutcome>;

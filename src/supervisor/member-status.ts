@@ -2,8 +2,13 @@ import type { InstanceStatus } from '../protocol/status.js';
 import type { FleetMember } from './fleet-member.js';
 
 /** One member's row of the status document (`status --json`, `GET /v1/agents`). */
-export function memberStatus(member: FleetMember, leaseExpiresAt: number | null): InstanceStatus {
+export function memberStatus(member: FleetMember, leaseExpiresAt: number | null, now = Date.now()): InstanceStatus {
   const nextRestartAt = member.nextRestartAt;
+  // As of the last probe (at most health.interval ago): close enough for a cooldown of seconds.
+  const cooling = (member.health?.cooling ?? [])
+    .filter((entry) => typeof entry?.provider === 'string' && typeof entry.retryInMs === 'number' && entry.retryInMs > 0)
+    .slice(0, 8)
+    .map((entry) => ({ provider: entry.provider.slice(0, 200), until: new Date(now + entry.retryInMs).toISOString() }));
   return {
     name: member.spec.agent.name,
     instance: member.spec.index,
@@ -23,5 +28,6 @@ export function memberStatus(member: FleetMember, leaseExpiresAt: number | null)
     healthLatencyMs: member.healthLatencyMs === null ? null : Math.round(member.healthLatencyMs * 100) / 100,
     capabilities: member.spec.agent.capabilities,
     tasks: { completed: 0, failed: 0 },
+    ...(cooling.length > 0 ? { cooling } : {}),
   };
 }

@@ -23,6 +23,7 @@ export class FleetMetrics {
   private readonly routing: Counter<'agent' | 'decision' | 'kind'>;
   private readonly tokens: Counter<'agent'>;
   private readonly cost: Counter<'agent'>;
+  private readonly failovers: Counter<'agent' | 'from' | 'to'>;
   readonly ledgerWriteSeconds: Histogram;
 
   constructor(
@@ -103,6 +104,12 @@ export class FleetMetrics {
     });
     this.tokens = new prom.Counter({ name: 'lightning_task_tokens_total', help: 'Tokens tasks used (prompt + completion), by agent; a team task counts in its steps.', labelNames: ['agent'], registers });
     this.cost = new prom.Counter({ name: 'lightning_task_cost_usd_total', help: 'What tasks cost in US dollars (agents.yaml prices), by agent; a team task counts in its steps.', labelNames: ['agent'], registers });
+    this.failovers = new prom.Counter({
+      name: 'lightning_provider_failovers_total',
+      help: 'Model calls moved from one provider to the next (429, 5xx, timeout, connection error); from/to are "<model> at <endpoint>" as configured.',
+      labelNames: ['agent', 'from', 'to'],
+      registers,
+    });
     this.ledgerWriteSeconds = new prom.Histogram({
       name: 'lightning_ledger_write_duration_seconds',
       help: 'Time from appending a ledger event to its being durable (on disk).',
@@ -121,6 +128,10 @@ export class FleetMetrics {
       if (typeof event.cost === 'number') this.cost.inc({ agent }, event.cost);
     }
     switch (event.event) {
+      case 'task.progress':
+        // Cut: the labels come from what a worker sends, and a label value should stay short.
+        if (event.progress.kind === 'failover') this.failovers.inc({ agent: event.agent, from: String(event.progress.from).slice(0, 200), to: String(event.progress.to).slice(0, 200) });
+        return;
       case 'task.routed':
         if (event.attempt === 1) {
           const decision = event.reason.startsWith('asked for') ? 'forced' : event.static && event.static !== event.agent ? 'learned' : 'static';

@@ -14,6 +14,8 @@ export interface SubmitRequest {
   team?: boolean | undefined;
   /** What it may spend; each limit given replaces the agent's `task.budget` one. */
   budget?: Partial<TaskBudget> | undefined;
+  /** The caller's W3C trace context (its `traceparent` header): the task's span joins that trace. */
+  traceparent?: string | undefined;
 }
 
 /** Hears one task's events. */

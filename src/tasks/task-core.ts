@@ -129,7 +129,7 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
       decision, ...this.failoverOrder(decision, request.agent !== undefined), timeoutMs, retries: settings.retries, queueTimeoutMs: settings.queueTimeoutMs,
       budget: budgetOf(settings.budget, request.budget),
     };
-    const run = new TaskRun(id, input, plan, this.context);
+    const run = new TaskRun(id, input, plan, this.context, request.traceparent ?? null);
     this.runs.set(id, run);
     void run.done.finally(() => this.runs.delete(id));
     return { id, durable, unsubscribe };

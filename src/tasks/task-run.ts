@@ -6,6 +6,8 @@ import type { RouteDecision } from '../router/router.js';
 import { LOST_INSTANCE_RECHECK_MS } from '../config/defaults.js';
 import { AttemptError } from '../router/worker-client.js';
 import type { Clock } from '../util/clock.js';
+import { startSpan } from '../util/tracing.js';
+import type { TraceSpan } from '../util/tracing.js';
 import type { FleetView, RoutableInstance } from './fleet-view.js';
 import type { InstanceMark, InstancePicker } from './instance-picker.js';
 import { describePassOver, describeWait, isTerminal } from './task-state.js';
@@ -64,16 +66,21 @@ export class TaskRun {
   private readonly started: number;
   private readonly deadline: number;
   readonly done: Promise<void>;
+  /** The task's span: routing and each attempt hang under it (a no-op when tracing is off). */
+  private readonly span: TraceSpan;
 
   constructor(
     readonly id: string,
     private readonly input: string,
     private readonly plan: RunPlan,
     private readonly context: RunContext,
+    traceparent: string | null = null,
   ) {
     this.started = context.clock.now();
     this.deadline = this.started + plan.timeoutMs;
     this.current = { name: 'queued', since: this.started };
+    this.span = startSpan('task', { 'lightning.task.id': id, 'lightning.task.input_chars': input.length }, traceparent);
+    this.traceRouting();
     this.done = this.execute();
   }
 
@@ -206,7 +213,12 @@ export class TaskRun {
           ...(attempt === 1 ? { decision: decision.decision, probability: decision.probability } : {}),
           ...(passedOver.length > 0 ? { passedOver: passedOver.map(({ agent: name, reason, message }) => ({ agent: name, reason, message })) } : {}),
         });
-        result = await this.attempt(instance);
+        const span = startSpan('attempt', { 'lightning.task.id': this.id, 'lightning.agent': agent, 'lightning.instance': instance.index, 'lightning.attempt': attempt }, this.span, 'client');
+        result = await this.attempt(instance, span);
+        const status = result.kind === 'outcome' ? result.outcome.status : attemptStatusOf(this.stopReason());
+        span.set({ 'lightning.attempt.status': status });
+        if (status !== 'completed') span.fail((result.kind === 'outcome' ? result.outcome.error : result.error.message) ?? status);
+        span.end();
       } finally {
         picker.release(instance.id, instance.agent);
       }
@@ -263,11 +275,35 @@ export class TaskRun {
     }
   }
 
+  /** The routing decision (made before the run) as a span of its own, the candidates' values as attributes. */
+  private traceRouting(): void {
+    if (!this.span.recording) return;
+    const { decision, order } = this.plan;
+    const { candidates } = decision;
+    const span = startSpan('route', {
+      'lightning.task.id': this.id,
+      'lightning.route.pick': decision.pick,
+      'lightning.route.static': decision.static,
+      'lightning.route.decision': decision.decision,
+      'lightning.route.explored': decision.explored,
+      'lightning.route.probability': decision.probability,
+      'lightning.route.reason': decision.reason,
+      'lightning.route.order': order,
+      'lightning.route.candidates': candidates.map((candidate) => candidate.agent),
+      'lightning.route.scores': candidates.map((candidate) => candidate.score),
+      // Absent (not learned) values are NaN: attribute arrays hold one type and no nulls.
+      'lightning.route.estimates': candidates.map((candidate) => candidate.estimate ?? Number.NaN),
+      'lightning.route.evidence': candidates.map((candidate) => candidate.evidence ?? 0),
+      'lightning.route.values': candidates.map((candidate) => candidate.value ?? Number.NaN),
+    }, this.span);
+    span.end();
+  }
+
   private role(agent: string, position: number): string {
     return this.plan.fallbacks.has(agent) ? 'fallback agent' : `next plausible agent (#${position + 1})`;
   }
 
-  private async attempt(instance: RoutableInstance): Promise<AttemptResult> {
+  private async attempt(instance: RoutableInstance, span: TraceSpan): Promise<AttemptResult> {
     const { clock } = this.context;
     const signal = this.controller.signal;
     const started = clock.now();
@@ -289,6 +325,7 @@ export class TaskRun {
         signal,
         onRemoteTask: (remote) => (remoteTaskId = remote),
         onProgress: (progress) => this.context.progress(this.id, instance, progress),
+        traceparent: span.traceparent(),
       });
       return { kind: 'outcome', outcome, durationMs: clock.now() - started };
     } catch (error) {
@@ -351,6 +388,9 @@ export class TaskRun {
     this.ending = true;
     this.current = state;
     const durationMs = state.at - this.started;
+    this.span.set({ 'lightning.task.status': state.name, 'lightning.agent': state.name === 'completed' ? state.agent : undefined });
+    if (state.name === 'failed') this.span.fail(state.error);
+    this.span.end();
     switch (state.name) {
       case 'completed': {
         const stored = this.context.store(this.id, outcome!);

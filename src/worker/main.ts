@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { AgentConfig } from '../config/types.js';
 import { instanceId } from '../config/types.js';
 import { VERSION } from '../util/version.js';
+import { startTracing, stopTracing } from '../util/tracing.js';
 import type { JoinHandle } from './join.js';
 import { exitWhenSupervisorGone } from './orphan-watch.js';
 import { startWorkerServer } from './server.js';
@@ -53,6 +54,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     if (error.code === 'EADDRINUSE') throw new WorkerStartError(`port ${options.port} is already in use; ${label} cannot listen`);
     throw error;
   });
+  // After listening, so /health answers while the OTel SDK loads (only when OTEL_* asks for it).
+  await startTracing('lightning-worker', { 'lightning.agent': agent.name, 'lightning.instance': options.instance });
   console.log(`${label} ready on http://${options.host ?? '127.0.0.1'}:${server.port} (pid ${process.pid})`);
   const joining = options.join ? await joinSupervisor(options.join, agent.name, options.host ?? '127.0.0.1', server.port) : null;
 
@@ -67,7 +70,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     server.drain();
     void server
       .idle()
-      .then(() => Promise.all([server.close(), closeMcp()]))
+      .then(() => Promise.all([server.close(), closeMcp(), stopTracing()]))
       .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -77,7 +80,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const supervisorPid = Number.parseInt(process.env.LIGHTNING_SUPERVISOR_PID ?? '', 10);
   exitWhenSupervisorGone(Number.isInteger(supervisorPid) ? supervisorPid : null, (why) => {
     console.log(`${label} exiting: supervisor gone (${why})`);
-    void closeMcp().then(() => process.exit(0));
+    void Promise.all([closeMcp(), stopTracing()]).then(() => process.exit(0));
   });
 }
 

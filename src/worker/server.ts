@@ -6,6 +6,8 @@ import type { CardSource } from '../protocol/agent-card.js';
 import { sendJson } from '../util/http.js';
 import type { RpcEndpoint } from './a2a/rpc-endpoint.js';
 import type { McpServers } from './mcp/servers.js';
+import { PROVIDER_COOLDOWN } from '../config/defaults.js';
+import { ProviderCooldowns } from './model/provider-cooldowns.js';
 
 export interface WorkerIdentity {
   agent: AgentConfig;
@@ -40,11 +42,13 @@ export async function startWorkerServer(identity: WorkerIdentity, port: number, 
   let draining = false;
   let cards: { current: ReturnType<typeof buildAgentCard>; legacy: unknown } | null = null;
   let rpc: Promise<RpcEndpoint> | null = null;
+  // The agent's model routes put aside after failures: shared by its tasks, reported in /health.
+  const cooldowns = new ProviderCooldowns(PROVIDER_COOLDOWN);
   const endpoint = () => {
     cards ??= buildCards(identity, baseUrlOf(server, host));
     const card = cards.current;
     rpc ??= Promise.all([import('./a2a/rpc-endpoint.js'), import('./model/runner.js')]).then(([{ createRpcEndpoint }, { runModelTask }]) =>
-      createRpcEndpoint({ card, agent: identity.agent, token: identity.token, workspacesDir: identity.workspacesDir, runTask: (options) => runModelTask({ ...options, mcp: identity.mcp ?? null }) }),
+      createRpcEndpoint({ card, agent: identity.agent, token: identity.token, workspacesDir: identity.workspacesDir, runTask: (options) => runModelTask({ ...options, mcp: identity.mcp ?? null, cooldowns }) }),
     );
     return rpc;
   };
@@ -60,6 +64,8 @@ export async function startWorkerServer(identity: WorkerIdentity, port: number, 
         capacity: identity.agent.capacity,
         uptimeMs: Date.now() - startedAt,
       };
+      const cooling = cooldowns.cooling();
+      if (cooling.length > 0) Object.assign(body, { cooling });
       return sendJson(response, draining ? 503 : 200, body);
     }
     if (request.method === 'GET' && path === AGENT_CARD_PATH) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatReport, hangingWorker, modelOutage, shippedFleet, supervisorKill } from '../../chaos/index.js';
+import { formatReport, hangingWorker, modelOutage, providerOutage, shippedFleet, supervisorKill } from '../../chaos/index.js';
 import type { ScenarioReport } from '../../chaos/index.js';
 
 /**
@@ -35,6 +35,11 @@ describe('chaos (slim)', () => {
 
   it('a model endpoint answering 500 fails tasks clearly, restarts no worker, and tasks complete once it recovers', async () => {
     const report = await modelOutage({ tasks: 120, concurrency: 10, outageAfter: 20, outageMs: 1500, instances: 2 });
+    expectBarsMet(report);
+  }, 90_000);
+
+  it('a model provider answering 500 under load: tasks complete on the second provider, the first cools down and carries the traffic again after', async () => {
+    const report = await providerOutage({ concurrency: 8, warmup: 30, outageMs: 3000, afterMs: 7500, instances: 2 });
     expectBarsMet(report);
   }, 90_000);
 });

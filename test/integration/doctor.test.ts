@@ -81,6 +81,31 @@ agents:
     expect(of(none.report, 'model')[0]!.message).toMatch(/^no model endpoint configured for general_assistant: set OPENAI_API_KEY .*Ollama http:\/\/localhost:11434\/v1/);
   });
 
+  it('a provider list: each endpoint checked; a fallback that cannot be reached is a warning, not a problem', async () => {
+    const closed = `http://127.0.0.1:${await findFreePort()}/v1`;
+    const listDir = makeProject(`version: 1
+supervisor: { port: ${await findFreePort()} }
+defaults:
+  model: test-model
+  provider:
+    - { baseURL: "${model.url}" }
+    - { baseURL: "${closed}", model: local-model }
+agents:
+  general_assistant:
+    port: ${await findFreePort()}
+    description: writing and translation
+    capabilities: [writing, translation]
+    prompt: templates/prompts/general_assistant.md
+    fallback: true
+`);
+    const { exitCode, report } = await doctor(listDir, { OPENAI_API_KEY: KEY });
+    expect(exitCode).toBe(0);
+    expect(of(report, 'model')).toEqual([
+      expect.objectContaining({ status: 'ok', message: expect.stringContaining(`${model.url} answers for general_assistant`) }),
+      expect.objectContaining({ status: 'warn', message: `fallback provider: cannot reach the model endpoint ${closed} (from provider.baseURL in agents.yaml): connection refused` }),
+    ]);
+  });
+
   it('port taken: names the port and the pid holding it', async () => {
     const squatter = net.createServer();
     await new Promise<void>((resolve) => squatter.listen(agentPort, '127.0.0.1', resolve));

@@ -326,6 +326,86 @@ describe('tools.mcp', () => {
   });
 });
 
+describe('provider and model lists', () => {
+  it('resolves an ordered list of providers, each with its own model or each of model:', () => {
+    const file = writeConfig([
+      'version: 1',
+      'defaults:',
+      '  model: [gpt-4o-mini, gpt-4o]',
+      '  provider:',
+      '    - { apiKeyEnv: OPENAI_API_KEY }',
+      '    - { baseURL: "http://localhost:11434/v1", model: llama3.1 }',
+      'agents:',
+      '  a: { port: 9001, prompt: p.md }',
+      '  b: { port: 9002, prompt: p.md, provider: { baseURL: "http://localhost:8000/v1" } }',
+      '  c: { port: 9003, prompt: p.md, model: qwen }',
+    ]);
+    const [a, b, c] = loadConfig(file).agents;
+    expect(a!.routes).toEqual([
+      { baseURL: null, apiKeyEnv: 'OPENAI_API_KEY', model: 'gpt-4o-mini' },
+      { baseURL: null, apiKeyEnv: 'OPENAI_API_KEY', model: 'gpt-4o' },
+      { baseURL: 'http://localhost:11434/v1', apiKeyEnv: 'OPENAI_API_KEY', model: 'llama3.1' },
+    ]);
+    expect(a!.model).toBe('gpt-4o-mini');
+    expect(a!.provider).toEqual({ baseURL: null, apiKeyEnv: 'OPENAI_API_KEY' });
+    // A mapping over an inherited list replaces it.
+    expect(b!.routes).toEqual([
+      { baseURL: 'http://localhost:8000/v1', apiKeyEnv: 'OPENAI_API_KEY', model: 'gpt-4o-mini' },
+      { baseURL: 'http://localhost:8000/v1', apiKeyEnv: 'OPENAI_API_KEY', model: 'gpt-4o' },
+    ]);
+    expect(c!.routes!.map((route) => route.model)).toEqual(['qwen', 'llama3.1']);
+  });
+
+  it('one provider and one model stay one route, a mapping merging per key as before', () => {
+    const file = writeConfig([
+      'version: 1',
+      'defaults: { provider: { apiKeyEnv: MY_KEY } }',
+      'agents:',
+      '  a: { port: 9001, prompt: p.md, provider: { baseURL: "http://localhost:11434/v1" } }',
+    ]);
+    const [a] = loadConfig(file).agents;
+    expect(a!.routes).toEqual([{ baseURL: 'http://localhost:11434/v1', apiKeyEnv: 'MY_KEY', model: 'gpt-4o-mini' }]);
+  });
+
+  it('a provider entry may set its own timeout', () => {
+    const file = writeConfig(['version: 1', 'agents:', '  a: { port: 9001, prompt: p.md, provider: [{ baseURL: "http://localhost:11434/v1", timeout: 2m }, {}] }']);
+    const [a] = loadConfig(file).agents;
+    expect(a!.routes).toEqual([
+      { baseURL: 'http://localhost:11434/v1', apiKeyEnv: 'OPENAI_API_KEY', model: 'gpt-4o-mini', timeoutMs: 120_000 },
+      { baseURL: null, apiKeyEnv: 'OPENAI_API_KEY', model: 'gpt-4o-mini' },
+    ]);
+    const bad = writeConfig(['version: 1', 'agents:', '  a: { port: 9001, prompt: p.md, provider: [{ timeout: 30 }] }']);
+    const err = errorOf(() => loadConfig(bad));
+    expect(err.message).toContain('provider[0].timeout');
+  });
+
+  it('a misspelt key in a list entry is reported at its line and column, with the allowed keys', () => {
+    const file = writeConfig([
+      'version: 1',
+      'agents:',
+      '  a:',
+      '    port: 9001',
+      '    prompt: p.md',
+      '    provider:',
+      '      - { baseURL: "http://localhost:11434/v1" }',
+      '      - { baseUrl: "http://localhost:8000/v1" }',
+    ]);
+    const err = errorOf(() => loadConfig(file));
+    expectAt(err, file, 8, 11);
+    expect(err.message).toContain('baseUrl');
+    expect(err.message).toContain('baseURL');
+  });
+
+  it('an empty list, or an empty model name in a list, is an error at its place', () => {
+    const empty = writeConfig(['version: 1', 'agents:', '  a: { port: 9001, prompt: p.md, provider: [] }']);
+    expectAt(errorOf(() => loadConfig(empty)), empty, 3, 44);
+    const blank = writeConfig(['version: 1', 'agents:', '  a:', '    port: 9001', '    prompt: p.md', '    model: [gpt-4o, ""]']);
+    const err = errorOf(() => loadConfig(blank));
+    expectAt(err, blank, 6, 21);
+    expect(err.message).toContain('model');
+  });
+});
+
 describe('findConfigPath', () => {
   it('finds agents.yaml in a parent directory, and agents.yml', () => {
     const file = writeConfig(['version: 1']);

@@ -1,12 +1,12 @@
 /** The export generators' pure parts: durations, names, and escaping for each engine's syntax. */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { parseDuration } from '../../src/config/duration.js';
 import { loadConfig } from '../../src/config/load.js';
-import { formatDuration } from '../../src/export/agents-yaml.js';
+import { formatDuration, workerConfig, yamlText } from '../../src/export/agents-yaml.js';
 import { composeExport } from '../../src/export/compose.js';
 import { kubernetesExport } from '../../src/export/kubernetes.js';
 import type { ExportInput } from '../../src/export/model.js';
@@ -37,6 +37,26 @@ function input(yaml: string, prompts: Record<string, string> = {}, env: Record<s
 }
 
 describe('export helpers', () => {
+  it('writes a provider list (each with its model and timeout) that reads back to the same routes', () => {
+    const { config } = input(`version: 1
+defaults:
+  model: [gpt-4o-mini, gpt-4o]
+  provider:
+    - { apiKeyEnv: MY_KEY }
+    - { baseURL: "http://ollama:11434/v1", model: llama3.1, timeout: 2m }
+agents:
+  a: { port: 9001, prompt: prompt.md }
+`);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lightning-export-providers-'));
+    dirs.push(dir);
+    writeFileSync(path.join(dir, 'agents.yaml'), yamlText(workerConfig(config)));
+    mkdirSync(path.join(dir, 'prompts'));
+    writeFileSync(path.join(dir, 'prompts/a.md'), 'unused');
+    const again = loadConfig(path.join(dir, 'agents.yaml'));
+    expect(again.agents[0]!.routes).toEqual(config.agents[0]!.routes);
+    expect(config.agents[0]!.routes).toHaveLength(3);
+  });
+
   it('writes durations that agents.yaml reads back to the same milliseconds', () => {
     for (const ms of [0, 1, 250, 1000, 1500, 60_000, 90_000, 3_600_000, 5_400_000]) {
       expect(parseDuration(formatDuration(ms))).toBe(ms);

@@ -46,3 +46,23 @@ describe('lightning status fits the terminal', () => {
     expect(text).not.toContain('…');
   });
 });
+
+describe('lightning status: a cooling model provider', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  const cooling = {
+    ...document,
+    agents: [instance('web_developer', 0, { cooling: [{ provider: 'gpt-4o-mini at https://api.openai.com/v1', until: new Date(now + 4000).toISOString() }] }), instance('general_assistant', 1)],
+  };
+
+  it('is a line under the table naming the instance, the provider and when it is tried again', () => {
+    const text = renderStatusTable(cooling, { now, columns: null });
+    expect(text).toContain('COOLING web_developer#0: gpt-4o-mini at https://api.openai.com/v1 put aside after failures, tried again in 4.0s');
+    expect(renderStatusTable(document, { now, columns: null })).not.toContain('COOLING');
+  });
+
+  it('fits the terminal like the rest', () => {
+    const lines = renderStatusTable(cooling, { now, columns: 80 }).split('\n');
+    expect(lines.filter((line) => line.length > 80)).toEqual([]);
+    expect(lines.find((line) => line.startsWith('COOLING web_developer#0'))).toMatch(/…$/);
+  });
+});

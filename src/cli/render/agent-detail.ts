@@ -26,6 +26,7 @@ export function renderAgentDetail(name: string, instances: readonly InstanceStat
     field('lease until', agent.leaseExpiresAt);
     field('health', agent.healthLatencyMs === null ? (agent.state === 'healthy' ? 'ok' : 'no answer yet') : `answers /health in ${agent.healthLatencyMs} ms`);
     field('in flight', `${agent.inflight}${agent.capacity === null ? '' : ` of ${agent.capacity}`}`);
+    for (const entry of agent.cooling ?? []) field('cooling', `${entry.provider} until ${entry.until} (put aside after failures)`);
     field('tasks', `${agent.tasks.completed} completed, ${agent.tasks.failed} failed${agent.waiting ? `, ${agent.waiting} waiting` : ''}`);
   }
   lines.push('');

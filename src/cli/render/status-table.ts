@@ -27,8 +27,11 @@ export function renderStatusTable(document: StatusDocument, options: { now?: num
   const alerts = (document.alerts ?? []).map((alert) => `${paint('ALERT', 'red')} ${alert.rule} ${alert.agent}: ${alert.message} (since ${alert.since})`);
   const waiting = new Map(document.agents.filter((agent) => (agent.waiting ?? 0) > 0).map((agent) => [agent.name, agent.waiting!]));
   const waits = [...waiting].map(([name, count]) => `${paint('WAITING', 'yellow')} ${count} task(s) wait for a healthy instance of ${name}`);
+  const cooling = document.agents.flatMap((agent) =>
+    (agent.cooling ?? []).map((entry) => `${paint('COOLING', 'yellow')} ${agent.name}#${agent.instance}: ${entry.provider} put aside after failures, tried again in ${formatDuration(Math.max(0, Date.parse(entry.until) - now))}`),
+  ).map((line) => (columns === null ? line : truncate(line, columns)));
   const configError = document.configError ? ['', `${paint('CONFIG', 'red')} the last edit of agents.yaml was not applied: ${document.configError}`] : [];
-  return [header, table, ...(waits.length ? ['', ...waits] : []), ...(alerts.length ? ['', ...alerts] : []), ...configError].join('\n');
+  return [header, table, ...(waits.length ? ['', ...waits] : []), ...(cooling.length ? ['', ...cooling] : []), ...(alerts.length ? ['', ...alerts] : []), ...configError].join('\n');
 }
 
 /** Fits the table to `columns`: the reason column takes what the others leave, cut with "…". */

@@ -5,6 +5,10 @@ import type { AgentConfig } from '../../config/types.js';
 import type { TaskProgress, WorkerBudget, WorkerOutcome } from '../../protocol/task.js';
 import type { TaskMode } from '../../protocol/team-plan.js';
 import type { ModelTaskOptions } from '../model/runner.js';
+import { startSpan } from '../../util/tracing.js';
+
+/** Where the request's `traceparent` header travels to the executor (the call context's state). */
+export const TRACEPARENT_STATE = 'lightning.traceparent';
 
 /** What the SDK module gives the executor at run time (loaded lazily, see rpc-endpoint.ts). */
 export interface SdkRuntime {
@@ -104,9 +108,16 @@ export class ModelTaskExecutor implements AgentExecutor {
       status(this.sdk.TaskState.TASK_STATE_WORKING, { lightning: { progress } });
     };
 
+    const traceparent = context.context?.state?.get(TRACEPARENT_STATE);
+    const span = startSpan('execute', {
+      'lightning.task.id': meta.taskId ?? taskId,
+      'lightning.agent': this.agent.name,
+      'a2a.task.id': taskId,
+    }, typeof traceparent === 'string' ? traceparent : null, 'server');
     let outcome: WorkerOutcome;
     try {
       outcome = await this.runTask({
+        trace: span,
         taskId: workspaceId,
         input: textOf(message.parts),
         agent: this.agent,
@@ -126,6 +137,9 @@ export class ModelTaskExecutor implements AgentExecutor {
     if (outcome.status === 'cancelled' && entry.reason === 'timeout') {
       outcome = { ...outcome, status: 'timeout', error: `timed out after ${timeoutMs} ms` };
     }
+    span.set({ 'lightning.task.status': outcome.status });
+    if (outcome.status !== 'completed') span.fail(outcome.error ?? outcome.status);
+    span.end();
     flushDelta();
     this.log(describeFinishedTask(meta.taskId ?? taskId, outcome, Date.now() - startedAt));
     if (outcome.status === 'completed' && !meta.outcomeOnly) {

@@ -5,7 +5,7 @@ import { MAX_RPC_BODY_BYTES } from '../../config/defaults.js';
 import { readBoundedBody } from '../../util/body.js';
 import { bearerMatches, sendJson } from '../../util/http.js';
 import { encodeSse, openSseResponse } from '../../util/sse.js';
-import { ModelTaskExecutor } from './executor.js';
+import { ModelTaskExecutor, TRACEPARENT_STATE } from './executor.js';
 import type { RunTask } from './executor.js';
 import { BoundedPushStore } from './push-store.js';
 import { WebhookPushSender } from './push-sender.js';
@@ -89,6 +89,10 @@ export async function createRpcEndpoint(options: {
         return rpcError(503, -32000, `at capacity: ${executor.active} of ${capacity} tasks in flight`, body.id ?? null);
       }
       const context = new server.ServerCallContext({ requestedVersion: version });
+      // W3C trace context of the caller (the supervisor's attempt span, or any A2A client's): the
+      // task's execution span hangs under it.
+      const traceparent = header(request, 'traceparent');
+      if (traceparent) context.state.set(TRACEPARENT_STATE, traceparent);
       try {
         if (!legacyWire) server.validateVersion(version, options.card, 'JSONRPC');
         const result = await (legacyWire ? old : current).handle(body as Record<string, unknown>, context);

@@ -24,7 +24,7 @@ export function describeModelError(error: unknown, context: ErrorContext, sdk: S
 function describe(error: unknown, { endpoint, model, tries, timeoutMs }: ErrorContext, sdk: SdkErrors): string {
   const url = endpoint.display;
   if (error instanceof sdk.APIConnectionTimeoutError) {
-    return `model endpoint ${url} did not answer within ${Math.round(timeoutMs / 1000)} s (${tries} tries)`;
+    return `model endpoint ${url} did not answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`} (${tries === 1 ? '1 try' : `${tries} tries`})`;
   }
   if (error instanceof sdk.APIConnectionError) {
     return `cannot reach the model endpoint ${url}: ${networkReason(error)}`;
@@ -42,7 +42,7 @@ function describe(error: unknown, { endpoint, model, tries, timeoutMs }: ErrorCo
     }
     // The SDK retries 408/409/429/5xx itself; by the time we see one, every try failed.
     if (status === 408 || status === 409 || status === 429 || status >= 500) {
-      return `model endpoint ${url} answered HTTP ${status} after ${tries} tries: ${message}`;
+      return `model endpoint ${url} answered HTTP ${status}${tries > 1 ? ` after ${tries} tries` : ''}: ${message}`;
     }
     return `model endpoint ${url} answered HTTP ${status}: ${message}`;
   }

@@ -2,17 +2,22 @@ import fs from 'node:fs/promises';
 import type OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionFunctionTool, ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { generatedPrompt } from '../../config/generated-prompt.js';
+import { PROVIDER_COOLDOWN, PROVIDER_FAILOVER_TIMEOUT_MS } from '../../config/defaults.js';
+import { routesOf } from '../../config/types.js';
 import type { AgentConfig } from '../../config/types.js';
 import { costOf } from '../../protocol/task.js';
 import type { TaskProgress, TokenUsage, WorkerBudget, WorkerOutcome } from '../../protocol/task.js';
 import { combineSystemPrompt, planSystemPrompt } from '../../protocol/team-plan.js';
 import type { TaskMode } from '../../protocol/team-plan.js';
 import type { McpServers, McpToolSet } from '../mcp/servers.js';
-import { resolveEndpoint } from '../../config/model-endpoint.js';
+import { resolveProviderEndpoint } from '../../config/model-endpoint.js';
 import type { ModelEndpoint } from '../../config/model-endpoint.js';
 import { describeModelError, redact } from './errors.js';
 import type { SdkErrors } from './errors.js';
+import { ProviderCooldowns } from './provider-cooldowns.js';
 import { WorkspaceTools } from './tools.js';
+import { startSpan } from '../../util/tracing.js';
+import type { TraceSpan } from '../../util/tracing.js';
 
 export interface ModelTaskOptions {
   taskId: string;
@@ -34,7 +39,31 @@ export interface ModelTaskOptions {
   mode?: TaskMode;
   /** What the task may still spend; checked before every model call. */
   budget?: WorkerBudget | null;
+  /** Which of the agent's model routes are cooling down; shared by the worker's tasks. */
+  cooldowns?: ProviderCooldowns;
+  /** The task's execution span: model and tool calls are traced under it (a no-op when tracing is off). */
+  trace?: TraceSpan;
 }
+
+/** One place a model call can go, resolved: the endpoint, the model there, and how it is named. */
+interface Route {
+  endpoint: ModelEndpoint;
+  model: string;
+  /** "<model> at <endpoint>": in progress events, metrics and /health. */
+  label: string;
+  /** `timeout:` of its provider entry, if set. */
+  timeoutMs: number | null;
+  /** Host and port of the endpoint, for traces. */
+  server: { address: string; port: number };
+}
+
+function serverOf(baseURL: string): Route['server'] {
+  const url = new URL(baseURL);
+  return { address: url.hostname, port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 };
+}
+
+/** Used when the caller hands none (the worker server hands its own, which /health reads). */
+const processCooldowns = new ProviderCooldowns(PROVIDER_COOLDOWN);
 
 const DEFAULT_MAX_STEPS = 12;
 const DEFAULT_MAX_RETRIES = 2;
@@ -63,14 +92,14 @@ const sdkLogger = {
   debug: (...args: unknown[]): void => console.debug('openai:', ...args),
 };
 
-function clientFor(sdk: Sdk, endpoint: ModelEndpoint, maxRetries: number): OpenAI {
-  const key = `${endpoint.baseURL}\0${endpoint.apiKey}\0${maxRetries}`;
+function clientFor(sdk: Sdk, endpoint: ModelEndpoint, maxRetries: number, timeoutMs = REQUEST_TIMEOUT_MS): OpenAI {
+  const key = `${endpoint.baseURL}\0${endpoint.apiKey}\0${maxRetries}\0${timeoutMs}`;
   let client = clients.get(key);
   if (!client) {
     // organization/project pinned to null: the SDK would otherwise read them from process.env,
     // and the caller's env is the one that counts.
     client = new sdk.OpenAI({
-      baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, organization: null, project: null, maxRetries, timeout: REQUEST_TIMEOUT_MS, logger: sdkLogger,
+      baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, organization: null, project: null, maxRetries, timeout: timeoutMs, logger: sdkLogger,
     });
     clients.set(key, client);
   }
@@ -122,6 +151,82 @@ async function streamTurn(client: OpenAI, model: string, messages: ChatCompletio
     );
   } finally {
     signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** What moves a model call to the next route: the provider is down or overloaded, not the request wrong. */
+function failsOver(error: unknown, sdk: Sdk): boolean {
+  if (error instanceof sdk.APIConnectionError) return true; // timeouts included
+  return error instanceof sdk.APIError && typeof error.status === 'number' && (error.status === 408 || error.status === 429 || error.status >= 500);
+}
+
+class RouteError extends Error {
+  constructor(readonly cause: unknown, readonly route: Route, readonly tries: number, readonly timeoutMs: number) {
+    super('model call failed');
+  }
+}
+
+/**
+ * One model call over the routes: those not cooling first, in order. A call that fails over (see
+ * failsOver) before any text reached the user moves to the next route, announced as a `failover`
+ * progress event. The last route tried gets the SDK's own retries; the others none, since a
+ * next provider is a better retry than the same failing one.
+ */
+async function turnWithFailover(
+  sdk: Sdk, routes: Route[], cooldowns: ProviderCooldowns, maxRetries: number,
+  messages: ChatCompletionMessageParam[], tools: ChatCompletionFunctionTool[], signal: AbortSignal, onProgress: (p: TaskProgress) => void,
+  trace: { parent: TraceSpan | undefined; taskId: string },
+): Promise<{ turn: Turn; route: Route }> {
+  const order = cooldowns.order(routes.map((route) => route.label)).map((index) => routes[index]!);
+  for (let i = 0; ; i++) {
+    const route = order[i]!;
+    const last = i === order.length - 1;
+    const retries = last ? maxRetries : 0;
+    // The SDK's timeout runs until the response starts (headers), not over a streamed answer.
+    const timeoutMs = route.timeoutMs ?? (last ? REQUEST_TIMEOUT_MS : PROVIDER_FAILOVER_TIMEOUT_MS);
+    let streamed = false;
+    const started = performance.now();
+    const forward = (progress: TaskProgress): void => {
+      streamed = true;
+      onProgress(progress);
+    };
+    // One span per call (GenAI semantic conventions), so a failover shows as two sibling calls.
+    const span = startSpan(`chat ${route.model}`, {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.system': 'openai',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': route.model,
+      'server.address': route.server.address,
+      'server.port': route.server.port,
+      'lightning.task.id': trace.taskId,
+      'lightning.provider': route.label,
+    }, trace.parent, 'client');
+    try {
+      const turn = await abortable(streamTurn(clientFor(sdk, route.endpoint, retries, timeoutMs), route.model, messages, tools, signal, forward), signal);
+      cooldowns.recordSuccess(route.label);
+      span.set({
+        'gen_ai.response.finish_reasons': turn.finishReason ? [turn.finishReason] : [],
+        'gen_ai.usage.input_tokens': turn.usage?.promptTokens,
+        'gen_ai.usage.output_tokens': turn.usage?.completionTokens,
+      });
+      span.end();
+      return { turn, route };
+    } catch (thrown) {
+      span.set({ 'error.type': thrown instanceof sdk.APIError && thrown.status ? String(thrown.status) : (thrown as Error)?.constructor?.name ?? 'Error' });
+      span.fail(signal.aborted ? 'aborted' : (thrown as Error)?.message ?? String(thrown));
+      span.end();
+      // The SDK reports its timeout as a plain connection error when the abort error it sees is
+      // not an Error of its realm (under a vm, e.g. jest): time says which it was.
+      const timedOut = !streamed && thrown instanceof sdk.APIConnectionError && !(thrown instanceof sdk.APIConnectionTimeoutError) && performance.now() - started >= timeoutMs;
+      const error: unknown = timedOut ? new sdk.APIConnectionTimeoutError() : thrown;
+      if (signal.aborted || !failsOver(error, sdk)) throw new RouteError(error, route, retries + 1, timeoutMs);
+      // A lone provider is always tried: putting it aside would change nothing but what status says.
+      if (routes.length > 1) cooldowns.recordFailure(route.label);
+      if (last || streamed) throw new RouteError(error, route, retries + 1, timeoutMs);
+      const next = order[i + 1]!;
+      const reason = describeModelError(error, { endpoint: route.endpoint, model: route.model, tries: 1, timeoutMs }, sdk as SdkErrors);
+      onProgress({ kind: 'failover', from: route.label, to: next.label, reason });
+    }
   }
 }
 
@@ -206,14 +311,18 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
   const budget = options.budget ?? null;
 
   if (signal.aborted) return cancelled();
-  const resolved = resolveEndpoint(agent, env);
-  if (!resolved.ok) return { ...outcome('failed', '', resolved.error), failure: 'config' };
-  const endpoint = resolved.endpoint;
+  const routes: Route[] = [];
+  for (const route of routesOf(agent)) {
+    const resolved = resolveProviderEndpoint(agent.name, route, env);
+    if (!resolved.ok) return { ...outcome('failed', '', resolved.error), failure: 'config' };
+    routes.push({ endpoint: resolved.endpoint, model: route.model, label: `${route.model} at ${resolved.endpoint.display}`, timeoutMs: route.timeoutMs ?? null, server: serverOf(resolved.endpoint.baseURL) });
+  }
+  const cooldowns = options.cooldowns ?? processCooldowns;
 
   let system: string;
   let sdk: Sdk;
   tools = new WorkspaceTools(options.workspace, {
-    shell: agent.tools.shell, signal, env, hiddenEnv: [endpoint.apiKeyEnv, 'LIGHTNING_TOKEN'],
+    shell: agent.tools.shell, signal, env, hiddenEnv: [...new Set(routes.map((route) => route.endpoint.apiKeyEnv)), 'LIGHTNING_TOKEN'],
   });
   let mcp: McpToolSet | null = null;
   const mode = options.mode ?? null;
@@ -236,8 +345,6 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
   } catch (error) {
     return outcome('failed', '', `cannot load the openai client library: ${(error as Error).message}`);
   }
-  const client = clientFor(sdk, endpoint, maxRetries);
-  const errorContext = { endpoint, model: agent.model, tries: maxRetries + 1, timeoutMs: REQUEST_TIMEOUT_MS };
   const messages: ChatCompletionMessageParam[] = [
     { role: 'system', content: system },
     { role: 'user', content: options.input },
@@ -249,28 +356,42 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
     if (over) return { ...outcome('failed', '', `budget exhausted before model call ${step}: ${over}`), failure: 'budget' };
     onProgress({ kind: 'step', step });
     let turn: Turn;
+    let route: Route;
     try {
-      turn = await abortable(streamTurn(client, agent.model, messages, definitions, signal, onProgress), signal);
-    } catch (error) {
+      ({ turn, route } = await turnWithFailover(sdk, routes, cooldowns, maxRetries, messages, definitions, signal, onProgress, { parent: options.trace, taskId: options.taskId }));
+    } catch (thrown) {
       if (signal.aborted) return cancelled();
-      const failed = outcome('failed', '', describeModelError(error, errorContext, sdk as SdkErrors));
+      const { cause: error, route: failedRoute, tries, timeoutMs } = thrown as RouteError;
+      const context = { endpoint: failedRoute.endpoint, model: failedRoute.model, tries, timeoutMs };
+      const failed = outcome('failed', '', describeModelError(error, context, sdk as SdkErrors));
       // No key, or one the endpoint rejects: the fleet's configuration, not the agent's doing.
       return error instanceof sdk.APIError && error.status === 401 ? { ...failed, failure: 'config' } : failed;
     }
     usage = addUsage(usage, turn.usage);
     if (signal.aborted) return cancelled();
     if (turn.toolCalls.length === 0) {
-      if (turn.chunks === 0) return outcome('failed', '', `model endpoint ${endpoint.display} sent an empty stream (is it OpenAI-compatible?)`);
+      if (turn.chunks === 0) return outcome('failed', '', `model endpoint ${route.endpoint.display} sent an empty stream (is it OpenAI-compatible?)`);
       if (!turn.content.trim()) {
-        return outcome('failed', '', `model ${agent.model} at ${endpoint.display} returned an empty answer (finish_reason: ${turn.finishReason ?? 'none'})`);
+        return outcome('failed', '', `model ${route.model} at ${route.endpoint.display} returned an empty answer (finish_reason: ${turn.finishReason ?? 'none'})`);
       }
       return outcome('completed', turn.content, null);
     }
     messages.push({ role: 'assistant', content: turn.content || null, tool_calls: turn.toolCalls });
     for (const call of turn.toolCalls) {
       const name = call.function.name;
-      onProgress({ kind: 'tool-call', tool: name, args: redact(call.function.arguments, endpoint) });
-      const result = mcp?.has(name) ? await mcp.run(name, call.function.arguments, signal) : await tools.run(name, call.function.arguments);
+      onProgress({ kind: 'tool-call', tool: name, args: routes.reduce((args, { endpoint: each }) => redact(args, each), call.function.arguments) });
+      const fromMcp = mcp?.has(name) ?? false;
+      const span = startSpan(`execute_tool ${name}`, {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': name,
+        'gen_ai.tool.call.id': call.id,
+        'lightning.task.id': options.taskId,
+        'lightning.tool.source': fromMcp ? 'mcp' : 'builtin',
+        ...(fromMcp ? { 'mcp.method.name': 'tools/call' } : {}),
+      }, options.trace);
+      const result = fromMcp ? await mcp!.run(name, call.function.arguments, signal) : await tools.run(name, call.function.arguments);
+      if (!result.ok) span.fail(result.summary);
+      span.end();
       onProgress({ kind: 'tool-result', tool: name, ok: result.ok, summary: result.summary });
       messages.push({ role: 'tool', tool_call_id: call.id, content: result.content });
       if (signal.aborted) return cancelled();
