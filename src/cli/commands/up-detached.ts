@@ -51,7 +51,8 @@ export async function startDaemon(context: CommandContext, timeoutMs: number): P
   const { paths } = context;
   mkdirSync(paths.home, { recursive: true });
   const logFd = openSync(paths.supervisorLog, 'a', 0o600);
-  // The daemon boots while we validate the config (each costs ~150 ms here); it waits on stdin.
+  // The daemon boots while we validate the config (each cost ~150 ms here before the config cache,
+  // src/config/cached-load.ts); it waits on stdin.
   const [file, ...args] = roleCommand('daemon');
   const child = spawn(file!, [...args, '--home', paths.home], {
     detached: true,
@@ -61,12 +62,13 @@ export async function startDaemon(context: CommandContext, timeoutMs: number): P
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? 1));
   let config: LightningConfig | null = null;
+  let json = '';
   try {
-    const { loadConfig } = await import('../../config/load.js');
-    config = loadConfig(context.configPath);
+    const { loadConfigCached } = await import('../../config/cached-load.js');
+    ({ config, json } = await loadConfigCached(context.configPath, paths.configCache));
   } finally {
     // Invalid config: the daemon reads an empty stdin and exits; the error goes to the user.
-    child.stdin!.end(config ? JSON.stringify(config) : '');
+    child.stdin!.end(json);
   }
 
   const label = `starting ${config.agents.length} agent(s)`;
