@@ -10,7 +10,6 @@ import type { SupervisorInfo } from '../../state/supervisor-file.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
 import { paint } from '../render/color.js';
-import { renderStatusTable } from '../render/status-table.js';
 import { startSpinner } from '../render/spinner.js';
 import { fetchStatus } from '../../api/client.js';
 
@@ -26,7 +25,10 @@ const LOG_LINES_ON_FAILURE = 10;
  */
 export async function upDetached(context: CommandContext, timeoutText?: string): Promise<void> {
   const timeoutMs = timeoutText === undefined ? 60_000 : durationFlag('--timeout', timeoutText, { positive: true, example: '2m' });
+  // The table renderer (cli-table3) loads while the fleet boots, not before the daemon is spawned.
+  const renderer = import('../render/status-table.js');
   const { document, info } = await startDaemon(context, timeoutMs);
+  const { renderStatusTable } = await renderer;
   process.stdout.write(renderStatusTable(document) + '\n');
   // Agents running elsewhere are not ours to start: one that is down is a warning, not a failed `up`.
   const elsewhere = document.agents.filter((agent) => agent.kind !== 'local' && agent.state !== 'healthy');
