@@ -65,7 +65,7 @@ export class SupervisorTasks {
       append: (event) => {
         const started = performance.now();
         const durable = this.writer.append(event);
-        durable.then(() => this.metrics?.ledgerWriteSeconds.observe((performance.now() - started) / 1000), () => undefined);
+        durable.then(() => this.metrics?.observeLedgerWrite((performance.now() - started) / 1000), () => undefined);
         return durable;
       },
       clock: realClock,
@@ -79,10 +79,8 @@ export class SupervisorTasks {
   /** `secrets`: the supervisor's one Secrets service (keys from the environment and `.env`, tokens). */
   static async open(supervisor: Supervisor, paths: StatePaths, config: LightningConfig, tokens: FleetTokens, secrets: Secrets): Promise<SupervisorTasks> {
     const tasks = new SupervisorTasks(supervisor, paths, config, tokens, secrets);
-    // prom-client is CommonJS: its exports object is the default export, under Node's ESM loader
-    // and in the esbuild bundle alike (which gives a split-off CommonJS module no named exports).
-    const { default: prom } = await import('prom-client');
-    const metrics = new FleetMetrics(prom, supervisor, { inflight: () => tasks.index.unfinished().length });
+    // prom-client itself loads at the first scrape (FleetMetrics).
+    const metrics = new FleetMetrics(supervisor, { inflight: () => tasks.index.unfinished().length });
     tasks.core.on('event', (event) => metrics.onTaskEvent(event, (id) => tasks.index.get(id)?.agent ?? null));
     tasks.metrics = metrics;
     tasks.startAlerts(config);
