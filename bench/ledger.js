@@ -4,6 +4,7 @@ import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'nod
 import path from 'node:path';
 import { deriveTasks, readEvents, readRecentTasks } from '../dist/ledger/reader.js';
 import { LedgerWriter } from '../dist/ledger/writer.js';
+import { Secrets } from '../dist/util/secrets.js';
 import { QUICK, lightning, median, removeDir, sixAgentProject, summary } from './lib.js';
 
 const RUNS = QUICK ? 3 : 5;
@@ -25,7 +26,7 @@ function text(length, seed) {
 
 async function appendThroughput(dir) {
   const file = path.join(dir, `append-${Math.random().toString(36).slice(2)}.jsonl`);
-  const writer = LedgerWriter.open(file, { secrets: ['sk-bench-0123456789'] });
+  const writer = LedgerWriter.open(file, { secrets: new Secrets(['sk-bench-0123456789']) });
   let issued = 0;
   const started = performance.now();
   // A pool of 200 callers, each appending as soon as its previous append is durable.

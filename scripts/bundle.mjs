@@ -29,7 +29,22 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
   absWorkingDir: ROOT,
+  plugins: [leanUndici()],
 };
+
+/**
+ * `import … from 'undici'` → scripts/undici-lean.cjs: Pool and request() without the rest of
+ * undici's index (fetch, WebSocket, caches, mocks), which the supervisor otherwise compiles at boot
+ * and keeps in memory (bench/idle.js, bench/supervision.js). Subpaths (undici/lib/…) resolve as usual.
+ */
+function leanUndici() {
+  return {
+    name: 'lean-undici',
+    setup(build) {
+      build.onResolve({ filter: /^undici$/ }, () => ({ path: path.join(ROOT, 'scripts', 'undici-lean.cjs') }));
+    },
+  };
+}
 
 /** What src/util/install.ts reads to know the build (strings, so esbuild inlines them). */
 function defines(kind) {

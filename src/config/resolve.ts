@@ -148,6 +148,7 @@ function showRange(a: AgentConfig): string {
   return lo === hi ? `port ${lo}` : `ports ${lo}–${hi}`;
 }
 
+// The only files checkConfig looks at; cached-load.ts re-checks the same ones on a cache hit.
 function statKind(p: string): 'file' | 'directory' | 'other' | 'missing' {
   const st = fs.statSync(p, { throwIfNoEntry: false });
   if (st === undefined) return 'missing';

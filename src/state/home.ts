@@ -8,6 +8,8 @@ export interface StatePaths {
   processesFile: string;
   supervisorLog: string;
   ledger: string;
+  /** The last valid agents.yaml, resolved, for a quicker `up -d` (src/config/cached-load.ts). */
+  configCache: string;
   logsDir: string;
   workspacesDir: string;
   /** The token agents on other machines present to join (`POST /v1/agents/register`). */
@@ -28,6 +30,7 @@ export function statePaths(home: string): StatePaths {
     processesFile: path.join(home, 'processes.json'),
     supervisorLog: path.join(home, 'supervisor.log'),
     ledger: path.join(home, 'ledger.jsonl'),
+    configCache: path.join(home, 'config-cache.json'),
     logsDir: path.join(home, 'logs'),
     workspacesDir: path.join(home, 'workspaces'),
     joinTokenFile: path.join(home, 'join-token'),

@@ -41,6 +41,7 @@ export class HealthProber {
   private timer: TimerHandle | null = null;
   private running = false;
   private ready = false;
+  private hurried = false;
   private failures = 0;
   private startedAt = 0;
   /** Bumped on stop so a probe already in flight cannot report into a later life. */
@@ -58,8 +59,21 @@ export class HealthProber {
     this.stop();
     this.running = true;
     this.ready = false;
+    this.hurried = false;
     this.failures = 0;
     this.startedAt = this.clock.now();
+    this.schedule(0);
+  }
+
+  /**
+   * The instance gave a sign of life while starting (the built-in worker prints its "ready on"
+   * line right after it listens): probe now rather than at the next 15 ms tick. Once per start, so
+   * a chatty process does not raise the probe rate; a probe already in flight is left to finish.
+   */
+  hurry(): void {
+    if (!this.running || this.ready || this.hurried || this.timer === null) return;
+    this.hurried = true;
+    this.clock.clearTimeout(this.timer);
     this.schedule(0);
   }
 

@@ -217,6 +217,10 @@ export class Instance implements FleetMember {
     this.process = process;
     this.healthyAt = null;
     process.stdout.on('data', this.deps.log.stream('stdout'));
+    // Its first output while starting is usually "ready on …": probe at once (HealthProber.hurry).
+    process.stdout.once('data', () => {
+      if (this.process === process) this.activeProber?.hurry();
+    });
     process.stderr.on('data', this.deps.log.stream('stderr'));
     this.deps.onSpawned(this.id, process, request.argv);
     this.deps.log.note(`started pid ${process.pid} on port ${this.port}: ${request.argv.join(' ')}`);

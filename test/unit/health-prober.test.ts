@@ -43,6 +43,31 @@ describe('HealthProber', () => {
     expect(events).toEqual(['ready', 'ok', 'ok', 'ok']);
   });
 
+  it('hurry: probes at once while starting, once per start, and not after ready', async () => {
+    let up = false;
+    const { clock, events, probeTimes, prober } = setup(() => (up ? ok : refused));
+    prober.start();
+    await clock.advance(5);
+    up = true;
+    prober.hurry();
+    await clock.advance(0);
+    expect(probeTimes).toEqual([0, 5]);
+    expect(events).toEqual(['ready']);
+    prober.hurry();
+    await clock.advance(10);
+    expect(probeTimes).toEqual([0, 5]);
+    // A second sign of life in the same start does not probe again.
+    up = false;
+    prober.start();
+    await clock.advance(3);
+    prober.hurry();
+    await clock.advance(4);
+    prober.hurry();
+    await clock.advance(0);
+    expect(probeTimes.filter((time) => time >= 15)).toEqual([15, 18]);
+    prober.stop();
+  });
+
   it('coalesces: probers started at different moments probe in the same timer tick, never sooner than half an interval apart', async () => {
     const clock = new FakeClock();
     const times: number[][] = [[], []];

@@ -10,7 +10,6 @@ import type { SupervisorInfo } from '../../state/supervisor-file.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
 import { paint } from '../render/color.js';
-import { renderStatusTable } from '../render/status-table.js';
 import { startSpinner } from '../render/spinner.js';
 import { fetchStatus } from '../../api/client.js';
 
@@ -26,7 +25,10 @@ const LOG_LINES_ON_FAILURE = 10;
  */
 export async function upDetached(context: CommandContext, timeoutText?: string): Promise<void> {
   const timeoutMs = timeoutText === undefined ? 60_000 : durationFlag('--timeout', timeoutText, { positive: true, example: '2m' });
+  // The table renderer (cli-table3) loads while the fleet boots, not before the daemon is spawned.
+  const renderer = import('../render/status-table.js');
   const { document, info } = await startDaemon(context, timeoutMs);
+  const { renderStatusTable } = await renderer;
   process.stdout.write(renderStatusTable(document) + '\n');
   // Agents running elsewhere are not ours to start: one that is down is a warning, not a failed `up`.
   const elsewhere = document.agents.filter((agent) => agent.kind !== 'local' && agent.state !== 'healthy');
@@ -51,7 +53,8 @@ export async function startDaemon(context: CommandContext, timeoutMs: number): P
   const { paths } = context;
   mkdirSync(paths.home, { recursive: true });
   const logFd = openSync(paths.supervisorLog, 'a', 0o600);
-  // The daemon boots while we validate the config (each costs ~150 ms here); it waits on stdin.
+  // The daemon boots while we validate the config (each cost ~150 ms here before the config cache,
+  // src/config/cached-load.ts); it waits on stdin.
   const [file, ...args] = roleCommand('daemon');
   const child = spawn(file!, [...args, '--home', paths.home], {
     detached: true,
@@ -61,12 +64,13 @@ export async function startDaemon(context: CommandContext, timeoutMs: number): P
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? 1));
   let config: LightningConfig | null = null;
+  let json = '';
   try {
-    const { loadConfig } = await import('../../config/load.js');
-    config = loadConfig(context.configPath);
+    const { loadConfigCached } = await import('../../config/cached-load.js');
+    ({ config, json } = await loadConfigCached(context.configPath, paths.configCache));
   } finally {
     // Invalid config: the daemon reads an empty stdin and exits; the error goes to the user.
-    child.stdin!.end(config ? JSON.stringify(config) : '');
+    child.stdin!.end(json);
   }
 
   const label = `starting ${config.agents.length} agent(s)`;

@@ -3,7 +3,6 @@ import type { GlobalOptions } from '../context.js';
 import { findRunningSupervisor, resolveContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
 import { ensureStateDir } from './state-dir.js';
-import { renderStatusTable } from '../render/status-table.js';
 import { fetchStatus } from '../../api/client.js';
 
 export interface UpOptions extends GlobalOptions {
@@ -22,6 +21,7 @@ export async function upCommand(options: UpOptions): Promise<void> {
     // `up` brings up the whole fleet: agents a user stopped (`lightning stop`) start again.
     const { startStopped } = await import('../agent-control.js');
     for (const line of await startStopped(running, await fetchStatus(running))) process.stdout.write(`${line}\n`);
+    const { renderStatusTable } = await import('../render/status-table.js');
     process.stdout.write(renderStatusTable(await fetchStatus(running)) + '\n');
     return;
   }
