@@ -269,7 +269,9 @@ async function startModel(scratchRoot) {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   });
   const compiled = path.join(scratchRoot, 'openai-server.mjs');
-  writeFileSync(compiled, outputText);
+  // Its imports of the product's own modules go to the built copies (dist/, from `npm run build`).
+  const dist = pathToFileURL(path.join(ROOT, 'dist')).href;
+  writeFileSync(compiled, outputText.replace(/(from\s+['"])\.\.\/\.\.\/src\//g, `$1${dist}/`));
   const { startOpenAiTestServer } = await import(pathToFileURL(compiled).href);
   return startOpenAiTestServer({ behavior: { type: 'echo' } });
 }
