@@ -201,7 +201,8 @@ async function crashRecovery(launches) {
         runs.pm2Healthy[k].push(healthMs);
       }
       const log = readFileSync(path.join(dir, `.lightning/logs/${victim}-0.log`), 'utf8');
-      const delays = [...log.matchAll(/restart (\d+) in (\d+) ms/g)].map((m) => Number(m[2]));
+      // A crash-loop restart says how long it waits; one after `minUptime` healthy restarts at once.
+      const delays = [...log.matchAll(/restart \d+ in (\d+) ms|restarting at once/g)].map((m) => Number(m[1] ?? 0));
       delays.slice(-STREAK_LENGTH).forEach((delay, k) => runs.backoff[k].push(delay));
     }
   } finally {
