@@ -1,5 +1,8 @@
 import type { AgentConfig, LightningConfig } from '../config/types.js';
 
+/** What a reload that changed nothing says. */
+export const NO_CHANGE = 'no change';
+
 export interface ConfigDiff {
   added: AgentConfig[];
   removed: string[];
@@ -34,5 +37,5 @@ export function describeDiff(diff: ConfigDiff): string {
     diff.removed.length ? `removed ${diff.removed.join(', ')}` : '',
     diff.changed.length ? `restarted ${diff.changed.map((agent) => `${agent.name}${diff.envOnly.includes(agent.name) ? ' (.env changed)' : ''}`).join(', ')}` : '',
   ].filter(Boolean);
-  return parts.length ? parts.join('; ') : 'no change';
+  return parts.length ? parts.join('; ') : NO_CHANGE;
 }

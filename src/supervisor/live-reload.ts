@@ -1,5 +1,5 @@
 import type { LightningConfig } from '../config/types.js';
-import { describeDiff } from './config-diff.js';
+import { NO_CHANGE, describeDiff } from './config-diff.js';
 import type { ConfigDiff } from './config-diff.js';
 import type { Supervisor } from './supervisor.js';
 
@@ -18,6 +18,8 @@ export class LiveReload {
   private queue: Promise<unknown> = Promise.resolve();
   private watcher: { close(): Promise<void> } | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** The last reload that changed something: a `lightning reload` right after the watcher's says so. */
+  private lastChange: { summary: string; at: Date } | null = null;
 
   constructor(
     private readonly supervisor: Supervisor,
@@ -67,7 +69,12 @@ export class LiveReload {
     }
     this.error = null;
     const diff = await this.supervisor.applyConfig(next);
-    const result: ReloadResult = { ok: true, diff, summary: describeDiff(diff) };
+    let summary = describeDiff(diff);
+    if (summary === NO_CHANGE && this.lastChange) {
+      // The watcher applied the edit before the user's `lightning reload` came: say what it did.
+      summary = `${NO_CHANGE} since the last reload (${this.lastChange.at.toISOString()}, on seeing the file change): ${this.lastChange.summary}`;
+    } else if (summary !== NO_CHANGE) this.lastChange = { summary, at: new Date() };
+    const result: ReloadResult = { ok: true, diff, summary };
     this.report(result);
     return result;
   }

@@ -75,12 +75,8 @@ agents:
     writeFileSync(path.join(dir, '.env'), `# the model\nOPENAI_BASE_URL=${model.url}\nOPENAI_API_KEY="${KEY}"\n`);
     const reload = await cli(dir, ['reload'], { env: NO_MODEL_ENV });
     expect(reload.exitCode).toBe(0);
-    // The supervisor watches .env too: its own reload may come first, and `reload` then finds no change.
-    const log = () => readFileSync(path.join(dir, '.lightning', 'supervisor.log'), 'utf8');
-    if (!reload.stdout.includes('restarted general_assistant (.env changed)')) {
-      expect(reload.stdout).toContain('no change');
-      expect(log()).toContain('reloaded: restarted general_assistant (.env changed)');
-    }
+    // The supervisor watches .env too: its own reload may come first; `reload` then says what it did.
+    expect(reload.stdout).toContain('restarted general_assistant (.env changed)');
 
     const doctor = await cli(dir, ['doctor'], { env: NO_MODEL_ENV });
     expect(doctor.stdout).toMatch(/the running fleet's general_assistant: endpoint http:\/\/127\.0\.0\.1:\d+\/v1 \(from OPENAI_BASE_URL \(\.env\)\), key OPENAI_API_KEY set \(from \.env\)/);
