@@ -12,6 +12,7 @@ const BENCHES = [
   { file: './idle.js', ids: ['idle'] },
   { file: './cli.js', ids: ['cli'] },
   { file: './cli-builds.js', ids: ['cli-builds'] },
+  { file: './worker-start.js', ids: ['worker-start'] },
   { file: './ledger.js', ids: ['ledger'] },
   { file: './learning/simulation.js', ids: ['learning'] },
   { file: './learning/worlds.js', ids: ['learning-worlds'] },
