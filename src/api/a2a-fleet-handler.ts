@@ -1,3 +1,4 @@
+import type { FleetEvent } from '../protocol/events.js';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -41,7 +42,6 @@ const LIST_WINDOW = 10_000;
 const CANCEL_WAIT_MS = 10_000;
 const TERMINAL_EVENTS = new Set(['task.completed', 'task.failed', 'task.cancelled', 'task.interrupted']);
 
-type TaskEvent = { event: string; taskId?: string } & Record<string, unknown>;
 
 /**
  * The fleet as one A2A agent: each A2A method over the supervisor's TaskService. A message is a
@@ -188,10 +188,12 @@ export class FleetRequestHandler implements A2ARequestHandler {
       }
       const event = await feed.next();
       if (event === null) return;
+      // Subscribed by task id: only task events come, but the type does not know that.
+      if (!('taskId' in event)) continue;
       // A team step's events say which step they are about (its own task id).
-      const step = event.taskId !== undefined && event.taskId !== id ? { step: event.taskId } : {};
+      const step = event.taskId !== id ? { step: event.taskId } : {};
       if (TERMINAL_EVENTS.has(event.event)) {
-        if (event.taskId !== id && event.taskId !== undefined) yield working({ lightning: { ...step, ended: event.event.slice('task.'.length) } });
+        if (event.taskId !== id) yield working({ lightning: { ...step, ended: event.event.slice('task.'.length) } });
         continue;
       }
       if (event.event === 'task.planned') yield working({ lightning: { planned: event['subtasks'] } });
@@ -348,18 +350,17 @@ function requireId(id: string | undefined): string {
  * nothing is missed), next() reads, close() (or the consumer stopping) unsubscribes.
  */
 class EventFeed {
-  private readonly queue: TaskEvent[] = [];
-  private waiter: ((event: TaskEvent | null) => void) | null = null;
+  private readonly queue: FleetEvent[] = [];
+  private waiter: ((event: FleetEvent | null) => void) | null = null;
   private unsubscribe: () => void = () => undefined;
   private closed = false;
 
-  readonly push = (event: { event: string; taskId?: string }): void => {
-    const taskEvent = event as TaskEvent;
+  readonly push = (event: FleetEvent): void => {
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = null;
-      waiter(taskEvent);
-    } else this.queue.push(taskEvent);
+      waiter(event);
+    } else this.queue.push(event);
   };
 
   attach(unsubscribe: () => void): void {
@@ -367,7 +368,7 @@ class EventFeed {
     else this.unsubscribe = unsubscribe;
   }
 
-  next(): Promise<TaskEvent | null> {
+  next(): Promise<FleetEvent | null> {
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(queued);
     if (this.closed) return Promise.resolve(null);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { AttemptRecord, DecisionKind, RouteCandidate, TaskResult, TaskStatus, TaskWaiting, TokenUsage } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
-import type { FailureReason, LedgerEvent, LedgerEventName, TeamRole } from './events.js';
+import type { FailureReason, LedgerEvent, LedgerEventName, TeamRole } from '../protocol/events.js';
 
 type Candidate = RouteCandidate;
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Secrets } from '../util/secrets.js';
-import type { LedgerEventBody } from './events.js';
+import type { LedgerEventBody } from '../protocol/events.js';
 
 export interface LedgerWriterOptions {
   /** What must never reach the ledger (API keys, tokens): the supervisor's one Secrets service. */

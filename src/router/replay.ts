@@ -19,7 +19,7 @@
  * first choice failed, on tasks that may be harder than average. The 95 % interval is Wilson's
  * score interval on the effective sample size (Σw)² / Σw².
  */
-import type { LedgerEvent } from '../ledger/events.js';
+import type { LedgerEvent } from '../protocol/events.js';
 import type { AgentProfile } from './match.js';
 import { TaskRouter } from './router.js';
 

@@ -1,4 +1,4 @@
-import type { LedgerEvent } from '../ledger/events.js';
+import type { LedgerEvent } from '../protocol/events.js';
 import type { RouteCandidate } from '../protocol/task.js';
 import { CapabilityMatcher } from './match.js';
 import type { AgentProfile } from './match.js';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { request } from 'undici';
 import { WEBHOOK_RETRY } from '../config/defaults.js';
 import type { AlertSettings } from '../config/types.js';
-import type { Alert } from './alerts.js';
+import type { Alert } from '../protocol/events.js';
 
 /**
  * Delivers alerts beyond the ledger and the dashboard: a webhook POST (JSON, over undici like

@@ -1,22 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { AlertSettings } from '../config/types.js';
+import type { Alert, AlertRule } from '../protocol/events.js';
 import type { TaskEvent } from '../tasks/service.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { StateChange, Supervisor } from './supervisor.js';
-
-export type AlertRule = 'agent-unhealthy' | 'restart-rate' | 'failure-rate' | 'latency-p95';
-
-export interface Alert {
-  rule: AlertRule;
-  agent: string;
-  state: 'firing' | 'resolved';
-  message: string;
-  value: number;
-  threshold: number;
-  /** When the alert fired (kept on its resolution). */
-  since: string;
-  at: string;
-}
 
 /** How often the rules are evaluated. */
 const EVALUATE_EVERY_MS = 1000;

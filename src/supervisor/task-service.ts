@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LightningConfig } from '../config/types.js';
 import type { StatusDocument } from '../protocol/status.js';
-import type { SystemEventBody } from '../ledger/events.js';
+import type { SystemEventBody } from '../protocol/events.js';
 import { readEvents, TaskIndex, toTaskResult } from '../ledger/reader.js';
 import { computeStats } from '../ledger/stats.js';
 import { LedgerWriter } from '../ledger/writer.js';
@@ -15,7 +15,7 @@ import type { StatePaths } from '../state/home.js';
 import { AlertNotifier } from './alert-notifier.js';
 import { FleetMetrics } from './metrics.js';
 import { AlertMonitor } from './alerts.js';
-import type { Alert } from './alerts.js';
+import type { Alert, FleetEvent } from '../protocol/events.js';
 import { realClock } from './clock.js';
 import type { Secrets } from '../util/secrets.js';
 import { SupervisorFleetView } from './fleet-view.js';
@@ -40,7 +40,7 @@ export class SupervisorTasks {
   metrics: FleetMetrics | null = null;
   private alerts: AlertMonitor | null = null;
   private readonly alertListeners = new Set<(alert: Alert) => void>();
-  private readonly systemListeners = new Set<(event: { event: string }) => void>();
+  private readonly systemListeners = new Set<(event: FleetEvent) => void>();
   /** Built once: the control API asks for it on every request. */
   private readonly taskService: TaskService = this.buildService();
 
@@ -124,8 +124,8 @@ export class SupervisorTasks {
       subscribe: (listener, filter = {}) => {
         if (filter.taskId !== undefined) return this.core.watch(filter.taskId, listener);
         const onChange = ({ instance }: StateChange) =>
-          listener({ event: 'agent.state', ts: new Date().toISOString(), agent: instance.spec.agent.name, instance: instance.spec.index, state: instance.state.name, pid: instance.pid, restarts: instance.restarts, lastExit: instance.lastExit } as { event: string });
-        const onAlert = (alert: Alert) => listener({ ...alert, event: `alert.${alert.state === 'firing' ? 'fired' : 'resolved'}` } as { event: string });
+          listener({ event: 'agent.state', ts: new Date().toISOString(), agent: instance.spec.agent.name, instance: instance.spec.index, state: instance.state.name, pid: instance.pid, restarts: instance.restarts, lastExit: instance.lastExit });
+        const onAlert = (alert: Alert) => listener({ ...alert, event: alert.state === 'firing' ? 'alert.fired' : 'alert.resolved' });
         this.core.on('event', listener);
         this.supervisor.on('change', onChange);
         this.alertListeners.add(onAlert);
@@ -159,7 +159,8 @@ export class SupervisorTasks {
   /** A supervisor-level event (not about one task) for the ledger and /v1/events. */
   recordSystem(body: SystemEventBody): void {
     void this.writer.append({ taskId: '', ...body }).catch(() => undefined);
-    for (const listener of this.systemListeners) listener({ ...body, event: body.event === 'config' ? `config.${body.state}` : `agent.${body.action}` });
+    const event: FleetEvent = body.event === 'config' ? { ...body, event: `config.${body.state}` as const } : { ...body, event: `agent.${body.action}` as const };
+    for (const listener of this.systemListeners) listener(event);
   }
 
   /** The status document with each instance's task counts and in-flight tasks filled in. */

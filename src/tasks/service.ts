@@ -1,10 +1,10 @@
-import type { LedgerEvent } from '../ledger/events.js';
+import type { FleetEvent, TaskEvent } from '../protocol/events.js';
 import type { StatsRow } from '../ledger/stats.js';
-import type { TaskBudget, TaskProgress, TaskResult, TaskStatus } from '../protocol/task.js';
+import type { TaskBudget, TaskResult, TaskStatus } from '../protocol/task.js';
 import type { RouteDecision } from '../router/router.js';
 
 /** What the task core streams to /v1/events and `lightning run`: every ledger event, plus progress. */
-export type TaskEvent = LedgerEvent | { event: 'task.progress'; taskId: string; ts: string; agent: string; instance: number; progress: TaskProgress };
+export type { TaskEvent };
 
 export interface SubmitRequest {
   input: string;
@@ -49,7 +49,7 @@ export interface TaskService {
    * Every task and agent event, or with `taskId` only that task's (looked up by id: a stream of
    * one task costs nothing per event of another); returns an unsubscribe function.
    */
-  subscribe(listener: (event: { event: string; taskId?: string }) => void, filter?: { taskId?: string }): () => void;
+  subscribe(listener: (event: FleetEvent) => void, filter?: { taskId?: string }): () => void;
   /** False while the supervisor is stopping. */
   accepting(): boolean;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { MAX_TRANSPORT_LOSSES } from '../config/defaults.js';
-import type { LedgerEvent, LedgerEventBody } from '../ledger/events.js';
+import type { LedgerEvent, LedgerEventBody } from '../protocol/events.js';
 import type { TaskIndex, TaskView } from '../ledger/reader.js';
 import type { TaskBudget, WorkerOutcome } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';

@@ -1,4 +1,4 @@
-import type { FailureReason, LedgerEventBody } from '../ledger/events.js';
+import type { FailureReason, LedgerEventBody } from '../protocol/events.js';
 import { costOf } from '../protocol/task.js';
 import type { TaskBudget, TaskProgress, WorkerOutcome } from '../protocol/task.js';
 import type { TaskMode } from '../protocol/team-plan.js';

@@ -1,4 +1,4 @@
-import type { FailureReason } from '../ledger/events.js';
+import type { FailureReason } from '../protocol/events.js';
 /** Why a task waits for an agent instead of running on it. */
 export type WaitReason =
   /** Its instances are starting, unhealthy or in backoff: expected back. */

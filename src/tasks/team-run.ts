@@ -1,4 +1,4 @@
-import type { FailureReason, LedgerEventBody, TeamRole } from '../ledger/events.js';
+import type { FailureReason, LedgerEventBody, TeamRole } from '../protocol/events.js';
 import type { TaskView } from '../ledger/reader.js';
 import type { TaskBudget, TokenUsage } from '../protocol/task.js';
 import type { TaskMode, TeamPlan } from '../protocol/team-plan.js';

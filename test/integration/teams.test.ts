@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LedgerEvent } from '../../src/ledger/events.js';
+import type { LedgerEvent } from '../../src/protocol/events.js';
 import { COMBINE_PROMPT_TITLE, PLAN_PROMPT_TITLE } from '../../src/protocol/team-plan.js';
 import type { TaskResult } from '../../src/protocol/task.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_ALERTS } from '../../src/config/defaults.js';
 import { AlertNotifier } from '../../src/supervisor/alert-notifier.js';
-import type { Alert } from '../../src/supervisor/alerts.js';
+import type { Alert } from '../../src/protocol/events.js';
 
 const alert: Alert = { rule: 'agent-unhealthy', agent: 'flaky', state: 'firing', message: 'flaky has had no healthy instance for 30 s', value: 30, threshold: 30, since: '2026-01-01T00:00:00.000Z', at: '2026-01-01T00:00:30.000Z' };
 

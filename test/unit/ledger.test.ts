@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { LedgerEvent, LedgerEventBody } from '../../src/ledger/events.js';
+import type { LedgerEvent, LedgerEventBody } from '../../src/protocol/events.js';
 import { TaskIndex, deriveTasks, readEvents, readRecentTasks, toTaskResult } from '../../src/ledger/reader.js';
 import { LedgerWriter } from '../../src/ledger/writer.js';
 import { Secrets } from '../../src/util/secrets.js';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
-import type { LedgerEvent } from '../../src/ledger/events.js';
+import type { LedgerEvent } from '../../src/protocol/events.js';
 import { profileFromConfig } from '../../src/router/match.js';
 import { PLAUSIBLE_SHARE } from '../../src/router/policy.js';
 import { TaskRouter } from '../../src/router/router.js';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LOST_INSTANCE_RECHECK_MS } from '../../src/config/defaults.js';
 import type { TaskSettings } from '../../src/config/types.js';
-import type { LedgerEvent } from '../../src/ledger/events.js';
+import type { LedgerEvent } from '../../src/protocol/events.js';
 import { readEvents, TaskIndex } from '../../src/ledger/reader.js';
 import type { WorkerOutcome } from '../../src/protocol/task.js';
 import type { RouteDecision } from '../../src/router/router.js';

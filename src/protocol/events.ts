@@ -1,4 +1,4 @@
-import type { AttemptRecord, DecisionKind, RouteCandidate, TokenUsage } from '../protocol/task.js';
+import type { AttemptRecord, DecisionKind, RouteCandidate, TaskProgress, TokenUsage } from './task.js';
 
 /**
  * The ledger's events: one JSON object per line of `.lightning/ledger.jsonl`, keyed by `event`.
@@ -90,3 +90,59 @@ export type SystemEventBody = Extract<LedgerEventBody, { event: 'config' } | { e
 
 export type LedgerEvent = { v: 1; ts: string; taskId: string } & LedgerEventBody;
 export type LedgerEventName = LedgerEvent['event'];
+
+export type AlertRule = 'agent-unhealthy' | 'restart-rate' | 'failure-rate' | 'latency-p95';
+
+/** An alert rule's state change (supervisor/alerts.ts evaluates the rules). */
+export interface Alert {
+  rule: AlertRule;
+  agent: string;
+  state: 'firing' | 'resolved';
+  message: string;
+  value: number;
+  threshold: number;
+  /** When the alert fired (kept on its resolution). */
+  since: string;
+  at: string;
+}
+
+/** An instance changed state (not in the ledger: `status` and the event stream carry it). */
+export interface AgentStateEvent {
+  event: 'agent.state';
+  ts: string;
+  agent: string;
+  instance: number;
+  state: string;
+  pid: number | null;
+  restarts: number;
+  lastExit: string | null;
+}
+
+/** An alert fired or resolved, as the event stream carries it. */
+export type AlertEvent = Alert & { event: 'alert.fired' | 'alert.resolved' };
+
+/** A task's live progress from its worker (streamed, not kept in the ledger). */
+export interface TaskProgressEvent {
+  event: 'task.progress';
+  taskId: string;
+  ts: string;
+  agent: string;
+  instance: number;
+  progress: TaskProgress;
+}
+
+/** What the task core emits: its ledger records, and progress as it comes. */
+export type TaskEvent = LedgerEvent | TaskProgressEvent;
+
+/** A reload's outcome on the event stream (the ledger keeps it as `config`). */
+export type ConfigStreamEvent = Omit<Extract<LedgerEventBody, { event: 'config' }>, 'event'> & { event: 'config.applied' | 'config.invalid' };
+/** `lightning restart|stop|start` on the event stream (the ledger keeps it as `control`). */
+export type ControlStreamEvent = Omit<Extract<LedgerEventBody, { event: 'control' }>, 'event'> & { event: 'agent.restart' | 'agent.stop' | 'agent.start' };
+
+/**
+ * Everything the fleet tells its listeners, one union: the task core's events, the supervisor's
+ * own (reloads, control), and the live-only agent states and alerts. The API's SSE, the CLI, the
+ * dashboard, the A2A endpoint and the metrics all read this type.
+ */
+export type FleetEvent = TaskEvent | ConfigStreamEvent | ControlStreamEvent | AgentStateEvent | AlertEvent;
+export type FleetEventName = FleetEvent['event'];
