@@ -58,23 +58,33 @@ export async function status(cwd: string): Promise<StatusDocument> {
 }
 
 /**
+ * agents.yaml with one general_assistant (the generalist) on free ports: `defaults` and `agent`
+ * are extra lines, already indented, under `defaults:` and under the agent's entry.
+ */
+export function generalistYaml(options: { defaults?: string; agent?: string; instances?: number } = {}): string {
+  return `version: 1
+supervisor: { port: 0 }
+${options.defaults ? `defaults:\n${options.defaults.replace(/\n?$/, '\n')}` : ''}agents:
+  general_assistant:
+    port: 0
+${options.instances === undefined ? '' : `    instances: ${options.instances}\n`}    description: writing and translation
+    capabilities: [writing, translation]
+    prompt: templates/prompts/general_assistant.md
+    fallback: true
+${options.agent ? options.agent.replace(/\n?$/, '\n') : ''}`;
+}
+
+/**
  * The set-up most task tests share: one general_assistant (the generalist) on free ports against
  * a model endpoint, brought up with `up -d`. Returns the directory and supervisor.json.
  */
 export async function upSingleAgent(modelUrl: string, options: { instances?: number; health?: string } = {}): Promise<{ dir: string; api: string; token: string; pid: number }> {
-  const dir = makeProject(`version: 1
-supervisor: { port: 0 }
-defaults:
-  provider: { baseURL: "${modelUrl}" }
-${options.health ? `  health: ${options.health}\n` : ''}agents:
-  general_assistant:
-    port: 0
-    instances: ${options.instances ?? 1}
-    description: writing and translation
-    capabilities: [writing, translation]
-    prompt: templates/prompts/general_assistant.md
-    fallback: true
-`);
+  const dir = makeProject(
+    generalistYaml({
+      defaults: `  provider: { baseURL: "${modelUrl}" }\n${options.health ? `  health: ${options.health}\n` : ''}`,
+      instances: options.instances ?? 1,
+    }),
+  );
   const up = await cli(dir, ['up', '-d']);
   if (up.exitCode !== 0) throw new Error(`up -d failed (${up.exitCode}): ${up.stderr}`);
   const info = JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as { api: string; token: string; pid: number };

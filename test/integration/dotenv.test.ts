@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
-import { cli, makeProject, teardown, waitFor } from '../helpers/fleet.js';
+import { cli, generalistYaml, makeProject, teardown, waitFor } from '../helpers/fleet.js';
 
 /** A key long enough to be redacted, and distinctive enough to grep for. */
 const KEY = 'sk-dotenv-test-key-4242424242';
@@ -30,16 +30,7 @@ describe('.env beside agents.yaml', () => {
 
   beforeAll(async () => {
     model = await startOpenAiTestServer({ behavior: { type: 'echo' }, apiKey: KEY });
-    dir = makeProject(`version: 1
-supervisor: { port: 0 }
-agents:
-  general_assistant:
-    port: 0
-    description: writing and translation
-    capabilities: [writing, translation]
-    prompt: templates/prompts/general_assistant.md
-    fallback: true
-`);
+    dir = makeProject(generalistYaml());
     expect((await cli(dir, ['up', '-d'], { env: NO_MODEL_ENV })).exitCode).toBe(0);
   });
   afterAll(async () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { TaskResult } from '../../src/protocol/task.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
-import { ROOT, alive, cli, makeProject, status, teardown, waitFor } from '../helpers/fleet.js';
+import { ROOT, alive, cli, generalistYaml, makeProject, status, teardown, waitFor } from '../helpers/fleet.js';
 
 /** The MCP project's reference server (from npm), run as its README says: `index.js stdio|streamableHttp`. */
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -48,23 +48,13 @@ describe('MCP tool servers in a real fleet (server-everything over stdio and Str
     const port = await freePort();
     httpServer = execa(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { PORT: String(port) }, reject: false, stdin: 'ignore' });
     await waitFor('server-everything on HTTP', async () => (await fetch(`http://127.0.0.1:${port}/mcp`, { method: 'DELETE' }).then((r) => r.status > 0, () => false)), 15_000, 100);
-    dir = makeProject(`version: 1
-supervisor: { port: 0 }
-defaults:
-  provider: { baseURL: "${model.url}" }
+    dir = makeProject(generalistYaml({ defaults: `  provider: { baseURL: "${model.url}" }
   tools:
     mcp:
       everything:
         command: ["${process.execPath}", "${EVERYTHING}"]
         args: [stdio]
-agents:
-  general_assistant:
-    port: 0
-    description: writing and translation
-    capabilities: [writing, translation]
-    prompt: templates/prompts/general_assistant.md
-    fallback: true
-    tools:
+`, agent: `    tools:
       mcp:
         everything:
           command: ["${process.execPath}", "${EVERYTHING}"]
@@ -72,7 +62,7 @@ agents:
         web:
           url: "http://127.0.0.1:${port}/mcp"
           headers: { X-Lightning-Test: "\${MCP_TEST_HEADER}" }
-`);
+` }));
     const up = await cli(dir, ['up', '-d'], { env: { MCP_TEST_HEADER: HEADER_SECRET } });
     expect(up.exitCode).toBe(0);
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { TaskProgress, TaskResult } from '../../src/protocol/task.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
-import { cli, makeProject, status, teardown, waitFor } from '../helpers/fleet.js';
+import { cli, generalistYaml, makeProject, status, teardown, waitFor } from '../helpers/fleet.js';
 
 /**
  * A fleet whose agent has two providers, each a real test model server: the primary answers 500,
@@ -25,21 +25,11 @@ describe('providers that fail over (a fleet with two model servers)', () => {
       startOpenAiTestServer({ behavior: { type: 'status', status: 500, message: 'primary is down' } }),
       startOpenAiTestServer(),
     ]);
-    dir = makeProject(`version: 1
-supervisor: { port: 0 }
-defaults:
-  model: primary-model
+    dir = makeProject(generalistYaml({ defaults: `  model: primary-model
   provider:
     - { baseURL: "${primary.url}" }
     - { baseURL: "${secondary.url}", model: backup-model }
-agents:
-  general_assistant:
-    port: 0
-    description: writing and translation
-    capabilities: [writing, translation]
-    prompt: templates/prompts/general_assistant.md
-    fallback: true
-`);
+` }));
     const up = await cli(dir, ['up', '-d']);
     if (up.exitCode !== 0) throw new Error(`up -d failed: ${up.stderr}`);
     info = JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as { api: string; token: string };

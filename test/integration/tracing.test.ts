@@ -6,7 +6,7 @@ import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
 import { startOtlpReceiver } from '../fixtures/otlp-receiver.js';
 import type { OtlpReceiver, ReceivedSpan } from '../fixtures/otlp-receiver.js';
-import { ROOT, cli, makeProject, teardown, waitFor } from '../helpers/fleet.js';
+import { ROOT, cli, generalistYaml, makeProject, teardown, waitFor } from '../helpers/fleet.js';
 
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 
@@ -24,24 +24,14 @@ describe('tracing (OTLP over HTTP/protobuf)', () => {
 
   beforeAll(async () => {
     [receiver, model] = await Promise.all([startOtlpReceiver(), startOpenAiTestServer()]);
-    dir = makeProject(`version: 1
-supervisor: { port: 0 }
-defaults:
-  model: traced-model
+    dir = makeProject(generalistYaml({ defaults: `  model: traced-model
   provider: { baseURL: "${model.url}" }
-agents:
-  general_assistant:
-    port: 0
-    description: writing and translation
-    capabilities: [writing, translation]
-    prompt: templates/prompts/general_assistant.md
-    fallback: true
-    tools:
+`, agent: `    tools:
       mcp:
         everything:
           command: ["${process.execPath}", "${EVERYTHING}"]
           args: [stdio]
-`);
+` }));
     const up = await cli(dir, ['up', '-d'], { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' } });
     if (up.exitCode !== 0) throw new Error(`up -d failed: ${up.stderr}`);
     info = JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as { api: string; token: string };
