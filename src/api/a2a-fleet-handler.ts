@@ -198,6 +198,10 @@ export class FleetRequestHandler implements A2ARequestHandler {
       }
       if (event.event === 'task.planned') yield working({ lightning: { planned: event['subtasks'] } });
       else if (event.event === 'task.routed') yield working({ lightning: { ...step, routed: { agent: event['agent'], instance: event['instance'], attempt: event['attempt'] } } });
+      // Said as `working` with the approval in metadata, not as input-required: A2A clients end a
+      // stream at input-required, and the answer here comes from a person, not from this client.
+      else if (event.event === 'approval.requested') yield working({ lightning: { ...step, approval: { id: event['approvalId'], tool: event['tool'], args: event['args'], state: 'awaiting' } } });
+      else if (event.event === 'approval.decided') yield working({ lightning: { ...step, approval: { id: event['approvalId'], tool: event['tool'], state: event['verdict'], note: event['note'] } } });
       else if (event.event === 'task.progress') yield working({ lightning: { ...step, agent: event['agent'], instance: event['instance'], progress: event['progress'] } });
       else if (event.event === 'task.attempt' && event['status'] !== 'completed') {
         yield working({ lightning: { ...step, attempt: { agent: event['agent'], instance: event['instance'], status: event['status'], error: event['error'] } } });
@@ -231,6 +235,11 @@ export class FleetRequestHandler implements A2ARequestHandler {
       if (!existing) throw new TaskNotFoundError(`Task not found: ${message.taskId}`);
       if (TERMINAL_STATUSES.has(existing.status)) {
         throw new UnsupportedOperationError(`Task ${message.taskId} is in a terminal state (${existing.status}) and cannot be modified`);
+      }
+      // Approval is a person's, through the control API with its token: never an A2A message's,
+      // whoever holds the A2A token (an agent may).
+      if (existing.status === 'awaiting-approval') {
+        throw new UnsupportedOperationError(`Task ${message.taskId} awaits a person's approval of a tool call; an A2A message cannot give it: approve or deny with \`lightning approve|deny ${message.taskId}\` or the control API`);
       }
       throw new UnsupportedOperationError(`Task ${message.taskId} is running and takes no further messages: a task of the fleet is one message; send a new one without taskId`);
     }

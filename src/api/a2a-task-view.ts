@@ -10,6 +10,7 @@ export const A2A_STATE = {
   completed: 3 as TaskState,
   failed: 4 as TaskState,
   canceled: 5 as TaskState,
+  inputRequired: 6 as TaskState,
 } as const;
 const ROLE_USER = 1 as Message['role'];
 const ROLE_AGENT = 2 as Message['role'];
@@ -30,6 +31,10 @@ export function stateOf(status: TaskStatus): TaskState {
       return A2A_STATE.submitted;
     case 'running':
       return A2A_STATE.working;
+    // A tool call waits for a person. A2A's own state for it; the answer comes from the person
+    // through the control API (`lightning approve|deny`), never from a message over A2A.
+    case 'awaiting-approval':
+      return A2A_STATE.inputRequired;
     case 'completed':
       return A2A_STATE.completed;
     case 'cancelled':
@@ -52,6 +57,8 @@ export function statusesOf(state: TaskState): TaskStatus[] {
       return ['submitted', 'waiting'];
     case A2A_STATE.working:
       return ['running'];
+    case A2A_STATE.inputRequired:
+      return ['awaiting-approval'];
     case A2A_STATE.completed:
       return ['completed'];
     case A2A_STATE.canceled:

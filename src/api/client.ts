@@ -105,6 +105,11 @@ export class ApiClient {
     return apiRequest(this.info, 'POST', routePath('cancelTask', { id }));
   }
 
+  /** A person's decision on the tool call task `id` waits with. */
+  decideApproval(id: string, verdict: 'approved' | 'denied', note: string | null): Promise<ApiResponse<{ id?: string; verdict?: string; task?: TaskResult } & ApiError>> {
+    return apiRequest(this.info, 'POST', routePath(verdict === 'approved' ? 'approveTask' : 'denyTask', { id }), { body: { note, from: 'cli' } });
+  }
+
   feedback(id: string, rating: 'good' | 'bad', note: string | null): Promise<ApiResponse<ApiError>> {
     return apiRequest(this.info, 'POST', routePath('feedback', { id }), { body: { rating, note } });
   }

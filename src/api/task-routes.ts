@@ -82,6 +82,13 @@ export async function handleTaskRoute(request: http.IncomingMessage, response: h
     await postFeedback(request, response, tasks, id);
     return true;
   }
+  const decision = /^\/v1\/tasks\/([^/]+)\/(approve|deny)$/.exec(path);
+  if (decision && method === 'POST') {
+    const id = decodeId(decision[1]!);
+    if (id === null) return badId(response);
+    await postDecision(request, response, tasks, id, decision[2] === 'approve' ? 'approved' : 'denied');
+    return true;
+  }
   const match = /^\/v1\/tasks\/([^/]+)(\/cancel)?$/.exec(path);
   if (!match) return false;
   const id = decodeId(match[1]!);
@@ -194,6 +201,27 @@ async function postFeedback(request: http.IncomingMessage, response: http.Server
   if (outcome === 'not-found') return void notFound(response, id);
   if (outcome === 'not-finished') return sendJson(response, 409, { error: 'not_finished', message: `task ${id} is still running; give feedback once it has ended` });
   sendJson(response, 201, { id, rating, note: note ?? null });
+}
+
+/**
+ * `POST /v1/tasks/:id/approve|deny {note?, from?}`: a person's decision on the tool call the task
+ * waits with. Only here, behind the control token: never over A2A, never from an agent.
+ */
+async function postDecision(request: http.IncomingMessage, response: http.ServerResponse, tasks: TaskService, id: string, verdict: 'approved' | 'denied'): Promise<void> {
+  const body = await readJsonBody(request);
+  if (!body.ok) return sendJson(response, body.status, { error: body.error, message: body.message });
+  const { note, from } = (body.value ?? {}) as { note?: unknown; from?: unknown };
+  if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 10_000)) {
+    return void bad(response, 'bad_note', '"note" must be a string of at most 10000 characters');
+  }
+  if (from !== undefined && from !== 'cli' && from !== 'dashboard' && from !== 'api') return void bad(response, 'bad_from', '"from" must be "cli", "dashboard" or "api"');
+  const outcome = tasks.decideApproval(id, verdict, from ?? 'api', typeof note === 'string' && note !== '' ? note : null);
+  if (outcome === 'not-found') return void notFound(response, id);
+  if (outcome === 'not-waiting') {
+    const task = tasks.result(id);
+    return sendJson(response, 409, { error: 'not_awaiting_approval', message: `task ${id} is not awaiting approval (it is ${task?.status ?? 'unknown'})`, task });
+  }
+  sendJson(response, 200, { id, verdict, note: typeof note === 'string' && note !== '' ? note : null });
 }
 
 function streamEvents(request: http.IncomingMessage, response: http.ServerResponse, tasks: TaskService, taskFilter: string | null): void {

@@ -79,7 +79,7 @@ program
 program
   .command('tasks')
   .description('list recent tasks, newest first')
-  .option('--status <status>', 'only tasks in this state (completed, failed, cancelled, timeout, interrupted, running)')
+  .option('--status <status>', 'only tasks in this state (completed, failed, cancelled, timeout, interrupted, running, awaiting-approval)')
   .option('-n, --lines <n>', 'how many', '20')
   .option('--json', 'print JSON')
   .addHelpText('after', examples(['lightning tasks', 'lightning tasks --status failed -n 50']))
@@ -107,6 +107,28 @@ program
   .action(async (id: string, _options, command: Command) => {
     const { cancelCommand } = await import('./commands/tasks.js');
     await cancelCommand(id, command.optsWithGlobals());
+  });
+
+program
+  .command('approve')
+  .description('let the tool call a task waits with run (see `lightning status` for what waits)')
+  .argument('<id>', 'task id, or a unique prefix of one')
+  .option('--note <text>', 'why, kept in the ledger')
+  .addHelpText('after', examples(['lightning approve 3f2a', 'lightning approve 3f2a --note "build dir only"']))
+  .action(async (id: string, _options, command: Command) => {
+    const { approvalCommand } = await import('./commands/approval.js');
+    await approvalCommand('approved', id, command.optsWithGlobals());
+  });
+
+program
+  .command('deny')
+  .description('refuse the tool call a task waits with: the model gets "denied by a person: NOTE" and goes on')
+  .argument('<id>', 'task id, or a unique prefix of one')
+  .option('--note <text>', 'why: the model reads it, the ledger keeps it')
+  .addHelpText('after', examples(['lightning deny 3f2a', 'lightning deny 3f2a --note "do not delete the build"']))
+  .action(async (id: string, _options, command: Command) => {
+    const { approvalCommand } = await import('./commands/approval.js');
+    await approvalCommand('denied', id, command.optsWithGlobals());
   });
 
 program

@@ -4,6 +4,7 @@
  * these per key; an agent's own sections override those per key again.
  */
 import type {
+  BuiltinTool,
   HealthSettings,
   LogSettings,
   AlertSettings,
@@ -109,7 +110,17 @@ export const DEFAULT_TASK: Readonly<TaskSettings> = Object.freeze({
   queueTimeoutMs: 30_000,
   // No limit unless asked for: a budget is the user's decision about their money.
   budget: Object.freeze({ tokens: null, cost: null, timeMs: null }),
+  // A tool call waiting for a person is denied after 10 minutes: long enough to notice and read
+  // it, short enough that a forgotten task does not hold a worker slot for hours. The wait is not
+  // counted in `timeoutMs` (the task's clock stops meanwhile).
+  approvalTimeoutMs: 10 * 60_000,
 });
+
+/**
+ * A worker waits this much longer than the approval timeout before it denies a call by itself:
+ * the supervisor's timeout decides first; this only ends a wait whose supervisor went away.
+ */
+export const APPROVAL_WORKER_GRACE_MS = 5_000;
 
 /**
  * Attempts of one task lost because their worker died while the task was on it (connection reset,
@@ -131,6 +142,9 @@ export const LOST_INSTANCE_RECHECK_MS = 2_000;
 export const DEFAULT_TOOLS: Readonly<ToolSettings> = Object.freeze({
   // Running shell commands is the one dangerous tool: agents must opt in.
   shell: false,
+  // …and once they have, each command waits for a person's approval unless they turn it off
+  // (`tools.approval: []`).
+  approval: ['run_shell'] as BuiltinTool[],
   // No MCP server unless configured: each one is a process or a remote service to trust.
   mcp: {},
 });

@@ -20,6 +20,7 @@ import type {
 } from './types.js';
 
 import { AGENT_NAME_RE } from './names.js';
+import { BUILTIN_TOOLS } from './types.js';
 
 export { AGENT_NAME_RE };
 
@@ -187,6 +188,7 @@ const budgetShape = {
 const taskShape = {
   timeout: duration({ positive: true }), retries: nonNegativeInt.optional(), queueTimeout: duration({ positive: true }),
   budget: z.strictObject(budgetShape).optional().describe('What one task may spend: tokens, cost (USD, from `prices:`) and time; enforced before every model call'),
+  approvalTimeout: duration({ positive: true }).describe('How long a tool call waits for a person\'s approval (`lightning approve|deny`) before it is denied (default 10m); the wait does not count toward timeout'),
 };
 
 /** MCP server names become the prefix of tool names (`<server>__<tool>`, at most 64 characters). */
@@ -203,7 +205,7 @@ const mcpServerShape = {
     .optional()
     .describe('A Streamable HTTP server: its endpoint, e.g. http://127.0.0.1:3001/mcp'),
   headers: z.record(z.string().regex(HEADER_NAME_RE), z.string()).optional().describe('HTTP headers; write secrets as ${NAME}, taken from the worker\'s environment, e.g. Authorization: "Bearer ${DOCS_TOKEN}"'),
-  approval: z.union([z.boolean(), z.array(nonEmpty)]).optional().describe('true: every tool of this server needs approval; a list: those tools. Until approval exists, such calls are refused'),
+  approval: z.union([z.boolean(), z.array(nonEmpty)]).optional().describe('true: every tool of this server waits for a person\'s approval (`lightning approve|deny`); a list: those tools'),
 };
 const mcpServer = z.strictObject(mcpServerShape).transform((s, ctx): McpServerSettings => {
   const fail = (message: string, path: PropertyKey[] = []): never => {
@@ -230,6 +232,10 @@ const mcpServer = z.strictObject(mcpServerShape).transform((s, ctx): McpServerSe
 });
 const toolsShape = {
   shell: z.boolean().optional(),
+  approval: z
+    .array(z.enum(BUILTIN_TOOLS))
+    .optional()
+    .describe('Built-in tools whose calls wait for a person\'s approval (`lightning approve|deny`); default [run_shell]; [] turns approval off'),
   mcp: z
     .record(z.string().regex(MCP_SERVER_NAME_RE), mcpServer)
     .optional()
@@ -273,6 +279,7 @@ const task = z
     compact({
       timeoutMs: t.timeout, retries: t.retries, queueTimeoutMs: t.queueTimeout,
       budget: t.budget && { tokens: t.budget.tokens ?? null, cost: t.budget.cost ?? null, timeMs: t.budget.time ?? null },
+      approvalTimeoutMs: t.approvalTimeout,
     }),
   );
 const tools = z.strictObject(toolsShape).transform((t): Partial<ToolSettings> => compact(t));
@@ -286,7 +293,7 @@ const overridableShape = {
   restart: restart.optional().describe('Restarts: policy (always, on-failure, never) and backoff of crash loops (initialDelay × factor up to maxDelay; resetAfter; maxRestarts); minUptime: healthy this long before a death = restarted at once, never counted'),
   stop: stop.optional().describe('grace: time between SIGTERM and SIGKILL when stopping an instance'),
   task: task.optional().describe('timeout of one task, retries on another instance or agent, and queueTimeout: how long a task waits for an unavailable agent before going to the next'),
-  tools: tools.optional().describe('shell: true offers the built-in worker a shell tool (off by default); mcp: MCP servers whose tools it offers'),
+  tools: tools.optional().describe('shell: true offers the built-in worker a shell tool (off by default); approval: built-in tools that wait for a person (default [run_shell]); mcp: MCP servers whose tools it offers'),
   capacity: positiveInt.optional().describe('Tasks one instance runs at once; beyond it the worker refuses and the router goes elsewhere'),
 };
 

@@ -47,6 +47,11 @@ export interface TaskSettings {
   queueTimeoutMs: number;
   /** What one task may spend (null: no limit); a team's subtasks share their parent's. */
   budget: TaskBudget;
+  /**
+   * How long a tool call waits for a person's approval before it is denied. The wait does not
+   * count toward `timeoutMs` or a time budget: the task's clock is paused while a person decides.
+   */
+  approvalTimeoutMs: number;
 }
 
 export interface ProviderSettings {
@@ -71,7 +76,7 @@ export interface ModelRoute extends ProviderSettings {
 
 /**
  * Which tools of an MCP server need a person's approval before they run: all of them (true), none
- * (false) or those named. Until the approval flow exists such calls are refused (a tool error).
+ * (false) or those named. Such a call waits for `lightning approve|deny` (or the approval timeout).
  */
 export type McpApproval = boolean | string[];
 
@@ -99,9 +104,15 @@ export interface McpHttpServer {
 
 export type McpServerSettings = McpStdioServer | McpHttpServer;
 
+/** The built-in worker's own tools. */
+export const BUILTIN_TOOLS = ['list_files', 'read_file', 'write_file', 'run_shell'] as const;
+export type BuiltinTool = (typeof BUILTIN_TOOLS)[number];
+
 export interface ToolSettings {
   /** The shell tool is only offered to agents that opt in. */
   shell: boolean;
+  /** Built-in tools whose calls wait for a person's approval (`tools.approval`); run_shell by default. */
+  approval: BuiltinTool[];
   /** MCP servers by name; their tools are offered as `<name>__<tool>`. */
   mcp: Record<string, McpServerSettings>;
 }

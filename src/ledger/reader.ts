@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { AttemptRecord, DecisionKind, RouteCandidate, TaskResult, TaskStatus, TaskWaiting, TokenUsage } from '../protocol/task.js';
+import type { AttemptRecord, DecisionKind, PendingApproval, RouteCandidate, TaskResult, TaskStatus, TaskWaiting, TokenUsage } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
 import type { FailureReason, LedgerEvent, LedgerEventName, TeamRole } from '../protocol/events.js';
 
@@ -30,6 +30,8 @@ export interface TaskView {
   feedback: Array<{ rating: 'good' | 'bad'; note: string | null; ts: string }>;
   /** Set while the task waits for an agent (its last event is `task.waiting`). */
   waiting: TaskWaiting | null;
+  /** Set while a tool call waits for a person (an `approval.requested` not yet decided). */
+  approval: PendingApproval | null;
   /** Why a failed task failed (`config`: no model endpoint or key); null otherwise. */
   failure: FailureReason | null;
   /** A team task (planned into subtasks). */
@@ -49,7 +51,7 @@ export interface TaskView {
 const KNOWN_EVENTS: Record<LedgerEventName, true> = {
   'task.submitted': true, 'task.waiting': true, 'task.routed': true, 'task.attempt': true, 'task.completed': true,
   'task.failed': true, 'task.cancelled': true, 'task.interrupted': true, feedback: true, alert: true, config: true, control: true,
-  'task.planned': true,
+  'task.planned': true, 'approval.requested': true, 'approval.decided': true,
 };
 const TERMINAL = TERMINAL_STATUSES;
 const NL = 0x0a;
@@ -175,6 +177,19 @@ export class TaskIndex {
         view.plan = { planner: e.planner, subtasks: e.subtasks };
         if (!final) view.status = 'running';
         return;
+      case 'approval.requested':
+        if (final) return;
+        view.status = 'awaiting-approval';
+        view.approval = {
+          id: e.approvalId, tool: e.tool, args: e.args, agent: e.agent, instance: e.instance, since: e.ts,
+          deadline: new Date(Date.parse(e.ts) + e.timeoutMs).toISOString(),
+        };
+        return;
+      case 'approval.decided':
+        if (final || view.approval?.id !== e.approvalId) return;
+        view.status = 'running';
+        view.approval = null;
+        return;
       case 'feedback':
         view.feedback.push({ rating: e.rating, note: e.note ?? null, ts: e.ts });
         return;
@@ -214,6 +229,7 @@ export class TaskIndex {
     }
     view.finishedAt = e.ts;
     view.waiting = null;
+    view.approval = null;
     this.open.delete(view.id);
     this.count(view);
   }
@@ -265,7 +281,7 @@ function newView(id: string, input: string, agent: string | null, ts: string): T
   return {
     id, status: 'submitted', input, requestedAgent: agent ?? null, agent: null, instance: null,
     output: null, outputFile: null, error: null, attempts: [], routed: [], usage: null, cost: null, files: [],
-    submittedAt: ts, finishedAt: null, durationMs: null, feedback: [], waiting: null, failure: null,
+    submittedAt: ts, finishedAt: null, durationMs: null, feedback: [], waiting: null, approval: null, failure: null,
     team: false, parentId: null, role: null, subtask: null, children: [], plan: null,
   };
 }
@@ -286,6 +302,7 @@ export function toTaskResult(view: TaskView, lookup?: (id: string) => TaskView |
   const { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files } = view;
   const { submittedAt, finishedAt } = view;
   const result: TaskResult = { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files, submittedAt, finishedAt, routing: routingOf(view), waiting: view.waiting, failure: view.failure };
+  if (view.approval !== null) result.approval = view.approval;
   if (view.cost !== null) result.cost = view.cost;
   if (view.parentId !== null) Object.assign(result, { parentId: view.parentId, role: view.role, subtask: view.subtask });
   if (view.team) {

@@ -28,6 +28,8 @@ export const API_ROUTES = {
   getTask: { method: 'GET', path: '/v1/tasks/:id' },
   cancelTask: { method: 'POST', path: '/v1/tasks/:id/cancel' },
   feedback: { method: 'POST', path: '/v1/tasks/:id/feedback' },
+  approveTask: { method: 'POST', path: '/v1/tasks/:id/approve' },
+  denyTask: { method: 'POST', path: '/v1/tasks/:id/deny' },
   events: { method: 'GET', path: '/v1/events' },
   route: { method: 'POST', path: '/v1/route' },
   stats: { method: 'GET', path: '/v1/stats' },

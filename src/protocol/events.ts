@@ -1,4 +1,4 @@
-import type { AttemptRecord, DecisionKind, RouteCandidate, TaskProgress, TokenUsage } from './task.js';
+import type { ApprovalVerdict, AttemptRecord, DecisionKind, RouteCandidate, TaskProgress, TokenUsage } from './task.js';
 
 /**
  * The ledger's events: one JSON object per line of `.lightning/ledger.jsonl`, keyed by `event`.
@@ -9,6 +9,9 @@ import type { AttemptRecord, DecisionKind, RouteCandidate, TaskProgress, TokenUs
  * configuration, which never counts against the agent in learning or `stats`.
  */
 export type TeamRole = 'plan' | 'subtask' | 'combine';
+
+/** Where an approval decision came from: `lightning approve|deny`, the dashboard, another control API client, or the timeout. */
+export type ApprovalDecider = 'cli' | 'dashboard' | 'api' | 'timeout';
 
 export type FailureReason = 'error' | 'timeout' | 'no-agent' | 'config' | 'budget';
 
@@ -78,6 +81,13 @@ export type LedgerEventBody =
   | { event: 'task.cancelled'; by: 'user' | 'api'; durationMs: number }
   | { event: 'task.interrupted'; error: string }
   | { event: 'feedback'; rating: 'good' | 'bad'; note: string | null }
+  /** A tool call waits for a person: `lightning approve|deny ID`, or `timeoutMs` denies it. `args` are redacted. */
+  | { event: 'approval.requested'; approvalId: string; agent: string; instance: number; tool: string; args: string; timeoutMs: number }
+  /**
+   * What became of it: approved or denied by a person (`by`: where they decided), or denied by the
+   * approval timeout (`verdict: 'timeout'`, `by: 'timeout'`).
+   */
+  | { event: 'approval.decided'; approvalId: string; tool: string; verdict: ApprovalVerdict; by: ApprovalDecider; note: string | null; waitedMs: number }
   /** An alert rule fired or resolved; not about one task, so its taskId is empty. */
   | { event: 'alert'; state: 'firing' | 'resolved'; rule: string; agent: string; message: string; value: number; threshold: number }
   /** agents.yaml was reloaded (applied) or a new version was refused (invalid); taskId is empty. */

@@ -1,10 +1,13 @@
 /** Task shapes shared by the worker, the supervisor, the ledger and the CLI. */
 
 export type TerminalStatus = 'completed' | 'failed' | 'cancelled' | 'timeout' | 'interrupted';
-/** `waiting`: no healthy instance of its agent yet (restarting); see `TaskResult.waiting`. */
-export type TaskStatus = 'submitted' | 'waiting' | 'running' | TerminalStatus;
+/**
+ * `waiting`: no healthy instance of its agent yet (restarting); see `TaskResult.waiting`.
+ * `awaiting-approval`: a tool call waits for a person (`lightning approve|deny`); see `TaskResult.approval`.
+ */
+export type TaskStatus = 'submitted' | 'waiting' | 'running' | 'awaiting-approval' | TerminalStatus;
 
-export const TASK_STATUSES: readonly TaskStatus[] = ['submitted', 'waiting', 'running', 'completed', 'failed', 'cancelled', 'timeout', 'interrupted'];
+export const TASK_STATUSES: readonly TaskStatus[] = ['submitted', 'waiting', 'running', 'awaiting-approval', 'completed', 'failed', 'cancelled', 'timeout', 'interrupted'];
 
 export const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set<TerminalStatus>(['completed', 'failed', 'cancelled', 'timeout', 'interrupted']);
 
@@ -71,7 +74,48 @@ export type TaskProgress =
   | { kind: 'tool-call'; tool: string; args: string }
   | { kind: 'tool-result'; tool: string; ok: boolean; summary: string }
   /** A model call left one provider for the next (`from`/`to` are "<model> at <endpoint>"). */
-  | { kind: 'failover'; from: string; to: string; reason: string };
+  | { kind: 'failover'; from: string; to: string; reason: string }
+  /**
+   * A tool call needs a person's approval: the worker waits (its task timer paused) until the
+   * supervisor sends the decision (see ApprovalDecisionMessage). `args` are redacted.
+   */
+  | { kind: 'approval'; id: string; tool: string; args: string };
+
+/** What a person (or the approval timeout) decided about one tool call. */
+export type ApprovalVerdict = 'approved' | 'denied' | 'timeout';
+
+/** What became of a tool call that waited for a person (in the worker). */
+export interface ApprovalAnswer {
+  verdict: ApprovalVerdict;
+  note: string | null;
+}
+
+/**
+ * The decision as the supervisor sends it to the worker: an A2A message to the worker's task whose
+ * metadata.lightning.approval is this. `key` is the attempt's approval key, which only the
+ * supervisor and that worker know (sent in the task's own metadata), so no other holder of the
+ * worker token — another agent — can decide.
+ */
+export interface ApprovalDecisionMessage {
+  id: string;
+  key: string;
+  verdict: ApprovalVerdict;
+  note: string | null;
+}
+
+/** A tool call waiting for a person (`TaskResult.approval`, `status`, the dashboard). */
+export interface PendingApproval {
+  /** The approval's id (one per tool call). */
+  id: string;
+  tool: string;
+  /** The call's arguments as the model gave them, secrets redacted. */
+  args: string;
+  agent: string;
+  instance: number;
+  since: string;
+  /** When the approval timeout denies it. */
+  deadline: string;
+}
 
 /**
  * How a routing decision was made: exploit = the best learned value; explore = an agent with no
@@ -122,6 +166,8 @@ export interface TaskResult {
   routing: RouteRecord | null;
   /** While the task waits for a healthy instance of an agent: which, since when, why; else null. */
   waiting: TaskWaiting | null;
+  /** While a tool call of the task waits for a person's approval; absent or null otherwise. */
+  approval?: PendingApproval | null;
   /**
    * Why a failed task failed: `error`, `timeout`, `no-agent`, or `config` (no model endpoint or key
    * — never counted against the agent); null unless failed. Absent from older supervisors.

@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
-import { WORKER_CLIENT } from '../config/defaults.js';
-import type { TaskProgress, WorkerBudget, WorkerOutcome } from '../protocol/task.js';
+import { APPROVAL_WORKER_GRACE_MS, WORKER_CLIENT } from '../config/defaults.js';
+import type { ApprovalDecisionMessage, TaskProgress, WorkerBudget, WorkerOutcome } from '../protocol/task.js';
 import type { TaskMode } from '../protocol/team-plan.js';
 import { SSE_CONTENT_TYPE, readSse } from '../util/sse.js';
 
@@ -35,6 +35,8 @@ export interface AttemptRequest {
   onRemoteTask(remoteTaskId: string): void;
   /** W3C trace context of the attempt, sent as the `traceparent` header; null when not tracing. */
   traceparent?: string | null;
+  /** The attempt's approval key (see ApprovalDecisionMessage) and how long a tool call may wait for a person. */
+  approval?: { key: string; timeoutMs: number } | undefined;
 }
 
 /**
@@ -73,6 +75,7 @@ export class WorkerClient {
               ...(request.workspace !== undefined ? { workspace: request.workspace } : {}),
               ...(request.mode !== undefined ? { mode: request.mode } : {}),
               ...(request.budget ? { budget: request.budget } : {}),
+              ...(request.approval ? { approvalKey: request.approval.key, approvalTimeoutMs: request.approval.timeoutMs } : {}),
             },
           },
         },
@@ -87,7 +90,9 @@ export class WorkerClient {
         body: JSON.stringify(body),
         signal: request.signal,
         headersTimeout: request.timeoutMs,
-        bodyTimeout: request.timeoutMs,
+        // Between two events: a tool call waiting for a person is silent for up to its approval
+        // timeout (the task's deadline is paused meanwhile, so the timeout alone may be shorter).
+        bodyTimeout: Math.max(request.timeoutMs, request.approval ? request.approval.timeoutMs + APPROVAL_WORKER_GRACE_MS * 2 : 0),
       });
     } catch (error) {
       throw this.transportError(error, request.signal);
@@ -132,6 +137,39 @@ export class WorkerClient {
       await response.body.text();
     } catch {
       // The instance is gone: nothing left to cancel there.
+    }
+  }
+
+  /**
+   * Sends a decision on a tool call waiting for approval: an A2A message to the worker's task,
+   * carrying the attempt's key. False when the worker did not take it (gone, or the wait ended).
+   */
+  async decide(remoteTaskId: string, decision: ApprovalDecisionMessage): Promise<boolean> {
+    const body = {
+      jsonrpc: '2.0',
+      id: ++this.sequence,
+      method: 'message/send',
+      params: {
+        message: {
+          kind: 'message', messageId: `${decision.id}-decision`, role: 'user', taskId: remoteTaskId,
+          parts: [{ kind: 'text', text: decision.verdict }],
+          metadata: { lightning: { approval: decision } },
+        },
+      },
+    };
+    try {
+      const response = await this.pool.request({
+        path: this.path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+        body: JSON.stringify(body),
+        headersTimeout: WORKER_CLIENT.cancelTimeoutMs,
+        bodyTimeout: WORKER_CLIENT.cancelTimeoutMs,
+      });
+      const answer = JSON.parse(await response.body.text()) as { result?: unknown };
+      return response.statusCode === 200 && answer.result !== undefined;
+    } catch {
+      return false;
     }
   }
 

@@ -106,6 +106,7 @@ export class SupervisorTasks {
         return view ? toTaskResult(view, (child) => this.index.get(child)) : null;
       },
       cancel: (id) => this.core.cancel(id, 'api'),
+      decideApproval: (id, verdict, by, note) => this.core.decideApproval(id, verdict, by, note),
       feedback: (id, rating, note) => this.core.feedback(id, rating, note),
       // The index holds every task of the ledger already: no re-reading of the file.
       // The learned numbers with their one wording, as `route`, `task` and `stats` print them: the

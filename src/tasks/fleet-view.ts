@@ -1,5 +1,5 @@
 import type { TaskSettings } from '../config/types.js';
-import type { ModelPrice, WorkerOutcome } from '../protocol/task.js';
+import type { ApprovalDecisionMessage, ModelPrice, WorkerOutcome } from '../protocol/task.js';
 import type { AgentProfile } from '../router/match.js';
 import type { AttemptRequest } from '../router/worker-client.js';
 
@@ -33,6 +33,8 @@ export interface AttemptClient {
   run(request: AttemptRequest): Promise<WorkerOutcome>;
   /** Best effort: the attempt's own stream ends with the cancelled outcome. */
   cancel(remoteTaskId: string): Promise<void>;
+  /** A decision on a tool call waiting for approval, to the worker; false when it did not take it. */
+  decide(remoteTaskId: string, decision: ApprovalDecisionMessage): Promise<boolean>;
 }
 
 /** What the task core needs of the fleet, and nothing more. */

@@ -1,4 +1,4 @@
-import type { FleetEvent, TaskEvent } from '../protocol/events.js';
+import type { ApprovalDecider, FleetEvent, TaskEvent } from '../protocol/events.js';
 import type { StatsRow } from '../ledger/stats.js';
 import type { TaskBudget, TaskResult, TaskStatus } from '../protocol/task.js';
 import type { RouteDecision } from '../router/router.js';
@@ -40,6 +40,8 @@ export interface TaskService {
   list(options: { limit: number; status?: TaskStatus | undefined }): TaskResult[];
   whenDone(id: string): Promise<TaskResult | null>;
   cancel(id: string): 'cancelling' | 'finished' | 'not-found';
+  /** A person's decision on the tool call the task waits with (`lightning approve|deny`). */
+  decideApproval(id: string, verdict: 'approved' | 'denied', by: Exclude<ApprovalDecider, 'timeout'>, note: string | null): 'decided' | 'not-waiting' | 'not-found';
   feedback(id: string, rating: 'good' | 'bad', note: string | null): Promise<'recorded' | 'not-finished' | 'not-found'>;
   /** Per agent and kind of task: tasks, success, latency, share (what `lightning stats` shows). */
   stats(since: number | null): StatsRow[];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { MAX_TRANSPORT_LOSSES } from '../config/defaults.js';
-import type { LedgerEvent, LedgerEventBody } from '../protocol/events.js';
+import type { ApprovalDecider, LedgerEvent, LedgerEventBody } from '../protocol/events.js';
 import type { TaskIndex, TaskView } from '../ledger/reader.js';
 import type { TaskBudget, WorkerOutcome } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
@@ -67,6 +67,7 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
       progress: (taskId, instance, progress) =>
         this.publish({ event: 'task.progress', taskId, ts: this.now(), agent: instance.agent, instance: instance.index, progress }),
       store: (taskId, outcome) => this.store(taskId, outcome),
+      redact: (text) => options.redact(text),
     };
     this.team = {
       clock: options.clock,
@@ -189,6 +190,23 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     // The index turns terminal before the task's last line is durable: it is the one to ask.
     if (TERMINAL_STATUSES.has(view.status)) return 'finished';
     return this.runs.get(id)?.cancel(by) ?? 'finished';
+  }
+
+  /**
+   * A person's decision on the tool call task `id` waits with (for a team task: on the one step
+   * that waits). 'not-waiting' when no call waits (none asked, decided already, or it ended).
+   */
+  decideApproval(id: string, verdict: 'approved' | 'denied', by: Exclude<ApprovalDecider, 'timeout'>, note: string | null): 'decided' | 'not-waiting' | 'not-found' {
+    const view = this.options.index.get(id);
+    if (!view) return 'not-found';
+    const run = this.runs.get(id);
+    if (run instanceof TaskRun) return run.decide(verdict, by, note);
+    const waiting = view.children
+      .map((child) => this.runs.get(child))
+      .filter((step): step is TaskRun => step instanceof TaskRun && step.state.name === 'awaiting-approval');
+    // Two steps waiting at once: which one is meant is the person's to say, by the step's id.
+    if (waiting.length === 1) return waiting[0]!.decide(verdict, by, note);
+    return 'not-waiting';
   }
 
   /**

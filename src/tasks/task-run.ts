@@ -1,14 +1,15 @@
-import type { FailureReason, LedgerEventBody } from '../protocol/events.js';
+import { randomUUID } from 'node:crypto';
+import type { ApprovalDecider, FailureReason, LedgerEventBody } from '../protocol/events.js';
 import { costOf } from '../protocol/task.js';
-import type { TaskBudget, TaskProgress, WorkerOutcome } from '../protocol/task.js';
+import type { ApprovalVerdict, TaskBudget, TaskProgress, WorkerOutcome } from '../protocol/task.js';
 import type { TaskMode } from '../protocol/team-plan.js';
 import type { RouteDecision } from '../router/router.js';
 import { LOST_INSTANCE_RECHECK_MS } from '../config/defaults.js';
 import { AttemptError } from '../router/worker-client.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
 import { startSpan } from '../util/tracing.js';
 import type { TraceSpan } from '../util/tracing.js';
-import type { FleetView, RoutableInstance } from './fleet-view.js';
+import type { AttemptClient, FleetView, RoutableInstance } from './fleet-view.js';
 import type { InstanceMark, InstancePicker } from './instance-picker.js';
 import { describePassOver, describeWait, isTerminal } from './task-state.js';
 import type { PassOverReason, TaskState, TerminalTaskState } from './task-state.js';
@@ -23,6 +24,8 @@ export interface RunContext {
   /** Applies the event to the index, streams it, and appends it; settles once it is durable. */
   record(taskId: string, body: LedgerEventBody): Promise<void>;
   progress(taskId: string, instance: RoutableInstance, progress: TaskProgress): void;
+  /** Replaces secrets (API keys, tokens) in text before it goes anywhere. */
+  redact(text: string): string;
   /** The outcome's text as the ledger keeps it: redacted, a long output moved to the workspace. */
   store(taskId: string, outcome: WorkerOutcome): { output: string; outputFile: string | null; error: string | null };
 }
@@ -49,6 +52,17 @@ function attemptStatusOf(stop: Stop | null): 'cancelled' | 'timeout' | 'failed' 
   return stop.kind === 'cancel' ? 'cancelled' : 'timeout';
 }
 
+/** A tool call of the current attempt waiting for a person. */
+interface PendingDecision {
+  id: string;
+  tool: string;
+  since: number;
+  timer: TimerHandle;
+  attempt: number;
+  instance: RoutableInstance;
+  send(verdict: ApprovalVerdict, note: string | null): void;
+}
+
 type Mark = { mark: 'excluded' } | { mark: 'lost'; epoch: number; at: number };
 type PassedOver = { agent: string; reason: PassOverReason; message: string };
 
@@ -64,7 +78,15 @@ export class TaskRun {
   private ending = false;
   private readonly controller = new AbortController();
   private readonly started: number;
-  private readonly deadline: number;
+  /** When the deadline fires; moves later by the time tool calls wait for a person. */
+  private deadline: number;
+  private deadlineTimer: TimerHandle | null = null;
+  /** While the deadline is paused (a tool call waits for a person): what was left of it. */
+  private pausedRemainingMs: number | null = null;
+  /** Time tool calls waited for a person, all attempts: not counted against a time budget. */
+  private approvalWaitedMs = 0;
+  private pending: PendingDecision | null = null;
+  private approvalPausedAt = 0;
   readonly done: Promise<void>;
   /** The task's span: routing and each attempt hang under it (a no-op when tracing is off). */
   private readonly span: TraceSpan;
@@ -107,15 +129,79 @@ export class TaskRun {
 
   private async execute(): Promise<void> {
     const { clock } = this.context;
-    const timer = clock.setTimeout(() => this.halt({ kind: 'timeout' }), this.plan.timeoutMs);
+    this.deadlineTimer = clock.setTimeout(() => this.halt({ kind: 'timeout' }), this.plan.timeoutMs);
     try {
       await this.loop();
     } catch (error) {
       // A bug here must not leave the task open forever: whoever waits for it gets this.
       await this.end({ name: 'failed', at: clock.now(), reason: 'error', error: `internal error: ${(error as Error).message}` });
     } finally {
-      clock.clearTimeout(timer);
+      if (this.deadlineTimer) clock.clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = null;
+      if (this.pending) clock.clearTimeout(this.pending.timer);
+      this.pending = null;
     }
+  }
+
+  /**
+   * A person's decision on the tool call waiting for one (or the approval timeout's, which denies).
+   * 'not-waiting' when no call waits: decided already, or the task moved on or ended.
+   */
+  decide(verdict: ApprovalVerdict, by: ApprovalDecider, note: string | null): 'decided' | 'not-waiting' {
+    const pending = this.pending;
+    if (!pending || this.ending || this.stop || this.current.name !== 'awaiting-approval') return 'not-waiting';
+    const { clock } = this.context;
+    this.pending = null;
+    clock.clearTimeout(pending.timer);
+    const now = clock.now();
+    const waitedMs = now - pending.since;
+    const shownNote = note === null ? null : this.context.redact(note);
+    void this.record({ event: 'approval.decided', approvalId: pending.id, tool: pending.tool, verdict, by, note: shownNote, waitedMs });
+    this.current = { name: 'running', since: now, agent: pending.instance.agent, instance: pending.instance.index, attempt: pending.attempt };
+    this.resumeDeadline(now);
+    pending.send(verdict, shownNote);
+    return 'decided';
+  }
+
+  /** The worker asks a person about a tool call: pause the task's clock and wait for the decision. */
+  private awaitApproval(instance: RoutableInstance, attempt: number, request: { id: string; tool: string; args: string }, send: PendingDecision['send']): void {
+    if (this.ending || this.stop) return; // the worker is being told to stop anyway
+    const { clock } = this.context;
+    const now = clock.now();
+    // A second request while one waits would be a confused worker: the newer one is what it waits for.
+    if (this.pending) clock.clearTimeout(this.pending.timer);
+    const timeoutMs = this.context.fleet.taskSettings(instance.agent).approvalTimeoutMs;
+    const args = this.context.redact(String(request.args));
+    const tool = String(request.tool);
+    this.pauseDeadline(now);
+    this.current = {
+      name: 'awaiting-approval', since: now, agent: instance.agent, instance: instance.index, attempt,
+      approval: { id: request.id, tool, args, deadline: now + timeoutMs },
+    };
+    const timer = clock.setTimeout(() => void this.decide('timeout', 'timeout', `no decision within ${timeoutMs} ms (task.approvalTimeout)`), timeoutMs);
+    this.pending = { id: request.id, tool, since: now, timer, attempt, instance, send };
+    void this.record({ event: 'approval.requested', approvalId: request.id, agent: instance.agent, instance: instance.index, tool, args, timeoutMs });
+  }
+
+  /**
+   * The time a person takes to decide is not the task's: its deadline stops meanwhile, so neither
+   * the task timeout nor a time budget ends a task before the person could act. The approval
+   * timeout bounds the wait instead.
+   */
+  private pauseDeadline(now: number): void {
+    if (this.pausedRemainingMs !== null) return;
+    if (this.deadlineTimer) this.context.clock.clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    this.pausedRemainingMs = Math.max(0, this.deadline - now);
+    this.approvalPausedAt = now;
+  }
+
+  private resumeDeadline(now: number): void {
+    if (this.pausedRemainingMs === null) return;
+    this.approvalWaitedMs += now - this.approvalPausedAt;
+    this.deadline = now + this.pausedRemainingMs;
+    this.pausedRemainingMs = null;
+    if (!this.stop && !this.ending) this.deadlineTimer = this.context.clock.setTimeout(() => this.halt({ kind: 'timeout' }), this.deadline - now);
   }
 
   private async loop(): Promise<void> {
@@ -313,6 +399,17 @@ export class TaskRun {
       if (remoteTaskId) void client.cancel(remoteTaskId);
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    // Only this supervisor and the worker running the attempt know it: a decision must carry it.
+    const approvalKey = randomUUID();
+    const attempt = this.current.name === 'running' ? this.current.attempt : 0;
+    const onProgress = (progress: TaskProgress): void => {
+      if (progress.kind !== 'approval') return this.context.progress(this.id, instance, progress);
+      const remote = remoteTaskId;
+      if (remote === null) return;
+      this.awaitApproval(instance, attempt, progress, (verdict, note) => {
+        void sendDecision(client, remote, { id: progress.id, key: approvalKey, verdict, note });
+      });
+    };
     try {
       const outcome = await client.run({
         taskId: this.id,
@@ -324,8 +421,9 @@ export class TaskRun {
         timeoutMs: Math.max(1, this.deadline - clock.now()),
         signal,
         onRemoteTask: (remote) => (remoteTaskId = remote),
-        onProgress: (progress) => this.context.progress(this.id, instance, progress),
+        onProgress,
         traceparent: span.traceparent(),
+        approval: { key: approvalKey, timeoutMs: this.context.fleet.taskSettings(instance.agent).approvalTimeoutMs },
       });
       return { kind: 'outcome', outcome, durationMs: clock.now() - started };
     } catch (error) {
@@ -333,6 +431,13 @@ export class TaskRun {
       return { kind: 'error', error: attemptError, durationMs: clock.now() - started };
     } finally {
       signal.removeEventListener('abort', onAbort);
+      // The attempt ended while a call waited (the worker died, or the task was cancelled): the
+      // wait is over with it, and the task's clock runs again for what comes next.
+      if (this.pending?.instance === instance) {
+        clock.clearTimeout(this.pending.timer);
+        this.pending = null;
+        this.resumeDeadline(clock.now());
+      }
     }
   }
 
@@ -340,7 +445,7 @@ export class TaskRun {
   private workerBudget(agent: string) {
     const budget = this.plan.budget;
     if (!budget || (budget.tokens === null && budget.cost === null && budget.timeMs === null)) return null;
-    const timeMs = budget.timeMs === null ? null : Math.max(0, budget.timeMs - (this.context.clock.now() - this.started));
+    const timeMs = budget.timeMs === null ? null : Math.max(0, budget.timeMs - (this.context.clock.now() - this.started - this.approvalWaitedMs));
     return { ...budget, timeMs, price: this.context.fleet.priceOf(agent) };
   }
 
@@ -434,4 +539,9 @@ export class TaskRun {
   private record(body: LedgerEventBody): Promise<void> {
     return this.context.record(this.id, body);
   }
+}
+
+/** The decision to the worker; a worker that does not take it ends its attempt some other way (cancel, death). */
+async function sendDecision(client: AttemptClient, remoteTaskId: string, decision: { id: string; key: string; verdict: ApprovalVerdict; note: string | null }): Promise<void> {
+  await client.decide(remoteTaskId, decision);
 }

@@ -29,6 +29,14 @@ export type TaskState =
   | { name: 'queued'; since: number }
   | { name: 'waiting'; since: number; agent: string; why: WaitReason }
   | { name: 'running'; since: number; agent: string; instance: number; attempt: number }
+  /**
+   * A tool call of the running attempt waits for a person (`lightning approve|deny`). The task's
+   * deadline is paused meanwhile; the approval timeout (`task.approvalTimeout`) denies it.
+   */
+  | {
+      name: 'awaiting-approval'; since: number; agent: string; instance: number; attempt: number;
+      approval: { id: string; tool: string; args: string; deadline: number };
+    }
   /** A team task: its steps (plan, subtasks, combine) are tasks of their own. */
   | { name: 'team'; since: number; phase: 'planning' | 'running' | 'combining' }
   | { name: 'completed'; at: number; agent: string; instance: number }
@@ -43,6 +51,7 @@ export function isTerminal(state: TaskState): state is TerminalTaskState {
     case 'queued':
     case 'waiting':
     case 'running':
+    case 'awaiting-approval':
     case 'team':
       return false;
     case 'completed':

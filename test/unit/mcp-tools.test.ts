@@ -11,6 +11,7 @@ import { McpServers } from '../../src/worker/mcp/servers.js';
 import { TOOL_NAME_MAX, namespacedToolName } from '../../src/worker/mcp/tool-names.js';
 import { clipBytes } from '../../src/worker/mcp/tool-result.js';
 import { runModelTask } from '../../src/worker/model/runner.js';
+import type { ModelTaskOptions } from '../../src/worker/model/runner.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
 
@@ -45,7 +46,7 @@ function agent(mcp: Record<string, McpServerSettings>): AgentConfig {
     provider: { baseURL: null, apiKeyEnv: 'OPENAI_API_KEY' },
     health: { path: '/health', intervalMs: 1000, timeoutMs: 500, failureThreshold: 3, startTimeoutMs: 30000 },
     restart: { policy: 'always', initialDelayMs: 1000, factor: 2, maxDelayMs: 30000, resetAfterMs: 60000, minUptimeMs: 1000, maxRestarts: 6 },
-    stop: { graceMs: 5000 }, task: { timeoutMs: 120000, retries: 2, queueTimeoutMs: 30000, budget: { tokens: null, cost: null, timeMs: null } }, tools: { shell: false, mcp }, capacity: 4,
+    stop: { graceMs: 5000 }, task: { timeoutMs: 120000, retries: 2, queueTimeoutMs: 30000, budget: { tokens: null, cost: null, timeMs: null }, approvalTimeoutMs: 600000 }, tools: { shell: false, approval: [], mcp }, capacity: 4,
   };
 }
 
@@ -56,11 +57,12 @@ function pool(servers: Record<string, McpServerSettings>, env: NodeJS.ProcessEnv
 }
 
 let counter = 0;
-async function run(input: string, mcp: McpServers): Promise<{ outcome: WorkerOutcome; progress: TaskProgress[] }> {
+async function run(input: string, mcp: McpServers, approve?: ModelTaskOptions['approve']): Promise<{ outcome: WorkerOutcome; progress: TaskProgress[] }> {
   const progress: TaskProgress[] = [];
   const outcome = await runModelTask({
     taskId: `t${++counter}`, input, agent: agent({}), workspace: path.join(base, `t${counter}`), signal: new AbortController().signal,
     onProgress: (p) => progress.push(p), env: { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'sk-test' }, maxRetries: 0, mcp,
+    ...(approve ? { approve } : {}),
   });
   return { outcome, progress };
 }
@@ -104,11 +106,23 @@ describe('MCP tools in the tool loop (server-everything over stdio)', () => {
     expect(bad.progress).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'tool-result', tool: 'everything__get-sum', ok: false })]));
   });
 
-  it('refuses tools that need approval, without calling them', async () => {
+  it('asks before a tool that needs approval: approved runs it, denied returns the note, nobody to ask denies', async () => {
     const servers = pool({ everything: { ...EVERYTHING, approval: ['echo'] } });
-    const { outcome } = await run('call tool everything__echo with {"message": "x"}', servers);
-    expect(outcome.output).toContain("everything__echo failed: error: everything__echo needs a person's approval");
-    const other = await run('call tool everything__get-sum with {"a": 2, "b": 3}', servers);
+    const asked: Array<{ tool: string; args: string }> = [];
+    const approved = await run('call tool everything__echo with {"message": "x"}', servers, async (call) => {
+      asked.push(call);
+      return { verdict: 'approved', note: null };
+    });
+    expect(asked).toEqual([{ tool: 'everything__echo', args: '{"message": "x"}' }]);
+    expect(approved.outcome.output).toContain('everything__echo returned: Echo: x');
+    const denied = await run('call tool everything__echo with {"message": "y"}', servers, async () => ({ verdict: 'denied', note: 'not today' }));
+    expect(denied.outcome.output).toContain('everything__echo failed: error: denied by a person: not today; the call was not made');
+    const nobody = await run('call tool everything__echo with {"message": "z"}', servers);
+    expect(nobody.outcome.output).toContain("everything__echo failed: error: everything__echo needs a person's approval, and no one can be asked for this task");
+    // A tool of the same server not on the list is not asked about.
+    const other = await run('call tool everything__get-sum with {"a": 2, "b": 3}', servers, async () => {
+      throw new Error('must not be asked');
+    });
     expect(other.outcome.output).toContain('everything__get-sum returned: The sum of 2 and 3 is 5.');
   });
 

@@ -40,7 +40,7 @@ function agent(routes: ModelRoute[]): AgentConfig {
     model: routes[0]!.model, provider: { baseURL: routes[0]!.baseURL, apiKeyEnv: routes[0]!.apiKeyEnv }, routes,
     health: { path: '/health', intervalMs: 1000, timeoutMs: 500, failureThreshold: 3, startTimeoutMs: 30000 },
     restart: { policy: 'always', initialDelayMs: 1000, factor: 2, maxDelayMs: 30000, resetAfterMs: 60000, minUptimeMs: 1000, maxRestarts: 6 },
-    stop: { graceMs: 5000 }, task: { timeoutMs: 120000, retries: 2, queueTimeoutMs: 30000, budget: { tokens: null, cost: null, timeMs: null } }, tools: { shell: false, mcp: {} }, capacity: 4,
+    stop: { graceMs: 5000 }, task: { timeoutMs: 120000, retries: 2, queueTimeoutMs: 30000, budget: { tokens: null, cost: null, timeMs: null }, approvalTimeoutMs: 600000 }, tools: { shell: false, approval: [], mcp: {} }, capacity: 4,
   };
 }
 

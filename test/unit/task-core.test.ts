@@ -6,7 +6,7 @@ import { LOST_INSTANCE_RECHECK_MS } from '../../src/config/defaults.js';
 import type { TaskSettings } from '../../src/config/types.js';
 import type { LedgerEvent } from '../../src/protocol/events.js';
 import { readEvents, TaskIndex } from '../../src/ledger/reader.js';
-import type { WorkerOutcome } from '../../src/protocol/task.js';
+import type { ApprovalDecisionMessage, WorkerOutcome } from '../../src/protocol/task.js';
 import type { RouteDecision } from '../../src/router/router.js';
 import type { AttemptRequest } from '../../src/router/worker-client.js';
 import { AttemptError } from '../../src/router/worker-client.js';
@@ -45,6 +45,9 @@ class FakeFleet implements FleetView {
   readonly members: RoutableInstance[] = [];
   readonly scripts = new Map<string, Script[]>();
   readonly calls: string[] = [];
+  /** Approval decisions the task core sent to the worker. */
+  readonly decisions: Array<ApprovalDecisionMessage & { remoteTaskId: string }> = [];
+  onDecision: ((decision: ApprovalDecisionMessage) => void) | null = null;
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -103,6 +106,11 @@ class FakeFleet implements FleetView {
         return next(request, this.clock);
       },
       cancel: async () => undefined,
+      decide: async (remoteTaskId, decision) => {
+        this.decisions.push({ remoteTaskId, ...decision });
+        this.onDecision?.(decision);
+        return true;
+      },
     };
   }
 
@@ -136,7 +144,7 @@ function decisionFor(ranked: string[]): RouteDecision {
 
 function setUp(options: { ranked: string[]; fallbacks?: string[]; settings?: Partial<TaskSettings>; maxTransportLosses?: number }) {
   const clock = new FakeClock();
-  const settings: TaskSettings = { timeoutMs: 120_000, retries: 2, queueTimeoutMs: 30_000, budget: { tokens: null, cost: null, timeMs: null }, ...options.settings };
+  const settings: TaskSettings = { timeoutMs: 120_000, retries: 2, queueTimeoutMs: 30_000, budget: { tokens: null, cost: null, timeMs: null }, approvalTimeoutMs: 600_000, ...options.settings };
   const fleet = new FakeFleet(clock, options.fallbacks ?? [], settings);
   const index = new TaskIndex();
   const ledger: LedgerEvent[] = [];
@@ -239,6 +247,100 @@ describe('task core: failover order', () => {
     expect(index.get(id)!.status).toBe('failed');
     expect(index.get(id)!.error).toMatch(/no agent could take the task: web is stopped/);
     expect(fleet.calls).toEqual([]);
+  });
+});
+
+/**
+ * A worker whose one tool call needs approval: after `askAfterMs` it asks, then waits for the
+ * decision (as the real one does, its own clock paused), answers `workMs` later with the verdict.
+ */
+function asksApproval(fleet: FakeFleet, askAfterMs: number, workMs = 10): Script {
+  return (request, clock) =>
+    new Promise((resolve, reject) => {
+      request.onRemoteTask('remote-1');
+      let work: ReturnType<FakeClock['setTimeout']> | null = null;
+      const timer = clock.setTimeout(() => {
+        request.onProgress({ kind: 'approval', id: 'ap-1', tool: 'run_shell', args: '{"command":"rm -rf build"}' });
+        fleet.onDecision = (decision) => {
+          work = clock.setTimeout(() => resolve(completed(`tool ${decision.verdict}${decision.note ? `: ${decision.note}` : ''}`)), workMs);
+        };
+      }, askAfterMs);
+      request.signal.addEventListener('abort', () => {
+        clock.clearTimeout(timer);
+        if (work) clock.clearTimeout(work);
+        reject(new AttemptError('aborted', 'aborted'));
+      });
+    });
+}
+
+describe('task core: approval of a tool call', () => {
+  it('waits for a person past the task timeout (its clock paused), records request and decision, sends the key', async () => {
+    const { clock, fleet, core, index, eventsOf } = setUp({ ranked: ['dev'], settings: { timeoutMs: 60_000, approvalTimeoutMs: 600_000 } });
+    fleet.add('dev', 'healthy');
+    fleet.script('dev#0', asksApproval(fleet, 50_000));
+    const { id } = await core.submit({ input: 'clean the build' });
+    await clock.advance(50_000);
+    expect(index.get(id)!.status).toBe('awaiting-approval');
+    expect(index.get(id)!.approval).toMatchObject({ id: 'ap-1', tool: 'run_shell', args: '{"command":"rm -rf build"}', agent: 'dev', instance: 0 });
+    expect(core.stateOf(id)).toMatchObject({ name: 'awaiting-approval', agent: 'dev', approval: { id: 'ap-1', tool: 'run_shell', deadline: 650_000 } });
+    // Five minutes of a person's time: far past the 60 s task timeout, which is paused.
+    await clock.advance(300_000);
+    expect(index.get(id)!.status).toBe('awaiting-approval');
+    expect(core.decideApproval(id, 'approved', 'cli', 'ok, build only')).toBe('decided');
+    expect(core.decideApproval(id, 'denied', 'cli', null)).toBe('not-waiting');
+    expect(fleet.decisions).toEqual([{ remoteTaskId: 'remote-1', id: 'ap-1', key: expect.stringMatching(/^[0-9a-f-]{36}$/), verdict: 'approved', note: 'ok, build only' }]);
+    expect(index.get(id)!.status).toBe('running');
+    await clock.advance(10);
+    await core.whenDone(id);
+    expect(index.get(id)!.status).toBe('completed');
+    expect(index.get(id)!.output).toBe('tool approved: ok, build only');
+    expect(eventsOf(id, 'approval.requested')).toEqual([expect.objectContaining({ approvalId: 'ap-1', tool: 'run_shell', timeoutMs: 600_000 })]);
+    expect(eventsOf(id, 'approval.decided')).toEqual([expect.objectContaining({ approvalId: 'ap-1', verdict: 'approved', by: 'cli', note: 'ok, build only', waitedMs: 300_000 })]);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('the approval timeout denies; the task then has what was left of its own timeout', async () => {
+    const { clock, fleet, core, index, eventsOf } = setUp({ ranked: ['dev'], settings: { timeoutMs: 60_000, approvalTimeoutMs: 120_000 } });
+    fleet.add('dev', 'healthy');
+    fleet.script('dev#0', asksApproval(fleet, 40_000, 25_000));
+    const { id } = await core.submit({ input: 'clean the build' });
+    await clock.advance(40_000 + 119_999);
+    expect(index.get(id)!.status).toBe('awaiting-approval');
+    await clock.advance(1);
+    expect(eventsOf(id, 'approval.decided')).toEqual([expect.objectContaining({ verdict: 'timeout', by: 'timeout', waitedMs: 120_000 })]);
+    expect(fleet.decisions[0]).toMatchObject({ verdict: 'timeout' });
+    // 40 s used before the wait, 20 s left: the worker's 25 s more runs into the deadline.
+    await clock.advance(20_000);
+    await core.whenDone(id);
+    expect(index.get(id)!.status).toBe('timeout');
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('a cancel ends the wait: no decision is sent, the task ends cancelled', async () => {
+    const { clock, fleet, core, index, eventsOf } = setUp({ ranked: ['dev'] });
+    fleet.add('dev', 'healthy');
+    fleet.script('dev#0', asksApproval(fleet, 10));
+    const { id } = await core.submit({ input: 'x' });
+    await clock.advance(10);
+    expect(index.get(id)!.status).toBe('awaiting-approval');
+    expect(core.cancel(id, 'user')).toBe('cancelling');
+    await core.whenDone(id);
+    expect(index.get(id)!.status).toBe('cancelled');
+    expect(index.get(id)!.approval).toBeNull();
+    expect(core.decideApproval(id, 'approved', 'cli', null)).toBe('not-waiting');
+    expect(fleet.decisions).toEqual([]);
+    expect(eventsOf(id, 'approval.decided')).toEqual([]);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('a task not waiting is not decided, an unknown one is not found', async () => {
+    const { clock, fleet, core } = setUp({ ranked: ['dev'] });
+    fleet.add('dev', 'healthy');
+    const { id } = await core.submit({ input: 'x' });
+    expect(core.decideApproval(id, 'approved', 'cli', null)).toBe('not-waiting');
+    expect(core.decideApproval('nope', 'approved', 'cli', null)).toBe('not-found');
+    await clock.advance(10);
+    await core.whenDone(id);
   });
 });
 

@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Message, Part, Task, TaskState as TaskStateEnum } from '@a2a-js/sdk';
 import type { AgentExecutor, ExecutionEventBus, RequestContext } from '@a2a-js/sdk/server';
+import { APPROVAL_WORKER_GRACE_MS } from '../../config/defaults.js';
 import type { AgentConfig } from '../../config/types.js';
-import type { TaskProgress, WorkerBudget, WorkerOutcome } from '../../protocol/task.js';
+import type { ApprovalAnswer, ApprovalDecisionMessage, TaskProgress, WorkerBudget, WorkerOutcome } from '../../protocol/task.js';
 import type { TaskMode } from '../../protocol/team-plan.js';
 import type { ModelTaskOptions } from '../model/runner.js';
 import { startSpan } from '../../util/tracing.js';
+import { ApprovalWaits } from './approval-waits.js';
 
 /** Where the request's `traceparent` header travels to the executor (the call context's state). */
 export const TRACEPARENT_STATE = 'lightning.traceparent';
@@ -31,6 +34,13 @@ export interface LightningMessageMetadata {
   budget?: WorkerBudget;
   timeoutMs?: number;
   /**
+   * The attempt's approval key: a decision on one of its tool calls must carry it. The supervisor
+   * makes one per attempt; without it nobody can approve, and calls needing approval are denied.
+   */
+  approvalKey?: string;
+  /** How long a call waits for a decision (the supervisor's `task.approvalTimeout`). */
+  approvalTimeoutMs?: number;
+  /**
    * The caller reads the answer from metadata.lightning.outcome only (the supervisor does): it is
    * then not repeated as an `output` artifact and a final status message, which would cost a third
    * of the events and two more copies of the answer on every task.
@@ -48,6 +58,8 @@ const DELTA_FLUSH_MS = 100;
  */
 export class ModelTaskExecutor implements AgentExecutor {
   private readonly running = new Map<string, { controller: AbortController; reason: 'cancelled' | 'timeout' | null }>();
+  /** Tool calls waiting for a person's decision, which the supervisor sends (see decide()). */
+  private readonly approvals = new ApprovalWaits();
 
   constructor(
     private readonly agent: AgentConfig,
@@ -71,10 +83,26 @@ export class ModelTaskExecutor implements AgentExecutor {
     const entry = { controller: new AbortController(), reason: null as 'cancelled' | 'timeout' | null };
     this.running.set(taskId, entry);
     const timeoutMs = meta.timeoutMs ?? this.agent.task.timeoutMs;
-    const timer = setTimeout(() => {
+    // The task's clock stops while a tool call waits for a person: the wait is not the task's
+    // work, and a person must have the whole approval timeout to decide (the supervisor agrees).
+    let remainingMs = timeoutMs;
+    let armedAt = Date.now();
+    const fire = (): void => {
       entry.reason = 'timeout';
       entry.controller.abort(new Error(`timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
+    };
+    let timer: NodeJS.Timeout | null = setTimeout(fire, remainingMs);
+    const pauseClock = (): void => {
+      if (!timer) return;
+      clearTimeout(timer);
+      timer = null;
+      remainingMs -= Date.now() - armedAt;
+    };
+    const resumeClock = (): void => {
+      if (timer || entry.controller.signal.aborted) return;
+      armedAt = Date.now();
+      timer = setTimeout(fire, Math.max(0, remainingMs));
+    };
     const status = (state: TaskStateEnum, extra: Partial<{ message: Message; lightning: unknown }> = {}) =>
       bus.publish({
         kind: 'statusUpdate',
@@ -108,6 +136,21 @@ export class ModelTaskExecutor implements AgentExecutor {
       status(this.sdk.TaskState.TASK_STATE_WORKING, { lightning: { progress } });
     };
 
+    const approvalTimeoutMs = meta.approvalTimeoutMs ?? this.agent.task.approvalTimeoutMs;
+    // Only a task from a supervisor (which sent the attempt's key) can have a call approved.
+    const approvalKey = typeof meta.approvalKey === 'string' && meta.approvalKey !== '' ? meta.approvalKey : null;
+    const approve = async (call: { tool: string; args: string }): Promise<ApprovalAnswer | null> => {
+      if (approvalKey === null) return null;
+      const id = randomUUID();
+      pauseClock();
+      onProgress({ kind: 'approval', id, tool: call.tool, args: call.args });
+      try {
+        return await this.approvals.wait(taskId, id, approvalKey, entry.controller.signal, approvalTimeoutMs + APPROVAL_WORKER_GRACE_MS);
+      } finally {
+        resumeClock();
+      }
+    };
+
     const traceparent = context.context?.state?.get(TRACEPARENT_STATE);
     const span = startSpan('execute', {
       'lightning.task.id': meta.taskId ?? taskId,
@@ -124,13 +167,14 @@ export class ModelTaskExecutor implements AgentExecutor {
         workspace: path.join(this.workspacesDir, workspaceId),
         signal: entry.controller.signal,
         onProgress,
+        ...(approvalKey !== null ? { approve } : {}),
         ...(meta.mode === 'plan' || meta.mode === 'combine' ? { mode: meta.mode } : {}),
         ...(meta.budget ? { budget: meta.budget } : {}),
       });
     } catch (error) {
       outcome = { status: 'failed', output: '', error: `worker error: ${(error as Error).message}`, usage: null, files: [] };
     } finally {
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
       if (flushTimer) clearTimeout(flushTimer);
       this.running.delete(taskId);
     }
@@ -159,6 +203,11 @@ export class ModelTaskExecutor implements AgentExecutor {
     status(this.finalState(outcome), { ...(meta.outcomeOnly ? {} : { message: this.agentMessage(taskId, contextId, answer) }), lightning: { outcome } });
     bus.finished();
   };
+
+  /** A decision on a waiting tool call of task `taskId`, as the supervisor sent it. */
+  decide(taskId: string, decision: ApprovalDecisionMessage): 'decided' | 'not-waiting' | 'refused' {
+    return this.approvals.decide(taskId, decision);
+  }
 
   cancelTask = async (taskId: string, _bus: ExecutionEventBus): Promise<void> => this.cancel(taskId);
 

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { AgentCard } from '@a2a-js/sdk';
 import type { AgentConfig } from '../../config/types.js';
+import type { ApprovalDecisionMessage } from '../../protocol/task.js';
 import { MAX_RPC_BODY_BYTES } from '../../config/defaults.js';
 import { readBoundedBody } from '../../util/body.js';
 import { bearerMatches, sendJson } from '../../util/http.js';
@@ -77,13 +78,23 @@ export async function createRpcEndpoint(options: {
       }
       const raw = await readBoundedBody(request, MAX_RPC_BODY_BYTES);
       if (raw === null) return rpcError(413, -32600, `request body over ${MAX_RPC_BODY_BYTES} bytes`);
-      let body: { id?: unknown; method?: unknown };
+      let body: { id?: unknown; method?: unknown; params?: unknown };
       try {
-        body = JSON.parse(raw.toString('utf8')) as { id?: unknown; method?: unknown };
+        body = JSON.parse(raw.toString('utf8')) as { id?: unknown; method?: unknown; params?: unknown };
       } catch {
         return rpcError(400, -32700, 'parse error: the body is not valid JSON');
       }
       if (typeof body !== 'object' || body === null) return rpcError(400, -32600, 'invalid request: expected a JSON-RPC object');
+      // A decision on a tool call waiting for approval: a message to that task, from the
+      // supervisor. Answered here, not by the SDK: it continues a running task, it starts nothing.
+      const decision = STARTING_METHODS.has(String(body.method)) ? approvalDecisionOf(body) : null;
+      if (decision) {
+        const outcome = executor.decide(decision.taskId, decision.decision);
+        if (outcome === 'decided') {
+          return sendJson(response, 200, { jsonrpc: '2.0', id: body.id ?? null, result: { kind: 'message', role: 'agent', messageId: `${decision.decision.id}-decided`, taskId: decision.taskId, parts: [{ kind: 'text', text: `approval ${decision.decision.id}: ${decision.decision.verdict}` }] } });
+        }
+        return rpcError(200, -32001, outcome === 'refused' ? `approval ${decision.decision.id} refused: wrong task or key` : `no tool call waits for approval ${decision.decision.id}`, body.id ?? null);
+      }
       if (STARTING_METHODS.has(String(body.method)) && executor.active >= capacity) {
         response.setHeader('Retry-After', '1');
         return rpcError(503, -32000, `at capacity: ${executor.active} of ${capacity} tasks in flight`, body.id ?? null);
@@ -163,4 +174,15 @@ function header(request: http.IncomingMessage, name: string): string | undefined
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof (value as { [Symbol.asyncIterator]?: unknown })?.[Symbol.asyncIterator] === 'function';
+}
+
+/** The approval decision a message carries (metadata.lightning.approval), with the task it is for. */
+function approvalDecisionOf(body: { params?: unknown }): { taskId: string; decision: ApprovalDecisionMessage } | null {
+  const message = (body.params as { message?: { taskId?: unknown; task_id?: unknown; metadata?: { lightning?: { approval?: unknown } } } } | undefined)?.message;
+  const approval = message?.metadata?.lightning?.approval as Partial<ApprovalDecisionMessage> | undefined;
+  if (!approval || typeof approval !== 'object') return null;
+  const taskId = message?.taskId ?? message?.task_id;
+  if (typeof taskId !== 'string' || typeof approval.id !== 'string' || typeof approval.key !== 'string') return null;
+  const verdict = approval.verdict === 'approved' || approval.verdict === 'timeout' ? approval.verdict : 'denied';
+  return { taskId, decision: { id: approval.id, key: approval.key, verdict, note: typeof approval.note === 'string' ? approval.note : null } };
 }

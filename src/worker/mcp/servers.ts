@@ -45,14 +45,16 @@ export class McpToolSet {
     return this.entries.has(name);
   }
 
-  /** Runs one call. Never throws: a refusal or failure is an `error: …` result for the model. */
+  /** The call waits for a person first (tools.mcp.<server>.approval); the tool loop asks. */
+  needsApproval(name: string): boolean {
+    return this.entries.get(name)?.needsApproval ?? false;
+  }
+
+  /** Runs one call (approved already, if it needs it). Never throws: a refusal or failure is an `error: …` result for the model. */
   async run(name: string, rawArgs: string, signal: AbortSignal): Promise<ToolResult> {
     const entry = this.entries.get(name);
     if (!entry) return failure(`unknown tool ${name}`);
     const { server, tool } = entry;
-    if (entry.needsApproval) {
-      return failure(`${name} needs a person's approval (tools.mcp.${server.name}.approval in agents.yaml), and lightning cannot ask for approval yet; the call was not made — do without this tool`);
-    }
     const bytes = Buffer.byteLength(rawArgs);
     if (bytes > WRITE_LIMIT_BYTES) return failure(`arguments of ${name} are ${bytes} bytes, over the ${WRITE_LIMIT_BYTES / 1024} KiB limit`);
     const parsed = parseToolArguments(name, rawArgs);
@@ -122,7 +124,7 @@ export class McpServers {
           type: 'function',
           function: {
             name,
-            description: `${tool.description.slice(0, DESCRIPTION_MAX)}${needsApproval ? ' (needs approval: refused for now)' : ''}`.trim(),
+            description: `${tool.description.slice(0, DESCRIPTION_MAX)}${needsApproval ? ' (a person approves each call first; it may be denied)' : ''}`.trim(),
             parameters: { ...schema, type: 'object' },
           },
         });

@@ -6,7 +6,7 @@ import { PROVIDER_COOLDOWN, PROVIDER_FAILOVER_TIMEOUT_MS } from '../../config/de
 import { routesOf } from '../../config/types.js';
 import type { AgentConfig } from '../../config/types.js';
 import { costOf } from '../../protocol/task.js';
-import type { TaskProgress, TokenUsage, WorkerBudget, WorkerOutcome } from '../../protocol/task.js';
+import type { ApprovalAnswer, TaskProgress, TokenUsage, WorkerBudget, WorkerOutcome } from '../../protocol/task.js';
 import { combineSystemPrompt, planSystemPrompt } from '../../protocol/team-plan.js';
 import type { TaskMode } from '../../protocol/team-plan.js';
 import type { McpServers, McpToolSet } from '../mcp/servers.js';
@@ -15,7 +15,7 @@ import type { ModelEndpoint } from '../../config/model-endpoint.js';
 import { describeModelError, redact } from './errors.js';
 import type { SdkErrors } from './errors.js';
 import { ProviderCooldowns } from './provider-cooldowns.js';
-import { WorkspaceTools } from './tools.js';
+import { WorkspaceTools, failure } from './tools.js';
 import { startSpan } from '../../util/tracing.js';
 import type { TraceSpan } from '../../util/tracing.js';
 
@@ -43,6 +43,12 @@ export interface ModelTaskOptions {
   cooldowns?: ProviderCooldowns;
   /** The task's execution span: model and tool calls are traced under it (a no-op when tracing is off). */
   trace?: TraceSpan;
+  /**
+   * Asks a person about a tool call that needs approval (tools.approval, an MCP server's
+   * approval) and resolves with their verdict, or null when the task was cancelled meanwhile.
+   * Without it such calls are denied.
+   */
+  approve?: (call: { tool: string; args: string }) => Promise<ApprovalAnswer | null>;
 }
 
 /** One place a model call can go, resolved: the endpoint, the model there, and how it is named. */
@@ -308,6 +314,8 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
   });
   const cancelled = (): WorkerOutcome => outcome('cancelled', '', 'cancelled');
   const started = Date.now();
+  /** Time tool calls waited for a person: not counted against a time budget. */
+  let waitedMs = 0;
   const budget = options.budget ?? null;
 
   if (signal.aborted) return cancelled();
@@ -352,7 +360,7 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
 
   for (let step = 1; step <= (mode === null ? maxSteps : 1); step++) {
     // Before every model call: a call once the budget is spent would spend more than it allows.
-    const over = budget && overBudget(budget, usage, Date.now() - started, agent.model);
+    const over = budget && overBudget(budget, usage, Date.now() - started - waitedMs, agent.model);
     if (over) return { ...outcome('failed', '', `budget exhausted before model call ${step}: ${over}`), failure: 'budget' };
     onProgress({ kind: 'step', step });
     let turn: Turn;
@@ -379,8 +387,32 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
     messages.push({ role: 'assistant', content: turn.content || null, tool_calls: turn.toolCalls });
     for (const call of turn.toolCalls) {
       const name = call.function.name;
-      onProgress({ kind: 'tool-call', tool: name, args: routes.reduce((args, { endpoint: each }) => redact(args, each), call.function.arguments) });
+      const shownArgs = routes.reduce((args, { endpoint: each }) => redact(args, each), call.function.arguments);
+      onProgress({ kind: 'tool-call', tool: name, args: shownArgs });
       const fromMcp = mcp?.has(name) ?? false;
+      const needsApproval = fromMcp ? mcp!.needsApproval(name) : (agent.tools.approval as readonly string[]).includes(name) && tools.names.includes(name);
+      if (needsApproval) {
+        const asked = Date.now();
+        if (!options.approve) {
+          // A task sent straight to the worker, not by a lightning supervisor: nobody to ask.
+          const refusal = failure(`${name} needs a person's approval, and no one can be asked for this task (it did not come from a lightning supervisor); the call was not made`);
+          onProgress({ kind: 'tool-result', tool: name, ok: false, summary: refusal.summary });
+          messages.push({ role: 'tool', tool_call_id: call.id, content: refusal.content });
+          continue;
+        }
+        const answer = await options.approve({ tool: name, args: shownArgs });
+        // The wait is a person's time, not the task's: a time budget does not pay for it.
+        waitedMs += Date.now() - asked;
+        if (answer === null || signal.aborted) return cancelled();
+        if (answer.verdict !== 'approved') {
+          const refusal = answer.verdict === 'timeout'
+            ? failure(`${name} was not approved in time and was denied${answer.note ? ` (${answer.note})` : ''}; the call was not made`)
+            : failure(`denied by a person${answer.note ? `: ${answer.note}` : ''}; the call was not made`);
+          onProgress({ kind: 'tool-result', tool: name, ok: false, summary: refusal.summary });
+          messages.push({ role: 'tool', tool_call_id: call.id, content: refusal.content });
+          continue;
+        }
+      }
       const span = startSpan(`execute_tool ${name}`, {
         'gen_ai.operation.name': 'execute_tool',
         'gen_ai.tool.name': name,
