@@ -26,7 +26,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   th { color:var(--dim); font-weight:500; font-size:.8rem; }
   .state { font-weight:600; }
   .healthy, .completed { color:var(--ok); } .starting, .running, .submitted { color:var(--info); }
-  .unhealthy, .backoff, .waiting, .cancelled, .interrupted { color:var(--warn); } .failed, .timeout { color:var(--bad); }
+  .unhealthy, .backoff, .waiting, .awaiting-approval, .cancelled, .interrupted { color:var(--warn); } .failed, .timeout { color:var(--bad); }
   .stopping, .stopped { color:var(--dim); }
   details summary { cursor:pointer; } details pre { white-space:pre-wrap; max-height:16rem; overflow:auto; background:#0b0d11; padding:.5rem; border-radius:4px; }
   .alert { color:var(--bad); margin:.2rem 0; } .none { color:var(--dim); }
@@ -45,6 +45,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     <table><thead><tr><th>Agent</th><th>State</th><th>PID</th><th class="opt">Port</th><th>Restarts</th><th class="opt">Health</th><th>In flight</th><th>Success</th><th class="opt">Last exit / reason</th></tr></thead>
     <tbody id="agents"></tbody></table>
   </section>
+  <section class="wide"><h2>Awaiting approval</h2><div id="approvals" class="none">none</div></section>
   <section><h2>Alerts</h2><div id="alerts" class="none">none</div></section>
   <section><h2>Throughput · last hour (tasks / 5 min)</h2><svg id="throughput" viewBox="0 0 360 120" preserveAspectRatio="none"></svg></section>
   <section><h2>Latency p50 · last hour (seconds)</h2><svg id="latency" viewBox="0 0 360 120" preserveAspectRatio="none"></svg></section>
@@ -72,10 +73,38 @@ function renderAgents(doc) {
       '<td>' + esc(a.restarts) + '</td><td class="opt">' + (a.healthLatencyMs == null ? '-' : esc(a.healthLatencyMs) + ' ms') + '</td>' +
       '<td>' + esc(a.inflight) + '</td><td>' + esc(success) + '</td><td class="opt">' + esc(a.reason ?? a.lastExit ?? '') + '</td></tr>';
   }).join('');
+  renderApprovals(doc.approvals ?? []);
   const alerts = doc.alerts ?? [];
   $('alerts').className = alerts.length ? '' : 'none';
   $('alerts').innerHTML = alerts.length ? alerts.map((x) => '<div class="alert">' + esc(x.rule) + ' · ' + esc(x.message) + '</div>').join('') : 'none';
 }
+// A tool call waiting for a person: Approve / Deny (with an optional note) through the control API,
+// as \`lightning approve|deny\` does; the session cookie is this page's control token.
+function renderApprovals(items) {
+  const box = $('approvals');
+  // Redrawn only when the set changes: a note being typed must survive the refreshes.
+  const key = items.map((x) => x.id).join(',');
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  box.className = items.length ? '' : 'none';
+  box.innerHTML = items.length ? items.map((x) =>
+    '<div class="approval" data-task="' + esc(x.taskId) + '"><b>' + esc(x.tool) + '</b> <code>' + esc(x.args.slice(0, 300)) + '</code> · ' +
+    esc(x.agent + '#' + x.instance) + ' · task ' + esc(x.taskId.slice(0, 8)) + ' · denied at ' + esc(new Date(x.deadline).toLocaleTimeString()) +
+    ' <input class="note" placeholder="note (optional)"> <button data-verdict="approve">Approve</button> <button data-verdict="deny">Deny</button></div>').join('') : 'none';
+}
+$('approvals').addEventListener('click', async (event) => {
+  const button = event.target.closest('button[data-verdict]');
+  if (!button) return;
+  const row = button.closest('[data-task]');
+  const note = row.querySelector('.note').value.trim();
+  button.disabled = true;
+  const r = await fetch('/v1/tasks/' + encodeURIComponent(row.dataset.task) + '/' + button.dataset.verdict, {
+    method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ note: note || null, from: 'dashboard' }),
+  });
+  if (!r.ok) { button.disabled = false; row.title = (await r.json().catch(() => ({}))).message ?? String(r.status); }
+  $('approvals').dataset.key = '';
+  refresh();
+});
 // The learned numbers come worded by the supervisor (the one describeRecord), never recomputed here.
 function renderLearning(stats) {
   const rows = stats.rows ?? [];
@@ -121,7 +150,7 @@ function connect() {
   const source = new EventSource('/v1/events');
   source.onopen = () => { $('live').className = 'on'; refresh(); };
   source.onerror = () => { $('live').className = ''; };
-  for (const name of ['agent.state', 'task.submitted', 'task.waiting', 'task.completed', 'task.failed', 'task.cancelled', 'task.routed', 'alert.fired', 'alert.resolved']) source.addEventListener(name, refresh);
+  for (const name of ['agent.state', 'task.submitted', 'task.waiting', 'task.completed', 'task.failed', 'task.cancelled', 'task.routed', 'alert.fired', 'alert.resolved', 'approval.requested', 'approval.decided']) source.addEventListener(name, refresh);
 }
 refresh(); connect(); setInterval(refresh, 5000);
 </script>

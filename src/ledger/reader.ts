@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { AttemptRecord, DecisionKind, PendingApproval, RouteCandidate, TaskResult, TaskStatus, TaskWaiting, TokenUsage } from '../protocol/task.js';
+import type { ApprovalRecord, AttemptRecord, DecisionKind, PendingApproval, RouteCandidate, TaskResult, TaskStatus, TaskWaiting, TokenUsage } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
 import type { FailureReason, LedgerEvent, LedgerEventName, TeamRole } from '../protocol/events.js';
 
@@ -32,6 +32,8 @@ export interface TaskView {
   waiting: TaskWaiting | null;
   /** Set while a tool call waits for a person (an `approval.requested` not yet decided). */
   approval: PendingApproval | null;
+  /** Every call that asked for approval, with its decision once made. */
+  approvals: ApprovalRecord[];
   /** Why a failed task failed (`config`: no model endpoint or key); null otherwise. */
   failure: FailureReason | null;
   /** A team task (planned into subtasks). */
@@ -178,6 +180,7 @@ export class TaskIndex {
         if (!final) view.status = 'running';
         return;
       case 'approval.requested':
+        view.approvals.push({ id: e.approvalId, tool: e.tool, args: e.args, requestedAt: e.ts, verdict: null, by: null, note: null });
         if (final) return;
         view.status = 'awaiting-approval';
         view.approval = {
@@ -185,11 +188,14 @@ export class TaskIndex {
           deadline: new Date(Date.parse(e.ts) + e.timeoutMs).toISOString(),
         };
         return;
-      case 'approval.decided':
+      case 'approval.decided': {
+        const record = view.approvals.find((item) => item.id === e.approvalId);
+        if (record) Object.assign(record, { verdict: e.verdict, by: e.by, note: e.note ?? null });
         if (final || view.approval?.id !== e.approvalId) return;
         view.status = 'running';
         view.approval = null;
         return;
+      }
       case 'feedback':
         view.feedback.push({ rating: e.rating, note: e.note ?? null, ts: e.ts });
         return;
@@ -281,7 +287,7 @@ function newView(id: string, input: string, agent: string | null, ts: string): T
   return {
     id, status: 'submitted', input, requestedAgent: agent ?? null, agent: null, instance: null,
     output: null, outputFile: null, error: null, attempts: [], routed: [], usage: null, cost: null, files: [],
-    submittedAt: ts, finishedAt: null, durationMs: null, feedback: [], waiting: null, approval: null, failure: null,
+    submittedAt: ts, finishedAt: null, durationMs: null, feedback: [], waiting: null, approval: null, approvals: [], failure: null,
     team: false, parentId: null, role: null, subtask: null, children: [], plan: null,
   };
 }
@@ -303,6 +309,7 @@ export function toTaskResult(view: TaskView, lookup?: (id: string) => TaskView |
   const { submittedAt, finishedAt } = view;
   const result: TaskResult = { id, agent, instance, status, input, output, error, attempts, durationMs, usage, files, submittedAt, finishedAt, routing: routingOf(view), waiting: view.waiting, failure: view.failure };
   if (view.approval !== null) result.approval = view.approval;
+  if (view.approvals.length > 0) result.approvals = view.approvals;
   if (view.cost !== null) result.cost = view.cost;
   if (view.parentId !== null) Object.assign(result, { parentId: view.parentId, role: view.role, subtask: view.subtask });
   if (view.team) {

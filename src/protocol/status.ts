@@ -1,3 +1,4 @@
+import type { PendingApproval } from './task.js';
 /**
  * Where a member of the fleet comes from: `local` processes lightning spawns and restarts;
  * `remote` agents named by `url:` in agents.yaml; `registered` agents that announced themselves
@@ -41,6 +42,8 @@ export interface StatusDocument {
   configError?: string | null;
   /** Alert rules firing now. */
   alerts?: Array<{ rule: string; agent: string; message: string; since: string }>;
+  /** Tool calls waiting for a person's approval now (`lightning approve|deny TASK`), oldest first. */
+  approvals?: Array<PendingApproval & { taskId: string }>;
 }
 
 export interface InstanceStatus {

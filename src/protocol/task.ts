@@ -103,6 +103,17 @@ export interface ApprovalDecisionMessage {
   note: string | null;
 }
 
+/** One tool call that asked for approval: `verdict` null while it waits (or when the task ended first). */
+export interface ApprovalRecord {
+  id: string;
+  tool: string;
+  args: string;
+  requestedAt: string;
+  verdict: ApprovalVerdict | null;
+  by: string | null;
+  note: string | null;
+}
+
 /** A tool call waiting for a person (`TaskResult.approval`, `status`, the dashboard). */
 export interface PendingApproval {
   /** The approval's id (one per tool call). */
@@ -168,6 +179,8 @@ export interface TaskResult {
   waiting: TaskWaiting | null;
   /** While a tool call of the task waits for a person's approval; absent or null otherwise. */
   approval?: PendingApproval | null;
+  /** Every tool call of the task that asked for approval, and what became of it; absent when none did. */
+  approvals?: ApprovalRecord[];
   /**
    * Why a failed task failed: `error`, `timeout`, `no-agent`, or `config` (no model endpoint or key
    * — never counted against the agent); null unless failed. Absent from older supervisors.

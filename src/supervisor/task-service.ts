@@ -175,6 +175,7 @@ export class SupervisorTasks {
       agent.inflight = inflight.get(`${agent.name}#${agent.instance}`) ?? agent.inflight;
     }
     document.alerts = this.alerts?.active() ?? [];
+    document.approvals = this.core.awaitingApproval();
     return document;
   }
 

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { MAX_TRANSPORT_LOSSES } from '../config/defaults.js';
 import type { ApprovalDecider, LedgerEvent, LedgerEventBody } from '../protocol/events.js';
 import type { TaskIndex, TaskView } from '../ledger/reader.js';
-import type { TaskBudget, WorkerOutcome } from '../protocol/task.js';
+import type { PendingApproval, TaskBudget, WorkerOutcome } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
 import type { RouteDecision } from '../router/router.js';
 import type { Clock } from '../util/clock.js';
@@ -92,6 +92,16 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
       if (state.name === 'waiting' && state.why !== 'busy') counts.set(state.agent, (counts.get(state.agent) ?? 0) + 1);
     }
     return counts;
+  }
+
+  /** Tool calls waiting for a person now, oldest first (`status`, the dashboard). */
+  awaitingApproval(): Array<PendingApproval & { taskId: string }> {
+    const waiting: Array<PendingApproval & { taskId: string }> = [];
+    for (const [id, run] of this.runs) {
+      const approval = run.state.name === 'awaiting-approval' ? this.options.index.get(id)?.approval : null;
+      if (approval) waiting.push({ taskId: id, ...approval });
+    }
+    return waiting.sort((a, b) => a.since.localeCompare(b.since));
   }
 
   /** The live state of a task this supervisor runs; null once it has ended (ask the index then). */

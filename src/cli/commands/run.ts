@@ -3,6 +3,7 @@ import { ApiClient } from '../../api/client.js';
 import type { SseEvent } from '../../api/client.js';
 import { budgetFlag } from '../budget-flag.js';
 import { durationFlag } from '../duration-flag.js';
+import { describeApproval } from '../render/approval.js';
 import type { TaskProgress, TaskResult } from '../../protocol/task.js';
 import type { SupervisorInfo } from '../../state/supervisor-file.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
@@ -57,6 +58,12 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
     else if (event.event === 'error') rejected = event.data as { message?: string };
     else {
       taskId ??= (event.data as { taskId?: string }).taskId ?? null;
+      // A call waiting for a person: a line that stays (the spinner only shows the latest event).
+      const approval = options.json ? null : describeApproval(event);
+      if (approval) {
+        if (spinner) process.stderr.write('\r\x1b[2K');
+        process.stderr.write(`  ${approval}\n`);
+      }
       const step = team.label(event);
       spinner?.update(step === null ? describeEvent(event) : `${step}: ${describeEvent(event)}`);
     }
@@ -186,6 +193,10 @@ function describeEvent(event: SseEvent): string {
       return data.status === 'completed' ? `${data.agent}#${data.instance}: done` : `${data.agent}#${data.instance}: ${data.status} — ${data.error ?? ''}`;
     case 'task.progress':
       return `${data.agent}#${data.instance}: ${describeProgress(data.progress)}`;
+    case 'approval.requested':
+      return 'awaiting approval';
+    case 'approval.decided':
+      return 'approval decided: going on';
     default:
       return event.event;
   }

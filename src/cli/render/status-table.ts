@@ -2,6 +2,7 @@ import type { InstanceStatus, StatusDocument } from '../../protocol/status.js';
 import { formatDuration } from '../../util/format.js';
 import { colorEnabled, paint, paintState } from './color.js';
 import { renderTable } from './table.js';
+import { shownArgs } from './approval.js';
 import { outputColumns, truncate, visibleLength } from './fit.js';
 
 const REASON = 7;
@@ -30,8 +31,14 @@ export function renderStatusTable(document: StatusDocument, options: { now?: num
   const cooling = document.agents.flatMap((agent) =>
     (agent.cooling ?? []).map((entry) => `${paint('COOLING', 'yellow')} ${agent.name}#${agent.instance}: ${entry.provider} put aside after failures, tried again in ${formatDuration(Math.max(0, Date.parse(entry.until) - now))}`),
   ).map((line) => (columns === null ? line : truncate(line, columns)));
+  const approvals = document.approvals ?? [];
+  const approvalLines = approvals.length === 0 ? [] : [
+    `${paint('APPROVAL', 'yellow')} ${approvals.length} task${approvals.length === 1 ? '' : 's'} awaiting approval:`,
+    ...approvals.map((item) => `  ${item.taskId} ${item.tool} ${shownArgs(item.tool, item.args)} (${item.agent}#${item.instance}, denied in ${formatDuration(Math.max(0, Date.parse(item.deadline) - now))})`),
+    `  lightning approve ID  ·  lightning deny ID --note "why"`,
+  ].map((line) => (columns === null ? line : truncate(line, columns)));
   const configError = document.configError ? ['', `${paint('CONFIG', 'red')} the last edit of agents.yaml was not applied: ${document.configError}`] : [];
-  return [header, table, ...(waits.length ? ['', ...waits] : []), ...(cooling.length ? ['', ...cooling] : []), ...(alerts.length ? ['', ...alerts] : []), ...configError].join('\n');
+  return [header, table, ...(approvalLines.length ? ['', ...approvalLines] : []), ...(waits.length ? ['', ...waits] : []), ...(cooling.length ? ['', ...cooling] : []), ...(alerts.length ? ['', ...alerts] : []), ...configError].join('\n');
 }
 
 /** Fits the table to `columns`: the reason column takes what the others leave, cut with "…". */

@@ -4,6 +4,7 @@ import { formatDuration } from '../../util/format.js';
 import { paint } from './color.js';
 import type { ColorName } from './color.js';
 import { renderTable } from './table.js';
+import { shownArgs } from './approval.js';
 
 const STATUS_COLORS: Record<string, ColorName> = {
   completed: 'green',
@@ -13,6 +14,7 @@ const STATUS_COLORS: Record<string, ColorName> = {
   interrupted: 'yellow',
   running: 'cyan',
   waiting: 'yellow',
+  'awaiting-approval': 'yellow',
   submitted: 'cyan',
 };
 
@@ -50,6 +52,12 @@ export function renderTaskDetail(task: TaskResult, workspace: string): string {
     `status    ${paintStatus(task.status)}`,
     `agent     ${agentColumn(task)}`,
     ...(task.waiting ? [`waiting   for ${task.waiting.agent} since ${task.waiting.since}: ${task.waiting.message}`] : []),
+    ...(task.approval
+      ? [`awaiting  approval of ${task.approval.tool} ${shownArgs(task.approval.tool, task.approval.args)} since ${task.approval.since} (denied at ${task.approval.deadline}):`,
+        `          lightning approve ${task.id}  ·  lightning deny ${task.id} --note "why"`]
+      : []),
+    ...(task.approvals ?? []).filter((item) => item.verdict !== null).map((item) =>
+      `approval  ${item.tool} ${shownArgs(item.tool, item.args)}: ${item.verdict === 'timeout' ? 'denied (no decision in time)' : `${item.verdict} (${item.by})`}${item.note && item.verdict !== 'timeout' ? ` — ${item.note}` : ''}`),
     `submitted ${task.submittedAt}`,
     `finished  ${task.finishedAt ?? '-'}`,
     `duration  ${task.durationMs === null ? '-' : formatDuration(task.durationMs)}`,
@@ -104,6 +112,7 @@ function renderTeamTree(task: TaskResult): string[] {
 /** Where the task runs, or which agent it waits for. */
 function agentColumn(task: TaskResult): string {
   if (task.waiting) return `(waiting for ${task.waiting.agent})`;
+  if (task.approval) return `${task.approval.agent}#${task.approval.instance} (awaiting approval)`;
   return task.agent ? `${task.agent}#${task.instance}` : '-';
 }
 
