@@ -63,6 +63,14 @@ const FIELDS: Readonly<Record<string, FieldInfo>> = {
   args: { what: 'a list of strings', hint: 'e.g. args: [-y, "@modelcontextprotocol/server-everything"]' },
   'headers.*': { what: 'a string', hint: 'e.g. Authorization: "Bearer ${DOCS_TOKEN}" (the secret stays in the environment)' },
   approval: { what: 'true, false or a list of tool names', hint: 'e.g. approval: true, or approval: [write_file, delete_file]' },
+  'tools.approval': {
+    what: 'a list of built-in tools (list_files, read_file, write_file, run_shell)',
+    hint: 'e.g. tools: { approval: [run_shell, write_file] }, or approval: [] to ask for none; an MCP server\'s tools take approval: under tools.mcp.NAME',
+  },
+  'tools.approval.*': {
+    what: 'one of the built-in tools list_files, read_file, write_file, run_shell',
+    hint: 'e.g. tools: { approval: [run_shell, write_file] }; an MCP server\'s tools take approval: under tools.mcp.NAME',
+  },
   agents: { what: 'a mapping of agent names to agents', hint: 'e.g. agents: { helper: { port: 9001, prompt: p.md } }' },
 };
 
@@ -75,6 +83,7 @@ const DURATION_EXAMPLES: Readonly<Record<string, string>> = {
   resetAfter: '60s',
   minUptime: '1s',
   grace: '5s',
+  approvalTimeout: '10m',
 };
 
 /** `agents.web.command[2]` */
@@ -92,6 +101,8 @@ function fieldKey(path: readonly PropertyKey[]): string {
   const parent = path[path.length - 2];
   if (path.length === 0) return '';
   if (parent === 'env') return 'env.*';
+  if (parent === 'tools' && last === 'approval') return 'tools.approval';
+  if (parent === 'approval' && path[path.length - 3] === 'tools') return 'tools.approval.*';
   if (parent === 'headers') return 'headers.*';
   if (parent === 'capabilities') return 'capabilities.*';
   if (parent === 'model') return 'model.*';

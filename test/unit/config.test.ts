@@ -297,10 +297,11 @@ describe('tools.mcp', () => {
     const [a, b, c] = loadConfig(file).agents;
     expect(a!.tools).toEqual({
       shell: false,
+      approval: ['run_shell'],
       mcp: { fs: { transport: 'stdio', command: ['npx', '-y', 'server-fs', '/data'], env: { DEBUG: '1', TOKEN: '${FS_TOKEN}' }, approval: true } },
     });
     expect(b!.tools.mcp).toEqual({ docs: { transport: 'http', url: 'https://docs.example/mcp', headers: { Authorization: 'Bearer ${DOCS_TOKEN}' }, approval: false } });
-    expect(c!.tools).toEqual({ shell: true, mcp: {} });
+    expect(c!.tools).toEqual({ shell: true, approval: ['run_shell'], mcp: {} });
   });
 
   it.each([
@@ -315,6 +316,40 @@ describe('tools.mcp', () => {
     const err = errorOf(() => loadConfig(file));
     expectAt(err, file, line, col);
     expect(err.problem).toBe(problem);
+  });
+
+  it('tools.approval lists built-in tools that ask a person ([] turns it off); task.approvalTimeout bounds the wait', () => {
+    const file = writeConfig([
+      'version: 1',
+      'defaults:',
+      '  task: { approvalTimeout: 2m }',
+      'agents:',
+      '  a: { port: 9001, prompt: p.md, tools: { shell: true, approval: [] } }',
+      '  b: { port: 9002, prompt: p.md, tools: { approval: [write_file, run_shell] } }',
+      '  c: { port: 9003, prompt: p.md }',
+    ]);
+    const [a, b, c] = loadConfig(file).agents;
+    expect(a!.tools.approval).toEqual([]);
+    expect(b!.tools.approval).toEqual(['write_file', 'run_shell']);
+    expect(c!.tools.approval).toEqual(['run_shell']);
+    expect(a!.task.approvalTimeoutMs).toBe(120_000);
+    expect(loadConfig(writeConfig(['version: 1', 'agents:', '  a: { port: 9001, prompt: p.md }'])).agents[0]!.task.approvalTimeoutMs).toBe(600_000);
+  });
+
+  it.each([
+    ['    tools: { approval: [rm_rf] }', 6, 25],
+    ['    task: { approvalTimeout: 30 }', 6, 30],
+  ])('%s is refused at file:line:col with the fix', (line, row, col) => {
+    const file = writeConfig(['version: 1', 'agents:', '  a:', '    port: 9001', '    prompt: p.md', line]);
+    const err = errorOf(() => loadConfig(file));
+    expectAt(err, file, row, col);
+    if (line.includes('rm_rf')) {
+      expect(err.problem).toBe('agents.a.tools.approval[0] must be one of the built-in tools list_files, read_file, write_file, run_shell, got "rm_rf"');
+      expect(err.hint).toContain('tools: { approval: [run_shell, write_file] }');
+    } else {
+      expect(err.problem).toContain('agents.a.task.approvalTimeout');
+      expect(err.hint).toContain('30s');
+    }
   });
 
   it('refuses a server name that cannot prefix a tool name', () => {
@@ -504,7 +539,7 @@ describe('valid config', () => {
     expect(writer.health).toEqual({ ...DEFAULT_HEALTH, intervalMs: 2000, timeoutMs: 250 });
     expect(writer.restart).toEqual({ ...DEFAULT_RESTART, maxRestarts: 4 });
     expect(writer.task).toEqual(DEFAULT_TASK);
-    expect(writer.tools).toEqual({ shell: true, mcp: {} });
+    expect(writer.tools).toEqual({ shell: true, approval: ['run_shell'], mcp: {} });
     expect(writer.model).toBe('llama3');
     expect(writer.provider).toEqual({ baseURL: null, apiKeyEnv: 'OPENAI_API_KEY' });
     expect(writer.capacity).toBe(8);
@@ -517,7 +552,7 @@ describe('valid config', () => {
     const custom = resolveAgent(config, 'custom');
     expect(custom.health).toEqual({ ...DEFAULT_HEALTH, intervalMs: 2000 });
     expect(custom.task).toEqual({ ...DEFAULT_TASK, retries: 0 });
-    expect(custom.tools).toEqual({ shell: false, mcp: {} });
+    expect(custom.tools).toEqual({ shell: false, approval: ['run_shell'], mcp: {} });
     expect(custom.description).toBe('');
     expect(custom.prompt).toBeNull();
   });
