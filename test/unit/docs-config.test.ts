@@ -82,6 +82,25 @@ describe('README "Tools (MCP)"', () => {
   });
 });
 
+describe('README "Approval"', () => {
+  it('has a config example that loads: the shell asks by default, write_file too where listed, 10 minutes to decide', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.split('\n## Approval\n')[1]?.split('\n## ')[0] ?? '';
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(yaml).toBeDefined();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lightning-readme-approval-'));
+    try {
+      cpSync(path.join(ROOT, 'templates'), path.join(dir, 'templates'), { recursive: true });
+      writeFileSync(path.join(dir, 'agents.yaml'), yaml!);
+      const devops = loadConfig(path.join(dir, 'agents.yaml')).agents.find((agent) => agent.name === 'devops_engineer')!;
+      expect(devops.tools).toMatchObject({ shell: true, approval: ['run_shell', 'write_file'] });
+      expect(devops.task.approvalTimeoutMs).toBe(600_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('README "Providers"', () => {
   it('has a config example that loads, with the routes it describes in the order it describes', () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
