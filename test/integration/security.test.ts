@@ -46,11 +46,11 @@ describe('security checks', () => {
 
   beforeAll(async () => {
     model = await startOpenAiTestServer();
-    // general_assistant may use the shell: the confinement and environment checks below need it.
+    // general_assistant may use the shell, unasked: the confinement and environment checks below need it.
     const yaml = readFileSync(path.join(ROOT, 'agents.yaml'), 'utf8')
       .replace(/port: \d+/g, 'port: 0')
       .replace('baseURL: null', `baseURL: "${model.url}"`)
-      .replace('    fallback: true\n', '    fallback: true\n    tools: { shell: true }\n');
+      .replace('    fallback: true\n', '    fallback: true\n    tools: { shell: true, approval: [] }\n');
     dir = makeProject(yaml);
     expect((await cli(dir, ['up', '-d'], { env: { OPENAI_API_KEY: API_KEY } })).exitCode).toBe(0);
   });

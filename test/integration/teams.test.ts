@@ -39,7 +39,7 @@ agents:
     port: 0
     description: tests and quality checks
     capabilities: [testing]
-    tools: { shell: true }
+    tools: { shell: true, approval: [] }   # runs its commands unasked: this test is about cancel, not approval
 `);
     const up = await cli(dir, ['up', '-d']);
     expect(up.exitCode).toBe(0);
