@@ -51,7 +51,7 @@ export function computeStats(tasks: Iterable<TaskView>, classify: (input: string
   const groups = new Map<string, { agent: string; kind: string; views: TaskView[] }>();
   const perKind = new Map<string, number>();
   for (const task of tasks) {
-    if (!task.agent || task.status === 'submitted' || task.status === 'running') continue;
+    if (!task.agent || task.status === 'submitted' || task.status === 'running' || task.status === 'awaiting-approval') continue;
     // No model endpoint or key: the fleet's configuration, not the agent's record.
     // Nor a budget that ran out (the user's limit), nor a team task or its plan and combine steps
     // (its subtasks count, each for its own agent).

@@ -11,7 +11,7 @@ const OPTION_VALUES: Record<string, ValueKind> = {
   '--config': { kind: 'files' },
   '--home': { kind: 'dirs' },
   '--output': { kind: 'dirs' },
-  '--status': { kind: 'words', words: ['completed', 'failed', 'cancelled', 'timeout', 'interrupted', 'running'] },
+  '--status': { kind: 'words', words: ['completed', 'failed', 'cancelled', 'timeout', 'interrupted', 'running', 'awaiting-approval'] },
 };
 
 /** What a command's first argument completes to, by command path. */
