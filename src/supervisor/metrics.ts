@@ -24,6 +24,7 @@ export class FleetMetrics {
   private readonly tokens: Counter<'agent'>;
   private readonly cost: Counter<'agent'>;
   private readonly failovers: Counter<'agent' | 'from' | 'to'>;
+  private readonly approvals: Counter<'agent' | 'verdict'>;
   readonly ledgerWriteSeconds: Histogram;
 
   constructor(
@@ -110,6 +111,12 @@ export class FleetMetrics {
       labelNames: ['agent', 'from', 'to'],
       registers,
     });
+    this.approvals = new prom.Counter({
+      name: 'lightning_approvals_total',
+      help: 'Tool calls that asked a person, by agent and what became of them: requested, approved, denied, timeout.',
+      labelNames: ['agent', 'verdict'],
+      registers,
+    });
     this.ledgerWriteSeconds = new prom.Histogram({
       name: 'lightning_ledger_write_duration_seconds',
       help: 'Time from appending a ledger event to its being durable (on disk).',
@@ -148,6 +155,12 @@ export class FleetMetrics {
         return;
       case 'task.cancelled':
         this.tasks.inc({ agent: agentOf(event.taskId) ?? 'none', outcome: 'cancelled' });
+        return;
+      case 'approval.requested':
+        this.approvals.inc({ agent: event.agent, verdict: 'requested' });
+        return;
+      case 'approval.decided':
+        this.approvals.inc({ agent: agentOf(event.taskId) ?? 'none', verdict: event.verdict });
         return;
       default:
         return;

@@ -164,6 +164,14 @@ describe('approval of tool calls', () => {
     expect((decided as { waitedMs: number }).waitedMs).toBeGreaterThanOrEqual(3000);
   });
 
+  it('the metrics count requests and decisions per agent', async () => {
+    const text = await (await fetch(`${api}/metrics`)).text();
+    expect(text).toMatch(/^lightning_approvals_total\{agent="general_assistant",verdict="requested"\} 3$/m);
+    expect(text).toMatch(/^lightning_approvals_total\{agent="general_assistant",verdict="approved"\} 2$/m);
+    expect(text).toMatch(/^lightning_approvals_total\{agent="general_assistant",verdict="denied"\} 1$/m);
+    expect(text).toMatch(/^lightning_approvals_total\{agent="quick",verdict="timeout"\} 1$/m);
+  });
+
   it('an A2A message to a task awaiting approval does not approve it, even with the control token; cancel ends the wait', async () => {
     const id = await submit('call tool run_shell with {"command": "echo a2a > a2a.txt"}', 'general_assistant');
     const task = await awaiting(id);
