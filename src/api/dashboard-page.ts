@@ -102,7 +102,7 @@ $('approvals').addEventListener('click', async (event) => {
     method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ note: note || null, from: 'dashboard' }),
   });
   if (!r.ok) { button.disabled = false; row.title = (await r.json().catch(() => ({}))).message ?? String(r.status); }
-  $('approvals').dataset.key = '';
+  delete $('approvals').dataset.key; // redraw on the next refresh, whatever it brings
   refresh();
 });
 // The learned numbers come worded by the supervisor (the one describeRecord), never recomputed here.

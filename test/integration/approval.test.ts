@@ -164,11 +164,35 @@ describe('approval of tool calls', () => {
     expect((decided as { waitedMs: number }).waitedMs).toBeGreaterThanOrEqual(3000);
   });
 
+  const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  // Without a Chromium the buttons go untested here (dashboard.test.ts says how to install one).
+  (existsSync(CHROMIUM) ? it : it.skip)('the dashboard lists the waiting call; its Deny button, with a note, decides', async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'] });
+    try {
+      const id = await submit('call tool run_shell with {"command": "echo from-dashboard"}', 'general_assistant');
+      await awaiting(id);
+      const page = await browser.newPage();
+      await page.goto((await cli(dir, ['dashboard'])).stdout.trim());
+      const row = `#approvals [data-task="${id}"]`;
+      await waitFor('the waiting call on the page', async () => (await page.locator(row).count()) === 1, 15_000);
+      expect(await page.textContent(row)).toContain('run_shell {"command": "echo from-dashboard"}');
+      await page.fill(`${row} input.note`, 'not from the dashboard');
+      await page.click(`${row} button[data-verdict="deny"]`);
+      const done = await ended(id);
+      expect(done.output).toContain('denied by a person: not from the dashboard');
+      expect(done.approvals).toEqual([expect.objectContaining({ verdict: 'denied', by: 'dashboard', note: 'not from the dashboard' })]);
+      await waitFor('the list to empty', async () => (await page.textContent('#approvals')) === 'none', 15_000);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+
   it('the metrics count requests and decisions per agent', async () => {
     const text = await (await fetch(`${api}/metrics`)).text();
-    expect(text).toMatch(/^lightning_approvals_total\{agent="general_assistant",verdict="requested"\} 3$/m);
+    expect(text).toMatch(/^lightning_approvals_total\{agent="general_assistant",verdict="requested"\} 4$/m);
     expect(text).toMatch(/^lightning_approvals_total\{agent="general_assistant",verdict="approved"\} 2$/m);
-    expect(text).toMatch(/^lightning_approvals_total\{agent="general_assistant",verdict="denied"\} 1$/m);
+    expect(text).toMatch(/^lightning_approvals_total\{agent="general_assistant",verdict="denied"\} 2$/m);
     expect(text).toMatch(/^lightning_approvals_total\{agent="quick",verdict="timeout"\} 1$/m);
   });
 
