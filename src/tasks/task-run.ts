@@ -9,7 +9,7 @@ import { AttemptError } from '../router/worker-client.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { startSpan } from '../util/tracing.js';
 import type { TraceSpan } from '../util/tracing.js';
-import type { AttemptClient, FleetView, RoutableInstance } from './fleet-view.js';
+import type { FleetView, RoutableInstance } from './fleet-view.js';
 import type { InstanceMark, InstancePicker } from './instance-picker.js';
 import { describePassOver, describeWait, isTerminal } from './task-state.js';
 import type { PassOverReason, TaskState, TerminalTaskState } from './task-state.js';
@@ -406,9 +406,8 @@ export class TaskRun {
       if (progress.kind !== 'approval') return this.context.progress(this.id, instance, progress);
       const remote = remoteTaskId;
       if (remote === null) return;
-      this.awaitApproval(instance, attempt, progress, (verdict, note) => {
-        void sendDecision(client, remote, { id: progress.id, key: approvalKey, verdict, note });
-      });
+      // Not awaited: a worker that does not take it ends its attempt some other way (cancel, death).
+      this.awaitApproval(instance, attempt, progress, (verdict, note) => void client.decide(remote, { id: progress.id, key: approvalKey, verdict, note }));
     };
     try {
       const outcome = await client.run({
@@ -541,7 +540,3 @@ export class TaskRun {
   }
 }
 
-/** The decision to the worker; a worker that does not take it ends its attempt some other way (cancel, death). */
-async function sendDecision(client: AttemptClient, remoteTaskId: string, decision: { id: string; key: string; verdict: ApprovalVerdict; note: string | null }): Promise<void> {
-  await client.decide(remoteTaskId, decision);
-}

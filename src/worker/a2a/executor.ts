@@ -139,13 +139,12 @@ export class ModelTaskExecutor implements AgentExecutor {
     const approvalTimeoutMs = meta.approvalTimeoutMs ?? this.agent.task.approvalTimeoutMs;
     // Only a task from a supervisor (which sent the attempt's key) can have a call approved.
     const approvalKey = typeof meta.approvalKey === 'string' && meta.approvalKey !== '' ? meta.approvalKey : null;
-    const approve = async (call: { tool: string; args: string }): Promise<ApprovalAnswer | null> => {
-      if (approvalKey === null) return null;
+    const approve = async (key: string, call: { tool: string; args: string }): Promise<ApprovalAnswer | null> => {
       const id = randomUUID();
       pauseClock();
       onProgress({ kind: 'approval', id, tool: call.tool, args: call.args });
       try {
-        return await this.approvals.wait(taskId, id, approvalKey, entry.controller.signal, approvalTimeoutMs + APPROVAL_WORKER_GRACE_MS);
+        return await this.approvals.wait(taskId, id, key, entry.controller.signal, approvalTimeoutMs + APPROVAL_WORKER_GRACE_MS);
       } finally {
         resumeClock();
       }
@@ -167,7 +166,7 @@ export class ModelTaskExecutor implements AgentExecutor {
         workspace: path.join(this.workspacesDir, workspaceId),
         signal: entry.controller.signal,
         onProgress,
-        ...(approvalKey !== null ? { approve } : {}),
+        ...(approvalKey !== null ? { approve: (call: { tool: string; args: string }) => approve(approvalKey, call) } : {}),
         ...(meta.mode === 'plan' || meta.mode === 'combine' ? { mode: meta.mode } : {}),
         ...(meta.budget ? { budget: meta.budget } : {}),
       });
