@@ -260,7 +260,7 @@ export class FleetRequestHandler implements A2ARequestHandler {
     if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || (options.timeoutMs as number) < 1)) {
       throw new RequestMalformedError('metadata.timeoutMs must be a positive integer (milliseconds)');
     }
-    return { input, agent: options.agent as string | undefined, timeoutMs: options.timeoutMs as number | undefined, team: options.team === true, message, attachments };
+    return { input, agent: options.agent as string | undefined, timeoutMs: options.timeoutMs as number | undefined, team: options.team as boolean | undefined, message, attachments };
   }
 
   private async submit(tasks: TaskService, accepted: Accepted, onEvent?: TaskListener): Promise<Submitted> {
@@ -315,7 +315,7 @@ interface Accepted {
   agent: string | undefined;
   timeoutMs: number | undefined;
   /** Plan it into subtasks for several agents: still one A2A task, its steps' events as progress. */
-  team: boolean;
+  team: boolean | undefined;
   message: Message;
   /** Binary file parts, saved in the task's workspace once it has an id. */
   attachments: Attachment[];

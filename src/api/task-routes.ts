@@ -139,7 +139,7 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
       // and holds the events until the stream is open.
       const buffered: Array<{ event: string; taskId?: string }> = [];
       let forward: ((event: { event: string; taskId?: string }) => void) | null = null;
-      const submitted = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team === true, budget, traceparent }, (event) =>
+      const submitted = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team as boolean | undefined, budget, traceparent }, (event) =>
         forward ? forward(event) : buffered.push(event),
       );
       id = submitted.id;
@@ -154,7 +154,7 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
       response.end();
       return;
     }
-    ({ id, durable } = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team === true, budget, traceparent }));
+    ({ id, durable } = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team as boolean | undefined, budget, traceparent }));
   } catch (error) {
     if (error instanceof TaskRequestError) return void bad(response, 'unknown_agent', error.message);
     throw error;

@@ -55,7 +55,11 @@ export class SupervisorTasks {
     this.index = new TaskIndex(history);
     this.writer = LedgerWriter.open(paths.ledger, { secrets });
     this.fleet = new SupervisorFleetView(supervisor, tokens);
-    this.router = new TaskRouter(() => this.fleet.profiles(), config.routing.learn);
+    // Teaming follows agents.yaml as reloaded (the supervisor's config is the current one).
+    this.router = new TaskRouter(() => this.fleet.profiles(), config.routing.learn, {
+      enabled: () => supervisor.config.routing.autoTeam,
+      planner: () => this.fleet.planner(),
+    });
     // Learning survives restarts: the policy is the ledger's (recent) outcomes, replayed.
     for (const event of replayWindow(history, REPLAY_TASKS)) this.router.learnFrom(event);
     this.core = new TaskCore({

@@ -10,7 +10,10 @@ export interface SubmitRequest {
   input: string;
   agent?: string | undefined;
   timeoutMs?: number | undefined;
-  /** Plan it into subtasks for several agents (see team-run.ts). */
+  /**
+   * true: plan it into subtasks for several agents (see team-run.ts); false: one agent, whatever the
+   * router proposes; absent: a team when the router proposes one (routing.autoTeam).
+   */
   team?: boolean | undefined;
   /** What it may spend; each limit given replaces the agent's `task.budget` one. */
   budget?: Partial<TaskBudget> | undefined;

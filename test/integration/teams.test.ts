@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LedgerEvent } from '../../src/protocol/events.js';
 import { COMBINE_PROMPT_TITLE, PLAN_PROMPT_TITLE } from '../../src/protocol/team-plan.js';
 import type { TaskResult } from '../../src/protocol/task.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
-import { cli, makeProject, teardown, waitFor } from '../helpers/fleet.js';
+import { cli, makeProject, repoFleetOnFreePorts, teardown, waitFor } from '../helpers/fleet.js';
 
 /** Three agents (the generalist plans and combines), against the test model server's plans. */
 describe('team tasks', () => {
@@ -181,5 +181,65 @@ agents:
     expect(run.stderr).toContain('--team or --agent');
     const response = await fetch(`${api.api}/v1/tasks`, { method: 'POST', headers: headers(), body: JSON.stringify({ team: 'yes', input: 'x' }) });
     expect(response.status).toBe(400);
+  });
+});
+
+/** Automatic teaming on the shipped agents.yaml (six agents, the generalist plans and combines). */
+describe('automatic teaming', () => {
+  let model: OpenAiTestServer;
+  let dir: string;
+  // Semicolons make the test model server's plan one subtask per clause (see planReply).
+  const SPANNING = 'Build a signup page; write Playwright tests for it; then write a Dockerfile to deploy it';
+
+  beforeAll(async () => {
+    model = await startOpenAiTestServer();
+    dir = repoFleetOnFreePorts();
+    const yaml = readFileSync(path.join(dir, 'agents.yaml'), 'utf8').replace('baseURL: null', `baseURL: "${model.url}"`);
+    writeFileSync(path.join(dir, 'agents.yaml'), yaml);
+    const up = await cli(dir, ['up', '-d']);
+    expect(up.exitCode).toBe(0);
+  }, 60_000);
+  afterAll(async () => {
+    await teardown(dir);
+    await model.close();
+  });
+
+  it('route explains why a web page + Playwright tests + Dockerfile task would run as a team', async () => {
+    const route = await cli(dir, ['route', 'Build a signup page, write Playwright tests for it, and a Dockerfile to deploy it']);
+    expect(route.exitCode).toBe(0);
+    expect(route.stdout).toContain('team: yes — would run as a team (planned into subtasks) because it spans 3 specialists and none covers it all:');
+    expect(route.stdout).toMatch(/"Build a signup page" → web_developer/);
+    expect(route.stdout).toMatch(/"write Playwright tests for it" → qa_tester/);
+    expect(route.stdout).toMatch(/"a Dockerfile to deploy it" → devops_engineer/);
+    const single = await cli(dir, ['route', 'Write end-to-end tests for the checkout flow']);
+    expect(single.stdout).toContain('team: no — would not run as a team because');
+  });
+
+  it('runs such a task as a team without --team, recording why; --no-team sends it to one agent', async () => {
+    const run = await cli(dir, ['run', '--json', SPANNING]);
+    expect(run.exitCode).toBe(0);
+    const result = JSON.parse(run.stdout) as TaskResult;
+    expect(result.team).toBe(true);
+    expect(result.teamReason).toMatch(/^the task spans 3 specialists and none covers it all: "Build a signup page" → web_developer/);
+    const agents = (result.steps ?? []).filter((step) => step.role === 'subtask').map((step) => step.agent);
+    expect(agents).toEqual(['web_developer', 'qa_tester', 'devops_engineer']);
+    const submitted = readFileSync(path.join(dir, '.lightning/ledger.jsonl'), 'utf8').split('\n').filter(Boolean)
+      .map((line) => JSON.parse(line) as LedgerEvent).find((event) => event.taskId === result.id && event.event === 'task.submitted');
+    expect(submitted?.event === 'task.submitted' && submitted.team && submitted.teamReason).toBe(result.teamReason);
+    const shown = await cli(dir, ['task', result.id.slice(0, 8)]);
+    expect(shown.stdout).toContain("team (the router's proposal: the task spans 3 specialists");
+
+    const alone = await cli(dir, ['run', '--no-team', '--json', SPANNING]);
+    expect(alone.exitCode).toBe(0);
+    const single = JSON.parse(alone.stdout) as TaskResult;
+    expect(single.team).toBeUndefined();
+    expect(single.routing?.candidates[0]?.agent).toBe(single.agent);
+  });
+
+  it('a single-capability task is routed to one agent as before', async () => {
+    const run = await cli(dir, ['run', '--json', 'Add Playwright tests that cover the signup and login journeys in the browser']);
+    const result = JSON.parse(run.stdout) as TaskResult;
+    expect(result.team).toBeUndefined();
+    expect(result.agent).toBe('qa_tester');
   });
 });

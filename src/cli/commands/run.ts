@@ -15,6 +15,7 @@ import { ensureStateDir } from './state-dir.js';
 
 export interface RunOptions extends GlobalOptions {
   agent?: string;
+  /** true: --team; false: --no-team; absent: as the router proposes. */
   team?: boolean;
   budget?: string;
   timeout?: string;
@@ -37,7 +38,7 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
   const budget = options.budget === undefined ? undefined : budgetFlag(options.budget);
   const context = resolveContext(options);
   const info = await ensureSupervisor(context, options.autostart !== false);
-  const body = { input, ...(options.agent ? { agent: options.agent } : {}), ...(timeoutMs ? { timeoutMs } : {}), ...(options.team ? { team: true } : {}), ...(budget ? { budget } : {}) };
+  const body = { input, ...(options.agent ? { agent: options.agent } : {}), ...(timeoutMs ? { timeoutMs } : {}), ...(options.team !== undefined ? { team: options.team } : {}), ...(budget ? { budget } : {}) };
 
   if (options.detach) {
     const response = await new ApiClient(info).submitTask(body);
@@ -146,9 +147,10 @@ class TeamProgress {
 
   /** The step's label when the event is a team step's (null for the team task's own events). */
   label(event: SseEvent): string | null {
-    const data = event.data as { taskId?: string; parentId?: string; role?: string; subtask?: string; agent?: string; instance?: number; status?: string; error?: string; durationMs?: number; subtasks?: Array<{ id: string; agent: string | null; dependsOn: string[] }> };
+    const data = event.data as { taskId?: string; parentId?: string; teamReason?: string; role?: string; subtask?: string; agent?: string; instance?: number; status?: string; error?: string; durationMs?: number; subtasks?: Array<{ id: string; agent: string | null; dependsOn: string[] }> };
     const id = data.taskId ?? '';
     if (event.event === 'task.submitted' && data.parentId !== undefined) this.labels.set(id, data.role === 'subtask' ? (data.subtask ?? id.slice(0, 8)) : (data.role ?? 'step'));
+    if (event.event === 'task.submitted' && data.teamReason !== undefined) this.line(`run as a team: ${data.teamReason} (--no-team: one agent)`);
     if (event.event === 'task.planned' && data.subtasks) {
       this.line(`plan: ${data.subtasks.map((sub) => `${sub.id}${sub.agent ? ` (${sub.agent})` : ''}${sub.dependsOn.length ? ` after ${sub.dependsOn.join(', ')}` : ''}`).join(' · ')}`);
     }

@@ -68,7 +68,7 @@ export function renderTaskDetail(task: TaskResult, workspace: string): string {
     if (task.routing.static && task.routing.static !== task.agent) lines.push(`  static matching alone would have picked ${task.routing.static}`);
   }
   if (task.parentId) lines.push('', `team step (${task.role === 'subtask' ? `subtask ${task.subtask}` : task.role}) of team task ${task.parentId}`);
-  if (task.team) lines.push('', 'team:', ...renderTeamTree(task));
+  if (task.team) lines.push('', task.teamReason ? `team (the router's proposal: ${task.teamReason}):` : 'team:', ...renderTeamTree(task));
   if (task.attempts.length > 0) {
     lines.push('', 'attempts:');
     task.attempts.forEach((attempt, index) => {
@@ -96,7 +96,8 @@ function renderTeamTree(task: TaskResult): string[] {
     const time = `  ${(step.durationMs === null ? '-' : formatDuration(step.durationMs)).padEnd(7)}`;
     const error = step.error ? ` — ${oneLine(step.error, 100)}` : '';
     const files = step.files.length > 0 ? `  files: ${step.files.join(', ')}` : '';
-    const tokens = `  ${(step.usage ? `${step.usage.totalTokens} tokens` : '').padEnd(12)}`;
+    const spent = step.usage ? `${step.usage.totalTokens} tokens${typeof step.cost === 'number' ? ` $${step.cost.toFixed(4)}` : ''}` : '';
+    const tokens = `  ${spent.padEnd(12)}`;
     return `  ${branch} ${name.padEnd(10)} ${(step.agent ?? '-').padEnd(18)} ${paintStatus(step.status).padEnd(9)}${time}${tokens}${step.id}${after}${files}${error}`;
   });
 }
