@@ -1,4 +1,4 @@
-import type { FleetEvent } from '../protocol/events.js';
+import type { FleetEvent, TaskEvent } from '../protocol/events.js';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -188,8 +188,6 @@ export class FleetRequestHandler implements A2ARequestHandler {
       }
       const event = await feed.next();
       if (event === null) return;
-      // Subscribed by task id: only task events come, but the type does not know that.
-      if (!('taskId' in event)) continue;
       // A team step's events say which step they are about (its own task id).
       const step = event.taskId !== id ? { step: event.taskId } : {};
       if (TERMINAL_EVENTS.has(event.event)) {
@@ -350,12 +348,12 @@ function requireId(id: string | undefined): string {
  * nothing is missed), next() reads, close() (or the consumer stopping) unsubscribes.
  */
 class EventFeed {
-  private readonly queue: FleetEvent[] = [];
-  private waiter: ((event: FleetEvent | null) => void) | null = null;
+  private readonly queue: TaskEvent[] = [];
+  private waiter: ((event: TaskEvent | null) => void) | null = null;
   private unsubscribe: () => void = () => undefined;
   private closed = false;
 
-  readonly push = (event: FleetEvent): void => {
+  readonly push = (event: TaskEvent): void => {
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = null;
@@ -368,7 +366,7 @@ class EventFeed {
     else this.unsubscribe = unsubscribe;
   }
 
-  next(): Promise<FleetEvent | null> {
+  next(): Promise<TaskEvent | null> {
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(queued);
     if (this.closed) return Promise.resolve(null);

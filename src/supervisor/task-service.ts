@@ -8,7 +8,7 @@ import { computeStats } from '../ledger/stats.js';
 import { LedgerWriter } from '../ledger/writer.js';
 import { REPLAY_TASKS, replayWindow, TaskRouter } from '../router/router.js';
 import { describeRecord } from '../router/policy.js';
-import type { TaskService } from '../tasks/service.js';
+import type { TaskListener, TaskService } from '../tasks/service.js';
 import { TaskRequestError } from '../tasks/service.js';
 import { TaskCore } from '../tasks/task-core.js';
 import type { StatePaths } from '../state/home.js';
@@ -125,24 +125,37 @@ export class SupervisorTasks {
         }
         return this.router.route(input, agent);
       },
-      subscribe: (listener, filter = {}) => {
-        if (filter.taskId !== undefined) return this.core.watch(filter.taskId, listener);
-        const onChange = ({ instance }: StateChange) =>
-          listener({ event: 'agent.state', ts: new Date().toISOString(), agent: instance.spec.agent.name, instance: instance.spec.index, state: instance.state.name, pid: instance.pid, restarts: instance.restarts, lastExit: instance.lastExit });
-        const onAlert = (alert: Alert) => listener({ ...alert, event: alert.state === 'firing' ? 'alert.fired' : 'alert.resolved' });
-        this.core.on('event', listener);
-        this.supervisor.on('change', onChange);
-        this.alertListeners.add(onAlert);
-        this.systemListeners.add(listener);
-        return () => {
-          this.systemListeners.delete(listener);
-          this.core.off('event', listener);
-          this.supervisor.off('change', onChange);
-          this.alertListeners.delete(onAlert);
-        };
-      },
+      subscribe: this.subscriber(),
       accepting: () => this.accepting,
     };
+  }
+
+  /**
+   * TaskService.subscribe, overloads and all: with a task id, that task's events (TaskEvent) from
+   * the task core's per-task watchers; without, every event of the fleet.
+   */
+  private subscriber(): TaskService['subscribe'] {
+    const { core, supervisor, alertListeners, systemListeners } = this;
+    function subscribe(listener: TaskListener, filter: { taskId: string }): () => void;
+    function subscribe(listener: (event: FleetEvent) => void, filter?: { taskId?: string | undefined }): () => void;
+    function subscribe(listener: TaskListener | ((event: FleetEvent) => void), filter: { taskId?: string | undefined } = {}): () => void {
+      // With a task id (the first overload): that task's events, from the task core's watchers.
+      if (!hearsEverything(listener, filter)) return core.watch(filter.taskId ?? '', listener);
+      const onChange = ({ instance }: StateChange) =>
+        listener({ event: 'agent.state', ts: new Date().toISOString(), agent: instance.spec.agent.name, instance: instance.spec.index, state: instance.state.name, pid: instance.pid, restarts: instance.restarts, lastExit: instance.lastExit });
+      const onAlert = (alert: Alert) => listener({ ...alert, event: alert.state === 'firing' ? 'alert.fired' : 'alert.resolved' });
+      core.on('event', listener);
+      supervisor.on('change', onChange);
+      alertListeners.add(onAlert);
+      systemListeners.add(listener);
+      return () => {
+        systemListeners.delete(listener);
+        core.off('event', listener);
+        supervisor.off('change', onChange);
+        alertListeners.delete(onAlert);
+      };
+    }
+    return subscribe;
   }
 
   private startAlerts(config: LightningConfig): void {
@@ -205,3 +218,10 @@ function storeOutput(paths: StatePaths, taskId: string, output: string): { outpu
   return { output: `${head}\n… [output truncated in the ledger; the whole text is in ${file}]`, outputFile: file };
 }
 
+/** The overloads of TaskService.subscribe say it: a listener subscribed without a task id takes every event. */
+function hearsEverything(
+  listener: TaskListener | ((event: FleetEvent) => void),
+  filter: { taskId?: string | undefined },
+): listener is (event: FleetEvent) => void {
+  return filter.taskId === undefined;
+}

@@ -49,10 +49,12 @@ export interface TaskService {
   /** Where a task would go and why, without running it. */
   route(input: string, agent: string | undefined): RouteDecision;
   /**
-   * Every task and agent event, or with `taskId` only that task's (looked up by id: a stream of
-   * one task costs nothing per event of another); returns an unsubscribe function.
+   * Every task and agent event, or with `taskId` only that task's — task events, and typed so —
+   * (looked up by id: a stream of one task costs nothing per event of another); returns an
+   * unsubscribe function.
    */
-  subscribe(listener: (event: FleetEvent) => void, filter?: { taskId?: string }): () => void;
+  subscribe(listener: TaskListener, filter: { taskId: string }): () => void;
+  subscribe(listener: (event: FleetEvent) => void, filter?: { taskId?: string | undefined }): () => void;
   /** False while the supervisor is stopping. */
   accepting(): boolean;
 }
