@@ -1,3 +1,4 @@
+import type { TaskEvent } from '../protocol/events.js';
 import type http from 'node:http';
 import type { TaskResult, TaskStatus } from '../protocol/task.js';
 import { TASK_STATUSES } from '../protocol/task.js';
@@ -137,14 +138,14 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
     if (streaming) {
       // With SSE the client must see every event of the task: its listener is on before it starts,
       // and holds the events until the stream is open.
-      const buffered: Array<{ event: string; taskId?: string }> = [];
-      let forward: ((event: { event: string; taskId?: string }) => void) | null = null;
+      const buffered: TaskEvent[] = [];
+      let forward: ((event: TaskEvent) => void) | null = null;
       const submitted = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team as boolean | undefined, budget, traceparent }, (event) =>
         forward ? forward(event) : buffered.push(event),
       );
       id = submitted.id;
       openSse(response);
-      const write = (event: { event: string; taskId?: string }) => writeSse(response, event.event, event);
+      const write = (event: TaskEvent) => writeSse(response, event.event, event);
       for (const event of buffered) write(event);
       forward = write;
       request.once('close', submitted.unsubscribe);

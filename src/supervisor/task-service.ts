@@ -135,11 +135,13 @@ export class SupervisorTasks {
    * the task core's per-task watchers; without, every event of the fleet.
    */
   private subscriber(): TaskService['subscribe'] {
-    const { core, supervisor, alertListeners, systemListeners } = this;
+    // Read at each call: the service is built before the constructor has set the task core.
+    const tasks = this;
     function subscribe(listener: TaskListener, filter: { taskId: string }): () => void;
     function subscribe(listener: (event: FleetEvent) => void, filter?: { taskId?: string | undefined }): () => void;
     function subscribe(listener: TaskListener | ((event: FleetEvent) => void), filter: { taskId?: string | undefined } = {}): () => void {
       // With a task id (the first overload): that task's events, from the task core's watchers.
+      const { core, supervisor, alertListeners, systemListeners } = tasks;
       if (!hearsEverything(listener, filter)) return core.watch(filter.taskId ?? '', listener);
       const onChange = ({ instance }: StateChange) =>
         listener({ event: 'agent.state', ts: new Date().toISOString(), agent: instance.spec.agent.name, instance: instance.spec.index, state: instance.state.name, pid: instance.pid, restarts: instance.restarts, lastExit: instance.lastExit });
