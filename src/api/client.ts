@@ -7,7 +7,7 @@ import type { StatusDocument } from '../protocol/status.js';
 import type { TaskEvent } from '../protocol/events.js';
 import type { TaskResult, TaskStatus } from '../protocol/task.js';
 import type { RouteDecision } from '../router/router.js';
-import type { StatsRow } from '../ledger/stats.js';
+import type { SpendRow, StatsRow } from '../ledger/stats.js';
 import type { SupervisorInfo } from '../state/supervisor-file.js';
 import { ExitError } from '../util/exit-error.js';
 import { SSE_CONTENT_TYPE, SseDecoder } from '../util/sse.js';
@@ -114,7 +114,7 @@ export class ApiClient {
     return apiRequest(this.info, 'POST', routePath('route'), { body: { input, ...(agent ? { agent } : {}) } });
   }
 
-  stats(sinceMs: number | null): Promise<ApiResponse<{ since?: string | null; rows?: StatsRow[] } & ApiError>> {
+  stats(sinceMs: number | null): Promise<ApiResponse<{ since?: string | null; rows?: StatsRow[]; spend?: SpendRow[] } & ApiError>> {
     return apiRequest(this.info, 'GET', routePath('stats', {}, { sinceMs: sinceMs ?? undefined }));
   }
 

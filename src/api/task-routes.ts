@@ -55,7 +55,7 @@ export async function handleTaskRoute(request: http.IncomingMessage, response: h
     const sinceMs = sinceText === null ? null : Number(sinceText);
     if (sinceMs !== null && (!Number.isInteger(sinceMs) || sinceMs < 1)) return bad(response, 'bad_since', 'sinceMs must be a positive integer: the last this many milliseconds');
     const since = sinceMs === null ? null : Date.now() - sinceMs;
-    sendJson(response, 200, { since: since === null ? null : new Date(since).toISOString(), rows: tasks.stats(since) });
+    sendJson(response, 200, { since: since === null ? null : new Date(since).toISOString(), rows: tasks.stats(since), spend: tasks.spend(since) });
     return true;
   }
   if (path === '/v1/tasks' && method === 'POST') {

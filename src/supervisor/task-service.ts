@@ -4,7 +4,7 @@ import type { LightningConfig } from '../config/types.js';
 import type { StatusDocument } from '../protocol/status.js';
 import type { SystemEventBody } from '../protocol/events.js';
 import { readEvents, TaskIndex, toTaskResult } from '../ledger/reader.js';
-import { computeStats } from '../ledger/stats.js';
+import { computeSpend, computeStats } from '../ledger/stats.js';
 import { LedgerWriter } from '../ledger/writer.js';
 import { REPLAY_TASKS, replayWindow, TaskRouter } from '../router/router.js';
 import { describeRecord } from '../router/policy.js';
@@ -114,6 +114,7 @@ export class SupervisorTasks {
       // The index holds every task of the ledger already: no re-reading of the file.
       // The learned numbers with their one wording, as `route`, `task` and `stats` print them: the
       // dashboard shows this text rather than a formula of its own.
+      spend: (since) => computeSpend(this.index.list(), since),
       stats: (since) =>
         computeStats(this.index.list(), (input) => this.router.kindOf(input), since, (input, agent) => {
           const record = this.router.recordOf(input, agent);

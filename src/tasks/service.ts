@@ -1,5 +1,5 @@
 import type { FleetEvent, TaskEvent } from '../protocol/events.js';
-import type { StatsRow } from '../ledger/stats.js';
+import type { SpendRow, StatsRow } from '../ledger/stats.js';
 import type { TaskBudget, TaskResult, TaskStatus } from '../protocol/task.js';
 import type { RouteDecision } from '../router/router.js';
 
@@ -46,6 +46,8 @@ export interface TaskService {
   feedback(id: string, rating: 'good' | 'bad', note: string | null): Promise<'recorded' | 'not-finished' | 'not-found'>;
   /** Per agent and kind of task: tasks, success, latency, share (what `lightning stats` shows). */
   stats(since: number | null): StatsRow[];
+  /** Tokens and cost per agent over every task that spent any, team steps included (`stats`' spending table). */
+  spend(since: number | null): SpendRow[];
   /** Where a task would go and why, without running it. */
   route(input: string, agent: string | undefined): RouteDecision;
   /**

@@ -184,10 +184,13 @@ agents:
   });
 });
 
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
 /** Automatic teaming on the shipped agents.yaml (six agents, the generalist plans and combines). */
 describe('automatic teaming', () => {
   let model: OpenAiTestServer;
   let dir: string;
+  const supervisor = () => JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as { api: string; token: string };
   // Semicolons make the test model server's plan one subtask per clause (see planReply).
   const SPANNING = 'Build a signup page; write Playwright tests for it; then write a Dockerfile to deploy it';
 
@@ -234,6 +237,53 @@ describe('automatic teaming', () => {
     const single = JSON.parse(alone.stdout) as TaskResult;
     expect(single.team).toBeUndefined();
     expect(single.routing?.candidates[0]?.agent).toBe(single.agent);
+  });
+
+  it('the dashboard shows the team task as a tree (steps with agent, state, tokens) and the spending per agent', async () => {
+    if (!existsSync(CHROMIUM)) {
+      console.warn(`dashboard tree check skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+      return;
+    }
+    const team = (await cli(dir, ['run', '--json', SPANNING]));
+    const result = JSON.parse(team.stdout) as TaskResult;
+    const steps = result.steps ?? [];
+    expect(steps).toHaveLength(5);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto((await cli(dir, ['dashboard'])).stdout.trim());
+      const parent = `#tasks tr[data-task="${result.id}"]`;
+      await waitFor('the team task on the page', async () => (await page.locator(parent).count()) === 1, 15_000);
+      expect(await page.textContent(`${parent} .team-tag`)).toBe('team');
+      expect(await page.textContent(`${parent} td.tokens`)).toBe(String(result.usage!.totalTokens));
+      // Its steps follow it, in order, each with its place in the tree, agent, state and tokens.
+      const rows = page.locator(`${parent} ~ tr[data-parent="${result.id}"]`);
+      expect(await rows.count()).toBe(steps.length);
+      const firstCells = await rows.locator('td:nth-child(1)').allTextContents();
+      expect(firstCells).toEqual(['├─ plan', '├─ s1', '├─ s2', '├─ s3', '└─ combine']);
+      expect(await rows.locator('td:nth-child(3)').allTextContents()).toEqual(steps.map((step) => step.agent));
+      expect(await rows.locator('td.state').allTextContents()).toEqual(steps.map(() => 'completed'));
+      expect(await rows.locator('td.tokens').allTextContents()).toEqual(steps.map((step) => String(step.usage!.totalTokens)));
+      // Spending: the planner's plan and combine calls count for it, each subtask for its agent.
+      await waitFor('spending rows', async () => (await page.locator('#spend tr[data-spend="general_assistant"]').count()) === 1, 15_000);
+      const planner = Number(await page.textContent('#spend tr[data-spend="general_assistant"] td.tokens'));
+      expect(planner).toBeGreaterThanOrEqual(steps.filter((step) => step.role !== 'subtask').reduce((sum, step) => sum + step.usage!.totalTokens, 0));
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+
+  it('stats shows where the tokens went: every step for its agent, the team task not twice', async () => {
+    const stats = await cli(dir, ['stats', '--json']);
+    const document = JSON.parse(stats.stdout) as { spend: Array<{ agent: string; tasks: number; tokens: number }> };
+    const tasks = (await (await fetch(`${supervisor().api}/v1/tasks?limit=100`, { headers: { authorization: `Bearer ${supervisor().token}` } })).json()) as { tasks: TaskResult[] };
+    const spentOutsideTeams = tasks.tasks.filter((task) => !task.team).reduce((sum, task) => sum + (task.usage?.totalTokens ?? 0), 0);
+    expect(document.spend.reduce((sum, row) => sum + row.tokens, 0)).toBe(spentOutsideTeams);
+    expect(document.spend.map((row) => row.agent)).toEqual(expect.arrayContaining(['general_assistant', 'web_developer', 'qa_tester', 'devops_engineer']));
+    const text = await cli(dir, ['stats']);
+    expect(text.stdout).toMatch(/SPENT BY\s+TASKS\s+TOKENS\s+COST/);
+    expect(text.stdout).toMatch(new RegExp(`total\\s+\\d+\\s+${spentOutsideTeams}\\s`));
   });
 
   it('a single-capability task is routed to one agent as before', async () => {
