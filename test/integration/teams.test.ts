@@ -230,7 +230,7 @@ describe('automatic teaming', () => {
       .map((line) => JSON.parse(line) as LedgerEvent).find((event) => event.taskId === result.id && event.event === 'task.submitted');
     expect(submitted?.event === 'task.submitted' && submitted.team && submitted.teamReason).toBe(result.teamReason);
     const shown = await cli(dir, ['task', result.id.slice(0, 8)]);
-    expect(shown.stdout).toContain("team (the router's proposal: the task spans 3 specialists");
+    expect(shown.stdout).toContain('team:\n  run as a team by the router: the task spans 3 specialists');
 
     const alone = await cli(dir, ['run', '--no-team', '--json', SPANNING]);
     expect(alone.exitCode).toBe(0);

@@ -77,7 +77,7 @@ export function explain(input: string, decision: RouteDecision): string {
     '',
     table,
     '',
-    `pick: ${paint(decision.pick, 'bold')} (${decision.decision ?? (decision.explored ? 'explore' : 'exploit')}) — ${decision.reason}`,
+    `${decision.team?.team ? 'pick without a team (--no-team)' : 'pick'}: ${paint(decision.pick, 'bold')} (${decision.decision ?? (decision.explored ? 'explore' : 'exploit')}) — ${decision.reason}`,
     decision.static === decision.pick ? 'static capability matching agrees.' : `static capability matching alone would pick ${decision.static}.`,
   ];
   if (decision.team) lines.push('', ...explainTeam(decision.team));
