@@ -1,4 +1,4 @@
-import type { FleetEvent } from '../protocol/events.js';
+import type { FleetEvent, TaskEvent } from '../protocol/events.js';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -188,8 +188,6 @@ export class FleetRequestHandler implements A2ARequestHandler {
       }
       const event = await feed.next();
       if (event === null) return;
-      // Subscribed by task id: only task events come, but the type does not know that.
-      if (!('taskId' in event)) continue;
       // A team step's events say which step they are about (its own task id).
       const step = event.taskId !== id ? { step: event.taskId } : {};
       if (TERMINAL_EVENTS.has(event.event)) {
@@ -269,7 +267,7 @@ export class FleetRequestHandler implements A2ARequestHandler {
     if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || (options.timeoutMs as number) < 1)) {
       throw new RequestMalformedError('metadata.timeoutMs must be a positive integer (milliseconds)');
     }
-    return { input, agent: options.agent as string | undefined, timeoutMs: options.timeoutMs as number | undefined, team: options.team === true, message, attachments };
+    return { input, agent: options.agent as string | undefined, timeoutMs: options.timeoutMs as number | undefined, team: options.team as boolean | undefined, message, attachments };
   }
 
   private async submit(tasks: TaskService, accepted: Accepted, onEvent?: TaskListener): Promise<Submitted> {
@@ -324,7 +322,7 @@ interface Accepted {
   agent: string | undefined;
   timeoutMs: number | undefined;
   /** Plan it into subtasks for several agents: still one A2A task, its steps' events as progress. */
-  team: boolean;
+  team: boolean | undefined;
   message: Message;
   /** Binary file parts, saved in the task's workspace once it has an id. */
   attachments: Attachment[];
@@ -359,12 +357,12 @@ function requireId(id: string | undefined): string {
  * nothing is missed), next() reads, close() (or the consumer stopping) unsubscribes.
  */
 class EventFeed {
-  private readonly queue: FleetEvent[] = [];
-  private waiter: ((event: FleetEvent | null) => void) | null = null;
+  private readonly queue: TaskEvent[] = [];
+  private waiter: ((event: TaskEvent | null) => void) | null = null;
   private unsubscribe: () => void = () => undefined;
   private closed = false;
 
-  readonly push = (event: FleetEvent): void => {
+  readonly push = (event: TaskEvent): void => {
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = null;
@@ -377,7 +375,7 @@ class EventFeed {
     else this.unsubscribe = unsubscribe;
   }
 
-  next(): Promise<FleetEvent | null> {
+  next(): Promise<TaskEvent | null> {
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(queued);
     if (this.closed) return Promise.resolve(null);

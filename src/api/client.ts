@@ -4,9 +4,10 @@ import { API_CLIENT } from '../config/defaults.js';
 import { routePath } from '../protocol/api-routes.js';
 import type { ControlAction, ControlDocument } from '../protocol/control.js';
 import type { StatusDocument } from '../protocol/status.js';
+import type { TaskEvent } from '../protocol/events.js';
 import type { TaskResult, TaskStatus } from '../protocol/task.js';
 import type { RouteDecision } from '../router/router.js';
-import type { StatsRow } from '../ledger/stats.js';
+import type { SpendRow, StatsRow } from '../ledger/stats.js';
 import type { SupervisorInfo } from '../state/supervisor-file.js';
 import { ExitError } from '../util/exit-error.js';
 import { SSE_CONTENT_TYPE, SseDecoder } from '../util/sse.js';
@@ -96,9 +97,9 @@ export class ApiClient {
     return apiRequest(this.info, 'POST', routePath('submitTask'), { body });
   }
 
-  /** Submits and follows the task as SSE (its events, then `result`). */
-  streamTask(body: SubmitBody, onEvent: (event: SseEvent) => void): { done: Promise<number>; abort(): void } {
-    return streamRequest(this.info, 'POST', routePath('submitTask'), body, onEvent);
+  /** Submits and follows the task as SSE: its events (a team's steps' too), then `result` — or `error`, when refused. */
+  streamTask(body: SubmitBody, onEvent: (event: TaskStreamEvent) => void): { done: Promise<number>; abort(): void } {
+    return streamRequest(this.info, 'POST', routePath('submitTask'), body, (frame) => onEvent(taskStreamEvent(frame)));
   }
 
   cancelTask(id: string): Promise<ApiResponse<{ id?: string; status?: string; task?: TaskResult } & ApiError>> {
@@ -118,7 +119,7 @@ export class ApiClient {
     return apiRequest(this.info, 'POST', routePath('route'), { body: { input, ...(agent ? { agent } : {}) } });
   }
 
-  stats(sinceMs: number | null): Promise<ApiResponse<{ since?: string | null; rows?: StatsRow[] } & ApiError>> {
+  stats(sinceMs: number | null): Promise<ApiResponse<{ since?: string | null; rows?: StatsRow[]; spend?: SpendRow[] } & ApiError>> {
     return apiRequest(this.info, 'GET', routePath('stats', {}, { sinceMs: sinceMs ?? undefined }));
   }
 
@@ -172,10 +173,33 @@ export function pingSupervisor(api: string, timeoutMs: number = API_CLIENT.pingT
   });
 }
 
-/** One server-sent event. */
+/** One server-sent event, its data parsed (JSON, or the text when it is not JSON). */
 export interface SseEvent {
   event: string;
   data: unknown;
+}
+
+/**
+ * What a task stream (`POST /v1/tasks` as SSE) hands a command: each of the task's events as the
+ * supervisor sent it (the one FleetEvent/TaskEvent union), then the task's `result`; or `error`
+ * when the supervisor answered with an error instead of a stream.
+ */
+export type TaskStreamEvent = TaskEvent | { event: 'result'; result: TaskResult } | { event: 'error'; error: ApiError };
+
+/**
+ * A task stream's frame, typed: the supervisor writes each event's own JSON as the frame's data
+ * (api/task-routes.ts), named by its `event`; `result` and `error` carry a task and an API error.
+ * The one place the wire's JSON becomes a typed event.
+ */
+function taskStreamEvent(frame: SseEvent): TaskStreamEvent {
+  const data = isRecord(frame.data) ? frame.data : { message: String(frame.data) };
+  if (frame.event === 'result') return { event: 'result', result: data as unknown as TaskResult };
+  if (frame.event === 'error' || typeof data['event'] !== 'string') return { event: 'error', error: data as ApiError };
+  return data as unknown as TaskEvent;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

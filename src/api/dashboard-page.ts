@@ -30,6 +30,8 @@ export const DASHBOARD_HTML = `<!doctype html>
   .stopping, .stopped { color:var(--dim); }
   details summary { cursor:pointer; } details pre { white-space:pre-wrap; max-height:16rem; overflow:auto; background:#0b0d11; padding:.5rem; border-radius:4px; }
   .alert { color:var(--bad); margin:.2rem 0; } .none { color:var(--dim); }
+  .team-tag { color:var(--info); font-size:.75rem; border:1px solid var(--info); border-radius:3px; padding:0 .25rem; margin-right:.35rem; }
+  tr.step td:first-child { color:var(--dim); font-family:ui-monospace, monospace; padding-left:1.2rem; }
   svg { width:100%; height:120px; } .bar { fill:var(--info); } .bar.lat { fill:var(--warn); } .axis { fill:var(--dim); font-size:10px; }
   @media (max-width: 600px) { th.opt, td.opt { display:none; } main { padding:.5rem; } }
 </style>
@@ -53,8 +55,12 @@ export const DASHBOARD_HTML = `<!doctype html>
     <table><thead><tr><th>Kind</th><th>Agent</th><th>Tasks</th><th>Success</th><th>Learned success</th><th class="opt">Share</th></tr></thead>
     <tbody id="learning"><tr><td class="none" colspan="6">no finished tasks yet</td></tr></tbody></table>
   </section>
-  <section class="wide"><h2>Recent tasks</h2>
-    <table><thead><tr><th>Submitted</th><th>Status</th><th>Agent</th><th class="opt">Duration</th><th>Task</th></tr></thead>
+  <section class="wide"><h2>Spending · tokens and cost per agent (team steps included)</h2>
+    <table><thead><tr><th>Agent</th><th>Tasks</th><th>Tokens</th><th>Cost</th></tr></thead>
+    <tbody id="spend"><tr><td class="none" colspan="4">nothing spent yet</td></tr></tbody></table>
+  </section>
+  <section class="wide"><h2>Recent tasks · a team task with its steps beneath it</h2>
+    <table><thead><tr><th>Submitted</th><th>Status</th><th>Agent</th><th class="opt">Duration</th><th>Tokens</th><th>Cost</th><th>Task</th></tr></thead>
     <tbody id="tasks"></tbody></table>
   </section>
 </main>
@@ -106,6 +112,12 @@ $('approvals').addEventListener('click', async (event) => {
   refresh();
 });
 // The learned numbers come worded by the supervisor (the one describeRecord), never recomputed here.
+function renderSpend(stats) {
+  const rows = stats.spend ?? [];
+  $('spend').innerHTML = rows.length ? rows.map((r) =>
+    '<tr data-spend="' + esc(r.agent) + '"><td>' + esc(r.agent) + '</td><td>' + esc(r.tasks) + '</td><td class="tokens">' + esc(r.tokens) + '</td><td class="cost">' + money(r.cost) + '</td></tr>').join('')
+    : '<tr><td class="none" colspan="4">nothing spent yet</td></tr>';
+}
 function renderLearning(stats) {
   const rows = stats.rows ?? [];
   const pct = (v) => v == null ? '-' : Math.round(v * 100) + '%';
@@ -114,15 +126,34 @@ function renderLearning(stats) {
     '<td class="learned">' + esc(r.learned ? (r.learned.text ?? '-') : 'learning off') + '</td><td class="opt">' + pct(r.share) + '</td></tr>').join('')
     : '<tr><td class="none" colspan="6">no finished tasks yet</td></tr>';
 }
+const tokens = (t) => t.usage ? String(t.usage.totalTokens) : '-';
+const money = (cost) => typeof cost === 'number' ? '$' + cost.toFixed(4) : '-';
+function taskRow(t, step) {
+  // A team step's first cell is its place in the tree (├─ / └─ and its name: plan, s1 …, combine).
+  const first = step ? esc(step.branch + ' ' + (t.role === 'subtask' ? (t.subtask ?? '?') : t.role)) : esc(new Date(t.submittedAt).toLocaleTimeString());
+  const tag = t.team ? '<span class="team-tag"' + (t.teamReason ? ' title="' + esc("the router's proposal: " + t.teamReason) + '"' : '') + '>team</span>' : '';
+  return '<tr data-task="' + esc(t.id) + '"' + (step ? ' class="step" data-parent="' + esc(t.parentId) + '"' : '') + '><td>' + first + '</td>' +
+    '<td class="state ' + esc(t.status) + '">' + esc(t.status) + '</td><td>' + esc(t.agent ?? '-') + '</td><td class="opt">' + dur(t.durationMs) + '</td>' +
+    '<td class="tokens">' + tokens(t) + '</td><td class="cost">' + money(t.cost) + '</td>' +
+    '<td>' + tag + '<details><summary>' + esc(t.input.slice(0, 70)) + '</summary><pre>' + esc(t.output ?? t.error ?? '') + '</pre></details></td></tr>';
+}
+// Team tasks as trees: the list holds every task, steps included; each step goes under its team
+// task (in the order it was submitted), a step whose team is not in the list stands on its own.
 function renderTasks(tasks) {
-  $('tasks').innerHTML = tasks.slice(0, 50).map((t) =>
-    '<tr><td>' + esc(new Date(t.submittedAt).toLocaleTimeString()) + '</td><td class="state ' + esc(t.status) + '">' + esc(t.status) + '</td>' +
-    '<td>' + esc(t.agent ?? '-') + '</td><td class="opt">' + dur(t.durationMs) + '</td>' +
-    '<td><details><summary>' + esc(t.input.slice(0, 70)) + '</summary><pre>' + esc(t.output ?? t.error ?? '') + '</pre></details></td></tr>').join('');
+  const ids = new Set(tasks.map((t) => t.id)), steps = new Map();
+  for (const t of tasks) if (t.parentId && ids.has(t.parentId)) (steps.get(t.parentId) ?? steps.set(t.parentId, []).get(t.parentId)).push(t);
+  const rows = [];
+  for (const t of tasks.filter((t) => !(t.parentId && ids.has(t.parentId))).slice(0, 50)) {
+    rows.push(taskRow(t, null));
+    const children = (steps.get(t.id) ?? []).slice().sort((a, b) => Date.parse(a.submittedAt) - Date.parse(b.submittedAt));
+    children.forEach((c, i) => rows.push(taskRow(c, { branch: i === children.length - 1 ? '└─' : '├─' })));
+  }
+  $('tasks').innerHTML = rows.join('');
   const now = Date.now(), buckets = 12, width = 5 * 60 * 1000;
   const counts = new Array(buckets).fill(0), lat = Array.from({ length: buckets }, () => []);
   for (const t of tasks) {
-    if (!t.finishedAt) continue;
+    // A team task counts once: its steps are its work, not tasks of their own here.
+    if (!t.finishedAt || t.parentId) continue;
     const i = buckets - 1 - Math.floor((now - Date.parse(t.finishedAt)) / width);
     if (i < 0 || i >= buckets) continue;
     counts[i] += 1;
@@ -142,7 +173,7 @@ function refresh() {
   if (pending) return;
   pending = setTimeout(async () => {
     pending = null;
-    try { const [doc, list, stats] = await Promise.all([get('/v1/agents'), get('/v1/tasks?limit=500'), get('/v1/stats')]); renderAgents(doc); renderTasks(list.tasks); renderLearning(stats); }
+    try { const [doc, list, stats] = await Promise.all([get('/v1/agents'), get('/v1/tasks?limit=500'), get('/v1/stats')]); renderAgents(doc); renderTasks(list.tasks); renderLearning(stats); renderSpend(stats); }
     catch (e) { $('meta').textContent = 'disconnected: ' + e.message; }
   }, 150);
 }
@@ -150,7 +181,7 @@ function connect() {
   const source = new EventSource('/v1/events');
   source.onopen = () => { $('live').className = 'on'; refresh(); };
   source.onerror = () => { $('live').className = ''; };
-  for (const name of ['agent.state', 'task.submitted', 'task.waiting', 'task.completed', 'task.failed', 'task.cancelled', 'task.routed', 'alert.fired', 'alert.resolved', 'approval.requested', 'approval.decided']) source.addEventListener(name, refresh);
+  for (const name of ['agent.state', 'task.submitted', 'task.planned', 'task.waiting', 'task.completed', 'task.failed', 'task.cancelled', 'task.routed', 'alert.fired', 'alert.resolved', 'approval.requested', 'approval.decided']) source.addEventListener(name, refresh);
 }
 refresh(); connect(); setInterval(refresh, 5000);
 </script>

@@ -1,3 +1,4 @@
+import type { TaskEvent } from '../protocol/events.js';
 import type http from 'node:http';
 import type { TaskResult, TaskStatus } from '../protocol/task.js';
 import { TASK_STATUSES } from '../protocol/task.js';
@@ -54,7 +55,7 @@ export async function handleTaskRoute(request: http.IncomingMessage, response: h
     const sinceMs = sinceText === null ? null : Number(sinceText);
     if (sinceMs !== null && (!Number.isInteger(sinceMs) || sinceMs < 1)) return bad(response, 'bad_since', 'sinceMs must be a positive integer: the last this many milliseconds');
     const since = sinceMs === null ? null : Date.now() - sinceMs;
-    sendJson(response, 200, { since: since === null ? null : new Date(since).toISOString(), rows: tasks.stats(since) });
+    sendJson(response, 200, { since: since === null ? null : new Date(since).toISOString(), rows: tasks.stats(since), spend: tasks.spend(since) });
     return true;
   }
   if (path === '/v1/tasks' && method === 'POST') {
@@ -144,14 +145,14 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
     if (streaming) {
       // With SSE the client must see every event of the task: its listener is on before it starts,
       // and holds the events until the stream is open.
-      const buffered: Array<{ event: string; taskId?: string }> = [];
-      let forward: ((event: { event: string; taskId?: string }) => void) | null = null;
-      const submitted = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team === true, budget, traceparent }, (event) =>
+      const buffered: TaskEvent[] = [];
+      let forward: ((event: TaskEvent) => void) | null = null;
+      const submitted = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team as boolean | undefined, budget, traceparent }, (event) =>
         forward ? forward(event) : buffered.push(event),
       );
       id = submitted.id;
       openSse(response);
-      const write = (event: { event: string; taskId?: string }) => writeSse(response, event.event, event);
+      const write = (event: TaskEvent) => writeSse(response, event.event, event);
       for (const event of buffered) write(event);
       forward = write;
       request.once('close', submitted.unsubscribe);
@@ -161,7 +162,7 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
       response.end();
       return;
     }
-    ({ id, durable } = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team === true, budget, traceparent }));
+    ({ id, durable } = await tasks.submit({ input, agent: agent as string | undefined, timeoutMs: timeoutMs as number | undefined, team: team as boolean | undefined, budget, traceparent }));
   } catch (error) {
     if (error instanceof TaskRequestError) return void bad(response, 'unknown_agent', error.message);
     throw error;

@@ -65,6 +65,7 @@ program
   .argument('<task>', 'what the agent should do')
   .option('--agent <name>', 'send it to this agent instead of letting the router choose')
   .option('--team', 'plan it into subtasks for several agents (the planner agent plans and combines)')
+  .option('--no-team', 'one agent, even when the router would run the task as a team (routing.autoTeam)')
   .option('--budget <limits>', "what it may spend: 50k-tokens, '$0.20', 5m, or several with commas (default: the agent's task.budget)")
   .option('--timeout <duration>', 'give up after this long (default: the agent\'s task.timeout)')
   .option('--json', 'print the result as JSON (nothing else on stdout)')

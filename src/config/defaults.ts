@@ -201,8 +201,12 @@ export const WEBHOOK_RETRY = Object.freeze({ initialDelayMs: 1000, factor: 2, ma
  */
 export const PUSH_DELIVERY = Object.freeze({ timeoutMs: 5000, attempts: 4, initialDelayMs: 250, factor: 2, maxDelayMs: 2000 });
 
-/** Learning is on by default: routing improves from outcomes without any set-up. */
-export const DEFAULT_ROUTING: Readonly<RoutingSettings> = Object.freeze({ learn: true });
+/**
+ * Learning is on by default: routing improves from outcomes without any set-up. Automatic teaming
+ * is on too: its rule (src/router/team-proposal.ts) only fires on a task whose clauses each belong
+ * clearly to a different specialist, so ordinary single-capability tasks route as before.
+ */
+export const DEFAULT_ROUTING: Readonly<RoutingSettings> = Object.freeze({ learn: true, autoTeam: true });
 
 export const DEFAULT_LOGS: Readonly<LogSettings> = Object.freeze({
   // 10 MB per file keeps a chatty worker's history for hours without filling a disk.

@@ -121,7 +121,7 @@ export function resolveConfig(raw: RawConfig, file: string, locator: Locator): L
       maxBytes: raw.logs?.maxSize ?? DEFAULT_LOGS.maxBytes,
       files: raw.logs?.files ?? DEFAULT_LOGS.files,
     },
-    routing: { learn: raw.routing?.learn ?? DEFAULT_ROUTING.learn },
+    routing: { learn: raw.routing?.learn ?? DEFAULT_ROUTING.learn, autoTeam: raw.routing?.autoTeam ?? DEFAULT_ROUTING.autoTeam },
     planner: raw.planner ?? null,
     prices: raw.prices ?? {},
     alerts: resolveAlerts(raw.alerts ?? null),

@@ -323,7 +323,7 @@ const agentShape = {
 
 const supervisorShape = { port: port.optional(), host: nonEmpty.optional() };
 const logsShape = { maxSize: size, files: positiveInt.optional() };
-const routingShape = { learn: z.boolean().optional() };
+const routingShape = { learn: z.boolean().optional(), autoTeam: z.boolean().optional() };
 const restartsRuleShape = { count: positiveInt.optional(), window: duration({ positive: true }) };
 const failureRateShape = { max: z.number().min(0).max(1).optional(), window: duration({ positive: true }), minTasks: positiveInt.optional() };
 const latencyShape = { max: duration({ positive: true }), window: duration({ positive: true }), minTasks: positiveInt.optional() };
@@ -348,8 +348,11 @@ const topShape = {
   supervisor: z.strictObject(supervisorShape).nullish().describe('The control API: port (0 = a free port) and host (loopback unless you say otherwise)'),
   logs: z.strictObject(logsShape).nullish().describe('Log rotation of each instance: maxSize of a file, files kept'),
   defaults: z.strictObject(overridableShape).nullish().describe('Settings every agent gets unless it sets its own (per key within each section)'),
-  // `learn: false` turns the learned policy off (static capability routing).
-  routing: z.strictObject(routingShape).nullish().describe('learn: false turns the learned routing policy off (static capability matching)'),
+  // `learn: false` turns the learned policy off (static capability routing); `autoTeam: false` the router's team proposals.
+  routing: z
+    .strictObject(routingShape)
+    .nullish()
+    .describe('learn: false turns the learned routing policy off (static capability matching); autoTeam: false stops the router from running a task that clearly spans several specialists as a team'),
   prices: z
     .record(z.string().min(1), z.strictObject({ input: z.number().min(0), output: z.number().min(0) }))
     .nullish()

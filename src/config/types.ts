@@ -178,6 +178,8 @@ export interface SupervisorSettings {
 export interface RoutingSettings {
   /** Learn from outcomes and feedback (a bandit over the capability match); false = static routing. */
   learn: boolean;
+  /** Run a task as a team when its clauses clearly span several specialists (src/router/team-proposal.ts). */
+  autoTeam: boolean;
 }
 
 export interface AlertSettings {

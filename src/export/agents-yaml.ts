@@ -175,7 +175,9 @@ export function supervisorConfig(config: LightningConfig, urls: ReadonlyMap<stri
     // Listening beyond loopback is the point here: the port is published (or port-forwarded)
     // by the engine, and only to 127.0.0.1 on the host.
     supervisor: { host: '0.0.0.0', port: supervisorPort },
-    routing: config.routing.learn ? undefined : { learn: false },
+    routing: config.routing.learn && config.routing.autoTeam
+      ? undefined
+      : omitUndefined({ learn: config.routing.learn ? undefined : false, autoTeam: config.routing.autoTeam ? undefined : false }),
     alerts: alerts(config.alerts),
     agents: Object.fromEntries(
       config.agents.map((agent) => {

@@ -38,6 +38,8 @@ export interface TaskView {
   failure: FailureReason | null;
   /** A team task (planned into subtasks). */
   team: boolean;
+  /** Why the router made it a team (automatic teaming); null when asked for, or no team. */
+  teamReason: string | null;
   /** A team step's team task; null for any other task. */
   parentId: string | null;
   role: TeamRole | null;
@@ -141,6 +143,7 @@ export class TaskIndex {
       if (this.tasks.has(e.taskId)) return;
       const view = newView(e.taskId, e.input, e.agent, e.ts);
       view.team = e.team === true;
+      view.teamReason = e.teamReason ?? null;
       view.parentId = e.parentId ?? null;
       view.role = e.role ?? null;
       view.subtask = e.subtask ?? null;
@@ -288,7 +291,7 @@ function newView(id: string, input: string, agent: string | null, ts: string): T
     id, status: 'submitted', input, requestedAgent: agent ?? null, agent: null, instance: null,
     output: null, outputFile: null, error: null, attempts: [], routed: [], usage: null, cost: null, files: [],
     submittedAt: ts, finishedAt: null, durationMs: null, feedback: [], waiting: null, approval: null, approvals: [], failure: null,
-    team: false, parentId: null, role: null, subtask: null, children: [], plan: null,
+    team: false, teamReason: null, parentId: null, role: null, subtask: null, children: [], plan: null,
   };
 }
 
@@ -314,6 +317,7 @@ export function toTaskResult(view: TaskView, lookup?: (id: string) => TaskView |
   if (view.parentId !== null) Object.assign(result, { parentId: view.parentId, role: view.role, subtask: view.subtask });
   if (view.team) {
     result.team = true;
+    if (view.teamReason !== null) result.teamReason = view.teamReason;
     const steps = lookup ? view.children.map(lookup).filter((child): child is TaskView => child !== undefined) : [];
     result.steps = steps.map((child) => ({
       id: child.id,

@@ -95,3 +95,33 @@ function percentile(sorted: number[], p: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? null;
 }
+
+/** What one agent's tasks spent (`lightning stats`' spending table, /v1/stats `spend`, the dashboard). */
+export interface SpendRow {
+  agent: string;
+  /** Tasks that ran on it and spent anything. */
+  tasks: number;
+  tokens: number;
+  /** USD; null when no task of it had a price. */
+  cost: number | null;
+}
+
+/**
+ * Where the tokens and money went, per agent: every task that spent any — team steps (the plan and
+ * combine calls too) and tasks that ran out of budget, which the success rows above leave out. A
+ * team task counts in its steps only (its own total is their sum), so nothing is counted twice.
+ */
+export function computeSpend(tasks: Iterable<TaskView>, since: number | null): SpendRow[] {
+  const byAgent = new Map<string, SpendRow>();
+  for (const task of tasks) {
+    if (task.team || task.usage === null) continue;
+    if (since !== null && Date.parse(task.submittedAt) < since) continue;
+    const agent = task.agent ?? task.attempts.at(-1)?.agent ?? 'none';
+    let row = byAgent.get(agent);
+    if (!row) byAgent.set(agent, (row = { agent, tasks: 0, tokens: 0, cost: null }));
+    row.tasks += 1;
+    row.tokens += task.usage.totalTokens;
+    if (task.cost !== null) row.cost = (row.cost ?? 0) + task.cost;
+  }
+  return [...byAgent.values()].sort((a, b) => b.tokens - a.tokens || a.agent.localeCompare(b.agent));
+}

@@ -23,6 +23,8 @@ export type LedgerEventBody =
       timeoutMs: number;
       /** A team task: planned into subtasks, which are tasks of their own with this one as parent. */
       team?: true;
+      /** Set when the router proposed the team (automatic teaming, `routing.autoTeam`): why. */
+      teamReason?: string;
       /** Set on a team's steps: the team task they belong to. */
       parentId?: string;
       /** What a team step is: the plan, one subtask of it, or the combined answer. */

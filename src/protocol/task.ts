@@ -190,6 +190,8 @@ export interface TaskResult {
   cost?: number | null;
   /** A team task: planned into steps (its subtasks), each a task of its own. */
   team?: boolean;
+  /** Why the router ran it as a team (automatic teaming); absent when the caller asked for one. */
+  teamReason?: string;
   /** A team task's steps, in the order they were submitted. */
   steps?: TeamStep[];
   /** A team step: its team task, and what it is there. */

@@ -1,9 +1,11 @@
 import type { LedgerEvent } from '../protocol/events.js';
 import type { RouteCandidate } from '../protocol/task.js';
 import { CapabilityMatcher } from './match.js';
-import type { AgentProfile } from './match.js';
+import type { AgentMatch, AgentProfile } from './match.js';
 import { FEEDBACK_WEIGHT, LearnedPolicy } from './policy.js';
 import type { DecisionKind } from './policy.js';
+import { proposeTeam } from './team-proposal.js';
+import type { TeamProposal } from './team-proposal.js';
 
 /** An agent to try for a task, in order. */
 export interface RankedAgent {
@@ -27,6 +29,17 @@ export interface RouteDecision {
   reason: string;
   /** The task's kind for stats: the static pick's strongest matched word. */
   kind: string;
+  /**
+   * Whether the task would run as a team rather than go to `pick`, and why (team-proposal.ts).
+   * Absent from supervisors older than automatic teaming.
+   */
+  team?: TeamProposal;
+}
+
+/** Automatic teaming as the router sees it: whether it is on (agents.yaml, re-read on reload) and who would plan. */
+export interface TeamingSource {
+  enabled(): boolean;
+  planner(): string | null;
 }
 
 export type ProfileSource = () => { version: number; profiles: AgentProfile[] };
@@ -48,9 +61,11 @@ export class TaskRouter {
   /** route() computes a task's features just before its submission is recorded: reused then. */
   private lastRouted: { input: string; features: Map<string, number> } | null = null;
 
+  /** `teaming` null: no team is ever proposed (replays and stats, which route only to compare picks). */
   constructor(
     private readonly profiles: ProfileSource,
     learn: boolean,
+    private readonly teaming: TeamingSource | null = null,
   ) {
     this.policy = new LearnedPolicy({ learn });
   }
@@ -63,7 +78,8 @@ export class TaskRouter {
     const kind = first?.matched[0]?.toLowerCase() ?? 'other';
     if (forced !== undefined || !first) {
       const agent = forced ?? '';
-      return { ranked: [{ agent, score: 1 }], candidates: [{ agent, score: 1 }], pick: agent, static: first?.agent ?? agent, explored: false, decision: 'forced', probability: 1, reason: `asked for ${agent}`, kind };
+      const team: TeamProposal = { team: false, reason: forced !== undefined ? `asked for ${agent}` : 'no agent to team', groups: [] };
+      return { ranked: [{ agent, score: 1 }], candidates: [{ agent, score: 1 }], pick: agent, static: first?.agent ?? agent, explored: false, decision: 'forced', probability: 1, reason: `asked for ${agent}`, kind, team };
     }
     const features = matcher.features(input);
     this.lastRouted = { input, features };
@@ -93,7 +109,19 @@ export class TaskRouter {
       probability: choice.probability,
       reason: choice.reason,
       kind,
+      team: this.proposal(input, scored, matcher, fallback),
     };
+  }
+
+  /** Whether the task would run as a team: the rule of team-proposal.ts, when teaming is on and someone can plan. */
+  private proposal(input: string, scored: AgentMatch[], matcher: CapabilityMatcher, fallbacks: ReadonlySet<string>): TeamProposal {
+    if (this.teaming === null) return { team: false, reason: 'teams are not considered here', groups: [] };
+    if (!this.teaming.enabled()) return { team: false, reason: 'automatic teaming is off (routing.autoTeam: false)', groups: [] };
+    const proposal = proposeTeam(input, scored, matcher, fallbacks);
+    if (proposal.team && this.teaming.planner() === null) {
+      return { ...proposal, team: false, reason: `${proposal.reason}; but no agent can plan a team (set \`planner:\` in agents.yaml, or mark an agent \`fallback: true\`)` };
+    }
+    return proposal;
   }
 
   /**

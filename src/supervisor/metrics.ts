@@ -21,6 +21,7 @@ export class FleetMetrics {
   private readonly tasks: Counter<'agent' | 'outcome'>;
   private readonly taskSeconds: Histogram<'agent'>;
   private readonly routing: Counter<'agent' | 'decision' | 'kind'>;
+  private readonly teams: Counter<'by'>;
   private readonly tokens: Counter<'agent'>;
   private readonly cost: Counter<'agent'>;
   private readonly failovers: Counter<'agent' | 'from' | 'to'>;
@@ -103,6 +104,12 @@ export class FleetMetrics {
       labelNames: ['agent', 'decision', 'kind'],
       registers,
     });
+    this.teams = new prom.Counter({
+      name: 'lightning_team_tasks_total',
+      help: 'Team tasks started: by "request" (run --team, team: true) or by "router" (automatic teaming, routing.autoTeam).',
+      labelNames: ['by'],
+      registers,
+    });
     this.tokens = new prom.Counter({ name: 'lightning_task_tokens_total', help: 'Tokens tasks used (prompt + completion), by agent; a team task counts in its steps.', labelNames: ['agent'], registers });
     this.cost = new prom.Counter({ name: 'lightning_task_cost_usd_total', help: 'What tasks cost in US dollars (agents.yaml prices), by agent; a team task counts in its steps.', labelNames: ['agent'], registers });
     this.failovers = new prom.Counter({
@@ -135,6 +142,9 @@ export class FleetMetrics {
       if (typeof event.cost === 'number') this.cost.inc({ agent }, event.cost);
     }
     switch (event.event) {
+      case 'task.submitted':
+        if (event.team) this.teams.inc({ by: event.teamReason === undefined ? 'request' : 'router' });
+        return;
       case 'task.progress':
         // Cut: the labels come from what a worker sends, and a label value should stay short.
         if (event.progress.kind === 'failover') this.failovers.inc({ agent: event.agent, from: String(event.progress.from).slice(0, 200), to: String(event.progress.to).slice(0, 200) });

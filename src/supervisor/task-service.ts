@@ -4,11 +4,11 @@ import type { LightningConfig } from '../config/types.js';
 import type { StatusDocument } from '../protocol/status.js';
 import type { SystemEventBody } from '../protocol/events.js';
 import { readEvents, TaskIndex, toTaskResult } from '../ledger/reader.js';
-import { computeStats } from '../ledger/stats.js';
+import { computeSpend, computeStats } from '../ledger/stats.js';
 import { LedgerWriter } from '../ledger/writer.js';
 import { REPLAY_TASKS, replayWindow, TaskRouter } from '../router/router.js';
 import { describeRecord } from '../router/policy.js';
-import type { TaskService } from '../tasks/service.js';
+import type { TaskListener, TaskService } from '../tasks/service.js';
 import { TaskRequestError } from '../tasks/service.js';
 import { TaskCore } from '../tasks/task-core.js';
 import type { StatePaths } from '../state/home.js';
@@ -55,7 +55,11 @@ export class SupervisorTasks {
     this.index = new TaskIndex(history);
     this.writer = LedgerWriter.open(paths.ledger, { secrets });
     this.fleet = new SupervisorFleetView(supervisor, tokens);
-    this.router = new TaskRouter(() => this.fleet.profiles(), config.routing.learn);
+    // Teaming follows agents.yaml as reloaded (the supervisor's config is the current one).
+    this.router = new TaskRouter(() => this.fleet.profiles(), config.routing.learn, {
+      enabled: () => supervisor.config.routing.autoTeam,
+      planner: () => this.fleet.planner(),
+    });
     // Learning survives restarts: the policy is the ledger's (recent) outcomes, replayed.
     for (const event of replayWindow(history, REPLAY_TASKS)) this.router.learnFrom(event);
     this.core = new TaskCore({
@@ -111,6 +115,7 @@ export class SupervisorTasks {
       // The index holds every task of the ledger already: no re-reading of the file.
       // The learned numbers with their one wording, as `route`, `task` and `stats` print them: the
       // dashboard shows this text rather than a formula of its own.
+      spend: (since) => computeSpend(this.index.list(), since),
       stats: (since) =>
         computeStats(this.index.list(), (input) => this.router.kindOf(input), since, (input, agent) => {
           const record = this.router.recordOf(input, agent);
@@ -122,24 +127,39 @@ export class SupervisorTasks {
         }
         return this.router.route(input, agent);
       },
-      subscribe: (listener, filter = {}) => {
-        if (filter.taskId !== undefined) return this.core.watch(filter.taskId, listener);
-        const onChange = ({ instance }: StateChange) =>
-          listener({ event: 'agent.state', ts: new Date().toISOString(), agent: instance.spec.agent.name, instance: instance.spec.index, state: instance.state.name, pid: instance.pid, restarts: instance.restarts, lastExit: instance.lastExit });
-        const onAlert = (alert: Alert) => listener({ ...alert, event: alert.state === 'firing' ? 'alert.fired' : 'alert.resolved' });
-        this.core.on('event', listener);
-        this.supervisor.on('change', onChange);
-        this.alertListeners.add(onAlert);
-        this.systemListeners.add(listener);
-        return () => {
-          this.systemListeners.delete(listener);
-          this.core.off('event', listener);
-          this.supervisor.off('change', onChange);
-          this.alertListeners.delete(onAlert);
-        };
-      },
+      subscribe: this.subscriber(),
       accepting: () => this.accepting,
     };
+  }
+
+  /**
+   * TaskService.subscribe, overloads and all: with a task id, that task's events (TaskEvent) from
+   * the task core's per-task watchers; without, every event of the fleet.
+   */
+  private subscriber(): TaskService['subscribe'] {
+    // Read at each call: the service is built before the constructor has set the task core.
+    const tasks = this;
+    function subscribe(listener: TaskListener, filter: { taskId: string }): () => void;
+    function subscribe(listener: (event: FleetEvent) => void, filter?: { taskId?: string | undefined }): () => void;
+    function subscribe(listener: TaskListener | ((event: FleetEvent) => void), filter: { taskId?: string | undefined } = {}): () => void {
+      // With a task id (the first overload): that task's events, from the task core's watchers.
+      const { core, supervisor, alertListeners, systemListeners } = tasks;
+      if (!hearsEverything(listener, filter)) return core.watch(filter.taskId ?? '', listener);
+      const onChange = ({ instance }: StateChange) =>
+        listener({ event: 'agent.state', ts: new Date().toISOString(), agent: instance.spec.agent.name, instance: instance.spec.index, state: instance.state.name, pid: instance.pid, restarts: instance.restarts, lastExit: instance.lastExit });
+      const onAlert = (alert: Alert) => listener({ ...alert, event: alert.state === 'firing' ? 'alert.fired' : 'alert.resolved' });
+      core.on('event', listener);
+      supervisor.on('change', onChange);
+      alertListeners.add(onAlert);
+      systemListeners.add(listener);
+      return () => {
+        systemListeners.delete(listener);
+        core.off('event', listener);
+        supervisor.off('change', onChange);
+        alertListeners.delete(onAlert);
+      };
+    }
+    return subscribe;
   }
 
   private startAlerts(config: LightningConfig): void {
@@ -203,3 +223,10 @@ function storeOutput(paths: StatePaths, taskId: string, output: string): { outpu
   return { output: `${head}\n… [output truncated in the ledger; the whole text is in ${file}]`, outputFile: file };
 }
 
+/** The overloads of TaskService.subscribe say it: a listener subscribed without a task id takes every event. */
+function hearsEverything(
+  listener: TaskListener | ((event: FleetEvent) => void),
+  filter: { taskId?: string | undefined },
+): listener is (event: FleetEvent) => void {
+  return filter.taskId === undefined;
+}

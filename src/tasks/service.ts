@@ -1,5 +1,5 @@
 import type { ApprovalDecider, FleetEvent, TaskEvent } from '../protocol/events.js';
-import type { StatsRow } from '../ledger/stats.js';
+import type { SpendRow, StatsRow } from '../ledger/stats.js';
 import type { TaskBudget, TaskResult, TaskStatus } from '../protocol/task.js';
 import type { RouteDecision } from '../router/router.js';
 
@@ -10,7 +10,10 @@ export interface SubmitRequest {
   input: string;
   agent?: string | undefined;
   timeoutMs?: number | undefined;
-  /** Plan it into subtasks for several agents (see team-run.ts). */
+  /**
+   * true: plan it into subtasks for several agents (see team-run.ts); false: one agent, whatever the
+   * router proposes; absent: a team when the router proposes one (routing.autoTeam).
+   */
   team?: boolean | undefined;
   /** What it may spend; each limit given replaces the agent's `task.budget` one. */
   budget?: Partial<TaskBudget> | undefined;
@@ -45,13 +48,17 @@ export interface TaskService {
   feedback(id: string, rating: 'good' | 'bad', note: string | null): Promise<'recorded' | 'not-finished' | 'not-found'>;
   /** Per agent and kind of task: tasks, success, latency, share (what `lightning stats` shows). */
   stats(since: number | null): StatsRow[];
+  /** Tokens and cost per agent over every task that spent any, team steps included (`stats`' spending table). */
+  spend(since: number | null): SpendRow[];
   /** Where a task would go and why, without running it. */
   route(input: string, agent: string | undefined): RouteDecision;
   /**
-   * Every task and agent event, or with `taskId` only that task's (looked up by id: a stream of
-   * one task costs nothing per event of another); returns an unsubscribe function.
+   * Every task and agent event, or with `taskId` only that task's — task events, and typed so —
+   * (looked up by id: a stream of one task costs nothing per event of another); returns an
+   * unsubscribe function.
    */
-  subscribe(listener: (event: FleetEvent) => void, filter?: { taskId?: string }): () => void;
+  subscribe(listener: TaskListener, filter: { taskId: string }): () => void;
+  subscribe(listener: (event: FleetEvent) => void, filter?: { taskId?: string | undefined }): () => void;
   /** False while the supervisor is stopping. */
   accepting(): boolean;
 }

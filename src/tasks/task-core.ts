@@ -122,17 +122,13 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     const unsubscribe = onEvent ? this.watch(id, onEvent) : () => undefined;
     // A secret pasted into a task goes no further: not to the model, the ledger or any answer.
     const input = this.options.redact(request.input);
-    if (request.team) {
+    if (request.team === true) {
       if (request.agent !== undefined) throw new TaskRequestError('a team task is planned across agents: give either --team or --agent, not both');
-      const settings = this.options.fleet.taskSettings(null);
-      const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
-      const durable = this.record(id, { event: 'task.submitted', input, agent: null, timeoutMs, team: true });
-      const run = new TeamRun(id, input, timeoutMs, budgetOf(settings.budget, request.budget), this.team);
-      this.runs.set(id, run);
-      void run.done.finally(() => this.runs.delete(id));
-      return { id, durable, unsubscribe };
+      return this.startTeam(id, input, request, null, unsubscribe);
     }
     const decision = this.options.router.route(input, request.agent);
+    // The router proposes a team (automatic teaming) unless the caller said no team or named an agent.
+    if (request.team === undefined && decision.team?.team === true) return this.startTeam(id, input, request, decision.team.reason, unsubscribe);
     const settings = this.options.fleet.taskSettings(decision.pick || null);
     const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
     const durable = this.record(id, { event: 'task.submitted', input, agent: request.agent ?? null, timeoutMs });
@@ -141,6 +137,17 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
       budget: budgetOf(settings.budget, request.budget),
     };
     const run = new TaskRun(id, input, plan, this.context, request.traceparent ?? null);
+    this.runs.set(id, run);
+    void run.done.finally(() => this.runs.delete(id));
+    return { id, durable, unsubscribe };
+  }
+
+  /** A team task, asked for (`proposedBecause` null) or proposed by the router (why, as recorded). */
+  private startTeam(id: string, input: string, request: SubmitRequest, proposedBecause: string | null, unsubscribe: () => void): Submitted {
+    const settings = this.options.fleet.taskSettings(null);
+    const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
+    const durable = this.record(id, { event: 'task.submitted', input, agent: null, timeoutMs, team: true, ...(proposedBecause === null ? {} : { teamReason: proposedBecause }) });
+    const run = new TeamRun(id, input, timeoutMs, budgetOf(settings.budget, request.budget), this.team);
     this.runs.set(id, run);
     void run.done.finally(() => this.runs.delete(id));
     return { id, durable, unsubscribe };

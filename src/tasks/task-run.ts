@@ -12,6 +12,7 @@ import type { TraceSpan } from '../util/tracing.js';
 import type { FleetView, RoutableInstance } from './fleet-view.js';
 import type { InstanceMark, InstancePicker } from './instance-picker.js';
 import { describePassOver, describeWait, isTerminal } from './task-state.js';
+import { terminalRecord } from './terminal-record.js';
 import type { PassOverReason, TaskState, TerminalTaskState } from './task-state.js';
 
 /** What a run needs of the task core around it. */
@@ -495,44 +496,11 @@ export class TaskRun {
     this.span.set({ 'lightning.task.status': state.name, 'lightning.agent': state.name === 'completed' ? state.agent : undefined });
     if (state.name === 'failed') this.span.fail(state.error);
     this.span.end();
-    switch (state.name) {
-      case 'completed': {
-        const stored = this.context.store(this.id, outcome!);
-        await this.record({
-          event: 'task.completed',
-          agent: state.agent,
-          instance: state.instance,
-          output: stored.output,
-          outputFile: stored.outputFile,
-          usage: outcome!.usage,
-          ...this.costRecord(outcome!, state.agent),
-          files: outcome!.files,
-          durationMs,
-        });
-        return;
-      }
-      case 'failed':
-        await this.record({
-          event: 'task.failed', reason: state.reason, error: state.error, durationMs,
-          ...(outcome && agent !== undefined ? { usage: outcome.usage, ...this.costRecord(outcome, agent) } : {}),
-        });
-        return;
-      case 'cancelled':
-        await this.record({ event: 'task.cancelled', by: state.by, durationMs });
-        return;
-      case 'interrupted':
-        await this.record({ event: 'task.interrupted', error: state.error });
-        return;
-      default: {
-        const unknown: never = state;
-        throw new Error(`unexpected terminal state ${JSON.stringify(unknown)}`);
-      }
-    }
-  }
-
-  private costRecord(outcome: WorkerOutcome, agent: string): { cost?: number } {
-    const cost = costOf(outcome.usage, this.context.fleet.priceOf(agent));
-    return cost === null ? {} : { cost };
+    // What the worker's outcome says the task spent (and, completed, produced), priced by its agent's model.
+    const spent = outcome && agent !== undefined ? { usage: outcome.usage, cost: costOf(outcome.usage, this.context.fleet.priceOf(agent)) } : null;
+    const stored = state.name === 'completed' && outcome ? this.context.store(this.id, outcome) : null;
+    const produced = stored && outcome && spent ? { ...spent, output: stored.output, outputFile: stored.outputFile, files: outcome.files } : undefined;
+    await this.record(terminalRecord(state, durationMs, { ...(produced ? { produced } : {}), spent }));
   }
 
   private record(body: LedgerEventBody): Promise<void> {

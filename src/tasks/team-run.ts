@@ -5,6 +5,8 @@ import type { TaskMode, TeamPlan } from '../protocol/team-plan.js';
 import type { Clock } from '../util/clock.js';
 import { parsePlan } from './team-plan.js';
 import type { TerminalTaskState } from './task-state.js';
+import { terminalRecord } from './terminal-record.js';
+import type { Spent } from './terminal-record.js';
 
 /** One step of a team, as the team asks the task core for it. */
 export interface TeamStepRequest {
@@ -243,7 +245,7 @@ export class TeamRun {
   }
 
   /** What the steps so far spent. */
-  private spent(): { usage: TokenUsage | null; cost: number | null } {
+  private spent(): Spent {
     const usage = this.steps.reduce<TokenUsage | null>((sum, view) => addUsage(sum, view.usage), null);
     const costs = this.steps.map((view) => view.cost).filter((cost): cost is number => cost !== null);
     return { usage, cost: costs.length > 0 ? costs.reduce((a, b) => a + b, 0) : null };
@@ -284,35 +286,10 @@ export class TeamRun {
     if (this.ending) return;
     this.ending = true;
     this.ended = state;
-    const durationMs = state.at - this.started;
-    switch (state.name) {
-      case 'completed': {
-        // The team's cost is every step's; its files are all the files its steps wrote.
-        const { usage, cost } = this.spent();
-        const files = [...new Set(this.steps.flatMap((view) => view.files))];
-        await this.record({
-          event: 'task.completed', agent: state.agent, instance: state.instance,
-          output: combined?.output ?? '', outputFile: combined?.outputFile ?? null, usage, ...(cost === null ? {} : { cost }), files, durationMs,
-        });
-        return;
-      }
-      case 'failed': {
-        // What the team spent before it failed: its steps' usage and cost.
-        const { usage, cost } = this.spent();
-        await this.record({ event: 'task.failed', reason: state.reason, error: state.error, durationMs, usage, ...(cost === null ? {} : { cost }) });
-        return;
-      }
-      case 'cancelled':
-        await this.record({ event: 'task.cancelled', by: state.by, durationMs });
-        return;
-      case 'interrupted':
-        await this.record({ event: 'task.interrupted', error: state.error });
-        return;
-      default: {
-        const unknown: never = state;
-        throw new Error(`unexpected terminal state ${JSON.stringify(unknown)}`);
-      }
-    }
+    // The team's cost is every step's; its files are all the files its steps wrote; its answer the combine step's.
+    const spent = this.spent();
+    const produced = { ...spent, output: combined?.output ?? '', outputFile: combined?.outputFile ?? null, files: [...new Set(this.steps.flatMap((view) => view.files))] };
+    await this.record(terminalRecord(state, state.at - this.started, { produced, spent }));
   }
 
   private record(body: LedgerEventBody): Promise<void> {

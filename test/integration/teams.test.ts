@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LedgerEvent } from '../../src/protocol/events.js';
 import { COMBINE_PROMPT_TITLE, PLAN_PROMPT_TITLE } from '../../src/protocol/team-plan.js';
 import type { TaskResult } from '../../src/protocol/task.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
-import { cli, makeProject, teardown, waitFor } from '../helpers/fleet.js';
+import { cli, makeProject, repoFleetOnFreePorts, teardown, waitFor } from '../helpers/fleet.js';
 
 /** Three agents (the generalist plans and combines), against the test model server's plans. */
 describe('team tasks', () => {
@@ -181,5 +181,115 @@ agents:
     expect(run.stderr).toContain('--team or --agent');
     const response = await fetch(`${api.api}/v1/tasks`, { method: 'POST', headers: headers(), body: JSON.stringify({ team: 'yes', input: 'x' }) });
     expect(response.status).toBe(400);
+  });
+});
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Automatic teaming on the shipped agents.yaml (six agents, the generalist plans and combines). */
+describe('automatic teaming', () => {
+  let model: OpenAiTestServer;
+  let dir: string;
+  const supervisor = () => JSON.parse(readFileSync(path.join(dir, '.lightning/supervisor.json'), 'utf8')) as { api: string; token: string };
+  // Semicolons make the test model server's plan one subtask per clause (see planReply).
+  const SPANNING = 'Build a signup page; write Playwright tests for it; then write a Dockerfile to deploy it';
+
+  beforeAll(async () => {
+    model = await startOpenAiTestServer();
+    dir = repoFleetOnFreePorts();
+    const yaml = readFileSync(path.join(dir, 'agents.yaml'), 'utf8').replace('baseURL: null', `baseURL: "${model.url}"`);
+    writeFileSync(path.join(dir, 'agents.yaml'), yaml);
+    const up = await cli(dir, ['up', '-d']);
+    expect(up.exitCode).toBe(0);
+  }, 60_000);
+  afterAll(async () => {
+    await teardown(dir);
+    await model.close();
+  });
+
+  it('route explains why a web page + Playwright tests + Dockerfile task would run as a team', async () => {
+    const route = await cli(dir, ['route', 'Build a signup page, write Playwright tests for it, and a Dockerfile to deploy it']);
+    expect(route.exitCode).toBe(0);
+    expect(route.stdout).toContain('team: yes — would run as a team (planned into subtasks) because it spans 3 specialists and none covers it all:');
+    expect(route.stdout).toMatch(/"Build a signup page" → web_developer/);
+    expect(route.stdout).toMatch(/"write Playwright tests for it" → qa_tester/);
+    expect(route.stdout).toMatch(/"a Dockerfile to deploy it" → devops_engineer/);
+    const single = await cli(dir, ['route', 'Write end-to-end tests for the checkout flow']);
+    expect(single.stdout).toContain('team: no — would not run as a team because');
+  });
+
+  it('runs such a task as a team without --team, recording why; --no-team sends it to one agent', async () => {
+    const run = await cli(dir, ['run', '--json', SPANNING]);
+    expect(run.exitCode).toBe(0);
+    const result = JSON.parse(run.stdout) as TaskResult;
+    expect(result.team).toBe(true);
+    expect(result.teamReason).toMatch(/^the task spans 3 specialists and none covers it all: "Build a signup page" → web_developer/);
+    const agents = (result.steps ?? []).filter((step) => step.role === 'subtask').map((step) => step.agent);
+    expect(agents).toEqual(['web_developer', 'qa_tester', 'devops_engineer']);
+    const submitted = readFileSync(path.join(dir, '.lightning/ledger.jsonl'), 'utf8').split('\n').filter(Boolean)
+      .map((line) => JSON.parse(line) as LedgerEvent).find((event) => event.taskId === result.id && event.event === 'task.submitted');
+    expect(submitted?.event === 'task.submitted' && submitted.team && submitted.teamReason).toBe(result.teamReason);
+    const shown = await cli(dir, ['task', result.id.slice(0, 8)]);
+    expect(shown.stdout).toContain('team:\n  run as a team by the router: the task spans 3 specialists');
+
+    const alone = await cli(dir, ['run', '--no-team', '--json', SPANNING]);
+    expect(alone.exitCode).toBe(0);
+    const single = JSON.parse(alone.stdout) as TaskResult;
+    expect(single.team).toBeUndefined();
+    expect(single.routing?.candidates[0]?.agent).toBe(single.agent);
+  });
+
+  it('the dashboard shows the team task as a tree (steps with agent, state, tokens) and the spending per agent', async () => {
+    if (!existsSync(CHROMIUM)) {
+      console.warn(`dashboard tree check skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+      return;
+    }
+    const team = (await cli(dir, ['run', '--json', SPANNING]));
+    const result = JSON.parse(team.stdout) as TaskResult;
+    const steps = result.steps ?? [];
+    expect(steps).toHaveLength(5);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto((await cli(dir, ['dashboard'])).stdout.trim());
+      const parent = `#tasks tr[data-task="${result.id}"]`;
+      await waitFor('the team task on the page', async () => (await page.locator(parent).count()) === 1, 15_000);
+      expect(await page.textContent(`${parent} .team-tag`)).toBe('team');
+      expect(await page.textContent(`${parent} td.tokens`)).toBe(String(result.usage!.totalTokens));
+      // Its steps follow it, in order, each with its place in the tree, agent, state and tokens.
+      const rows = page.locator(`${parent} ~ tr[data-parent="${result.id}"]`);
+      expect(await rows.count()).toBe(steps.length);
+      const firstCells = await rows.locator('td:nth-child(1)').allTextContents();
+      expect(firstCells).toEqual(['├─ plan', '├─ s1', '├─ s2', '├─ s3', '└─ combine']);
+      expect(await rows.locator('td:nth-child(3)').allTextContents()).toEqual(steps.map((step) => step.agent));
+      expect(await rows.locator('td.state').allTextContents()).toEqual(steps.map(() => 'completed'));
+      expect(await rows.locator('td.tokens').allTextContents()).toEqual(steps.map((step) => String(step.usage!.totalTokens)));
+      // Spending: the planner's plan and combine calls count for it, each subtask for its agent.
+      await waitFor('spending rows', async () => (await page.locator('#spend tr[data-spend="general_assistant"]').count()) === 1, 15_000);
+      const planner = Number(await page.textContent('#spend tr[data-spend="general_assistant"] td.tokens'));
+      expect(planner).toBeGreaterThanOrEqual(steps.filter((step) => step.role !== 'subtask').reduce((sum, step) => sum + step.usage!.totalTokens, 0));
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+
+  it('stats shows where the tokens went: every step for its agent, the team task not twice', async () => {
+    const stats = await cli(dir, ['stats', '--json']);
+    const document = JSON.parse(stats.stdout) as { spend: Array<{ agent: string; tasks: number; tokens: number }> };
+    const tasks = (await (await fetch(`${supervisor().api}/v1/tasks?limit=100`, { headers: { authorization: `Bearer ${supervisor().token}` } })).json()) as { tasks: TaskResult[] };
+    const spentOutsideTeams = tasks.tasks.filter((task) => !task.team).reduce((sum, task) => sum + (task.usage?.totalTokens ?? 0), 0);
+    expect(document.spend.reduce((sum, row) => sum + row.tokens, 0)).toBe(spentOutsideTeams);
+    expect(document.spend.map((row) => row.agent)).toEqual(expect.arrayContaining(['general_assistant', 'web_developer', 'qa_tester', 'devops_engineer']));
+    const text = await cli(dir, ['stats']);
+    expect(text.stdout).toMatch(/SPENT BY\s+TASKS\s+TOKENS\s+COST/);
+    expect(text.stdout).toMatch(new RegExp(`total\\s+\\d+\\s+${spentOutsideTeams}\\s`));
+  });
+
+  it('a single-capability task is routed to one agent as before', async () => {
+    const run = await cli(dir, ['run', '--json', 'Add Playwright tests that cover the signup and login journeys in the browser']);
+    const result = JSON.parse(run.stdout) as TaskResult;
+    expect(result.team).toBeUndefined();
+    expect(result.agent).toBe('qa_tester');
   });
 });

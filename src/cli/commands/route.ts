@@ -5,6 +5,7 @@ import { profileFromConfig } from '../../router/match.js';
 import { describeRecord } from '../../router/policy.js';
 import { REPLAY_TASKS, replayWindow, TaskRouter } from '../../router/router.js';
 import type { RouteDecision } from '../../router/router.js';
+import type { TeamProposal } from '../../router/team-proposal.js';
 import type { GlobalOptions } from '../context.js';
 import { findRunningSupervisor, resolveContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
@@ -37,7 +38,8 @@ export async function routeCommand(input: string, options: RouteOptions): Promis
       throw new ExitError(`unknown agent "${options.agent}"; known agents: ${config.agents.map((agent) => agent.name).join(', ')}`, EXIT.usage);
     }
     const profiles = config.agents.map(profileFromConfig);
-    const router = new TaskRouter(() => ({ version: 0, profiles }), config.routing.learn);
+    const planner = config.planner ?? config.agents.find((agent) => agent.fallback)?.name ?? null;
+    const router = new TaskRouter(() => ({ version: 0, profiles }), config.routing.learn, { enabled: () => config.routing.autoTeam, planner: () => planner });
     for (const event of replayWindow(readEvents(paths.ledger), REPLAY_TASKS)) router.learnFrom(event);
     decision = router.route(input, options.agent);
   }
@@ -46,6 +48,16 @@ export async function routeCommand(input: string, options: RouteOptions): Promis
     return;
   }
   process.stdout.write(explain(input, decision) + '\n');
+}
+
+/** Whether the task would run as a team, and why, with the clauses that decided it. */
+function explainTeam(team: TeamProposal): string[] {
+  if (!team.team) return [`team: no — would not run as a team because ${team.reason}.`];
+  return [
+    `team: ${paint('yes', 'bold')} — would run as a team (planned into subtasks) because it spans ${new Set(team.groups.map((group) => group.agent)).size} specialists and none covers it all:`,
+    ...team.groups.map((group) => `  "${group.clause}" → ${group.agent} (${group.matched.join(', ')}; match ${group.score.toFixed(2)})`),
+    '`run --no-team` sends it to the pick above instead; `routing: { autoTeam: false }` in agents.yaml turns automatic teaming off.',
+  ];
 }
 
 /** Written for someone who has never read the code: what was weighed, what won, and why. */
@@ -65,9 +77,10 @@ export function explain(input: string, decision: RouteDecision): string {
     '',
     table,
     '',
-    `pick: ${paint(decision.pick, 'bold')} (${decision.decision ?? (decision.explored ? 'explore' : 'exploit')}) — ${decision.reason}`,
+    `${decision.team?.team ? 'pick without a team (--no-team)' : 'pick'}: ${paint(decision.pick, 'bold')} (${decision.decision ?? (decision.explored ? 'explore' : 'exploit')}) — ${decision.reason}`,
     decision.static === decision.pick ? 'static capability matching agrees.' : `static capability matching alone would pick ${decision.static}.`,
   ];
+  if (decision.team) lines.push('', ...explainTeam(decision.team));
   lines.push('', "MATCH is how well the task's words fit the agent's skills (0–1, rare words count more); LEARNED SUCCESS is how");
   lines.push('often the agent finished similar tasks well (outcomes and feedback, recent ones weigh more), over how many; VALUE');
   lines.push('is what the router compares: learned success plus credit for the match (and trust in the best match).');

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ApiClient } from '../../api/client.js';
-import type { SseEvent } from '../../api/client.js';
+import type { ApiError } from '../../api/client.js';
+import type { TaskEvent } from '../../protocol/events.js';
 import { budgetFlag } from '../budget-flag.js';
 import { durationFlag } from '../duration-flag.js';
 import { describeApproval } from '../render/approval.js';
@@ -16,6 +17,7 @@ import { ensureStateDir } from './state-dir.js';
 
 export interface RunOptions extends GlobalOptions {
   agent?: string;
+  /** true: --team; false: --no-team; absent: as the router proposes. */
   team?: boolean;
   budget?: string;
   timeout?: string;
@@ -38,7 +40,7 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
   const budget = options.budget === undefined ? undefined : budgetFlag(options.budget);
   const context = resolveContext(options);
   const info = await ensureSupervisor(context, options.autostart !== false);
-  const body = { input, ...(options.agent ? { agent: options.agent } : {}), ...(timeoutMs ? { timeoutMs } : {}), ...(options.team ? { team: true } : {}), ...(budget ? { budget } : {}) };
+  const body = { input, ...(options.agent ? { agent: options.agent } : {}), ...(timeoutMs ? { timeoutMs } : {}), ...(options.team !== undefined ? { team: options.team } : {}), ...(budget ? { budget } : {}) };
 
   if (options.detach) {
     const response = await new ApiClient(info).submitTask(body);
@@ -48,16 +50,16 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
   }
 
   const spinner = options.json ? null : await startSpinner('routing');
-  let result: TaskResult | null = null;
-  let rejected: { message?: string; error?: string } | null = null;
+  // Set from the stream's callback: fields of one object, which control flow does not narrow to their start.
+  const ended: { result: TaskResult | null; rejected: ApiError | null } = { result: null, rejected: null };
   let taskId: string | null = null;
   let interrupted = false;
   const team = new TeamProgress(spinner, Boolean(options.json));
   const stream = new ApiClient(info).streamTask(body, (event) => {
-    if (event.event === 'result') result = event.data as TaskResult;
-    else if (event.event === 'error') rejected = event.data as { message?: string };
+    if (event.event === 'result') ended.result = event.result;
+    else if (event.event === 'error') ended.rejected = event.error;
     else {
-      taskId ??= (event.data as { taskId?: string }).taskId ?? null;
+      taskId ??= event.taskId;
       // A call waiting for a person: a line that stays (the spinner only shows the latest event).
       const approval = options.json ? null : describeApproval(event);
       if (approval) {
@@ -93,8 +95,8 @@ export async function runCommand(input: string, options: RunOptions): Promise<vo
     const which = taskId ? `task ${taskId}: cancel requested; \`lightning task ${taskId}\` shows how it ended` : 'the task was not started';
     throw new ExitError(`interrupted — ${which}`, EXIT.interrupted);
   }
-  if (rejected) throw new ExitError((rejected as { message?: string }).message ?? 'the supervisor refused the task', EXIT.usage);
-  const final = result as TaskResult | null;
+  if (ended.rejected) throw new ExitError(ended.rejected.message ?? 'the supervisor refused the task', EXIT.usage);
+  const final = ended.result;
   if (!final) throw new ExitError('the supervisor ended the stream without a result');
   printResult(final, context, Boolean(options.json));
   if (final.failure === 'config' && !options.json) {
@@ -152,18 +154,20 @@ class TeamProgress {
   ) {}
 
   /** The step's label when the event is a team step's (null for the team task's own events). */
-  label(event: SseEvent): string | null {
-    const data = event.data as { taskId?: string; parentId?: string; role?: string; subtask?: string; agent?: string; instance?: number; status?: string; error?: string; durationMs?: number; subtasks?: Array<{ id: string; agent: string | null; dependsOn: string[] }> };
-    const id = data.taskId ?? '';
-    if (event.event === 'task.submitted' && data.parentId !== undefined) this.labels.set(id, data.role === 'subtask' ? (data.subtask ?? id.slice(0, 8)) : (data.role ?? 'step'));
-    if (event.event === 'task.planned' && data.subtasks) {
-      this.line(`plan: ${data.subtasks.map((sub) => `${sub.id}${sub.agent ? ` (${sub.agent})` : ''}${sub.dependsOn.length ? ` after ${sub.dependsOn.join(', ')}` : ''}`).join(' · ')}`);
+  label(event: TaskEvent): string | null {
+    const id = event.taskId;
+    if (event.event === 'task.submitted') {
+      if (event.parentId !== undefined) this.labels.set(id, event.role === 'subtask' ? (event.subtask ?? id.slice(0, 8)) : (event.role ?? 'step'));
+      if (event.teamReason !== undefined) this.line(`run as a team: ${event.teamReason} (--no-team: one agent)`);
+    }
+    if (event.event === 'task.planned') {
+      this.line(`plan: ${event.subtasks.map((sub) => `${sub.id}${sub.agent ? ` (${sub.agent})` : ''}${sub.dependsOn.length ? ` after ${sub.dependsOn.join(', ')}` : ''}`).join(' · ')}`);
     }
     const label = this.labels.get(id) ?? null;
     if (label === null) return null;
-    if (event.event === 'task.routed') this.line(`▸ ${label} → ${data.agent}#${data.instance}`);
-    if (event.event === 'task.completed') this.line(`✓ ${label} (${data.agent}, ${formatMs(data.durationMs ?? 0)})`);
-    if (event.event === 'task.failed') this.line(`✗ ${label}: ${data.error ?? 'failed'}`);
+    if (event.event === 'task.routed') this.line(`▸ ${label} → ${event.agent}#${event.instance}`);
+    if (event.event === 'task.completed') this.line(`✓ ${label} (${event.agent}, ${formatMs(event.durationMs)})`);
+    if (event.event === 'task.failed') this.line(`✗ ${label}: ${event.error}`);
     if (event.event === 'task.cancelled') this.line(`✗ ${label}: cancelled`);
     return label;
   }
@@ -180,19 +184,18 @@ function formatMs(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-function describeEvent(event: SseEvent): string {
-  const data = event.data as { agent?: string; instance?: number; attempt?: number; error?: string; status?: string; message?: string; progress?: TaskProgress; candidates?: Array<{ agent: string; score: number }> };
+function describeEvent(event: TaskEvent): string {
   switch (event.event) {
     case 'task.submitted':
-      return 'routing';
+      return event.team ? 'planning' : 'routing';
     case 'task.waiting':
-      return `waiting for ${data.agent}: ${data.message ?? 'no healthy instance yet'}`;
+      return `waiting for ${event.agent}: ${event.message}`;
     case 'task.routed':
-      return `${data.agent}#${data.instance}${(data.attempt ?? 1) > 1 ? ` (attempt ${data.attempt})` : ''}: starting`;
+      return `${event.agent}#${event.instance}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}: starting`;
     case 'task.attempt':
-      return data.status === 'completed' ? `${data.agent}#${data.instance}: done` : `${data.agent}#${data.instance}: ${data.status} — ${data.error ?? ''}`;
+      return event.status === 'completed' ? `${event.agent}#${event.instance}: done` : `${event.agent}#${event.instance}: ${event.status} — ${event.error ?? ''}`;
     case 'task.progress':
-      return `${data.agent}#${data.instance}: ${describeProgress(data.progress)}`;
+      return `${event.agent}#${event.instance}: ${describeProgress(event.progress)}`;
     case 'approval.requested':
       return 'awaiting approval';
     case 'approval.decided':
@@ -202,7 +205,7 @@ function describeEvent(event: SseEvent): string {
   }
 }
 
-function describeProgress(progress: TaskProgress | undefined): string {
+function describeProgress(progress: TaskProgress): string {
   switch (progress?.kind) {
     case 'step':
       return `step ${progress.step}`;

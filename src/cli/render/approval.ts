@@ -1,17 +1,15 @@
-import type { SseEvent } from '../../api/client.js';
+import type { TaskEvent } from '../../protocol/events.js';
 import { formatDuration } from '../../util/format.js';
 
 /** The line `run` prints when a tool call waits for a person, and when it is decided; null for other events. */
-export function describeApproval(event: SseEvent): string | null {
-  const data = event.data as { taskId?: string; tool?: string; args?: string; timeoutMs?: number; verdict?: string; by?: string; note?: string | null };
-  const id = data.taskId ?? '';
+export function describeApproval(event: TaskEvent): string | null {
   if (event.event === 'approval.requested') {
-    return `⏸ ${data.tool} ${shownArgs(data.tool ?? '', data.args ?? '')} awaits your approval (denied in ${formatDuration(data.timeoutMs ?? 0)} without one):\n` +
-      `    lightning approve ${id}    ·    lightning deny ${id} --note "why"`;
+    return `⏸ ${event.tool} ${shownArgs(event.tool, event.args)} awaits your approval (denied in ${formatDuration(event.timeoutMs)} without one):\n` +
+      `    lightning approve ${event.taskId}    ·    lightning deny ${event.taskId} --note "why"`;
   }
   if (event.event === 'approval.decided') {
-    const how = data.verdict === 'timeout' ? 'denied: no decision in time' : `${data.verdict} (${data.by})`;
-    return `▶ ${data.tool} ${how}${data.note && data.verdict !== 'timeout' ? `: ${data.note}` : ''}`;
+    const how = event.verdict === 'timeout' ? 'denied: no decision in time' : `${event.verdict} (${event.by})`;
+    return `▶ ${event.tool} ${how}${event.note && event.verdict !== 'timeout' ? `: ${event.note}` : ''}`;
   }
   return null;
 }

@@ -26,7 +26,7 @@ export function paintStatus(status: string, stream?: NodeJS.WriteStream): string
 export function describeStatus(result: TaskResult): string {
   const where = result.agent ? ` by ${result.agent}#${result.instance}` : '';
   const took = result.durationMs === null ? '' : ` in ${formatDuration(result.durationMs)}`;
-  const tokens = result.usage ? ` · ${result.usage.totalTokens} tokens` : '';
+  const tokens = result.usage ? ` · ${result.usage.totalTokens} tokens${typeof result.cost === 'number' ? ` ($${result.cost.toFixed(4)})` : ''}` : '';
   const tries = result.attempts.length > 1 ? ` · ${result.attempts.length} attempts` : '';
   const head = `${paintStatus(result.status, process.stderr)}${where}${took}${tokens}${tries} · task ${result.id}`;
   return result.error && result.status !== 'completed' ? `${head}\n${result.error}` : head;
@@ -76,7 +76,7 @@ export function renderTaskDetail(task: TaskResult, workspace: string): string {
     if (task.routing.static && task.routing.static !== task.agent) lines.push(`  static matching alone would have picked ${task.routing.static}`);
   }
   if (task.parentId) lines.push('', `team step (${task.role === 'subtask' ? `subtask ${task.subtask}` : task.role}) of team task ${task.parentId}`);
-  if (task.team) lines.push('', 'team:', ...renderTeamTree(task));
+  if (task.team) lines.push('', 'team:', ...(task.teamReason ? [`  run as a team by the router: ${task.teamReason}`] : []), ...renderTeamTree(task));
   if (task.attempts.length > 0) {
     lines.push('', 'attempts:');
     task.attempts.forEach((attempt, index) => {
@@ -97,6 +97,7 @@ export function renderTaskDetail(task: TaskResult, workspace: string): string {
 function renderTeamTree(task: TaskResult): string[] {
   const steps = task.steps ?? [];
   if (steps.length === 0) return ['  (not planned yet)'];
+  const priced = steps.some((step) => typeof step.cost === 'number');
   return steps.map((step, index) => {
     const branch = index === steps.length - 1 ? '└─' : '├─';
     const name = step.role === 'subtask' ? (step.subtask ?? '?') : step.role;
@@ -104,7 +105,9 @@ function renderTeamTree(task: TaskResult): string[] {
     const time = `  ${(step.durationMs === null ? '-' : formatDuration(step.durationMs)).padEnd(7)}`;
     const error = step.error ? ` — ${oneLine(step.error, 100)}` : '';
     const files = step.files.length > 0 ? `  files: ${step.files.join(', ')}` : '';
-    const tokens = `  ${(step.usage ? `${step.usage.totalTokens} tokens` : '').padEnd(12)}`;
+    // A cost column only when the models have prices (agents.yaml `prices:`).
+    const cost = priced ? (typeof step.cost === 'number' ? `$${step.cost.toFixed(4)}` : '-').padEnd(9) : '';
+    const tokens = `  ${(step.usage ? `${step.usage.totalTokens} tokens` : '').padEnd(12)}${cost}`;
     return `  ${branch} ${name.padEnd(10)} ${(step.agent ?? '-').padEnd(18)} ${paintStatus(step.status).padEnd(9)}${time}${tokens}${step.id}${after}${files}${error}`;
   });
 }
