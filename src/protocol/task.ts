@@ -71,7 +71,9 @@ export type TaskProgress =
   | { kind: 'tool-call'; tool: string; args: string }
   | { kind: 'tool-result'; tool: string; ok: boolean; summary: string }
   /** A model call left one provider for the next (`from`/`to` are "<model> at <endpoint>"). */
-  | { kind: 'failover'; from: string; to: string; reason: string };
+  | { kind: 'failover'; from: string; to: string; reason: string }
+  /** A model call was refused for the model's own output (a tool call the server cannot parse) and is tried once more. */
+  | { kind: 'retry'; reason: string };
 
 /**
  * How a routing decision was made: exploit = the best learned value; explore = an agent with no

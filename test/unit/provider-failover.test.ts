@@ -140,6 +140,22 @@ describe('provider failover', () => {
     expect(failovers(progress)).toEqual([]);
   });
 
+  it('a tool-call parse failure (the model\'s output) neither fails over nor cools the provider down', async () => {
+    const cooldowns = new ProviderCooldowns({ failures: 1, windowMs: 60_000, cooldownMs: 5_000 });
+    primary.setBehavior({ type: 'tool-parse-failure', times: 4, then: { type: 'echo' } });
+    for (let i = 0; i < 2; i++) {
+      const { outcome, progress } = await run(`task ${i}`, twoRoutes(), cooldowns);
+      expect(outcome.status).toBe('failed');
+      expect(outcome.error).toContain('cannot parse as JSON');
+      expect(failovers(progress)).toEqual([]);
+    }
+    expect(primary.requests).toHaveLength(4);
+    expect(secondary.requests).toHaveLength(0);
+    expect(cooldowns.cooling()).toEqual([]);
+    expect((await run('after', twoRoutes(), cooldowns)).outcome.status).toBe('completed');
+    expect(primary.requests).toHaveLength(5);
+  });
+
   it('when every provider fails, the task fails naming the last one tried', async () => {
     primary.setBehavior({ type: 'status', status: 500 });
     secondary.setBehavior({ type: 'status', status: 502 });
