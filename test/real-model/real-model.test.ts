@@ -18,7 +18,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { BIN, ROOT, repoFleetOnFreePorts, userEnv } from '../helpers/fleet.js';
-import { PATH_LIMIT_BYTES, PATH_SEGMENT_LIMIT_BYTES } from '../../src/worker/model/tools.js';
+import { checkPathArgument } from '../../src/worker/model/tools.js';
 import type { TaskProgress, TaskResult } from '../../src/protocol/task.js';
 
 const REAL_LLM_DIR = path.resolve(ROOT, process.env.REAL_LLM_DIR || '../shared/real-llm');
@@ -143,7 +143,7 @@ async function taskResult(dir: string, id: string): Promise<TaskResult> {
   return (await response.json()) as TaskResult;
 }
 
-/** Every file and directory a task left in its workspace, checked against the path limits. */
+/** Every file and directory a task left in its workspace that the tools' own path rules would refuse. */
 function junkPaths(dir: string, taskId: string): string[] {
   const root = path.join(dir, '.lightning/workspaces', taskId);
   const junk: string[] = [];
@@ -152,7 +152,11 @@ function junkPaths(dir: string, taskId: string): string[] {
     for (const entry of fs.readdirSync(at, { withFileTypes: true })) {
       const full = path.join(at, entry.name);
       const rel = path.relative(root, full);
-      if (Buffer.byteLength(entry.name) > PATH_SEGMENT_LIMIT_BYTES || Buffer.byteLength(rel) > PATH_LIMIT_BYTES || /\p{Cc}/u.test(entry.name)) junk.push(rel);
+      try {
+        checkPathArgument(rel);
+      } catch (error) {
+        junk.push(`${JSON.stringify(rel)} (${(error as Error).message})`);
+      }
       if (entry.isDirectory()) walk(full);
     }
   };
