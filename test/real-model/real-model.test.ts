@@ -368,7 +368,10 @@ maybe('the six built-in agents against a real llama.cpp server', () => {
           if (task.problem) problems.push(task.problem);
           failoverEvents += task.progress.filter((p) => p.kind === 'failover').length;
           // The outage must never reach a task: the real server was there to answer.
-          if (task.outcome.status === 'failed' && /primary is down|HTTP 5\d\d/.test(task.outcome.reason ?? '')) problems.push(`task ${task.result.id} failed on the outage: ${task.outcome.reason}`);
+          if (task.outcome.status === 'failed' && /primary is down|HTTP 5\d\d/.test(task.outcome.reason ?? '')) {
+            const moves = task.progress.flatMap((p) => (p.kind === 'failover' ? [`${p.from} → ${p.to}: ${p.reason}`] : []));
+            problems.push(`task ${task.result.id} failed on the outage: ${task.outcome.reason} (failovers: ${moves.join('; ') || 'none'})`);
+          }
         }
       }));
       const duringOutage = outcomes.filter((o) => o.kind === 'failover');

@@ -106,6 +106,46 @@ describe('provider failover', () => {
     expect(failovers(progress)[0]).toMatchObject({ reason: expect.stringContaining('cannot reach') });
   });
 
+  it('a connection the provider closes before answering (a dropped keep-alive) is sent again once, not failed over; twice, it fails over', async () => {
+    // Closes the connection of the first `drops` requests without a word, then passes requests to the primary test server.
+    let drops = 1;
+    let seen = 0;
+    const dropping = http.createServer((req, res) => {
+      seen++;
+      if (drops > 0) {
+        drops--;
+        return void req.socket.destroy();
+      }
+      const target = new URL(primary.url);
+      const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(dropping.address() as net.AddressInfo).port}/v1`;
+      const routes = [{ baseURL: url, apiKeyEnv: 'PRIMARY_KEY', model: 'big-model' }, twoRoutes()[1]!];
+      const cooldowns = new ProviderCooldowns({ failures: 1, windowMs: 60_000, cooldownMs: 5_000 });
+      const resent = await run('hello', routes, cooldowns);
+      expect(resent.outcome.status).toBe('completed');
+      expect(failovers(resent.progress)).toEqual([]);
+      expect([seen, primary.requests.length, secondary.requests.length]).toEqual([2, 1, 0]);
+      expect(cooldowns.cooling()).toEqual([]);
+
+      drops = 2;
+      seen = 0;
+      const moved = await run('hello', routes, cooldowns);
+      expect(moved.outcome.status).toBe('completed');
+      expect(failovers(moved.progress)).toEqual([expect.objectContaining({ from: `big-model at ${url}`, reason: expect.stringContaining('cannot reach') })]);
+      expect([seen, secondary.requests.length]).toEqual([2, 1]);
+    } finally {
+      dropping.closeAllConnections();
+      await new Promise((resolve) => dropping.close(resolve));
+    }
+  });
+
   it('a provider that does not start answering within its timeout fails over', async () => {
     // Accepts the request and never answers: a provider wedged or queueing without end.
     const silent = http.createServer(() => undefined);

@@ -69,6 +69,21 @@ export function isToolCallParseFailure(error: unknown, sdk: SdkErrors): boolean 
   return error instanceof sdk.APIError && (error.status === 400 || error.status === 500) && isToolCallParseMessage(serverMessage(error));
 }
 
+/**
+ * The server closed the connection before answering: what a kept-alive connection meets when the
+ * server drops it just as the next request goes out (llama-server's keep-alive is 5 s or 100
+ * requests). Sending the request again, on a new connection, is the fix; the server is up.
+ */
+export function isClosedConnection(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let current: unknown = error; current && typeof current === 'object' && !seen.has(current); current = (current as { cause?: unknown }).cause) {
+    seen.add(current);
+    const code = (current as { code?: unknown }).code;
+    if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') return true;
+  }
+  return false;
+}
+
 /** The sentence a task fails with when the retried call was refused the same way. */
 export function describeToolCallParseFailure(error: unknown, { endpoint, model }: Pick<ErrorContext, 'endpoint' | 'model'>, sdk: SdkErrors): string {
   const detail = error instanceof sdk.APIError ? `HTTP ${error.status}: ${serverMessage(error)}` : errorMessage(error);

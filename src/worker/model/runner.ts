@@ -12,7 +12,7 @@ import type { TaskMode } from '../../protocol/team-plan.js';
 import type { McpServers, McpToolSet } from '../mcp/servers.js';
 import { resolveProviderEndpoint } from '../../config/model-endpoint.js';
 import type { ModelEndpoint } from '../../config/model-endpoint.js';
-import { describeModelError, describeToolCallParseFailure, isToolCallParseFailure, isToolCallParseMessage, redact } from './errors.js';
+import { describeModelError, describeToolCallParseFailure, isClosedConnection, isToolCallParseFailure, isToolCallParseMessage, redact } from './errors.js';
 import type { SdkErrors } from './errors.js';
 import { ProviderCooldowns } from './provider-cooldowns.js';
 import { WorkspaceTools, parseToolArguments } from './tools.js';
@@ -208,6 +208,7 @@ async function turnWithFailover(
   trace: { parent: TraceSpan | undefined; taskId: string }, stream = true,
 ): Promise<{ turn: Turn; route: Route }> {
   const order = cooldowns.order(routes.map((route) => route.label)).map((index) => routes[index]!);
+  let resent = -1;
   for (let i = 0; ; i++) {
     const route = order[i]!;
     const last = i === order.length - 1;
@@ -255,6 +256,14 @@ async function turnWithFailover(
         throw new RouteError(error, route, 1, timeoutMs, true);
       }
       if (signal.aborted || !failsOver(error, sdk)) throw new RouteError(error, route, retries + 1, timeoutMs);
+      // A connection the server closed before answering (a kept-alive one it had just dropped) says
+      // nothing of the provider: sent again at once, once, before it counts as a failure. (The last
+      // route has the SDK's retries for this.) Seen against llama-server under load.
+      if (!last && !streamed && resent !== i && !(error instanceof sdk.APIConnectionTimeoutError) && isClosedConnection(error)) {
+        resent = i;
+        i--;
+        continue;
+      }
       // A lone provider is always tried: putting it aside would change nothing but what status says.
       if (routes.length > 1) cooldowns.recordFailure(route.label);
       if (last || streamed) throw new RouteError(error, route, retries + 1, timeoutMs);
