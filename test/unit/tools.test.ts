@@ -129,11 +129,12 @@ describe('workspace tools', () => {
       ['arguments borrow checker is Paris.2 ', /^error: a path segment starts with a space or ends with a space or a dot \("arguments borrow checker is Paris.2 "\)/],
       ['notes/ draft.md', /^error: a path segment starts with a space/],
       ['notes./a.md', /^error: a path segment starts with a space or ends with a space or a dot \("notes\."\)/],
+      ['hello worldwork/project world.0.0.0. Official docs/guide.md. Official docs/guide.md', /^error: a path segment reads as a sentence, not a name \("\. " in "project world\.0\.0\.0\. Official docs"\); use a plain file name$/],
     ];
     for (const [name, error] of prose) expect((await tools.run('write_file', args({ path: name, content: 'x' }))).content).toMatch(error);
     expect(fs.readdirSync(workspace)).toEqual([]);
     // Dots and spaces inside a name, dot segments, and dot files are fine.
-    for (const name of ['my notes v1.2.md', './a/../b.txt', '.env', 'docs/guide.md']) expect([name, (await tools.run('write_file', args({ path: name, content: 'x' }))).ok]).toEqual([name, true]);
+    for (const name of ['my notes v1.2.md', './a/../b.txt', '.env', 'docs/guide.md', 'Q3 report.final.md']) expect([name, (await tools.run('write_file', args({ path: name, content: 'x' }))).ok]).toEqual([name, true]);
     // At the limits exactly, a path is fine.
     const longest = `${'a'.repeat(100)}/${'b'.repeat(PATH_SEGMENT_LIMIT_BYTES)}/${'c'.repeat(PATH_LIMIT_BYTES - PATH_SEGMENT_LIMIT_BYTES - 102)}`;
     expect(Buffer.byteLength(longest)).toBe(PATH_LIMIT_BYTES);

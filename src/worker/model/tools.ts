@@ -73,6 +73,12 @@ export function checkPathArgument(requested: unknown): asserts requested is stri
   if (odd) {
     throw new ToolError(`path contains ${JSON.stringify(odd[0])} at character ${odd.index + 1}, which no portable file name has${odd[0] === '\\' ? ' (separate directories with /)' : ''}; use a plain file name`);
   }
+  // A sentence break inside a name: every prose "file name" llama.cpp's tiny model wrote within the
+  // limits had one ("hello worldwork/project world.0.0.0. Official docs/guide.md. Official…").
+  const prose = segments.find((segment) => /\.\s/.test(segment));
+  if (prose !== undefined) {
+    throw new ToolError(`a path segment reads as a sentence, not a name (". " in "${prose.slice(0, 40)}${prose.length > 40 ? '…' : ''}"); use a plain file name`);
+  }
   // Windows drops a trailing space or dot, and a name that starts with a space is a slip: both say the "name" is prose.
   const ragged = segments.find((segment) => segment !== '.' && segment !== '..' && /^\s|[\s.]$/.test(segment));
   if (ragged !== undefined) {
