@@ -278,7 +278,10 @@ maybe('the six built-in agents against a real llama.cpp server', () => {
   }, 50 * 60_000);
 
   afterAll(async () => {
-    if (dir) await cli(dir, ['down'], 30_000);
+    if (dir) {
+      await cli(dir, ['down'], 30_000);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   for (const agent of AGENTS) {
@@ -394,6 +397,7 @@ maybe('the six built-in agents against a real llama.cpp server', () => {
       expect(forwarded).toBeGreaterThanOrEqual(forwardedAfterOutage);
     } finally {
       await cli(failoverDir, ['down'], 30_000);
+      fs.rmSync(failoverDir, { recursive: true, force: true });
       primary.closeAllConnections();
       await new Promise((resolve) => primary.close(resolve));
     }
