@@ -10,6 +10,12 @@ export const LONG_SUITES = [
   'test/integration/load-failover.test.ts',
 ];
 
+/**
+ * Suites against a real inference server (llama.cpp, ../shared/real-llm): `npm run test:real-model`
+ * runs them (jest.real-model.config.js), never `npm test`.
+ */
+export const REAL_MODEL_SUITES = ['test/real-model/real-model.test.ts'];
+
 /** @type {import('jest').Config} */
 export default {
   ...createDefaultEsmPreset({ tsconfig: 'tsconfig.json' }),
@@ -20,7 +26,7 @@ export default {
   // build:binary` first, and `npm run test:binary` runs it.
   testPathIgnorePatterns: [
     '/node_modules/',
-    ...LONG_SUITES.map((file) => `<rootDir>/${file.replace(/\./g, '\\.')}$`),
+    ...[...LONG_SUITES, ...REAL_MODEL_SUITES].map((file) => `<rootDir>/${file.replace(/\./g, '\\.')}$`),
     ...(process.env.LIGHTNING_TEST_BINARY ? [] : ['/test/integration/binary\\.test\\.ts$']),
   ],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

@@ -180,8 +180,10 @@ export class FleetRequestHandler implements A2ARequestHandler {
       payload: { $case: 'statusUpdate', value: { taskId: id, contextId, status: { state: A2A_STATE.working, message: undefined, timestamp: new Date().toISOString() }, metadata } },
     });
     // A task that ended between submit (or the subscription) and now has no event left to wait for.
+    // Checked only once the events already received are passed on: a fast task is terminal in the
+    // ledger while its last progress (a tool result, the last deltas) still waits in the feed.
     for (;;) {
-      const current = tasks.result(id);
+      const current = feed.pending ? null : tasks.result(id);
       if (current && TERMINAL_STATUSES.has(current.status)) {
         yield* this.ending(current);
         return;
@@ -369,6 +371,11 @@ class EventFeed {
       waiter(event);
     } else this.queue.push(event);
   };
+
+  /** Events received and not yet taken. */
+  get pending(): boolean {
+    return this.queue.length > 0;
+  }
 
   attach(unsubscribe: () => void): void {
     if (this.closed) unsubscribe();

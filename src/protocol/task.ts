@@ -75,6 +75,8 @@ export type TaskProgress =
   | { kind: 'tool-result'; tool: string; ok: boolean; summary: string }
   /** A model call left one provider for the next (`from`/`to` are "<model> at <endpoint>"). */
   | { kind: 'failover'; from: string; to: string; reason: string }
+  /** A model call was refused for the model's own output (a tool call the server cannot parse) and is tried once more. */
+  | { kind: 'retry'; reason: string }
   /**
    * A tool call needs a person's approval: the worker waits (its task timer paused) until the
    * supervisor sends the decision (see ApprovalDecisionMessage). `args` are redacted.

@@ -132,6 +132,22 @@ describe('the fleet as one A2A agent (@a2a-js/sdk client)', () => {
     expect(artifact.value.artifact?.parts[0]?.content).toEqual({ $case: 'text', value: expect.stringContaining('Proofread this sentence please') });
   });
 
+  it('stream: every progress event comes before the end, even of a task that ends at once (tool results, last deltas)', async () => {
+    // The worker and the test model answer in milliseconds: the task is terminal in the ledger
+    // while its last progress still waits in the stream's feed. None of it may be dropped.
+    for (let i = 0; i < 5; i++) {
+      const events = await collect(client.sendMessageStream(send(`write a file named f${i}.txt containing line ${i}`)));
+      const progress = events.flatMap((event) => (event.payload?.$case === 'statusUpdate'
+        ? [(event.payload.value.metadata as { lightning?: { progress?: { kind: string; text?: string } } } | undefined)?.lightning?.progress].filter((p) => p !== undefined)
+        : []));
+      expect([i, progress.filter((p) => p.kind === 'tool-call').length, progress.filter((p) => p.kind === 'tool-result').length]).toEqual([i, 1, 1]);
+      const answer = events.find((event) => event.payload?.$case === 'artifactUpdate')?.payload;
+      if (answer?.$case !== 'artifactUpdate') throw new Error('no answer');
+      const text = answer.value.artifact?.parts[0]?.content;
+      expect(progress.filter((p) => p.kind === 'delta').map((p) => p.text).join('')).toBe(text?.$case === 'text' ? text.value : null);
+    }
+  });
+
   it('get and list: every task of the fleet, paged, filtered by context', async () => {
     const first = (await client.sendMessage(send('Summarise the plot of Hamlet', { contextId: 'ctx-list' }))) as Task;
     const fetched = await client.getTask({ tenant: '', id: first.id, historyLength: undefined });

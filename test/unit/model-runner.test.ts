@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AgentConfig } from '../../src/config/types.js';
 import type { TaskProgress, WorkerOutcome } from '../../src/protocol/task.js';
-import { runModelTask } from '../../src/worker/model/runner.js';
+import { TOOL_CALL_JSON_NUDGE, runModelTask } from '../../src/worker/model/runner.js';
 import type { ModelTaskOptions } from '../../src/worker/model/runner.js';
-import { startOpenAiTestServer } from '../fixtures/openai-server.js';
+import { LLAMA_TOOL_PARSE_ERROR, startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
 
 const API_KEY = 'sk-test-super-secret-0123456789';
@@ -127,6 +127,47 @@ describe('runModelTask', () => {
     expect(second.filter((m) => m.role === 'tool').map((m) => m.tool_call_id)).toEqual(ids);
     expect(progress.filter((p) => p.kind === 'tool-result').every((p) => p.kind === 'tool-result' && !p.ok)).toBe(true);
     expect(fs.readdirSync(outside)).toEqual(['secret.txt']);
+  });
+
+  it('sends a tool call whose arguments are not JSON back as {}: llama-server refuses the whole conversation otherwise', async () => {
+    server.setBehavior({ type: 'scripted', responses: [
+      { toolCalls: [{ name: 'write_file', arguments: '{"path": "a.txt", "content": "cut off' }] },
+      { content: 'Done.' },
+    ] });
+    const { outcome, progress } = await run('write something');
+    expect(outcome).toMatchObject({ status: 'completed', output: 'Done.', files: [] });
+    // What the model said is still what the user sees; only the conversation sent back is repaired.
+    expect(progress).toContainEqual({ kind: 'tool-call', tool: 'write_file', args: '{"path": "a.txt", "content": "cut off' });
+    const assistant = server.requests[1]!.messages.find((m) => m.role === 'assistant')!;
+    expect((assistant.tool_calls as Array<{ function: { arguments: string } }>)[0]!.function.arguments).toBe('{}');
+    expect(toolMessages(server)).toEqual([expect.stringMatching(/^error: invalid JSON arguments for write_file: /)]);
+  });
+
+  it('retries a tool-call parse failure (llama-server HTTP 500) once, without streaming and with a nudge, and the task completes', async () => {
+    server.setBehavior({ type: 'tool-parse-failure', times: 1, then: { type: 'scripted', responses: [
+      { toolCalls: [{ name: 'write_file', arguments: { path: 'out.txt', content: 'ok' } }] },
+      { content: 'Wrote out.txt.' },
+    ] } });
+    const { outcome, progress } = await run('Write ok to out.txt');
+    expect(outcome).toMatchObject({ status: 'completed', output: 'Wrote out.txt.', files: ['out.txt'] });
+    // The 500 is not retried by the SDK as an outage (maxRetries is 2 here): one refusal, one retry, then the tool loop.
+    expect(server.requests.map((r) => r.stream)).toEqual([true, false, true]);
+    const retried = server.requests[1]!.messages;
+    expect(retried[retried.length - 1]).toEqual({ role: 'user', content: TOOL_CALL_JSON_NUDGE });
+    const retries = progress.filter((p) => p.kind === 'retry');
+    expect(retries).toEqual([{ kind: 'retry', reason: expect.stringContaining(LLAMA_TOOL_PARSE_ERROR) }]);
+    expect(progress).toContainEqual({ kind: 'tool-call', tool: 'write_file', args: JSON.stringify({ path: 'out.txt', content: 'ok' }) });
+  });
+
+  it('reports a tool-call parse failure that the retry meets again as the model\'s failure, naming the server\'s words', async () => {
+    server.setBehavior({ type: 'tool-parse-failure', times: 2, then: { type: 'echo' } });
+    const { outcome } = await run('hi');
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error).toContain(`model test-model at ${server.url} produced tool-call arguments the server cannot parse as JSON (HTTP 500: ${LLAMA_TOOL_PARSE_ERROR}:`);
+    expect(outcome.error).toContain('retried once without streaming');
+    expect(outcome.error).toContain('not the endpoint');
+    expect(outcome.failure).toBeUndefined();
+    expect(server.requests).toHaveLength(2);
   });
 
   it('fails with configuration advice when no endpoint is configured', async () => {

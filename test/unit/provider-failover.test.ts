@@ -106,6 +106,46 @@ describe('provider failover', () => {
     expect(failovers(progress)[0]).toMatchObject({ reason: expect.stringContaining('cannot reach') });
   });
 
+  it('a connection the provider closes before answering (a dropped keep-alive) is sent again once, not failed over; twice, it fails over', async () => {
+    // Closes the connection of the first `drops` requests without a word, then passes requests to the primary test server.
+    let drops = 1;
+    let seen = 0;
+    const dropping = http.createServer((req, res) => {
+      seen++;
+      if (drops > 0) {
+        drops--;
+        return void req.socket.destroy();
+      }
+      const target = new URL(primary.url);
+      const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(dropping.address() as net.AddressInfo).port}/v1`;
+      const routes = [{ baseURL: url, apiKeyEnv: 'PRIMARY_KEY', model: 'big-model' }, twoRoutes()[1]!];
+      const cooldowns = new ProviderCooldowns({ failures: 1, windowMs: 60_000, cooldownMs: 5_000 });
+      const resent = await run('hello', routes, cooldowns);
+      expect(resent.outcome.status).toBe('completed');
+      expect(failovers(resent.progress)).toEqual([]);
+      expect([seen, primary.requests.length, secondary.requests.length]).toEqual([2, 1, 0]);
+      expect(cooldowns.cooling()).toEqual([]);
+
+      drops = 2;
+      seen = 0;
+      const moved = await run('hello', routes, cooldowns);
+      expect(moved.outcome.status).toBe('completed');
+      expect(failovers(moved.progress)).toEqual([expect.objectContaining({ from: `big-model at ${url}`, reason: expect.stringContaining('cannot reach') })]);
+      expect([seen, secondary.requests.length]).toEqual([2, 1]);
+    } finally {
+      dropping.closeAllConnections();
+      await new Promise((resolve) => dropping.close(resolve));
+    }
+  });
+
   it('a provider that does not start answering within its timeout fails over', async () => {
     // Accepts the request and never answers: a provider wedged or queueing without end.
     const silent = http.createServer(() => undefined);
@@ -138,6 +178,22 @@ describe('provider failover', () => {
     expect(outcome.error).toContain('HTTP 400');
     expect(secondary.requests).toHaveLength(0);
     expect(failovers(progress)).toEqual([]);
+  });
+
+  it('a tool-call parse failure (the model\'s output) neither fails over nor cools the provider down', async () => {
+    const cooldowns = new ProviderCooldowns({ failures: 1, windowMs: 60_000, cooldownMs: 5_000 });
+    primary.setBehavior({ type: 'tool-parse-failure', times: 4, then: { type: 'echo' } });
+    for (let i = 0; i < 2; i++) {
+      const { outcome, progress } = await run(`task ${i}`, twoRoutes(), cooldowns);
+      expect(outcome.status).toBe('failed');
+      expect(outcome.error).toContain('cannot parse as JSON');
+      expect(failovers(progress)).toEqual([]);
+    }
+    expect(primary.requests).toHaveLength(4);
+    expect(secondary.requests).toHaveLength(0);
+    expect(cooldowns.cooling()).toEqual([]);
+    expect((await run('after', twoRoutes(), cooldowns)).outcome.status).toBe('completed');
+    expect(primary.requests).toHaveLength(5);
   });
 
   it('when every provider fails, the task fails naming the last one tried', async () => {

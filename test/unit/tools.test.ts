@@ -121,7 +121,20 @@ describe('workspace tools', () => {
     expect((await tools.run('write_file', args({ path: 'ok\nname.txt', content: 'x' }))).content).toBe('error: path contains a control character (U+000A) at character 3; use a plain file name');
     expect((await tools.run('read_file', args({ path: 'a\u0000b' }))).content).toMatch(/^error: path contains a control character \(U\+0000\)/);
     expect((await tools.run('list_files', args({ path: 'x\u009by' }))).content).toMatch(/^error: path contains a control character \(U\+009B\)/);
+    // Within the limits, what llama.cpp's tiny model really sent as file names: prose, in no portable name.
+    const prose: Array<[string, RegExp]> = [
+      ['arguments? Because light attracts bugs.2 * 2. I found.0.2. Official docs/guide.md', /^error: path contains "\?" at character 10, which no portable file name has; use a plain file name$/],
+      ['10.0.2. I am a temperature of people: hello.txt', /^error: path contains ":" at character 37/],
+      ['src\\index.ts', /^error: path contains "\\\\" at character 4, which no portable file name has \(separate directories with \/\)/],
+      ['arguments borrow checker is Paris.2 ', /^error: a path segment starts with a space or ends with a space or a dot \("arguments borrow checker is Paris.2 "\)/],
+      ['notes/ draft.md', /^error: a path segment starts with a space/],
+      ['notes./a.md', /^error: a path segment starts with a space or ends with a space or a dot \("notes\."\)/],
+      ['hello worldwork/project world.0.0.0. Official docs/guide.md. Official docs/guide.md', /^error: a path segment reads as a sentence, not a name \("\. " in "project world\.0\.0\.0\. Official docs"\); use a plain file name$/],
+    ];
+    for (const [name, error] of prose) expect((await tools.run('write_file', args({ path: name, content: 'x' }))).content).toMatch(error);
     expect(fs.readdirSync(workspace)).toEqual([]);
+    // Dots and spaces inside a name, dot segments, and dot files are fine.
+    for (const name of ['my notes v1.2.md', './a/../b.txt', '.env', 'docs/guide.md', 'Q3 report.final.md']) expect([name, (await tools.run('write_file', args({ path: name, content: 'x' }))).ok]).toEqual([name, true]);
     // At the limits exactly, a path is fine.
     const longest = `${'a'.repeat(100)}/${'b'.repeat(PATH_SEGMENT_LIMIT_BYTES)}/${'c'.repeat(PATH_LIMIT_BYTES - PATH_SEGMENT_LIMIT_BYTES - 102)}`;
     expect(Buffer.byteLength(longest)).toBe(PATH_LIMIT_BYTES);

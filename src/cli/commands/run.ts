@@ -215,6 +215,8 @@ function describeProgress(progress: TaskProgress): string {
       return `${progress.tool}: ${progress.ok ? 'ok' : 'error'} ${progress.summary.slice(0, 60)}`;
     case 'failover':
       return `${progress.from} failed (${progress.reason.slice(0, 80)}): trying ${progress.to}`;
+    case 'retry':
+      return `retrying once: ${progress.reason.slice(0, 100)}`;
     case 'delta':
       return `writing: ${progress.text.replace(/\s+/g, ' ').slice(-60)}`;
     default:

@@ -52,6 +52,46 @@ function describe(error: unknown, { endpoint, model, tries, timeoutMs }: ErrorCo
   return `model endpoint ${url}: ${errorMessage(error)}`;
 }
 
+/**
+ * A server that parses tool calls itself (llama.cpp's llama-server, vLLM, …) can refuse a request
+ * because a tool call's arguments in it are not JSON — "Failed to parse tool call arguments as
+ * JSON" is llama-server's HTTP 500 — or fail to parse what the model just produced. Either way the
+ * model's output is at fault, not the endpoint: such an answer must not fail over, cool the
+ * provider down, or be retried as it was sent.
+ */
+const TOOL_CALL_PARSE_FAILURE = /(?:pars(?:e|ing)|JSON)\b.*\btool[ _-]?calls?\b|\btool[ _-]?calls?\b.*\b(?:pars(?:e|ing)|JSON)\b/i;
+
+export function isToolCallParseMessage(message: string): boolean {
+  return TOOL_CALL_PARSE_FAILURE.test(message);
+}
+
+export function isToolCallParseFailure(error: unknown, sdk: SdkErrors): boolean {
+  return error instanceof sdk.APIError && (error.status === 400 || error.status === 500) && isToolCallParseMessage(serverMessage(error));
+}
+
+/**
+ * The server closed the connection before answering: what a kept-alive connection meets when the
+ * server drops it just as the next request goes out (llama-server's keep-alive is 5 s or 100
+ * requests). Sending the request again, on a new connection, is the fix; the server is up.
+ */
+export function isClosedConnection(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let current: unknown = error; current && typeof current === 'object' && !seen.has(current); current = (current as { cause?: unknown }).cause) {
+    seen.add(current);
+    const code = (current as { code?: unknown }).code;
+    if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') return true;
+  }
+  return false;
+}
+
+/** The sentence a task fails with when the retried call was refused the same way. */
+export function describeToolCallParseFailure(error: unknown, { endpoint, model }: Pick<ErrorContext, 'endpoint' | 'model'>, sdk: SdkErrors): string {
+  const detail = error instanceof sdk.APIError ? `HTTP ${error.status}: ${serverMessage(error)}` : errorMessage(error);
+  return redact(`model ${model} at ${endpoint.display} produced tool-call arguments the server cannot parse as JSON (${detail}); ` +
+    'retried once without streaming and with a request for valid JSON, refused again — the model\'s output, not the endpoint: ' +
+    'try a model that is better at tool calls', endpoint);
+}
+
 /** The server's own error text, without the SDK's "<status> " prefix. */
 function serverMessage(error: InstanceType<SdkErrors['APIError']>): string {
   const body = error.error as { message?: unknown } | undefined;

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import type OpenAI from 'openai';
-import type { ChatCompletionChunk, ChatCompletionFunctionTool, ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionFunctionTool, ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { generatedPrompt } from '../../config/generated-prompt.js';
 import { PROVIDER_COOLDOWN, PROVIDER_FAILOVER_TIMEOUT_MS } from '../../config/defaults.js';
 import { routesOf } from '../../config/types.js';
@@ -12,10 +12,10 @@ import type { TaskMode } from '../../protocol/team-plan.js';
 import type { McpServers, McpToolSet } from '../mcp/servers.js';
 import { resolveProviderEndpoint } from '../../config/model-endpoint.js';
 import type { ModelEndpoint } from '../../config/model-endpoint.js';
-import { describeModelError, redact } from './errors.js';
+import { describeModelError, describeToolCallParseFailure, isClosedConnection, isToolCallParseFailure, isToolCallParseMessage, redact } from './errors.js';
 import type { SdkErrors } from './errors.js';
 import { ProviderCooldowns } from './provider-cooldowns.js';
-import { WorkspaceTools, failure } from './tools.js';
+import { WorkspaceTools, failure, parseToolArguments } from './tools.js';
 import { startSpan } from '../../util/tracing.js';
 import type { TraceSpan } from '../../util/tracing.js';
 
@@ -98,6 +98,24 @@ const sdkLogger = {
   debug: (...args: unknown[]): void => console.debug('openai:', ...args),
 };
 
+/**
+ * The SDK retries every HTTP 500 as an outage. llama-server answers 500 when a tool call's
+ * arguments in the request are not JSON: the same request fails the same way every time, so the
+ * answer is marked not to be retried (`x-should-retry: false`, which the SDK honours) and the
+ * runner retries it once, changed (see runModelTask).
+ */
+async function fetchMarkingParseFailures(url: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(url, init);
+  if (response.status !== 500 || response.headers.has('x-should-retry')) return response;
+  const body = await response.text();
+  const headers = new Headers(response.headers);
+  // The body is already decoded: the new response must not claim an encoding or the old length.
+  headers.delete('content-encoding');
+  headers.delete('content-length');
+  if (isToolCallParseMessage(body)) headers.set('x-should-retry', 'false');
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+}
+
 function clientFor(sdk: Sdk, endpoint: ModelEndpoint, maxRetries: number, timeoutMs = REQUEST_TIMEOUT_MS): OpenAI {
   const key = `${endpoint.baseURL}\0${endpoint.apiKey}\0${maxRetries}\0${timeoutMs}`;
   let client = clients.get(key);
@@ -106,6 +124,7 @@ function clientFor(sdk: Sdk, endpoint: ModelEndpoint, maxRetries: number, timeou
     // and the caller's env is the one that counts.
     client = new sdk.OpenAI({
       baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, organization: null, project: null, maxRetries, timeout: timeoutMs, logger: sdkLogger,
+      fetch: fetchMarkingParseFailures,
     });
     clients.set(key, client);
   }
@@ -139,14 +158,25 @@ interface Turn {
   chunks: number;
 }
 
-/** One streaming model call: forwards content deltas, assembles tool calls from their fragments. */
-async function streamTurn(client: OpenAI, model: string, messages: ChatCompletionMessageParam[], tools: ChatCompletionFunctionTool[], signal: AbortSignal, onProgress: (p: TaskProgress) => void): Promise<Turn> {
+/**
+ * One model call. Streaming (the default) forwards content deltas and assembles tool calls from
+ * their fragments; without streaming (the retry after a tool-call parse failure) the answer comes
+ * whole and its text is forwarded as one delta.
+ */
+async function callTurn(client: OpenAI, model: string, messages: ChatCompletionMessageParam[], tools: ChatCompletionFunctionTool[], signal: AbortSignal, onProgress: (p: TaskProgress) => void, stream: boolean): Promise<Turn> {
   // A per-call controller: the SDK never removes the listener it adds to the signal it is given,
   // so handing it the task's signal would pile up one listener per step.
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   try {
+    if (!stream) {
+      const completion = await client.chat.completions.create(
+        { model, messages, ...(tools.length > 0 ? { tools } : {}), stream: false },
+        { signal: controller.signal },
+      );
+      return wholeTurn(completion, onProgress);
+    }
     return await readTurn(
       await client.chat.completions.create(
         // An empty tools list is refused by some endpoints: a call without tools sends none.
@@ -167,7 +197,7 @@ function failsOver(error: unknown, sdk: Sdk): boolean {
 }
 
 class RouteError extends Error {
-  constructor(readonly cause: unknown, readonly route: Route, readonly tries: number, readonly timeoutMs: number) {
+  constructor(readonly cause: unknown, readonly route: Route, readonly tries: number, readonly timeoutMs: number, readonly toolCallParse = false) {
     super('model call failed');
   }
 }
@@ -181,9 +211,10 @@ class RouteError extends Error {
 async function turnWithFailover(
   sdk: Sdk, routes: Route[], cooldowns: ProviderCooldowns, maxRetries: number,
   messages: ChatCompletionMessageParam[], tools: ChatCompletionFunctionTool[], signal: AbortSignal, onProgress: (p: TaskProgress) => void,
-  trace: { parent: TraceSpan | undefined; taskId: string },
+  trace: { parent: TraceSpan | undefined; taskId: string }, stream = true,
 ): Promise<{ turn: Turn; route: Route }> {
   const order = cooldowns.order(routes.map((route) => route.label)).map((index) => routes[index]!);
+  let resent = -1;
   for (let i = 0; ; i++) {
     const route = order[i]!;
     const last = i === order.length - 1;
@@ -208,7 +239,7 @@ async function turnWithFailover(
       'lightning.provider': route.label,
     }, trace.parent, 'client');
     try {
-      const turn = await abortable(streamTurn(clientFor(sdk, route.endpoint, retries, timeoutMs), route.model, messages, tools, signal, forward), signal);
+      const turn = await abortable(callTurn(clientFor(sdk, route.endpoint, retries, timeoutMs), route.model, messages, tools, signal, forward, stream), signal);
       cooldowns.recordSuccess(route.label);
       span.set({
         'gen_ai.response.finish_reasons': turn.finishReason ? [turn.finishReason] : [],
@@ -225,7 +256,20 @@ async function turnWithFailover(
       // not an Error of its realm (under a vm, e.g. jest): time says which it was.
       const timedOut = !streamed && thrown instanceof sdk.APIConnectionError && !(thrown instanceof sdk.APIConnectionTimeoutError) && performance.now() - started >= timeoutMs;
       const error: unknown = timedOut ? new sdk.APIConnectionTimeoutError() : thrown;
+      // The model's output at fault, not the endpoint: another provider would not see this
+      // conversation any better, and this one is up. The caller retries it once, changed.
+      if (!signal.aborted && isToolCallParseFailure(error, sdk as SdkErrors)) {
+        throw new RouteError(error, route, 1, timeoutMs, true);
+      }
       if (signal.aborted || !failsOver(error, sdk)) throw new RouteError(error, route, retries + 1, timeoutMs);
+      // A connection the server closed before answering (a kept-alive one it had just dropped) says
+      // nothing of the provider: sent again at once, once, before it counts as a failure. (The last
+      // route has the SDK's retries for this.) Seen against llama-server under load.
+      if (!last && !streamed && resent !== i && !(error instanceof sdk.APIConnectionTimeoutError) && isClosedConnection(error)) {
+        resent = i;
+        i--;
+        continue;
+      }
       // A lone provider is always tried: putting it aside would change nothing but what status says.
       if (routes.length > 1) cooldowns.recordFailure(route.label);
       if (last || streamed) throw new RouteError(error, route, retries + 1, timeoutMs);
@@ -235,6 +279,37 @@ async function turnWithFailover(
     }
   }
 }
+
+function wholeTurn(completion: ChatCompletion, onProgress: (p: TaskProgress) => void): Turn {
+  const choice = completion.choices[0];
+  const content = choice?.message.content ?? '';
+  if (content) onProgress({ kind: 'delta', text: content });
+  const usage = completion.usage;
+  return {
+    content,
+    toolCalls: (choice?.message.tool_calls ?? []).filter((call): call is ChatCompletionMessageFunctionToolCall => call.type === 'function'),
+    finishReason: choice?.finish_reason ?? null,
+    usage: usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, totalTokens: usage.total_tokens } : null,
+    chunks: choice ? 1 : 0,
+  };
+}
+
+/**
+ * The assistant turn as it goes back into the conversation. A tool call whose arguments are not a
+ * JSON object (the model's slip; its tool result says so) is sent back with `{}`: servers that
+ * render the conversation through a chat template parse those arguments, and llama-server refuses
+ * the whole request (HTTP 500) when they are not JSON, on every later step of the task.
+ */
+function assistantTurn(turn: Turn): ChatCompletionMessageParam {
+  const toolCalls = turn.toolCalls.map((call) => ('error' in parseToolArguments(call.function.name, call.function.arguments)
+    ? { ...call, function: { ...call.function, arguments: '{}' } }
+    : call));
+  return { role: 'assistant', content: turn.content || null, tool_calls: toolCalls };
+}
+
+/** Sent once, with the retried call, after the server could not parse the model's tool call. */
+export const TOOL_CALL_JSON_NUDGE = 'The server could not parse the arguments of your last tool call as JSON. ' +
+  'If you call a tool, give its arguments as one valid JSON object that matches the tool\'s parameters; otherwise answer in plain text.';
 
 async function readTurn(stream: AsyncIterable<ChatCompletionChunk>, onProgress: (p: TaskProgress) => void): Promise<Turn> {
   const turn: Turn = { content: '', toolCalls: [], finishReason: null, usage: null, chunks: 0 };
@@ -363,13 +438,23 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
     const over = budget && overBudget(budget, usage, Date.now() - started - waitedMs, agent.model);
     if (over) return { ...outcome('failed', '', `budget exhausted before model call ${step}: ${over}`), failure: 'budget' };
     onProgress({ kind: 'step', step });
-    let turn: Turn;
-    let route: Route;
+    let turn: Turn | null = null;
+    let route: Route | null = null;
+    const call = (stream: boolean) => turnWithFailover(sdk, routes, cooldowns, maxRetries, messages, definitions, signal, onProgress, { parent: options.trace, taskId: options.taskId }, stream);
     try {
-      ({ turn, route } = await turnWithFailover(sdk, routes, cooldowns, maxRetries, messages, definitions, signal, onProgress, { parent: options.trace, taskId: options.taskId }));
+      try {
+        ({ turn, route } = await call(true));
+      } catch (thrown) {
+        if (!(thrown instanceof RouteError) || !thrown.toolCallParse || signal.aborted) throw thrown;
+        // Once: without streaming (the answer whole, not reassembled from deltas), asking for JSON.
+        onProgress({ kind: 'retry', reason: describeModelError(thrown.cause, { endpoint: thrown.route.endpoint, model: thrown.route.model, tries: 1, timeoutMs: thrown.timeoutMs }, sdk as SdkErrors) });
+        messages.push({ role: 'user', content: TOOL_CALL_JSON_NUDGE });
+        ({ turn, route } = await call(false));
+      }
     } catch (thrown) {
       if (signal.aborted) return cancelled();
-      const { cause: error, route: failedRoute, tries, timeoutMs } = thrown as RouteError;
+      const { cause: error, route: failedRoute, tries, timeoutMs, toolCallParse } = thrown as RouteError;
+      if (toolCallParse) return outcome('failed', '', describeToolCallParseFailure(error, failedRoute, sdk as SdkErrors));
       const context = { endpoint: failedRoute.endpoint, model: failedRoute.model, tries, timeoutMs };
       const failed = outcome('failed', '', describeModelError(error, context, sdk as SdkErrors));
       // No key, or one the endpoint rejects: the fleet's configuration, not the agent's doing.
@@ -384,7 +469,7 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
       }
       return outcome('completed', turn.content, null);
     }
-    messages.push({ role: 'assistant', content: turn.content || null, tool_calls: turn.toolCalls });
+    messages.push(assistantTurn(turn));
     for (const call of turn.toolCalls) {
       const name = call.function.name;
       const shownArgs = routes.reduce((args, { endpoint: each }) => redact(args, each), call.function.arguments);

@@ -22,6 +22,13 @@ export const PATH_SEGMENT_LIMIT_BYTES = 255;
 export const PATH_LIMIT_BYTES = 512;
 // C0 and C1 control characters and DEL: never in a file name a person meant.
 const CONTROL_CHARACTER = /\p{Cc}/u;
+/**
+ * Characters no portable file name holds (Windows refuses them, and so do zip tools and shares the
+ * user's files go through): what a small model writes when it puts a sentence where a file name
+ * goes ("…I could help? Because…", "…of people: hello.txt…"), within the length limits. A
+ * backslash is refused too: on POSIX it would become part of a name, not a directory.
+ */
+const NOT_PORTABLE = /[<>:"|?*\\]/;
 
 /** A refusal or failure reported to the model as the tool's result, never thrown past run(). */
 export class ToolError extends Error {}
@@ -57,9 +64,25 @@ export function checkPathArgument(requested: unknown): asserts requested is stri
   }
   const bytes = Buffer.byteLength(requested);
   if (bytes > PATH_LIMIT_BYTES) throw new ToolError(`path is ${bytes} bytes, over the ${PATH_LIMIT_BYTES}-byte limit; use a short file name`);
-  const long = requested.split(/[\\/]/).find((segment) => Buffer.byteLength(segment) > PATH_SEGMENT_LIMIT_BYTES);
+  const segments = requested.split(/[\\/]/);
+  const long = segments.find((segment) => Buffer.byteLength(segment) > PATH_SEGMENT_LIMIT_BYTES);
   if (long !== undefined) {
     throw new ToolError(`a path segment is ${Buffer.byteLength(long)} bytes ("${long.slice(0, 40)}…"), over the ${PATH_SEGMENT_LIMIT_BYTES}-byte limit of a file or directory name; use a short name`);
+  }
+  const odd = NOT_PORTABLE.exec(requested);
+  if (odd) {
+    throw new ToolError(`path contains ${JSON.stringify(odd[0])} at character ${odd.index + 1}, which no portable file name has${odd[0] === '\\' ? ' (separate directories with /)' : ''}; use a plain file name`);
+  }
+  // A sentence break inside a name: every prose "file name" llama.cpp's tiny model wrote within the
+  // limits had one ("hello worldwork/project world.0.0.0. Official docs/guide.md. Official…").
+  const prose = segments.find((segment) => /\.\s/.test(segment));
+  if (prose !== undefined) {
+    throw new ToolError(`a path segment reads as a sentence, not a name (". " in "${prose.slice(0, 40)}${prose.length > 40 ? '…' : ''}"); use a plain file name`);
+  }
+  // Windows drops a trailing space or dot, and a name that starts with a space is a slip: both say the "name" is prose.
+  const ragged = segments.find((segment) => segment !== '.' && segment !== '..' && /^\s|[\s.]$/.test(segment));
+  if (ragged !== undefined) {
+    throw new ToolError(`a path segment starts with a space or ends with a space or a dot ("${ragged.slice(0, 40)}${ragged.length > 40 ? '…' : ''}"); use a plain file name`);
   }
 }
 
