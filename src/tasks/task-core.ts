@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { MAX_TRANSPORT_LOSSES } from '../config/defaults.js';
+import { LEDGER_SOON_MS, MAX_TRANSPORT_LOSSES } from '../config/defaults.js';
 import type { LedgerEvent, LedgerEventBody } from '../protocol/events.js';
 import type { TaskIndex, TaskView } from '../ledger/reader.js';
+import type { AppendUrgency } from '../ledger/writer.js';
 import type { TaskBudget, WorkerOutcome } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
 import type { RouteDecision } from '../router/router.js';
@@ -27,8 +28,10 @@ export interface TaskCoreOptions {
   fleet: FleetView;
   router: TaskRouting;
   index: TaskIndex;
-  /** Durable append (resolves once the line is on disk). */
-  append(event: LedgerEvent): Promise<void>;
+  /** Durable append (resolves once the line is on disk, which is due as `urgency` says). */
+  append(event: LedgerEvent, urgency: AppendUrgency): Promise<void>;
+  /** Asks for every line appended so far to be written now. */
+  flush(): void;
   /** Ledger keeps at most this much output inline; the rest goes to a file. */
   storeOutput(taskId: string, output: string): { output: string; outputFile: string | null };
   /** Replaces secrets (API keys, tokens) in text before it goes anywhere. */
@@ -119,7 +122,7 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
       const run = new TeamRun(id, input, timeoutMs, budgetOf(settings.budget, request.budget), this.team);
       this.runs.set(id, run);
       void run.done.finally(() => this.runs.delete(id));
-      return { id, durable, unsubscribe };
+      return { id, durable: () => this.expedite(durable), unsubscribe };
     }
     const decision = this.options.router.route(input, request.agent);
     const settings = this.options.fleet.taskSettings(decision.pick || null);
@@ -132,7 +135,13 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     const run = new TaskRun(id, input, plan, this.context, request.traceparent ?? null);
     this.runs.set(id, run);
     void run.done.finally(() => this.runs.delete(id));
-    return { id, durable, unsubscribe };
+    return { id, durable: () => this.expedite(durable), unsubscribe };
+  }
+
+  /** `durable`, asked for now: a submission's line is otherwise only due within LEDGER_SOON_MS. */
+  private expedite(durable: Promise<void>): Promise<void> {
+    this.options.flush();
+    return durable;
   }
 
   /**
@@ -260,11 +269,16 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     this.options.index.apply(event);
     this.options.router.learnFrom(event);
     this.publish(event);
-    const durable = this.options.append(event);
+    const durable = this.options.append(event, WAITED_ON.has(event.event) ? NOW : SOON);
     durable.catch((error: Error) => this.emit('ledger-error', error));
     return durable;
   }
 }
+
+/** Lines someone waits on before answering: written at once. The rest ride with them (LEDGER_SOON_MS). */
+const WAITED_ON = new Set<string>(['task.completed', 'task.failed', 'task.cancelled', 'task.interrupted', 'feedback']);
+const NOW: AppendUrgency = { by: 'now' };
+const SOON: AppendUrgency = { by: 'soon', withinMs: LEDGER_SOON_MS };
 
 /** The agent's budget with each limit the request gives put in its place. */
 function budgetOf(base: TaskBudget, given: Partial<TaskBudget> | undefined): TaskBudget {
