@@ -56,6 +56,7 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
   private readonly watchers = new Map<string, Set<TaskListener>>();
   private readonly picker: InstancePicker;
   private readonly context: RunContext;
+  private fallbacks: { version: number; agents: ReadonlySet<string> } | null = null;
 
   constructor(private readonly options: TaskCoreOptions) {
     super();
@@ -231,11 +232,20 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
    * The agents a task may go to, in order: the router's plausible ones, then the fallback agent(s)
    * (`fallback: true`) when they are not among them. A task sent to a named agent goes only there.
    */
-  private failoverOrder(decision: RouteDecision, forced: boolean): { order: string[]; fallbacks: Set<string> } {
+  private failoverOrder(decision: RouteDecision, forced: boolean): { order: string[]; fallbacks: ReadonlySet<string> } {
     const order = decision.ranked.map((candidate) => candidate.agent).filter((agent) => agent !== '');
-    const fallbacks = new Set(this.options.fleet.profiles().profiles.filter((profile) => profile.fallback).map((profile) => profile.name));
+    const fallbacks = this.fallbackAgents();
     if (!forced) for (const agent of fallbacks) if (!order.includes(agent)) order.push(agent);
     return { order, fallbacks };
+  }
+
+  /** The fallback agents of the current profiles, worked out once per profiles version. */
+  private fallbackAgents(): ReadonlySet<string> {
+    const { version, profiles } = this.options.fleet.profiles();
+    if (this.fallbacks?.version !== version) {
+      this.fallbacks = { version, agents: new Set(profiles.filter((profile) => profile.fallback).map((profile) => profile.name)) };
+    }
+    return this.fallbacks.agents;
   }
 
   private store(taskId: string, outcome: WorkerOutcome): { output: string; outputFile: string | null; error: string | null } {
