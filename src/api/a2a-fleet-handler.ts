@@ -72,7 +72,7 @@ export class FleetRequestHandler implements A2ARequestHandler {
     const accepted = this.accept(params, tasks);
     const { id, durable } = await this.submit(tasks, accepted);
     if (params.configuration?.returnImmediately) {
-      await durable;
+      await durable();
     } else {
       await tasks.whenDone(id);
     }

@@ -140,7 +140,7 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
   // A caller that traces (W3C traceparent) gets the task's spans in its own trace.
   const traceparent = typeof request.headers.traceparent === 'string' ? request.headers.traceparent : undefined;
   let id: string;
-  let durable: Promise<void>;
+  let durable: () => Promise<void>;
   try {
     if (streaming) {
       // With SSE the client must see every event of the task: its listener is on before it starts,
@@ -173,7 +173,7 @@ async function submit(request: http.IncomingMessage, response: http.ServerRespon
   }
   // A 202 promises the task is recorded: wait for its line to be on disk. (With wait or SSE the
   // terminal event, written after it, is awaited anyway.)
-  await durable;
+  await durable();
   sendJson(response, 202, tasks.result(id) ?? { id, status: 'submitted' });
 }
 

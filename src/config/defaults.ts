@@ -139,6 +139,16 @@ export const MAX_TRANSPORT_LOSSES = 8;
  */
 export const LOST_INSTANCE_RECHECK_MS = 2_000;
 
+/**
+ * A task's lines that nobody waits on (submitted, routed, an attempt, waiting) are on disk within
+ * this long, or earlier with the next line someone does wait on (a task's end, feedback, a 202's
+ * submission): a task as quick as its model is then one durable write, not two, and at load a
+ * batch holds several tasks' lines. A supervisor killed in this window may leave a task it had
+ * just started unrecorded; no answer or 202 for it went out before its line was on disk (a
+ * streamed task's id goes out at once, as it always has).
+ */
+export const LEDGER_SOON_MS = 50;
+
 export const DEFAULT_TOOLS: Readonly<ToolSettings> = Object.freeze({
   // Running shell commands is the one dangerous tool: agents must opt in.
   shell: false,

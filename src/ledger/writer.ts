@@ -16,6 +16,16 @@ export interface LedgerWriterOptions {
   onFlush?: (batchSize: number) => void;
 }
 
+/**
+ * How soon an appended line must be written. `now`: on the next turn of the event loop (after
+ * `flushMs`), for a line someone waits on (a task's end, before its answer goes out). `soon`: within
+ * `withinMs`, or earlier with the next `now` line or `flush()` — for a line nobody waits on (a task's
+ * submission and routing while it runs), so a task's lines share one durable write instead of two.
+ */
+export type AppendUrgency = { by: 'now' } | { by: 'soon'; withinMs: number };
+
+const NOW: AppendUrgency = { by: 'now' };
+
 interface Pending {
   line: string;
   resolve: () => void;
@@ -38,7 +48,10 @@ export class LedgerWriter {
   private readonly flushMs: number;
   private readonly onFlush: ((batchSize: number) => void) | undefined;
   private queue: Pending[] = [];
-  private scheduled = false;
+  /** performance.now() by which the queue must be written (0: at once; Infinity: nothing queued). */
+  private dueAt = Number.POSITIVE_INFINITY;
+  /** A start is scheduled for dueAt (a timer or an immediate). */
+  private scheduled: { dueAt: number; cancel: () => void } | null = null;
   private draining: Promise<void> | null = null;
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -98,7 +111,7 @@ export class LedgerWriter {
    * Resolves once the line is durable. Rejects with the write's error, in which case the line may or
    * may not be in the file (a failed synchronous write says nothing certain about what reached disk).
    */
-  append(body: LedgerEventBody & { taskId: string }): Promise<void> {
+  append(body: LedgerEventBody & { taskId: string }, urgency: AppendUrgency = NOW): Promise<void> {
     if (this.closed) return Promise.reject(new Error('ledger writer is closed'));
     let line: string;
     try {
@@ -108,8 +121,13 @@ export class LedgerWriter {
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ line, resolve, reject });
-      this.schedule();
+      this.due(urgency.by === 'now' ? 0 : performance.now() + Math.max(this.flushMs, urgency.withinMs));
     });
+  }
+
+  /** Asks for every line appended so far to be written now (someone waits on a `soon` line). */
+  flush(): void {
+    if (this.queue.length > 0) this.due(0);
   }
 
   /** Writes whatever is queued, waits for it to be durable, and closes the file. Idempotent. */
@@ -118,6 +136,9 @@ export class LedgerWriter {
     this.closed = true;
     this.closing = (async () => {
       // A pending timer would start a drain anyway; starting it now just skips the wait.
+      this.scheduled?.cancel();
+      this.scheduled = null;
+      this.dueAt = 0;
       if (!this.draining && this.queue.length > 0) this.draining = this.drain();
       while (this.draining) await this.draining;
       await new Promise<void>((resolve, reject) => fs.close(this.fd, (err) => (err ? reject(err) : resolve())));
@@ -132,23 +153,42 @@ export class LedgerWriter {
     return this.secrets.json(record) + '\n';
   }
 
+  /** The queue must be written by `at` (performance.now() time; 0: at once). */
+  private due(at: number): void {
+    if (at >= this.dueAt) return;
+    this.dueAt = at;
+    // A write in flight looks at dueAt when it ends: the next batch follows it at once if due.
+    if (!this.draining) this.schedule();
+  }
+
   private schedule(): void {
-    if (this.scheduled || this.draining) return;
-    this.scheduled = true;
+    if (this.scheduled && this.scheduled.dueAt <= this.dueAt) return;
+    this.scheduled?.cancel();
+    const dueAt = this.dueAt;
     const start = (): void => {
-      this.scheduled = false;
+      if (this.scheduled?.dueAt === dueAt) this.scheduled = null;
       if (!this.draining && this.queue.length > 0) this.draining = this.drain();
     };
     // Waiting one turn lets a burst of appends from the same tick share the first batch.
-    if (this.flushMs > 0) setTimeout(start, this.flushMs);
-    else setImmediate(start);
+    const wait = dueAt === 0 ? this.flushMs : dueAt - performance.now();
+    if (wait > 0) {
+      const timer = setTimeout(start, wait);
+      this.scheduled = { dueAt, cancel: () => clearTimeout(timer) };
+    } else {
+      const immediate = setImmediate(start);
+      this.scheduled = { dueAt, cancel: () => clearImmediate(immediate) };
+    }
   }
 
   private async drain(): Promise<void> {
+    this.scheduled?.cancel();
+    this.scheduled = null;
     try {
-      while (this.queue.length > 0) {
+      // The first batch is due (that is why this runs); later ones only once due themselves.
+      for (let first = true; this.queue.length > 0 && (first || this.dueAt <= performance.now()); first = false) {
         const batch = this.queue;
         this.queue = [];
+        this.dueAt = Number.POSITIVE_INFINITY;
         const prefix = this.needsNewline ? '\n' : '';
         const data = Buffer.from(prefix + batch.map((p) => p.line).join(''), 'utf8');
         try {
@@ -172,6 +212,8 @@ export class LedgerWriter {
       }
     } finally {
       this.draining = null;
+      // `soon` lines left for later (or a failed batch's successors): their start is scheduled.
+      if (this.queue.length > 0) this.schedule();
     }
   }
 }

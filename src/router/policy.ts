@@ -82,7 +82,8 @@ export const EXPLORE_EVIDENCE = 1;
 export const EXPLORE_MARGIN = 0.1;
 /**
  * Outcomes retained under this weight are forgotten, and at most MAX_MEMORY (the oldest go first)
- * are kept per agent: observe() ages every remembered outcome, so this bounds its cost.
+ * are kept per agent: they bound the memory, and the work of a prune (observe() and choose() visit
+ * groups of outcomes with the same task vector, not each outcome).
  */
 const FORGET_BELOW = 0.01;
 const MAX_MEMORY = 1000;
@@ -205,17 +206,47 @@ export function feedbackOutcome(rating: 'good' | 'bad'): { outcome: 'success' | 
   return { outcome: rating === 'good' ? 'success' : 'failure', weight: FEEDBACK_WEIGHT };
 }
 
-/** One remembered outcome: its task's unit feature vector and how much similar traffic came since. */
+/**
+ * One remembered outcome. Its group's traffic and own-traffic when it came: what its group saw
+ * since is the difference (every later outcome ages a whole group alike).
+ */
 interface Memory {
-  unit: Map<string, number>;
-  /** The vector's terms and weights as text: equal keys, equal kernels (computed once per observe). */
-  key: string;
   success: boolean;
   weight: number;
   at: number;
-  /** Similarity-weighted outcomes since: of this agent (for DECAY) and of anyone (for FADE). */
-  own: number;
+  traffic0: number;
+  own0: number;
+  /** Its retention factored out of the group's: weight · e^(−(traffic0·ln FADE + own0·ln DECAY) + (at − base)·ln 2 / HALF_LIFE_MS). */
+  term: number;
+  gone: boolean;
+}
+
+/**
+ * An agent's remembered outcomes on one task vector. They share their kernel with any task, and
+ * every later outcome ages them alike, so a decision reads one sum per group instead of visiting
+ * each outcome: retention sum = e^(traffic·ln FADE + own·ln DECAY) · (Σ timed terms · e^(−(now − base)·ln 2 / HALF_LIFE_MS) + Σ untimed terms).
+ * Outcomes without a (finite) time have no time part (see retention()).
+ */
+interface Group {
+  unit: Map<string, number>;
+  key: string;
+  /** In arrival order (so the oldest, least retained, come first). */
+  members: Memory[];
+  /** Similarity-weighted outcomes since the group's base: of anyone (for FADE) and of this agent (for DECAY). */
   traffic: number;
+  own: number;
+  /** The time the timed terms are measured from (NaN until the group has a timed member). */
+  base: number;
+  timedAll: number;
+  timedSuccess: number;
+  untimedAll: number;
+  untimedSuccess: number;
+}
+
+/** One agent's memory: its groups by vector key, and every outcome in arrival order (MAX_MEMORY drops the oldest). */
+interface AgentMemory {
+  groups: Map<string, Group>;
+  order: Array<{ memory: Memory; group: Group }>;
 }
 
 interface Row {
@@ -232,7 +263,7 @@ interface Row {
 
 export class LearnedPolicy {
   private readonly learn: boolean;
-  private readonly memory = new Map<string, Memory[]>();
+  private readonly memory = new Map<string, AgentMemory>();
   /** The newest `at` observed: "now" for HALF_LIFE_MS. */
   private now = Number.NEGATIVE_INFINITY;
   private observed = 0;
@@ -248,26 +279,74 @@ export class LearnedPolicy {
     const unit = unitVector(o.features);
     if (!this.learn || !(weight > 0) || unit.size === 0) return;
     if (o.at !== undefined && o.at > this.now) this.now = o.at;
-    // Every remembered outcome ages by how similar this one is to it (see the file comment).
-    // Traffic repeats itself, so a kernel is computed once per distinct task vector.
+    // Every remembered outcome ages by how similar this one is to it (see the file comment): a
+    // group at a time. Traffic repeats itself, so a kernel is computed once per distinct vector.
     const kernels = new Map<string, number>();
     const prune = ++this.observed % PRUNE_EVERY === 0;
-    for (const [agent, list] of this.memory) {
-      for (const m of list) {
-        let similar = kernels.get(m.key);
-        if (similar === undefined) kernels.set(m.key, (similar = kernel(m.unit, unit)));
+    for (const [agent, mine] of this.memory) {
+      for (const group of mine.groups.values()) {
+        let similar = kernels.get(group.key);
+        if (similar === undefined) kernels.set(group.key, (similar = kernel(group.unit, unit)));
         if (similar === 0) continue;
-        m.traffic += similar;
-        if (agent === o.agent) m.own += similar;
+        group.traffic += similar;
+        if (agent === o.agent) group.own += similar;
       }
       // Forgotten outcomes weigh under FORGET_BELOW: dropping them now or a few tasks later
-      // changes no decision, and filtering every list on every outcome was most of the cost.
-      if (prune) this.memory.set(agent, list.filter((m) => this.retention(m) >= FORGET_BELOW));
+      // changes no decision, and filtering on every outcome was most of the cost.
+      if (prune) this.prune(mine);
     }
-    const list = this.memory.get(o.agent) ?? [];
-    list.push({ unit, key: vectorKey(unit), success: o.outcome === 'success', weight, at: o.at ?? this.now, own: 0, traffic: 0 });
-    if (list.length > MAX_MEMORY) list.splice(0, list.length - MAX_MEMORY);
-    this.memory.set(o.agent, list);
+    let mine = this.memory.get(o.agent);
+    if (!mine) this.memory.set(o.agent, (mine = { groups: new Map(), order: [] }));
+    const key = vectorKey(unit);
+    let group = mine.groups.get(key);
+    if (!group) {
+      group = { unit, key, members: [], traffic: 0, own: 0, base: Number.NaN, timedAll: 0, timedSuccess: 0, untimedAll: 0, untimedSuccess: 0 };
+      mine.groups.set(key, group);
+    }
+    const at = o.at ?? this.now;
+    if (Number.isFinite(at) && !Number.isFinite(group.base)) group.base = at;
+    const memory: Memory = { success: o.outcome === 'success', weight, at, traffic0: group.traffic, own0: group.own, term: 0, gone: false };
+    memory.term = termOf(memory, group);
+    group.members.push(memory);
+    addTerm(group, memory, 1);
+    mine.order.push({ memory, group });
+    while (mine.order.length > MAX_MEMORY) {
+      const oldest = mine.order.shift()!;
+      oldest.memory.gone = true;
+      const members = oldest.group.members;
+      members.splice(members[0] === oldest.memory ? 0 : members.indexOf(oldest.memory), 1);
+      addTerm(oldest.group, oldest.memory, -1);
+      if (members.length === 0) mine.groups.delete(oldest.group.key);
+    }
+  }
+
+  /** Drops an agent's outcomes retained under FORGET_BELOW, and re-bases each group's sums (exact again, and bounded). */
+  private prune(mine: AgentMemory): void {
+    for (const group of mine.groups.values()) {
+      const kept = group.members.filter((memory) => {
+        if (this.retention(memory, group) >= FORGET_BELOW) return true;
+        memory.gone = true;
+        return false;
+      });
+      if (kept.length === 0) {
+        mine.groups.delete(group.key);
+        continue;
+      }
+      for (const memory of kept) {
+        memory.traffic0 -= group.traffic;
+        memory.own0 -= group.own;
+      }
+      group.traffic = 0;
+      group.own = 0;
+      if (Number.isFinite(this.now) && kept.some((memory) => Number.isFinite(memory.at))) group.base = this.now;
+      group.members = kept;
+      group.timedAll = group.timedSuccess = group.untimedAll = group.untimedSuccess = 0;
+      for (const memory of kept) {
+        memory.term = termOf(memory, group);
+        addTerm(group, memory, 1);
+      }
+    }
+    mine.order = mine.order.filter((entry) => !entry.memory.gone);
   }
 
   choose(candidates: readonly PolicyCandidate[], features: Map<string, number>): Choice {
@@ -327,11 +406,11 @@ export class LearnedPolicy {
 
   /** Per agent: outcomes remembered and their undecayed successes and failures (stats, debug). */
   snapshot(): Array<{ agent: string; remembered: number; successes: number; failures: number }> {
-    return [...this.memory].map(([agent, list]) => ({
+    return [...this.memory].map(([agent, mine]) => ({
       agent,
-      remembered: list.length,
-      successes: list.reduce((sum, m) => sum + (m.success ? m.weight : 0), 0),
-      failures: list.reduce((sum, m) => sum + (m.success ? 0 : m.weight), 0),
+      remembered: mine.order.length,
+      successes: mine.order.reduce((sum, { memory }) => sum + (memory.success ? memory.weight : 0), 0),
+      failures: mine.order.reduce((sum, { memory }) => sum + (memory.success ? 0 : memory.weight), 0),
     }));
   }
 
@@ -343,25 +422,43 @@ export class LearnedPolicy {
     let success = 0;
     let evidence = 0;
     let close = 0;
-    // Traffic repeats itself: a kernel is computed once per distinct remembered vector.
-    const kernels = new Map<string, number>();
-    for (const m of this.memory.get(agent) ?? []) {
-      let similar = kernels.get(m.key);
-      if (similar === undefined) kernels.set(m.key, (similar = kernel(m.unit, unit)));
+    for (const group of this.memory.get(agent)?.groups.values() ?? []) {
+      const similar = kernel(group.unit, unit);
       if (similar === 0) continue;
-      const weight = similar * this.retention(m) * m.weight;
-      evidence += weight;
-      if (!m.success) continue;
-      success += weight;
-      if (similar >= RECORD_KERNEL) close += weight;
+      const aged = Math.exp(group.traffic * LN_FADE + group.own * LN_DECAY);
+      const elapsed = group.timedAll > 0 && Number.isFinite(group.base) && Number.isFinite(this.now) ? Math.exp(-(this.now - group.base) * LN2_PER_HALF_LIFE) : 0;
+      const all = aged * (group.timedAll * elapsed + group.untimedAll);
+      const successes = aged * (group.timedSuccess * elapsed + group.untimedSuccess);
+      evidence += similar * all;
+      success += similar * successes;
+      if (similar >= RECORD_KERNEL) close += similar * successes;
     }
     return { success, evidence, close };
   }
 
-  /** FADE^traffic · DECAY^own · ½^(elapsed / HALF_LIFE_MS), as one exponential (it runs per memory per decision). */
-  private retention(m: Memory): number {
+  /** FADE^traffic · DECAY^own · ½^(elapsed / HALF_LIFE_MS) of one outcome, as one exponential. */
+  private retention(m: Memory, group: Group): number {
     const elapsed = Number.isFinite(m.at) && Number.isFinite(this.now) ? Math.max(0, this.now - m.at) : 0;
-    return Math.exp(m.traffic * LN_FADE + m.own * LN_DECAY - elapsed * LN2_PER_HALF_LIFE);
+    return Math.exp((group.traffic - m.traffic0) * LN_FADE + (group.own - m.own0) * LN_DECAY - elapsed * LN2_PER_HALF_LIFE);
+  }
+}
+
+/** An outcome's share of its group's sums (see Group): its weight and retention with the group's part factored out. */
+function termOf(m: Memory, group: Group): number {
+  const time = Number.isFinite(m.at) ? (m.at - group.base) * LN2_PER_HALF_LIFE : 0;
+  return m.weight * Math.exp(-(m.traffic0 * LN_FADE + m.own0 * LN_DECAY) + time);
+}
+
+function addTerm(group: Group, m: Memory, sign: 1 | -1): void {
+  const term = sign * m.term;
+  // A removal's rounding must not leave a sum below zero (prune() recomputes them exactly).
+  const add = (sum: number) => Math.max(0, sum + term);
+  if (Number.isFinite(m.at)) {
+    group.timedAll = add(group.timedAll);
+    if (m.success) group.timedSuccess = add(group.timedSuccess);
+  } else {
+    group.untimedAll = add(group.untimedAll);
+    if (m.success) group.untimedSuccess = add(group.untimedSuccess);
   }
 }
 

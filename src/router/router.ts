@@ -50,7 +50,7 @@ export type ProfileSource = () => { version: number; profiles: AgentProfile[] };
  * learning survives restarts and the ledger stays the only record.
  */
 export class TaskRouter {
-  private cached: { version: number; matcher: CapabilityMatcher } | null = null;
+  private cached: { version: number; matcher: CapabilityMatcher; fallback: ReadonlySet<string> } | null = null;
   private readonly policy: LearnedPolicy;
   /**
    * The newest REPLAY_TASKS tasks, for outcomes that arrive after submission (attempts, feedback):
@@ -71,9 +71,8 @@ export class TaskRouter {
   }
 
   route(input: string, forced?: string): RouteDecision {
-    const matcher = this.matcher();
+    const { matcher, fallback } = this.current();
     const scored = matcher.score(input);
-    const fallback = new Set(this.profiles().profiles.filter((profile) => profile.fallback).map((profile) => profile.name));
     const first = scored[0];
     const kind = first?.matched[0]?.toLowerCase() ?? 'other';
     if (forced !== undefined || !first) {
@@ -129,8 +128,7 @@ export class TaskRouter {
    * numbers `route` shows), without recording a routing: for `stats` and the dashboard.
    */
   recordOf(input: string, agent: string): { estimate: number | null; evidence: number } | null {
-    const matcher = this.matcher();
-    const fallback = new Set(this.profiles().profiles.filter((profile) => profile.fallback).map((profile) => profile.name));
+    const { matcher, fallback } = this.current();
     const scored = matcher.score(input);
     if (scored.length === 0) return null;
     const choice = this.policy.choose(scored.map(({ agent: name, score }) => ({ agent: name, score, fallback: fallback.has(name) })), matcher.features(input));
@@ -185,9 +183,16 @@ export class TaskRouter {
   }
 
   private matcher(): CapabilityMatcher {
+    return this.current().matcher;
+  }
+
+  /** The matcher and the fallback agents of the current profiles: built once per profiles version, not per task. */
+  private current(): { matcher: CapabilityMatcher; fallback: ReadonlySet<string> } {
     const { version, profiles } = this.profiles();
-    if (!this.cached || this.cached.version !== version) this.cached = { version, matcher: new CapabilityMatcher(profiles) };
-    return this.cached.matcher;
+    if (!this.cached || this.cached.version !== version) {
+      this.cached = { version, matcher: new CapabilityMatcher(profiles), fallback: new Set(profiles.filter((profile) => profile.fallback).map((profile) => profile.name)) };
+    }
+    return this.cached;
   }
 }
 

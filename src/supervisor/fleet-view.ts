@@ -33,12 +33,17 @@ export class SupervisorFleetView implements FleetView {
   private version = 0;
   private agentSet = '';
   private cachedProfiles: { version: number; profiles: AgentProfile[] } | null = null;
+  /** Bumped by every member state change and reload: what instances() was built from moved. */
+  private membersVersion = 0;
+  /** instances() is asked on every pick: built again only when the members or their states moved. */
+  private routable: { members: readonly FleetMember[]; length: number; version: number; list: RoutableInstance[] } | null = null;
 
   constructor(
     private readonly supervisor: Supervisor,
     private readonly tokens: FleetTokens,
   ) {
     supervisor.on('change', ({ instance }) => {
+      this.membersVersion += 1;
       if (instance.state.name === 'healthy') {
         this.epochs.set(instance.id, (this.epochs.get(instance.id) ?? 0) + 1);
         void this.refreshCard(instance);
@@ -49,6 +54,7 @@ export class SupervisorFleetView implements FleetView {
     // A reloaded agents.yaml changes descriptions and capabilities: rebuild the profiles.
     supervisor.on('reload', () => {
       this.version += 1;
+      this.membersVersion += 1;
       for (const listener of this.listeners) listener();
     });
     // Members that turned healthy before this view existed.
@@ -56,7 +62,11 @@ export class SupervisorFleetView implements FleetView {
   }
 
   instances(): RoutableInstance[] {
-    return this.supervisor.instances.map((instance) => ({
+    const members = this.supervisor.instances;
+    const cached = this.routable;
+    // The array is replaced or grown when members come and go; states move with a 'change'.
+    if (cached && cached.members === members && cached.length === members.length && cached.version === this.membersVersion) return cached.list;
+    const list = members.map((instance) => ({
       id: instance.id,
       agent: instance.spec.agent.name,
       index: instance.spec.index,
@@ -64,6 +74,8 @@ export class SupervisorFleetView implements FleetView {
       epoch: this.epochs.get(instance.id) ?? 0,
       capacity: instance.spec.agent.capacity,
     }));
+    this.routable = { members, length: members.length, version: this.membersVersion, list };
+    return list;
   }
 
   priceOf(agent: string): ModelPrice | null {

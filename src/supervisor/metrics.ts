@@ -27,6 +27,8 @@ export class FleetMetrics {
   private readonly failovers: Counter<'agent' | 'from' | 'to'>;
   private readonly approvals: Counter<'agent' | 'verdict'>;
   readonly ledgerWriteSeconds: Histogram;
+  /** Labelled children by their label values: prom-client hashes a label object on every call otherwise. */
+  private readonly children = new Map<string, { inc(value?: number): void } | { observe(value: number): void }>();
 
   constructor(
     prom: typeof import('prom-client'),
@@ -153,18 +155,19 @@ export class FleetMetrics {
         if (event.attempt === 1) {
           const decision = event.reason.startsWith('asked for') ? 'forced' : event.static && event.static !== event.agent ? 'learned' : 'static';
           // The kind the router itself recorded (the same field route --replay and the ledger show).
-          this.routing.inc({ agent: event.agent, decision, kind: event.decision ?? (decision === 'forced' ? 'forced' : 'exploit') });
+          const kind = event.decision ?? (decision === 'forced' ? 'forced' : 'exploit');
+          this.counter(this.routing, `routing\u0000${event.agent}\u0000${decision}\u0000${kind}`, { agent: event.agent, decision, kind }).inc();
         }
         return;
       case 'task.completed':
-        this.tasks.inc({ agent: event.agent, outcome: 'completed' });
-        this.taskSeconds.observe({ agent: event.agent }, event.durationMs / 1000);
+        this.taskCount(event.agent, 'completed');
+        this.histogram(this.taskSeconds, `seconds\u0000${event.agent}`, { agent: event.agent }).observe(event.durationMs / 1000);
         return;
       case 'task.failed':
-        this.tasks.inc({ agent: agentOf(event.taskId) ?? 'none', outcome: event.reason === 'timeout' ? 'timeout' : 'failed' });
+        this.taskCount(agentOf(event.taskId) ?? 'none', event.reason === 'timeout' ? 'timeout' : 'failed');
         return;
       case 'task.cancelled':
-        this.tasks.inc({ agent: agentOf(event.taskId) ?? 'none', outcome: 'cancelled' });
+        this.taskCount(agentOf(event.taskId) ?? 'none', 'cancelled');
         return;
       case 'approval.requested':
         this.approvals.inc({ agent: event.agent, verdict: 'requested' });
@@ -175,6 +178,22 @@ export class FleetMetrics {
       default:
         return;
     }
+  }
+
+  private taskCount(agent: string, outcome: string): void {
+    this.counter(this.tasks, `tasks\u0000${agent}\u0000${outcome}`, { agent, outcome }).inc();
+  }
+
+  private counter<L extends string>(metric: Counter<L>, key: string, labels: Record<L, string>): { inc(value?: number): void } {
+    let child = this.children.get(key) as { inc(value?: number): void } | undefined;
+    if (!child) this.children.set(key, (child = metric.labels(labels)));
+    return child;
+  }
+
+  private histogram<L extends string>(metric: Histogram<L>, key: string, labels: Record<L, string>): { observe(value: number): void } {
+    let child = this.children.get(key) as { observe(value: number): void } | undefined;
+    if (!child) this.children.set(key, (child = metric.labels(labels)));
+    return child;
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -66,12 +66,13 @@ export class SupervisorTasks {
       fleet: this.fleet,
       router: this.router,
       index: this.index,
-      append: (event) => {
+      append: (event, urgency) => {
         const started = performance.now();
-        const durable = this.writer.append(event);
+        const durable = this.writer.append(event, urgency);
         durable.then(() => this.metrics?.ledgerWriteSeconds.observe((performance.now() - started) / 1000), () => undefined);
         return durable;
       },
+      flush: () => this.writer.flush(),
       clock: realClock,
       storeOutput: (taskId, output) => storeOutput(paths, taskId, output),
       // The same service as the ledger's: an output file in the workspace holds no key either.

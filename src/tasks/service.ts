@@ -26,8 +26,11 @@ export type TaskListener = (event: TaskEvent) => void;
 
 export interface Submitted {
   id: string;
-  /** Settles once the submission is on disk (what a 202 waits for). */
-  durable: Promise<void>;
+  /**
+   * Asks for the submission to be written now (it is otherwise due within LEDGER_SOON_MS, or with
+   * the task's end) and settles once it is on disk: what a 202 waits for.
+   */
+  durable(): Promise<void>;
   /** Stops the submit's `onEvent` (a no-op without one). */
   unsubscribe(): void;
 }
@@ -35,7 +38,7 @@ export interface Submitted {
 /** The task side of the supervisor, as the control API (and the fleet's A2A endpoint) serve it. */
 export interface TaskService {
   /**
-   * Starts the task; `durable` settles once its submission is on disk. `onEvent` hears every event
+   * Starts the task; `durable()` settles once its submission is on disk. `onEvent` hears every event
    * of this task from its first (it is on before the task starts) until `unsubscribe()`.
    */
   submit(request: SubmitRequest, onEvent?: TaskListener): Promise<Submitted>;

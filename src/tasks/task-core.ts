@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { MAX_TRANSPORT_LOSSES } from '../config/defaults.js';
+import { LEDGER_SOON_MS, MAX_TRANSPORT_LOSSES } from '../config/defaults.js';
 import type { ApprovalDecider, LedgerEvent, LedgerEventBody } from '../protocol/events.js';
 import type { TaskIndex, TaskView } from '../ledger/reader.js';
+import type { AppendUrgency } from '../ledger/writer.js';
 import type { PendingApproval, TaskBudget, WorkerOutcome } from '../protocol/task.js';
 import { TERMINAL_STATUSES } from '../protocol/task.js';
 import type { RouteDecision } from '../router/router.js';
@@ -27,8 +28,10 @@ export interface TaskCoreOptions {
   fleet: FleetView;
   router: TaskRouting;
   index: TaskIndex;
-  /** Durable append (resolves once the line is on disk). */
-  append(event: LedgerEvent): Promise<void>;
+  /** Durable append (resolves once the line is on disk, which is due as `urgency` says). */
+  append(event: LedgerEvent, urgency: AppendUrgency): Promise<void>;
+  /** Asks for every line appended so far to be written now. */
+  flush(): void;
   /** Ledger keeps at most this much output inline; the rest goes to a file. */
   storeOutput(taskId: string, output: string): { output: string; outputFile: string | null };
   /** Replaces secrets (API keys, tokens) in text before it goes anywhere. */
@@ -53,6 +56,7 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
   private readonly watchers = new Map<string, Set<TaskListener>>();
   private readonly picker: InstancePicker;
   private readonly context: RunContext;
+  private fallbacks: { version: number; agents: ReadonlySet<string> } | null = null;
 
   constructor(private readonly options: TaskCoreOptions) {
     super();
@@ -139,7 +143,13 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     const run = new TaskRun(id, input, plan, this.context, request.traceparent ?? null);
     this.runs.set(id, run);
     void run.done.finally(() => this.runs.delete(id));
-    return { id, durable, unsubscribe };
+    return { id, durable: () => this.expedite(durable), unsubscribe };
+  }
+
+  /** `durable`, asked for now: a submission's line is otherwise only due within LEDGER_SOON_MS. */
+  private expedite(durable: Promise<void>): Promise<void> {
+    this.options.flush();
+    return durable;
   }
 
   /** A team task, asked for (`proposedBecause` null) or proposed by the router (why, as recorded). */
@@ -150,7 +160,7 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     const run = new TeamRun(id, input, timeoutMs, budgetOf(settings.budget, request.budget), this.team);
     this.runs.set(id, run);
     void run.done.finally(() => this.runs.delete(id));
-    return { id, durable, unsubscribe };
+    return { id, durable: () => this.expedite(durable), unsubscribe };
   }
 
   /**
@@ -257,11 +267,20 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
    * The agents a task may go to, in order: the router's plausible ones, then the fallback agent(s)
    * (`fallback: true`) when they are not among them. A task sent to a named agent goes only there.
    */
-  private failoverOrder(decision: RouteDecision, forced: boolean): { order: string[]; fallbacks: Set<string> } {
+  private failoverOrder(decision: RouteDecision, forced: boolean): { order: string[]; fallbacks: ReadonlySet<string> } {
     const order = decision.ranked.map((candidate) => candidate.agent).filter((agent) => agent !== '');
-    const fallbacks = new Set(this.options.fleet.profiles().profiles.filter((profile) => profile.fallback).map((profile) => profile.name));
+    const fallbacks = this.fallbackAgents();
     if (!forced) for (const agent of fallbacks) if (!order.includes(agent)) order.push(agent);
     return { order, fallbacks };
+  }
+
+  /** The fallback agents of the current profiles, worked out once per profiles version. */
+  private fallbackAgents(): ReadonlySet<string> {
+    const { version, profiles } = this.options.fleet.profiles();
+    if (this.fallbacks?.version !== version) {
+      this.fallbacks = { version, agents: new Set(profiles.filter((profile) => profile.fallback).map((profile) => profile.name)) };
+    }
+    return this.fallbacks.agents;
   }
 
   private store(taskId: string, outcome: WorkerOutcome): { output: string; outputFile: string | null; error: string | null } {
@@ -295,11 +314,16 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     this.options.index.apply(event);
     this.options.router.learnFrom(event);
     this.publish(event);
-    const durable = this.options.append(event);
+    const durable = this.options.append(event, WAITED_ON.has(event.event) ? NOW : SOON);
     durable.catch((error: Error) => this.emit('ledger-error', error));
     return durable;
   }
 }
+
+/** Lines someone waits on before answering (a task's end, feedback, a person's decision): written at once. The rest ride with them (LEDGER_SOON_MS). */
+const WAITED_ON = new Set<string>(['task.completed', 'task.failed', 'task.cancelled', 'task.interrupted', 'feedback', 'approval.decided']);
+const NOW: AppendUrgency = { by: 'now' };
+const SOON: AppendUrgency = { by: 'soon', withinMs: LEDGER_SOON_MS };
 
 /** The agent's budget with each limit the request gives put in its place. */
 function budgetOf(base: TaskBudget, given: Partial<TaskBudget> | undefined): TaskBudget {

@@ -77,6 +77,35 @@ describe('LedgerWriter', () => {
     }
   });
 
+  test("'soon' lines ride with the next 'now' line: one durable write for a task's four lines", async () => {
+    const batches: number[] = [];
+    const w = LedgerWriter.open(file, { onFlush: (n) => batches.push(n) });
+    const soon = { by: 'soon', withinMs: 60_000 } as const;
+    const early = [w.append(submitted('t1'), soon), w.append(attempt('t1', 'completed'), soon)];
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(batches).toEqual([]); // nobody waits on them yet: not written
+    await w.append(completed('t1'));
+    await Promise.all(early);
+    expect(batches).toEqual([3]);
+    expect(lines(file).map((l) => (JSON.parse(l) as LedgerEvent).event)).toEqual(['task.submitted', 'task.attempt', 'task.completed']);
+    await w.close();
+  });
+
+  test("'soon' lines are written within their time, by flush(), and by close()", async () => {
+    const batches: number[] = [];
+    const w = LedgerWriter.open(file, { onFlush: (n) => batches.push(n) });
+    await w.append(submitted('a'), { by: 'soon', withinMs: 20 }); // no one else: its own time comes
+    expect(batches).toEqual([1]);
+    const flushed = w.append(submitted('b'), { by: 'soon', withinMs: 60_000 });
+    w.flush();
+    await flushed;
+    expect(batches).toEqual([1, 1]);
+    const closing = w.append(submitted('c'), { by: 'soon', withinMs: 60_000 });
+    await w.close();
+    await closing;
+    expect(lines(file).map((l) => (JSON.parse(l) as LedgerEvent).taskId)).toEqual(['a', 'b', 'c']);
+  });
+
   test('secrets are redacted, escaped or not, and the line stays valid JSON', async () => {
     const key = 'sk-live-0123456789abcdef';
     const odd = 'pa"ss\\word-99';

@@ -154,6 +154,7 @@ function setUp(options: { ranked: string[]; fallbacks?: string[]; settings?: Par
     router: { route: (_input, forced) => decisionFor(forced ? [forced] : options.ranked), learnFrom: () => undefined },
     index,
     append: async (event) => void ledger.push(event),
+    flush: () => undefined,
     storeOutput: (_id, output) => ({ output, outputFile: null }),
     redact: (text) => text,
     clock,

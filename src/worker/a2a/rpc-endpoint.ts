@@ -148,11 +148,26 @@ async function streamSse(
     if (!first) next = await iterator.next();
     if (next.done) break;
     taskId ??= taskIdOf(next.value);
+    // After the final event (ended below) the SDK's stream is read to its end, with nothing to write.
+    if (response.writableEnded) continue;
     if (response.destroyed) break;
+    if (isFinalEvent(next.value)) {
+      // The last event and the stream's end in one write: the caller reads the outcome and the end
+      // of the body at once (one wake-up and one read fewer per task on the supervisor's hot path).
+      ended = true;
+      response.end(encodeSse(next.value));
+      continue;
+    }
     response.write(encodeSse(next.value));
   }
   ended = true;
-  response.end();
+  if (!response.writableEnded) response.end();
+}
+
+/** A v0.3 final status update: nothing follows it on the stream. */
+function isFinalEvent(envelope: unknown): boolean {
+  const result = (envelope as { result?: { kind?: unknown; final?: unknown } })?.result;
+  return result?.kind === 'status-update' && result.final === true;
 }
 
 function taskIdOf(envelope: unknown): string | null {
