@@ -31,7 +31,7 @@ const LOG_LINES_ON_FAILURE = 10;
  */
 export async function upDetached(context: CommandContext, timeoutText?: string): Promise<void> {
   const timeoutMs = timeoutText === undefined ? 60_000 : durationFlag('--timeout', timeoutText, { positive: true, example: '2m' });
-  // The table renderer (cli-table3) loads while the fleet boots, not before the daemon is spawned.
+  // The table renderer loads while the fleet boots, not before the daemon is spawned.
   const renderer = import('../render/status-table.js');
   const { document, info } = await startDaemon(context, timeoutMs);
   const { renderStatusTable } = await renderer;
