@@ -12,7 +12,6 @@ import type { CommandContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
 import { paint } from '../render/color.js';
 import { startSpinner } from '../render/spinner.js';
-import { fetchStatus } from '../../api/client.js';
 
 /**
  * The daemon prints a line to supervisor.log for every state change (and once its control API and
@@ -67,6 +66,9 @@ export async function startDaemon(context: CommandContext, timeoutMs: number): P
     stdio: ['pipe', logFd, logFd],
   });
   closeSync(logFd);
+  // The HTTP client (node:http) loads after the daemon is on its way, while the config loads.
+  const client = import('../../api/client.js');
+  client.catch(() => undefined);
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? 1));
   let config: LightningConfig | null = null;
@@ -79,6 +81,7 @@ export async function startDaemon(context: CommandContext, timeoutMs: number): P
     child.stdin!.end(json);
   }
 
+  const { fetchStatus } = await client;
   const label = `starting ${config.agents.length} agent(s)`;
   const spinner = await startSpinner(label);
   const deadline = Date.now() + timeoutMs;
