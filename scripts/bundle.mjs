@@ -11,7 +11,7 @@
 // Every dependency is inside; only the TypeScript compiler stays a runtime dependency (a
 // TypeScript agent's start.mjs finds it next to `lightning`, see src/util/install.ts).
 // scripts/build-binary.mjs reuses binaryBundle() for the single executable (one CommonJS file).
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -62,11 +62,28 @@ export async function packageBundles() {
     format: 'esm',
     splitting: true,
     // CommonJS dependencies bundled into ESM still call require() for Node's built-ins.
-    banner: { js: "import { createRequire as __lightningCreateRequire } from 'node:module'; const require = __lightningCreateRequire(import.meta.url);" },
+    banner: { js: REQUIRE_BANNER },
     define: defines('bundle'),
     metafile: true,
   });
+  dropUnusedRequireBanners(Object.keys(result.metafile.outputs).map((file) => path.join(ROOT, file)));
   return { outdir, metafile: result.metafile };
+}
+
+const REQUIRE_BANNER = "import { createRequire as __lightningCreateRequire } from 'node:module'; const require = __lightningCreateRequire(import.meta.url);";
+
+/**
+ * esbuild puts the banner on every file; most chunks (lightning's own code) never call require(),
+ * and each banner is one more import to link and one more createRequire at every start — of the
+ * CLI, the daemon and each worker. Kept wherever the word appears at all (a string included).
+ */
+function dropUnusedRequireBanners(files) {
+  for (const file of files.filter((name) => name.endsWith('.js'))) {
+    const text = readFileSync(file, 'utf8');
+    if (!text.startsWith(REQUIRE_BANNER)) continue;
+    const body = text.slice(REQUIRE_BANNER.length);
+    if (!/\brequire\b/.test(body)) writeFileSync(file, body.replace(/^\n/, ''));
+  }
 }
 
 /** The single executable's program: everything in one CommonJS file (a SEA's main script is CommonJS). */

@@ -8,7 +8,6 @@ import { resolveHome, statePaths } from '../state/home.js';
 import type { SupervisorInfo } from '../state/supervisor-file.js';
 import { readSupervisorInfo } from '../state/supervisor-file.js';
 import { isAlive } from '../supervisor/process-registry.js';
-import { pingSupervisor } from '../api/client.js';
 import { EXIT, ExitError } from './exit-error.js';
 
 /** Options every command accepts (defined once on the program). */
@@ -100,6 +99,8 @@ export async function loadConfigOrWarn(context: StateContext): Promise<Lightning
 export async function findRunningSupervisor(paths: StatePaths): Promise<SupervisorInfo | null> {
   const info = readSupervisorInfo(paths);
   if (!info || !isAlive(info.pid)) return null;
+  // The HTTP client loads only when there is a supervisor to ask: `up -d` spawns its daemon sooner.
+  const { pingSupervisor } = await import('../api/client.js');
   const answer = await pingSupervisor(info.api);
   return answer?.pid === info.pid ? info : null;
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { StatePaths } from './home.js';
-import { newToken } from './supervisor-file.js';
+import { newToken } from './token.js';
 
 /** Environment variable that sets the join token (supervisor side) or presents it (agent side). */
 export const JOIN_TOKEN_ENV = 'LIGHTNING_JOIN_TOKEN';

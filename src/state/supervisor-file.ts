@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isAlive } from '../util/proc.js';
 import type { StatePaths } from './home.js';
@@ -11,10 +10,6 @@ export interface SupervisorInfo {
   config: string;
   home: string;
   startedAt: string;
-}
-
-export function newToken(): string {
-  return randomBytes(32).toString('hex');
 }
 
 /** Written atomically with mode 0600: it holds the control API token. */

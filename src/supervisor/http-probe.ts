@@ -1,25 +1,98 @@
-import { request } from 'undici';
-import { isTimeoutError } from '../util/fetch-json.js';
+import http from 'node:http';
+import net from 'node:net';
 import type { HealthBody, ProbeFn } from './health-prober.js';
 
 /**
- * GET /health over undici, like every outgoing call of the supervisor: its global dispatcher keeps
- * one connection per instance alive across probes, over TLS for remote agents behind it. The
- * deadline covers connecting, the headers and the body.
+ * GET /health over node:http with a keep-alive agent: one connection per instance, kept across
+ * probes (https, for remote agents, through node:https loaded when first needed). Not undici, the
+ * task path's client: the probe is the one request the supervisor makes before its fleet is up,
+ * and undici (its wasm HTTP parser included) costs ~20 ms of CPU to load and first use and
+ * ~2.5× node:http's CPU per probe after that (measured on the bench machine), taken from the
+ * booting workers at start and from the idle supervisor every second. The deadline covers
+ * connecting, the headers and the body.
  */
-export const httpProbe: ProbeFn = async (url, timeoutMs) => {
+export const httpProbe: ProbeFn = async (url, timeoutMs, options) => {
   const started = performance.now();
+  const failed = (error: string, status?: number) => ({ ok: false as const, latencyMs: performance.now() - started, error, ...(status === undefined ? {} : { status }) });
+  let target: URL;
   try {
-    const response = await request(url, { method: 'GET', signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-    const body = await response.body.text();
-    const latencyMs = performance.now() - started;
-    if (response.statusCode !== 200) return { ok: false, latencyMs, error: `HTTP ${response.statusCode} from ${url}`, status: response.statusCode };
-    return { ok: true, latencyMs, body: parseBody(body) };
+    target = new URL(url);
+  } catch {
+    return failed(`invalid URL (${url})`);
+  }
+  if (options?.knock) {
+    const refused = await knock(target, timeoutMs);
+    if (refused) return failed(`${refused} (${url})`);
+  }
+  try {
+    const { status, text } = await get(target, Math.max(1, timeoutMs - (performance.now() - started)));
+    if (status !== 200) return failed(`HTTP ${status} from ${url}`, status);
+    return { ok: true, latencyMs: performance.now() - started, body: parseBody(text) };
   } catch (error) {
-    const message = isTimeoutError(error) ? `timed out after ${timeoutMs} ms` : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
-    return { ok: false, latencyMs: performance.now() - started, error: `${message} (${url})` };
+    return failed(`${(error as NodeJS.ErrnoException).code ?? (error as Error).message} (${url})`);
   }
 };
+
+/** Health answers are a few hundred bytes; anything this big is cut off (and not JSON). */
+const MAX_BODY_BYTES = 64 * 1024;
+
+const agents: { http: http.Agent; https: http.Agent | null } = { http: new http.Agent({ keepAlive: true }), https: null };
+
+async function clientFor(target: URL): Promise<{ module: typeof http; agent: http.Agent }> {
+  if (target.protocol !== 'https:') return { module: http, agent: agents.http };
+  const https = await import('node:https');
+  agents.https ??= new https.Agent({ keepAlive: true });
+  return { module: https as unknown as typeof http, agent: agents.https };
+}
+
+async function get(target: URL, timeoutMs: number): Promise<{ status: number; text: string }> {
+  const { module, agent } = await clientFor(target);
+  return new Promise((resolve, reject) => {
+    const request = module.get(target, { agent }, (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      });
+      response.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      response.on('error', fail);
+      response.on('close', () => {
+        if (!response.complete) fail(new Error('the connection closed before the answer ended'));
+      });
+    });
+    const timer = setTimeout(() => request.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
+    function fail(error: Error): void {
+      clearTimeout(timer);
+      reject(error);
+    }
+    request.on('error', fail);
+  });
+}
+
+/**
+ * A bare TCP connect to the URL's host and port, closed at once: the error code when nothing
+ * accepts it (ECONNREFUSED, as a starting worker's port answers), null when something does.
+ */
+function knock(target: URL, timeoutMs: number): Promise<string | null> {
+  const port = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: target.hostname.replace(/^\[|\]$/g, ''), port });
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy();
+      resolve(`timed out after ${timeoutMs} ms`);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(null);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
 
 function parseBody(text: string): HealthBody | null {
   try {

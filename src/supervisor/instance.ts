@@ -240,8 +240,8 @@ export class Instance implements FleetMember {
   private cardFallbackProbe(): ProbeFn {
     const base = `http://127.0.0.1:${this.port}`;
     let path = this.spec.agent.health.path;
-    return async (_url, timeoutMs) => {
-      const probed = await probeRemote(this.deps.probe, base, path, timeoutMs);
+    return async (_url, timeoutMs, options) => {
+      const probed = await probeRemote(this.deps.probe, base, path, timeoutMs, options);
       if (probed.path !== path) {
         this.deps.log.note(`${path} answers 404; probing the agent card (${probed.path}) instead`);
         path = probed.path;

@@ -30,8 +30,8 @@ export interface RemoteAgentDeps {
  * One probe of an agent running elsewhere at `path`. Any A2A agent qualifies, so one without that
  * route (404) is probed at its agent card instead; `path` is what answered for.
  */
-export async function probeRemote(probe: ProbeFn, baseUrl: string, path: string, timeoutMs: number): Promise<{ outcome: ProbeOutcome; path: string }> {
-  const outcome = await probe(`${baseUrl}${path}`, timeoutMs);
+export async function probeRemote(probe: ProbeFn, baseUrl: string, path: string, timeoutMs: number, options?: { knock?: boolean }): Promise<{ outcome: ProbeOutcome; path: string }> {
+  const outcome = await probe(`${baseUrl}${path}`, timeoutMs, options);
   if (outcome.ok || outcome.status !== 404 || path === AGENT_CARD_PATH) return { outcome, path };
   return { outcome: await probe(`${baseUrl}${AGENT_CARD_PATH}`, timeoutMs), path: AGENT_CARD_PATH };
 }

@@ -112,4 +112,30 @@ describe('HealthProber', () => {
     await clock.advance(100);
     expect(events).toEqual([]);
   });
+
+  it('knocks (asks for a bare connect first) only while starting with no sign of life', async () => {
+    const clock = new FakeClock();
+    const knocks: boolean[] = [];
+    let up = false;
+    const prober = new HealthProber(
+      'http://127.0.0.1:1/health',
+      settings,
+      async (_url, _timeoutMs, options) => {
+        knocks.push(options?.knock === true);
+        return up ? ok : refused;
+      },
+      () => undefined,
+      clock,
+    );
+    prober.start();
+    await clock.advance(2 * STARTUP_PROBE_INTERVAL_MS);
+    expect(knocks).toEqual([true, true, true]);
+    // The instance said it is ready: the probe that follows is a full one, and so is every later one.
+    up = true;
+    prober.hurry();
+    await clock.advance(0);
+    await clock.advance(settings.intervalMs * 2);
+    expect(knocks.slice(3)).toEqual([false, false, false]);
+    prober.stop();
+  });
 });

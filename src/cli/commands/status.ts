@@ -2,8 +2,6 @@ import { fetchStatus } from '../../api/client.js';
 import type { GlobalOptions } from '../context.js';
 import { requireSupervisor, resolveStateContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
-import { renderStatusTable } from '../render/status-table.js';
-import { renderAgentDetail } from '../render/agent-detail.js';
 
 export interface StatusOptions extends GlobalOptions {
   json?: boolean;
@@ -12,6 +10,9 @@ export interface StatusOptions extends GlobalOptions {
 
 export async function statusCommand(options: StatusOptions, name?: string): Promise<void> {
   const { paths } = resolveStateContext(options);
+  // The renderers compile while the supervisor answers; awaited (and any failure reported) where used.
+  const renderers = Promise.all([import('../render/status-table.js'), import('../render/agent-detail.js')]);
+  renderers.catch(() => undefined);
   const info = await requireSupervisor(paths);
   if (name !== undefined) {
     if (options.watch) throw new ExitError('--watch shows the whole fleet: lightning status --watch (without a name)', EXIT.usage);
@@ -22,7 +23,7 @@ export async function statusCommand(options: StatusOptions, name?: string): Prom
       throw new ExitError(`no agent "${name}" in the fleet\n  fix: one of ${known.join(', ') || '(none)'} — \`lightning status\` lists them`, EXIT.usage);
     }
     if (options.json) process.stdout.write(JSON.stringify({ ...document, agents: instances }, null, 2) + '\n');
-    else process.stdout.write(renderAgentDetail(name, instances) + '\n');
+    else process.stdout.write((await renderers)[1].renderAgentDetail(name, instances) + '\n');
     return;
   }
   if (options.watch) {
@@ -32,5 +33,5 @@ export async function statusCommand(options: StatusOptions, name?: string): Prom
   }
   const document = await fetchStatus(info);
   if (options.json) process.stdout.write(JSON.stringify(document, null, 2) + '\n');
-  else process.stdout.write(renderStatusTable(document) + '\n');
+  else process.stdout.write((await renderers)[0].renderStatusTable(document) + '\n');
 }

@@ -1,13 +1,11 @@
 import path from 'node:path';
 import { ApiClient } from '../../api/client.js';
-import { readRecentTasks, toTaskResult } from '../../ledger/reader.js';
 import type { TaskResult, TaskStatus } from '../../protocol/task.js';
 import { TASK_STATUSES } from '../../protocol/task.js';
 import type { GlobalOptions } from '../context.js';
 import { findRunningSupervisor, resolveStateContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
-import { renderTaskDetail, renderTaskList } from '../render/task-view.js';
-import { resolveTaskId } from '../task-id.js';
+import { renderTaskList } from '../render/task-view.js';
 
 const STATUSES: readonly TaskStatus[] = TASK_STATUSES;
 
@@ -32,6 +30,7 @@ export async function tasksCommand(options: TasksOptions): Promise<void> {
   if (info) {
     tasks = (await new ApiClient(info).listTasks({ limit, status })).body.tasks;
   } else {
+    const { readRecentTasks, toTaskResult } = await import('../../ledger/reader.js');
     tasks = readRecentTasks(paths.ledger, { limit, ...(status ? { status } : {}) }).map((view) => toTaskResult(view));
   }
   if (options.json) process.stdout.write(JSON.stringify({ tasks }, null, 2) + '\n');
@@ -42,6 +41,7 @@ export async function tasksCommand(options: TasksOptions): Promise<void> {
 /** `lightning task ID`: one task in full. */
 export async function taskCommand(given: string, options: GlobalOptions & { json?: boolean }): Promise<void> {
   const { paths } = resolveStateContext(options);
+  const [{ resolveTaskId }, { renderTaskDetail }] = await Promise.all([import('../task-id.js'), import('../render/task-detail.js')]);
   const id = await resolveTaskId(given, paths.ledger);
   const task = await findTask(id, paths.ledger, await findRunningSupervisor(paths));
   if (options.json) process.stdout.write(JSON.stringify(task, null, 2) + '\n');
@@ -51,6 +51,7 @@ export async function taskCommand(given: string, options: GlobalOptions & { json
 /** `lightning cancel ID` */
 export async function cancelCommand(given: string, options: GlobalOptions): Promise<void> {
   const { paths } = resolveStateContext(options);
+  const { resolveTaskId } = await import('../task-id.js');
   const id = await resolveTaskId(given, paths.ledger);
   const info = await findRunningSupervisor(paths);
   if (!info) throw new ExitError(`no supervisor running for ${paths.home}: no task is running`, EXIT.noSupervisor);
@@ -67,7 +68,7 @@ async function findTask(id: string, ledger: string, info: Awaited<ReturnType<typ
     const response = await new ApiClient(info).getTask(id);
     if (response.status === 200) return response.body;
   } else {
-    const { readEvents, deriveTasks } = await import('../../ledger/reader.js');
+    const { readEvents, deriveTasks, toTaskResult } = await import('../../ledger/reader.js');
     const views = deriveTasks(readEvents(ledger));
     const view = views.get(id);
     if (view) return toTaskResult(view, (child) => views.get(child));

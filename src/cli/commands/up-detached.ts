@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
 import type { LightningConfig } from '../../config/types.js';
 import { durationFlag } from '../duration-flag.js';
 import { logFilesOf, readLastLines } from '../../logs/tail.js';
@@ -11,10 +12,14 @@ import type { CommandContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
 import { paint } from '../render/color.js';
 import { startSpinner } from '../render/spinner.js';
-import { fetchStatus } from '../../api/client.js';
 
-/** Status polling while waiting: cheap on loopback, and adds at most this much to `up -d`. */
-const POLL_MS = 20;
+/**
+ * The daemon prints a line to supervisor.log for every state change (and once its control API and
+ * supervisor.json are there): `up -d` looks at the status when that file changes instead of
+ * polling the API every few ms, which took CPU from the booting workers on a small machine and
+ * added up to a poll interval to every start. Should a change go unnoticed, it is seen after this.
+ */
+const FALLBACK_POLL_MS = 100;
 /** An instance that has restarted this often while we wait is crash-looping: report it now. */
 const CRASH_LOOP_RESTARTS = 3;
 const LOG_LINES_ON_FAILURE = 10;
@@ -25,7 +30,7 @@ const LOG_LINES_ON_FAILURE = 10;
  */
 export async function upDetached(context: CommandContext, timeoutText?: string): Promise<void> {
   const timeoutMs = timeoutText === undefined ? 60_000 : durationFlag('--timeout', timeoutText, { positive: true, example: '2m' });
-  // The table renderer (cli-table3) loads while the fleet boots, not before the daemon is spawned.
+  // The table renderer loads while the fleet boots, not before the daemon is spawned.
   const renderer = import('../render/status-table.js');
   const { document, info } = await startDaemon(context, timeoutMs);
   const { renderStatusTable } = await renderer;
@@ -61,6 +66,9 @@ export async function startDaemon(context: CommandContext, timeoutMs: number): P
     stdio: ['pipe', logFd, logFd],
   });
   closeSync(logFd);
+  // The HTTP client (node:http) loads after the daemon is on its way, while the config loads.
+  const client = import('../../api/client.js');
+  client.catch(() => undefined);
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? 1));
   let config: LightningConfig | null = null;
@@ -73,13 +81,24 @@ export async function startDaemon(context: CommandContext, timeoutMs: number): P
     child.stdin!.end(json);
   }
 
+  const { fetchStatus } = await client;
   const label = `starting ${config.agents.length} agent(s)`;
   const spinner = await startSpinner(label);
   const deadline = Date.now() + timeoutMs;
   let document: StatusDocument | null = null;
   let info: SupervisorInfo | null = null;
+  // Set by every sign of progress; a check clears it first, so a change during a check is not lost.
+  let changed = false;
+  let wake: (() => void) | null = null;
+  const onChange = () => {
+    changed = true;
+    wake?.();
+  };
+  child.on('exit', onChange);
+  const watcher = watchFile(paths.supervisorLog, onChange);
   try {
     for (;;) {
+      changed = false;
       if (exited !== null) {
         const lines = readLastLines([paths.supervisorLog], LOG_LINES_ON_FAILURE).join('\n');
         throw new ExitError(`the supervisor exited (code ${exited}) before the fleet came up:\n${lines}`);
@@ -94,14 +113,38 @@ export async function startDaemon(context: CommandContext, timeoutMs: number): P
         }
       }
       if (Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      if (!changed) await nextChange(FALLBACK_POLL_MS, (resolve) => (wake = resolve));
+      wake = null;
     }
   } finally {
+    watcher?.close();
     spinner?.stop();
     child.unref();
   }
   if (!document || !info) throw new ExitError(`the supervisor did not answer within ${timeoutMs} ms; see ${paths.supervisorLog}`);
   return { document, info };
+}
+
+/** Calls `onChange` whenever `file` changes; null where it cannot be watched (the fallback poll then serves). */
+function watchFile(file: string, onChange: () => void): FSWatcher | null {
+  try {
+    const watcher = watch(file, { persistent: false }, onChange);
+    watcher.on('error', () => watcher.close());
+    return watcher;
+  } catch {
+    return null;
+  }
+}
+
+/** Resolves at the next change (through `setWake`) or after `ms`, whichever comes first. */
+function nextChange(ms: number, setWake: (resolve: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    setWake(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function isSettled(agent: InstanceStatus): boolean {

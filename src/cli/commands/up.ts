@@ -3,7 +3,6 @@ import type { GlobalOptions } from '../context.js';
 import { findRunningSupervisor, resolveContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
 import { ensureStateDir } from './state-dir.js';
-import { fetchStatus } from '../../api/client.js';
 
 export interface UpOptions extends GlobalOptions {
   detach?: boolean;
@@ -18,6 +17,7 @@ export async function upCommand(options: UpOptions): Promise<void> {
   const running = await findRunningSupervisor(context.paths);
   if (running) {
     process.stdout.write(`lightning is already running (pid ${running.pid}, ${running.api})\n`);
+    const { fetchStatus } = await import('../../api/client.js');
     // `up` brings up the whole fleet: agents a user stopped (`lightning stop`) start again.
     const { startStopped } = await import('../agent-control.js');
     for (const line of await startStopped(running, await fetchStatus(running))) process.stdout.write(`${line}\n`);

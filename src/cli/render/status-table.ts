@@ -7,7 +7,7 @@ import { outputColumns, truncate, visibleLength } from './fit.js';
 
 const REASON = 7;
 const NEXT_RESTART = 8;
-/** cli-table3's padding after each column. */
+/** The padding after each column (render/table.ts). */
 const GAP = 2;
 
 /**
