@@ -58,6 +58,8 @@ export class TeamRun {
   private ending = false;
   private ended: TerminalTaskState | null = null;
   private readonly live = new Set<TeamStepHandle>();
+  /** Tokens and cost given to steps still running: not spent yet, but no longer the team's to give. */
+  private readonly reserved = new Map<TeamStepHandle, { tokens: number; cost: number }>();
   private readonly steps: TaskView[] = [];
   private readonly started: number;
   private readonly deadline: number;
@@ -166,13 +168,15 @@ export class TeamRun {
     const pending = [...plan.subtasks];
     const running = new Map<string, Promise<{ id: string; view: TaskView | null }>>();
     while (pending.length > 0 || running.size > 0) {
-      for (const sub of [...pending]) {
-        if (!sub.dependsOn.every((dep) => results.has(dep))) continue;
+      const ready = pending.filter((sub) => sub.dependsOn.every((dep) => results.has(dep)));
+      ready.forEach((sub, index) => {
         pending.splice(pending.indexOf(sub), 1);
         const input = sub.agent === undefined && sub.capabilities ? `${sub.input} (needs: ${sub.capabilities.join(', ')})` : sub.input;
         const brief = this.briefOf(sub.dependsOn, results);
-        running.set(sub.id, this.step({ role: 'subtask', subtask: sub.id, agent: sub.agent, input, brief }).then((view) => ({ id: sub.id, view })));
-      }
+        // Subtasks that start together share what is left evenly, so together they cannot spend more.
+        const share = ready.length - index;
+        running.set(sub.id, this.step({ role: 'subtask', subtask: sub.id, agent: sub.agent, input, brief }, share).then((view) => ({ id: sub.id, view })));
+      });
       const next = await Promise.race(running.values());
       running.delete(next.id);
       if (next.view === null) {
@@ -217,21 +221,26 @@ export class TeamRun {
     return lines.join('\n');
   }
 
-  /** Runs one step to its end; null when the team was stopped meanwhile (and has now ended). */
-  private async step(request: Omit<TeamStepRequest, 'timeoutMs' | 'budget'>): Promise<TaskView | null> {
+  /**
+   * Runs one step to its end; null when the team was stopped meanwhile (and has now ended). The
+   * step gets 1/`share` of the tokens and cost not yet spent nor given to steps still running.
+   */
+  private async step(request: Omit<TeamStepRequest, 'timeoutMs' | 'budget'>, share = 1): Promise<TaskView | null> {
     if (this.stop) {
       await this.endStopped();
       return null;
     }
-    const left = this.budgetLeft();
+    const left = this.budgetLeft(share);
     if (left.exhausted !== null) {
       await this.end(this.failed('budget', `budget exhausted before the ${request.role === 'subtask' ? `subtask ${request.subtask}` : `${request.role} step`}: ${left.exhausted}`));
       return null;
     }
     const handle = this.context.submitStep(this.id, { ...request, timeoutMs: Math.max(1, this.deadline - this.context.clock.now()), budget: left.budget });
     this.live.add(handle);
+    if (left.budget) this.reserved.set(handle, { tokens: left.budget.tokens ?? 0, cost: left.budget.cost ?? 0 });
     const view = await handle.done;
     this.live.delete(handle);
+    this.reserved.delete(handle);
     if (view) this.steps.push(view);
     if (this.stopReason()) {
       if (this.live.size === 0) await this.endStopped();
@@ -252,24 +261,32 @@ export class TeamRun {
   }
 
   /**
-   * The team's budget less what its steps spent: what the next step gets (steps running at once
-   * each get what was left when they started). `exhausted` says how, once nothing is left.
+   * The team's budget less what its steps spent and what steps still running were given: 1/`share`
+   * of that is what the next step gets (time is not divided: steps at once spend it together).
+   * `exhausted` says how, once nothing is left.
    */
-  private budgetLeft(): { budget: TaskBudget | null; exhausted: string | null } {
+  private budgetLeft(share = 1): { budget: TaskBudget | null; exhausted: string | null } {
     const { tokens, cost, timeMs } = this.budget;
     if (tokens === null && cost === null && timeMs === null) return { budget: null, exhausted: null };
     const spent = this.spent();
     const spentTokens = spent.usage?.totalTokens ?? 0;
     const spentCost = spent.cost ?? 0;
+    let heldTokens = 0;
+    let heldCost = 0;
+    for (const held of this.reserved.values()) {
+      heldTokens += held.tokens;
+      heldCost += held.cost;
+    }
     const elapsed = this.context.clock.now() - this.started;
     const words = `spent ${spentTokens} tokens${spent.cost === null ? '' : ` ($${spentCost.toFixed(4)})`} in ${elapsed} ms`;
     if (tokens !== null && spentTokens >= tokens) return { budget: null, exhausted: `${words} of a ${tokens}-token budget` };
     if (cost !== null && spentCost >= cost) return { budget: null, exhausted: `${words} of a $${cost} budget` };
     if (timeMs !== null && elapsed >= timeMs) return { budget: null, exhausted: `${words} of a ${timeMs} ms time budget` };
-    return {
-      budget: { tokens: tokens === null ? null : tokens - spentTokens, cost: cost === null ? null : cost - spentCost, timeMs: timeMs === null ? null : timeMs - elapsed },
-      exhausted: null,
-    };
+    const tokensLeft = tokens === null ? null : Math.floor((tokens - spentTokens - heldTokens) / share);
+    const costLeft = cost === null ? null : (cost - spentCost - heldCost) / share;
+    if (tokensLeft !== null && tokensLeft < 1) return { budget: null, exhausted: `${words} of a ${tokens}-token budget, and steps still running hold ${heldTokens} tokens of it` };
+    if (costLeft !== null && costLeft <= 0) return { budget: null, exhausted: `${words} of a $${cost} budget, and steps still running hold $${heldCost.toFixed(4)} of it` };
+    return { budget: { tokens: tokensLeft, cost: costLeft, timeMs: timeMs === null ? null : timeMs - elapsed }, exhausted: null };
   }
 
   private endStopped(): Promise<void> {
