@@ -105,17 +105,18 @@ function summarise(file) {
     const { functionName, url, lineNumber } = nodes.get(id).callFrame;
     if (functionName === '(idle)') return;
     busy += us;
-    const kind = url.includes('/dist/') ? 'lightning' : url.includes('/undici/') ? 'undici' : url.startsWith('node:') ? 'node (JS)' : functionName.startsWith('(') ? functionName : url ? 'other JS' : 'native (syscalls, bindings)';
+    const kind = url.includes('/dist/') || url.includes('/dist-bundle/') ? 'lightning' : url.includes('/undici/') ? 'undici' : url.startsWith('node:') ? 'node (JS)' : functionName.startsWith('(') ? functionName : url ? 'other JS' : 'native (syscalls, bindings)';
     kinds.set(kind, (kinds.get(kind) ?? 0) + us);
-    if (kind === 'lightning') {
-      const key = `${functionName || '(anonymous)'} ${url.slice(url.indexOf('/dist/') + 6)}:${lineNumber + 1}`;
+    if (kind === 'lightning' || kind === 'node (JS)') {
+      // The bundle's chunks hold lightning and what it bundles (undici, prom-client, …): named by chunk.
+      const key = `${functionName || '(anonymous)'} ${url.slice(url.lastIndexOf('/') + 1)}:${lineNumber + 1}`;
       own.set(key, (own.get(key) ?? 0) + us);
     }
   });
   const share = (us) => `${((100 * us) / busy).toFixed(1).padStart(5)} %`;
   console.log(`busy ${(busy / 1000).toFixed(0)} ms (start-up and warm-up included); by kind of code:`);
   for (const [kind, us] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(`  ${share(us)}  ${kind}`);
-  console.log("lightning's own functions, self time:");
+  console.log('the busiest JS functions (lightning and what it bundles, and Node\'s own), self time:');
   for (const [key, us] of [...own].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${share(us)}  ${key}`);
   console.log('(a wall-clock sampler: on a loaded machine, time preempted inside a system call counts as that call)');
 }

@@ -13,6 +13,7 @@ const BENCHES = [
   { file: './cli.js', ids: ['cli'] },
   { file: './cli-builds.js', ids: ['cli-builds'] },
   { file: './worker-start.js', ids: ['worker-start'] },
+  { file: './sizes.js', ids: ['sizes'] },
   { file: './ledger.js', ids: ['ledger'] },
   { file: './learning/simulation.js', ids: ['learning'] },
   { file: './learning/worlds.js', ids: ['learning-worlds'] },
