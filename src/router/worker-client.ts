@@ -124,17 +124,8 @@ export class WorkerClient {
 
   /** Best effort: the attempt's own stream ends with the cancelled outcome. */
   async cancel(remoteTaskId: string): Promise<void> {
-    const body = { jsonrpc: '2.0', id: ++this.sequence, method: 'tasks/cancel', params: { id: remoteTaskId } };
     try {
-      const response = await this.pool.request({
-        path: this.path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
-        body: JSON.stringify(body),
-        headersTimeout: WORKER_CLIENT.cancelTimeoutMs,
-        bodyTimeout: WORKER_CLIENT.cancelTimeoutMs,
-      });
-      await response.body.text();
+      await this.control('tasks/cancel', { id: remoteTaskId });
     } catch {
       // The instance is gone: nothing left to cancel there.
     }
@@ -145,32 +136,30 @@ export class WorkerClient {
    * carrying the attempt's key. False when the worker did not take it (gone, or the wait ended).
    */
   async decide(remoteTaskId: string, decision: ApprovalDecisionMessage): Promise<boolean> {
-    const body = {
-      jsonrpc: '2.0',
-      id: ++this.sequence,
-      method: 'message/send',
-      params: {
-        message: {
-          kind: 'message', messageId: `${decision.id}-decision`, role: 'user', taskId: remoteTaskId,
-          parts: [{ kind: 'text', text: decision.verdict }],
-          metadata: { lightning: { approval: decision } },
-        },
-      },
+    const message = {
+      kind: 'message', messageId: `${decision.id}-decision`, role: 'user', taskId: remoteTaskId,
+      parts: [{ kind: 'text', text: decision.verdict }],
+      metadata: { lightning: { approval: decision } },
     };
     try {
-      const response = await this.pool.request({
-        path: this.path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
-        body: JSON.stringify(body),
-        headersTimeout: WORKER_CLIENT.cancelTimeoutMs,
-        bodyTimeout: WORKER_CLIENT.cancelTimeoutMs,
-      });
-      const answer = JSON.parse(await response.body.text()) as { result?: unknown };
-      return response.statusCode === 200 && answer.result !== undefined;
+      const { statusCode, text } = await this.control('message/send', { message });
+      return statusCode === 200 && (JSON.parse(text) as { result?: unknown }).result !== undefined;
     } catch {
       return false;
     }
+  }
+
+  /** A short JSON-RPC call beside a task's stream (cancel, an approval decision), with its own short timeouts. */
+  private async control(method: string, params: unknown): Promise<{ statusCode: number; text: string }> {
+    const response = await this.pool.request({
+      path: this.path,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: ++this.sequence, method, params }),
+      headersTimeout: WORKER_CLIENT.cancelTimeoutMs,
+      bodyTimeout: WORKER_CLIENT.cancelTimeoutMs,
+    });
+    return { statusCode: response.statusCode, text: await response.body.text() };
   }
 
   close(): Promise<void> {

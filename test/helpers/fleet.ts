@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +97,15 @@ export async function apiStatus(cwd: string): Promise<StatusDocument> {
   const info = JSON.parse(readFileSync(path.join(cwd, '.lightning/supervisor.json'), 'utf8')) as { api: string; token: string };
   const response = await fetch(`${info.api}/v1/agents`, { headers: { authorization: `Bearer ${info.token}` } });
   return (await response.json()) as StatusDocument;
+}
+
+/** A port free on 127.0.0.1 right now (for a server the test starts itself). */
+export async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 export async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, everyMs = 50): Promise<T> {

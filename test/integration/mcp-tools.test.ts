@@ -2,24 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import type { ResultPromise } from 'execa';
 import { readFileSync, readdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { TaskResult } from '../../src/protocol/task.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
-import { ROOT, alive, cli, generalistYaml, makeProject, status, teardown, waitFor } from '../helpers/fleet.js';
+import { ROOT, alive, cli, freePort, generalistYaml, makeProject, status, teardown, waitFor } from '../helpers/fleet.js';
 
 /** The MCP project's reference server (from npm), run as its README says: `index.js stdio|streamableHttp`. */
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const HEADER_SECRET = 'mcp-header-secret-0123456789';
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** Pids whose parent is `pid` (Linux /proc). */
 function childrenOf(pid: number): number[] {

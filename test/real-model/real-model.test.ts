@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { BIN, ROOT, repoFleetOnFreePorts, userEnv } from '../helpers/fleet.js';
+import { BIN, ROOT, freePort, repoFleetOnFreePorts, userEnv } from '../helpers/fleet.js';
 import { checkPathArgument } from '../../src/worker/model/tools.js';
 import type { TaskProgress, TaskResult } from '../../src/protocol/task.js';
 
@@ -73,14 +73,6 @@ function cleanEnv(): Record<string, string> {
 async function cli(dir: string, args: string[], timeoutMs = HANG_MS): Promise<{ exitCode: number; stdout: string; stderr: string; timedOut: boolean }> {
   const result = await execa(process.execPath, [BIN, ...args], { cwd: dir, env: cleanEnv(), extendEnv: false, reject: false, timeout: timeoutMs, stdin: 'ignore' });
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), timedOut: Boolean(result.timedOut) };
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 async function answers(baseUrl: string): Promise<boolean> {
