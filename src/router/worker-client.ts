@@ -1,4 +1,5 @@
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { loadUndici } from '../util/undici.js';
 import { APPROVAL_WORKER_GRACE_MS, WORKER_CLIENT } from '../config/defaults.js';
 import type { ApprovalDecisionMessage, TaskProgress, WorkerBudget, WorkerOutcome } from '../protocol/task.js';
 import type { TaskMode } from '../protocol/team-plan.js';
@@ -44,7 +45,10 @@ export interface AttemptRequest {
  * undici Pool: v0.3 because every A2A agent speaks it, the pool because this is the task hot path.
  */
 export class WorkerClient {
-  private readonly pool: Pool;
+  /** Opened at the first call (undici loads then): an idle fleet never needs it. */
+  private pool: Pool | null = null;
+  private closed = false;
+  private readonly origin: string;
   private readonly path: string;
   private sequence = 0;
 
@@ -53,8 +57,16 @@ export class WorkerClient {
     private readonly token: string,
   ) {
     const url = new URL(rpcUrl);
-    this.pool = new Pool(url.origin, { connections: WORKER_CLIENT.connections, pipelining: 1 });
+    this.origin = url.origin;
     this.path = url.pathname;
+  }
+
+  private async openPool(): Promise<Pool> {
+    const { Pool: UndiciPool } = await loadUndici();
+    // Closed while undici loaded (the instance went away): no pool that nobody would close.
+    if (this.closed) throw new Error('the worker client is closed');
+    this.pool ??= new UndiciPool(this.origin, { connections: WORKER_CLIENT.connections, pipelining: 1 });
+    return this.pool;
   }
 
   async run(request: AttemptRequest): Promise<WorkerOutcome> {
@@ -83,7 +95,7 @@ export class WorkerClient {
     };
     let response;
     try {
-      response = await this.pool.request({
+      response = await (this.pool ?? (await this.openPool())).request({
         path: this.path,
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, accept: SSE_CONTENT_TYPE, ...(request.traceparent ? { traceparent: request.traceparent } : {}) },
@@ -151,7 +163,7 @@ export class WorkerClient {
 
   /** A short JSON-RPC call beside a task's stream (cancel, an approval decision), with its own short timeouts. */
   private async control(method: string, params: unknown): Promise<{ statusCode: number; text: string }> {
-    const response = await this.pool.request({
+    const response = await (this.pool ?? (await this.openPool())).request({
       path: this.path,
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
@@ -162,8 +174,9 @@ export class WorkerClient {
     return { statusCode: response.statusCode, text: await response.body.text() };
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.pool?.close();
   }
 
   /** `artifacts` collects the text of artifact updates: a foreign agent's answer may be only there. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { request } from 'undici';
+import { loadUndici } from '../util/undici.js';
 import { WEBHOOK_RETRY } from '../config/defaults.js';
 import type { AlertSettings } from '../config/types.js';
 import type { Alert } from '../protocol/events.js';
@@ -61,6 +61,7 @@ type PostResult = { ok: true } | { ok: false; retryable: boolean; message: strin
 /** One POST: delivered (2xx), or why not and whether trying again can help. */
 async function post(url: string, body: string, timeoutMs: number): Promise<PostResult> {
   try {
+    const { request } = await loadUndici();
     const response = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(timeoutMs) });
     await response.body.dump();
     if (response.statusCode >= 200 && response.statusCode < 300) return { ok: true };

@@ -1,3 +1,5 @@
+import { loadUndici } from './undici.js';
+
 export type FetchJsonResult = { ok: true; value: unknown } | { ok: false; error: string };
 
 /** Cards are a few KB; anything this big is not one. */
@@ -11,10 +13,7 @@ export async function fetchJson(url: string, options: { timeoutMs: number; heade
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError')), options.timeoutMs);
   try {
-    // Loaded at the first call: the supervisor imports this (registrations) long before it needs
-    // it, and undici is the largest module it would otherwise load before spawning its fleet.
-    // undici is CommonJS: `default` is its exports both under Node and in the bundles.
-    const { request } = (await import('undici')).default;
+    const { request } = await loadUndici();
     const response = await request(url, { method: 'GET', headers: options.headers ?? {}, signal: controller.signal });
     const chunks: Buffer[] = [];
     let size = 0;
