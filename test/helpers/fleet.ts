@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LedgerEvent } from '../../src/protocol/events.js';
 import type { StatusDocument } from '../../src/protocol/status.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -97,6 +98,11 @@ export async function apiStatus(cwd: string): Promise<StatusDocument> {
   const info = JSON.parse(readFileSync(path.join(cwd, '.lightning/supervisor.json'), 'utf8')) as { api: string; token: string };
   const response = await fetch(`${info.api}/v1/agents`, { headers: { authorization: `Bearer ${info.token}` } });
   return (await response.json()) as StatusDocument;
+}
+
+/** Every line of a project's ledger, parsed, in order. */
+export function ledgerEvents(dir: string): LedgerEvent[] {
+  return readFileSync(path.join(dir, '.lightning/ledger.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as LedgerEvent);
 }
 
 /** A port free on 127.0.0.1 right now (for a server the test starts itself). */

@@ -6,7 +6,7 @@ import type { StatusDocument } from '../../src/protocol/status.js';
 import type { TaskResult } from '../../src/protocol/task.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
-import { ROOT, cli, generalistYaml, makeProject, teardown, waitFor } from '../helpers/fleet.js';
+import { ROOT, cli, generalistYaml, ledgerEvents, makeProject, teardown, waitFor } from '../helpers/fleet.js';
 
 /** The MCP project's reference server (from npm), over stdio. */
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -21,8 +21,7 @@ describe('approval of tool calls', () => {
   let dir: string;
   let api: string;
   let token: string;
-  const ledger = (): LedgerEvent[] =>
-    readFileSync(path.join(dir, '.lightning/ledger.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as LedgerEvent);
+  const ledger = (): LedgerEvent[] => ledgerEvents(dir);
   const getTask = async (id: string): Promise<TaskResult> =>
     (await (await fetch(`${api}/v1/tasks/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as TaskResult;
   const submit = async (input: string, agent: string): Promise<string> => {

@@ -5,14 +5,13 @@ import type { LedgerEvent } from '../../src/protocol/events.js';
 import type { TaskResult } from '../../src/protocol/task.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
-import { cli, makeProject, teardown } from '../helpers/fleet.js';
+import { cli, ledgerEvents, makeProject, teardown } from '../helpers/fleet.js';
 
 /** Budgets held before every model call, priced from agents.yaml, across a team's subtasks. */
 describe('task budgets', () => {
   let model: OpenAiTestServer;
   let dir: string;
-  const ledger = (): LedgerEvent[] =>
-    readFileSync(path.join(dir, '.lightning/ledger.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as LedgerEvent);
+  const ledger = (): LedgerEvent[] => ledgerEvents(dir);
 
   beforeAll(async () => {
     model = await startOpenAiTestServer();

@@ -6,7 +6,7 @@ import { COMBINE_PROMPT_TITLE, PLAN_PROMPT_TITLE } from '../../src/protocol/team
 import type { TaskResult } from '../../src/protocol/task.js';
 import { startOpenAiTestServer } from '../fixtures/openai-server.js';
 import type { OpenAiTestServer } from '../fixtures/openai-server.js';
-import { cli, makeProject, repoFleetOnFreePorts, teardown, waitFor } from '../helpers/fleet.js';
+import { cli, ledgerEvents, makeProject, repoFleetOnFreePorts, teardown, waitFor } from '../helpers/fleet.js';
 
 /** Three agents (the generalist plans and combines), against the test model server's plans. */
 describe('team tasks', () => {
@@ -14,8 +14,7 @@ describe('team tasks', () => {
   let dir: string;
   let api: { api: string; token: string };
   const headers = () => ({ authorization: `Bearer ${api.token}`, 'content-type': 'application/json' });
-  const ledger = (): LedgerEvent[] =>
-    readFileSync(path.join(dir, '.lightning/ledger.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as LedgerEvent);
+  const ledger = (): LedgerEvent[] => ledgerEvents(dir);
   const getTask = async (id: string): Promise<TaskResult> => (await (await fetch(`${api.api}/v1/tasks/${id}`, { headers: headers() })).json()) as TaskResult;
 
   beforeAll(async () => {
@@ -226,8 +225,7 @@ describe('automatic teaming', () => {
     expect(result.teamReason).toMatch(/^the task spans 3 specialists and none covers it all: "Build a signup page" → web_developer/);
     const agents = (result.steps ?? []).filter((step) => step.role === 'subtask').map((step) => step.agent);
     expect(agents).toEqual(['web_developer', 'qa_tester', 'devops_engineer']);
-    const submitted = readFileSync(path.join(dir, '.lightning/ledger.jsonl'), 'utf8').split('\n').filter(Boolean)
-      .map((line) => JSON.parse(line) as LedgerEvent).find((event) => event.taskId === result.id && event.event === 'task.submitted');
+    const submitted = ledgerEvents(dir).find((event) => event.taskId === result.id && event.event === 'task.submitted');
     expect(submitted?.event === 'task.submitted' && submitted.team && submitted.teamReason).toBe(result.teamReason);
     const shown = await cli(dir, ['task', result.id.slice(0, 8)]);
     expect(shown.stdout).toContain('team:\n  run as a team by the router: the task spans 3 specialists');
