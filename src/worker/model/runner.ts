@@ -16,6 +16,7 @@ import { describeModelError, describeToolCallParseFailure, isClosedConnection, i
 import type { SdkErrors } from './errors.js';
 import { ProviderCooldowns } from './provider-cooldowns.js';
 import { WorkspaceTools, failure, parseToolArguments } from './tools.js';
+import type { ToolResult } from './tools.js';
 import { startSpan } from '../../util/tracing.js';
 import type { TraceSpan } from '../../util/tracing.js';
 
@@ -476,39 +477,33 @@ export async function runModelTask(options: ModelTaskOptions): Promise<WorkerOut
       onProgress({ kind: 'tool-call', tool: name, args: shownArgs });
       const fromMcp = mcp?.has(name) ?? false;
       const needsApproval = fromMcp ? mcp!.needsApproval(name) : (agent.tools.approval as readonly string[]).includes(name) && tools.names.includes(name);
-      if (needsApproval) {
+      // A call that may not run (no one to ask, or a person said no) is refused: the model reads why.
+      let result: ToolResult | null = null;
+      if (needsApproval && !options.approve) {
+        // A task sent straight to the worker, not by a lightning supervisor: nobody to ask.
+        result = failure(`${name} needs a person's approval, and no one can be asked for this task (it did not come from a lightning supervisor); the call was not made`);
+      } else if (needsApproval && options.approve) {
         const asked = Date.now();
-        if (!options.approve) {
-          // A task sent straight to the worker, not by a lightning supervisor: nobody to ask.
-          const refusal = failure(`${name} needs a person's approval, and no one can be asked for this task (it did not come from a lightning supervisor); the call was not made`);
-          onProgress({ kind: 'tool-result', tool: name, ok: false, summary: refusal.summary });
-          messages.push({ role: 'tool', tool_call_id: call.id, content: refusal.content });
-          continue;
-        }
         const answer = await options.approve({ tool: name, args: shownArgs });
         // The wait is a person's time, not the task's: a time budget does not pay for it.
         waitedMs += Date.now() - asked;
         if (answer === null || signal.aborted) return cancelled();
-        if (answer.verdict !== 'approved') {
-          const refusal = answer.verdict === 'timeout'
-            ? failure(`${name} was not approved in time and was denied${answer.note ? ` (${answer.note})` : ''}; the call was not made`)
-            : failure(`denied by a person${answer.note ? `: ${answer.note}` : ''}; the call was not made`);
-          onProgress({ kind: 'tool-result', tool: name, ok: false, summary: refusal.summary });
-          messages.push({ role: 'tool', tool_call_id: call.id, content: refusal.content });
-          continue;
-        }
+        if (answer.verdict === 'timeout') result = failure(`${name} was not approved in time and was denied${answer.note ? ` (${answer.note})` : ''}; the call was not made`);
+        else if (answer.verdict === 'denied') result = failure(`denied by a person${answer.note ? `: ${answer.note}` : ''}; the call was not made`);
       }
-      const span = startSpan(`execute_tool ${name}`, {
-        'gen_ai.operation.name': 'execute_tool',
-        'gen_ai.tool.name': name,
-        'gen_ai.tool.call.id': call.id,
-        'lightning.task.id': options.taskId,
-        'lightning.tool.source': fromMcp ? 'mcp' : 'builtin',
-        ...(fromMcp ? { 'mcp.method.name': 'tools/call' } : {}),
-      }, options.trace);
-      const result = fromMcp ? await mcp!.run(name, call.function.arguments, signal) : await tools.run(name, call.function.arguments);
-      if (!result.ok) span.fail(result.summary);
-      span.end();
+      if (result === null) {
+        const span = startSpan(`execute_tool ${name}`, {
+          'gen_ai.operation.name': 'execute_tool',
+          'gen_ai.tool.name': name,
+          'gen_ai.tool.call.id': call.id,
+          'lightning.task.id': options.taskId,
+          'lightning.tool.source': fromMcp ? 'mcp' : 'builtin',
+          ...(fromMcp ? { 'mcp.method.name': 'tools/call' } : {}),
+        }, options.trace);
+        result = fromMcp ? await mcp!.run(name, call.function.arguments, signal) : await tools.run(name, call.function.arguments);
+        if (!result.ok) span.fail(result.summary);
+        span.end();
+      }
       onProgress({ kind: 'tool-result', tool: name, ok: result.ok, summary: result.summary });
       messages.push({ role: 'tool', tool_call_id: call.id, content: result.content });
       if (signal.aborted) return cancelled();
