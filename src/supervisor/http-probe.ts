@@ -1,5 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
+import { readBoundedBody } from '../util/body.js';
 import type { HealthBody, ProbeFn } from './health-prober.js';
 
 /**
@@ -33,7 +34,7 @@ export const httpProbe: ProbeFn = async (url, timeoutMs, options) => {
   }
 };
 
-/** Health answers are a few hundred bytes; anything this big is cut off (and not JSON). */
+/** Health answers are a few hundred bytes; a bigger one is not read as a health body. */
 const MAX_BODY_BYTES = 64 * 1024;
 
 const agents: { http: http.Agent; https: http.Agent | null } = { http: new http.Agent({ keepAlive: true }), https: null };
@@ -49,20 +50,14 @@ async function get(target: URL, timeoutMs: number): Promise<{ status: number; te
   const { module, agent } = await clientFor(target);
   return new Promise((resolve, reject) => {
     const request = module.get(target, { agent }, (response) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      });
-      response.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-      });
-      response.on('error', fail);
       response.on('close', () => {
         if (!response.complete) fail(new Error('the connection closed before the answer ended'));
       });
+      // Over the limit: no text (so no health body), the rest read and dropped to keep the connection.
+      readBoundedBody(response, MAX_BODY_BYTES).then((body) => {
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, text: body?.toString('utf8') ?? '' });
+      }, fail);
     });
     const timer = setTimeout(() => request.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
     timer.unref();
