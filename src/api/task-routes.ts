@@ -3,7 +3,7 @@ import type http from 'node:http';
 import type { TaskResult, TaskStatus } from '../protocol/task.js';
 import { TASK_STATUSES } from '../protocol/task.js';
 import { allowedMethods } from '../protocol/api-routes.js';
-import { MAX_TASK_TIMEOUT_MS, SSE_HEARTBEAT_MS } from '../config/defaults.js';
+import { MAX_NOTE_CHARS, MAX_TASK_TIMEOUT_MS, SSE_HEARTBEAT_MS } from '../config/defaults.js';
 import { sendJson } from '../util/http.js';
 import { SSE_CONTENT_TYPE, encodeSse, encodeSseComment, openSseResponse } from '../util/sse.js';
 import type { TaskService } from '../tasks/service.js';
@@ -193,12 +193,11 @@ function readBudget(value: unknown): { tokens?: number; cost?: number; timeMs?: 
 async function postFeedback(request: http.IncomingMessage, response: http.ServerResponse, tasks: TaskService, id: string): Promise<void> {
   const body = await readJsonBody(request);
   if (!body.ok) return sendJson(response, body.status, { error: body.error, message: body.message });
-  const { rating, note } = (body.value ?? {}) as { rating?: unknown; note?: unknown };
+  const { rating, note: given } = (body.value ?? {}) as { rating?: unknown; note?: unknown };
   if (rating !== 'good' && rating !== 'bad') return void bad(response, 'bad_rating', '"rating" must be "good" or "bad"');
-  if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 10_000)) {
-    return void bad(response, 'bad_note', '"note" must be a string of at most 10000 characters');
-  }
-  const outcome = await tasks.feedback(id, rating, typeof note === 'string' ? note : null);
+  const note = readNote(given);
+  if (note === undefined) return void bad(response, 'bad_note', NOTE_USAGE);
+  const outcome = await tasks.feedback(id, rating, note);
   if (outcome === 'not-found') return void notFound(response, id);
   if (outcome === 'not-finished') return sendJson(response, 409, { error: 'not_finished', message: `task ${id} is still running; give feedback once it has ended` });
   sendJson(response, 201, { id, rating, note: note ?? null });
@@ -211,18 +210,26 @@ async function postFeedback(request: http.IncomingMessage, response: http.Server
 async function postDecision(request: http.IncomingMessage, response: http.ServerResponse, tasks: TaskService, id: string, verdict: 'approved' | 'denied'): Promise<void> {
   const body = await readJsonBody(request);
   if (!body.ok) return sendJson(response, body.status, { error: body.error, message: body.message });
-  const { note, from } = (body.value ?? {}) as { note?: unknown; from?: unknown };
-  if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 10_000)) {
-    return void bad(response, 'bad_note', '"note" must be a string of at most 10000 characters');
-  }
+  const { note: given, from } = (body.value ?? {}) as { note?: unknown; from?: unknown };
+  const read = readNote(given);
+  if (read === undefined) return void bad(response, 'bad_note', NOTE_USAGE);
+  const note = read === '' ? null : read;
   if (from !== undefined && from !== 'cli' && from !== 'dashboard' && from !== 'api') return void bad(response, 'bad_from', '"from" must be "cli", "dashboard" or "api"');
-  const outcome = tasks.decideApproval(id, verdict, from ?? 'api', typeof note === 'string' && note !== '' ? note : null);
+  const outcome = tasks.decideApproval(id, verdict, from ?? 'api', note);
   if (outcome === 'not-found') return void notFound(response, id);
   if (outcome === 'not-waiting') {
     const task = tasks.result(id);
     return sendJson(response, 409, { error: 'not_awaiting_approval', message: `task ${id} is not awaiting approval (it is ${task?.status ?? 'unknown'})`, task });
   }
-  sendJson(response, 200, { id, verdict, note: typeof note === 'string' && note !== '' ? note : null });
+  sendJson(response, 200, { id, verdict, note });
+}
+
+const NOTE_USAGE = `"note" must be a string of at most ${MAX_NOTE_CHARS} characters`;
+
+/** A person's note: the string, null when none is given, undefined when it is not a note. */
+function readNote(value: unknown): string | null | undefined {
+  if (value === undefined || value === null) return null;
+  return typeof value === 'string' && value.length <= MAX_NOTE_CHARS ? value : undefined;
 }
 
 function streamEvents(request: http.IncomingMessage, response: http.ServerResponse, tasks: TaskService, taskFilter: string | null): void {

@@ -247,6 +247,8 @@ export const MAX_RPC_BODY_BYTES = 4 * 1024 * 1024;
 export const SSE_HEARTBEAT_MS = 15_000;
 // A task's own `timeoutMs` may ask for up to a day: beyond that it is a mistake, not a task.
 export const MAX_TASK_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+// A person's note on a task (feedback, an approval decision), in characters.
+export const MAX_NOTE_CHARS = 10_000;
 
 /** How the supervisor talks to its workers (the task hot path, over keep-alive undici pools). */
 export const WORKER_CLIENT = Object.freeze({
