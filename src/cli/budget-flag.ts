@@ -3,6 +3,8 @@ import { EXIT, ExitError } from './exit-error.js';
 
 const TOKENS = /^(\d+(?:\.\d+)?)([km]?)-?tokens?$/i;
 const COST = /^\$(\d+(?:\.\d+)?)$/;
+/** A character no duration (ms, s, m, h) has: "5bananas" is no budget at all, not a bad time. */
+const NOT_A_DURATION = /[^\d.\smsh]/i;
 
 /**
  * `--budget 50k-tokens`, `--budget '$0.20'`, `--budget 5m`, or several at once separated by
@@ -23,7 +25,7 @@ export function budgetFlag(value: string): BudgetLimits {
       const dollars = Number(cost[1]);
       if (!(dollars > 0)) throw bad(part);
       budget.cost = dollars;
-    } else if (/^\d/.test(part)) {
+    } else if (/^\d/.test(part) && !NOT_A_DURATION.test(part)) {
       budget.timeMs = durationFlag('--budget', part, { positive: true, example: '5m' });
     } else {
       throw bad(part);

@@ -81,6 +81,10 @@ agents:
     const bad = await cli(dir, ['run', '--budget', 'lots', 'x']);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('--budget: "lots" is not a budget');
+    // Starting with a number does not make it a time: the fix lists every kind of budget.
+    const unit = await cli(dir, ['run', '--budget', '5bananas', 'x']);
+    expect(unit.exitCode).toBe(2);
+    expect(unit.stderr).toContain('--budget: "5bananas" is not a budget\n  fix: tokens (50k-tokens)');
   });
 
   it('a team task\'s subtasks get what the team has left: once spent, the next step is not started', async () => {
