@@ -1,6 +1,6 @@
 // Cold start of the CLI by build: `lightning status` and `lightning tasks` run by the tsc output
-// (node dist/cli/main.js), the esbuild bundle the package ships (node bin/lightning.js →
-// dist-bundle/cli.js) and the single executable (dist-binary/lightning, built here first when
+// (node dist/cli/entry.js), the esbuild bundle the package ships (node bin/lightning.js →
+// dist-bundle/cli.cjs) and the single executable (dist-binary/lightning, built here first when
 // missing), against one running fleet of six, with `node -e 0` as the floor.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,7 +12,7 @@ const RUNS = QUICK ? 5 : 20;
 const BINARY = path.join(ROOT, 'dist-binary', 'lightning');
 
 const BUILDS = [
-  { key: 'tsc', name: 'tsc output', argv: [process.execPath, path.join(ROOT, 'dist/cli/main.js')] },
+  { key: 'tsc', name: 'tsc output', argv: [process.execPath, path.join(ROOT, 'dist/cli/entry.js')] },
   { key: 'bundle', name: 'bundle', argv: [process.execPath, path.join(ROOT, 'bin/lightning.js')] },
   { key: 'binary', name: 'single executable', argv: [BINARY] },
 ];
@@ -62,13 +62,13 @@ export async function run() {
       title: 'CLI cold start by build',
       method:
         `Wall time of \`lightning status\` and \`lightning tasks\` (5 tasks in the ledger) against one running fleet of the six agents, ${RUNS} runs of each build interleaved ` +
-        'after one unmeasured run of each: the tsc output (`node dist/cli/main.js`, resolving its dependencies from node_modules), the esbuild bundle the npm package ships ' +
-        '(`node bin/lightning.js`: dist-bundle/cli.js and the shared chunks the command imports, scripts/bundle.mjs) and the single executable (`dist-binary/lightning`, `npm run build:binary`, with V8 code cache); `node -e 0` alongside as the floor.',
+        'after one unmeasured run of each: the tsc output (`node dist/cli/entry.js`, resolving its dependencies from node_modules), the esbuild bundle the npm package ships ' +
+        '(`node bin/lightning.js`: dist-bundle/cli.cjs, one CommonJS file holding these two commands, scripts/bundle.mjs) and the single executable (`dist-binary/lightning`, `npm run build:binary`, with V8 code cache); `node -e 0` alongside as the floor.',
       rows,
       comparisons: COMMANDS.flatMap((command) => [
         {
           figure: `CLI: \`lightning ${command}\`, bundle vs tsc output`, subject: `${command}-bundle`, peer: `${command}-tsc`, peerName: 'the tsc output',
-          why: `the tsc output resolves and loads its modules file by file through node_modules, the bundle a few prebuilt chunks (${overFloor(`${command}-bundle`)} ms over the floor, against ${overFloor(`${command}-tsc`)} ms)`,
+          why: `the tsc output resolves and loads its ES modules file by file, the bundle one CommonJS file (${overFloor(`${command}-bundle`)} ms over the floor, against ${overFloor(`${command}-tsc`)} ms)`,
         },
         {
           figure: `CLI: \`lightning ${command}\`, single executable`, subject: `${command}-binary`, peer: 'floor', peerName: '`node -e 0`', floor: true,

@@ -18,5 +18,5 @@ if (first?.startsWith(`${ROLE_FLAG}=`)) {
     process.exitCode = 2;
   }
 } else {
-  void import('./main.js');
+  void import('./entry.js');
 }
