@@ -1,16 +1,10 @@
-import http from 'node:http';
 import net from 'node:net';
-import { readBoundedBody } from '../util/body.js';
+import { httpGet } from '../util/http-get.js';
 import type { HealthBody, ProbeFn } from './health-prober.js';
 
 /**
- * GET /health over node:http with a keep-alive agent: one connection per instance, kept across
- * probes (https, for remote agents, through node:https loaded when first needed). Not undici, the
- * task path's client: the probe is the one request the supervisor makes before its fleet is up,
- * and undici (its wasm HTTP parser included) costs ~20 ms of CPU to load and first use and
- * ~2.5× node:http's CPU per probe after that (measured on the bench machine), taken from the
- * booting workers at start and from the idle supervisor every second. The deadline covers
- * connecting, the headers and the body.
+ * GET /health over node:http (util/http-get.ts: why not undici, the task path's client). The
+ * deadline covers connecting, the headers and the body.
  */
 export const httpProbe: ProbeFn = async (url, timeoutMs, options) => {
   const started = performance.now();
@@ -26,9 +20,10 @@ export const httpProbe: ProbeFn = async (url, timeoutMs, options) => {
     if (refused) return failed(`${refused} (${url})`);
   }
   try {
-    const { status, text } = await get(target, Math.max(1, timeoutMs - (performance.now() - started)));
+    const { status, body } = await httpGet(target, { timeoutMs: Math.max(1, timeoutMs - (performance.now() - started)), maxBodyBytes: MAX_BODY_BYTES });
     if (status !== 200) return failed(`HTTP ${status} from ${url}`, status);
-    return { ok: true, latencyMs: performance.now() - started, body: parseBody(text) };
+    // Over the limit: no health body.
+    return { ok: true, latencyMs: performance.now() - started, body: body === null ? null : parseBody(body.toString('utf8')) };
   } catch (error) {
     return failed(`${(error as NodeJS.ErrnoException).code ?? (error as Error).message} (${url})`);
   }
@@ -36,38 +31,6 @@ export const httpProbe: ProbeFn = async (url, timeoutMs, options) => {
 
 /** Health answers are a few hundred bytes; a bigger one is not read as a health body. */
 const MAX_BODY_BYTES = 64 * 1024;
-
-const agents: { http: http.Agent; https: http.Agent | null } = { http: new http.Agent({ keepAlive: true }), https: null };
-
-async function clientFor(target: URL): Promise<{ module: typeof http; agent: http.Agent }> {
-  if (target.protocol !== 'https:') return { module: http, agent: agents.http };
-  const https = await import('node:https');
-  agents.https ??= new https.Agent({ keepAlive: true });
-  return { module: https as unknown as typeof http, agent: agents.https };
-}
-
-async function get(target: URL, timeoutMs: number): Promise<{ status: number; text: string }> {
-  const { module, agent } = await clientFor(target);
-  return new Promise((resolve, reject) => {
-    const request = module.get(target, { agent }, (response) => {
-      response.on('close', () => {
-        if (!response.complete) fail(new Error('the connection closed before the answer ended'));
-      });
-      // Over the limit: no text (so no health body), the rest read and dropped to keep the connection.
-      readBoundedBody(response, MAX_BODY_BYTES).then((body) => {
-        clearTimeout(timer);
-        resolve({ status: response.statusCode ?? 0, text: body?.toString('utf8') ?? '' });
-      }, fail);
-    });
-    const timer = setTimeout(() => request.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-    timer.unref();
-    function fail(error: Error): void {
-      clearTimeout(timer);
-      reject(error);
-    }
-    request.on('error', fail);
-  });
-}
 
 /**
  * A bare TCP connect to the URL's host and port, closed at once: the error code when nothing

@@ -1,5 +1,5 @@
 /**
- * undici, loaded at the first outgoing call rather than at start: it is the largest module the
+ * undici, loaded at the first task (or alert webhook) rather than at start: it is the largest module the
  * supervisor would otherwise load, before spawning its fleet and for an idle fleet that runs no
  * task (memory). undici is CommonJS: `default` is its exports both under Node and in the bundles.
  */
