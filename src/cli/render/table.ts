@@ -33,10 +33,16 @@ export function renderTable(head: string[], rows: string[][], options: { bold?: 
   return lines.join('\n');
 }
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** Columns a string takes in a terminal: colours none, East Asian wide characters and emoji two, combining marks none. */
 export function displayWidth(text: string): number {
+  const plain = text.replace(ANSI, '');
+  // Nearly every cell: one column a character. Checked first because the Unicode property tests
+  // below are compiled on first use, a few ms of every `lightning status` (bench/cli.js).
+  if (PRINTABLE_ASCII.test(plain)) return plain.length;
   let width = 0;
-  for (const char of text.replace(ANSI, '')) {
+  for (const char of plain) {
     const code = char.codePointAt(0)!;
     if (code < 0x20 || (code >= 0x7f && code < 0xa0) || /\p{Mn}|\p{Me}|\u200b|\u200d|\ufe0f/u.test(char)) continue;
     width += isWide(code) || /\p{Extended_Pictographic}/u.test(char) ? 2 : 1;
