@@ -1,15 +1,31 @@
 // Renders bench/report.json (written by `npm run bench`) as bench/REPORT.md. Run on its own
 // (`node bench/report.js`) it regenerates the markdown from the JSON without re-measuring.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, median } from './lib.js';
+import { TARGETS, met } from './targets.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const JSON_PATH = path.join(HERE, 'report.json');
 export const MD_PATH = path.join(HERE, 'REPORT.md');
 
-const value = (number, unit) => (unit === '%' ? `${fmt(number)} %` : fmt(number, unit));
+const value = (number, unit) => (unit === '%' ? `${fmt(number)} %` : unit === '×' ? `${number.toFixed(2)}×` : fmt(number, unit));
+
+/** A run's median of one row, by section id and row key (undefined when the run lacks it). */
+function mediansOf(report) {
+  const medians = new Map();
+  for (const section of report.sections) for (const row of section.rows) if (!row.series) medians.set(`${section.id}/${row.key}`, median(row.runs));
+  return medians;
+}
+
+/**
+ * What the report keeps of the run before it (bench/report.json as it was): its commit, date and
+ * every row's median, so that this run's figures are shown beside them.
+ */
+export function previousOf(report) {
+  return { commit: report.commit, date: report.date, quick: report.quick, medians: Object.fromEntries(mediansOf(report)) };
+}
 
 function findRow(section, key) {
   const row = section.rows.find((candidate) => candidate.key === key);
@@ -43,10 +59,27 @@ function table(header, rows) {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-function rowCells(row) {
-  if (row.series) return [row.label, `${row.runs.join(', ')} ${row.unit}`, '', String(row.runs.length)];
+function rowCells(row, previous) {
+  if (row.series) return [row.label, `${row.runs.join(', ')} ${row.unit}`, '', String(row.runs.length), ...(previous ? [''] : [])];
   const spread = row.runs.length > 1 ? `${fmt(Math.min(...row.runs))} – ${value(Math.max(...row.runs), row.unit)}` : '';
-  return [row.label.replace(/^ +/, '↳ '), value(median(row.runs), row.unit), spread, String(row.runs.length)];
+  const cells = [row.label.replace(/^ +/, '↳ '), value(median(row.runs), row.unit), spread, String(row.runs.length)];
+  if (previous) cells.push(previous === undefined || previous.value === undefined ? '' : value(previous.value, row.unit));
+  return cells;
+}
+
+function targetsTable(report) {
+  const now = mediansOf(report);
+  const before = report.previous ? new Map(Object.entries(report.previous.medians)) : null;
+  const lookup = (medians) => (section, key) => medians.get(`${section}/${key}`);
+  const shown = (target, figure) => (figure === undefined || !Number.isFinite(figure) ? 'not measured' : `${value(figure, target.unit)} ${met(target, figure) ? '✓' : '✗'}`);
+  const rows = TARGETS.map((target) => {
+    const cells = [`#${target.issue}`, target.figure, target.target, shown(target, target.of(lookup(now)))];
+    if (before) cells.push(shown(target, target.of(lookup(before))));
+    return cells;
+  });
+  const header = ['Issue', 'Figure', 'Target', 'This run'];
+  if (before) header.push(`Previous run (${report.previous.commit ?? 'no commit'})`);
+  return table(header, rows);
 }
 
 export function render(report) {
@@ -74,6 +107,15 @@ export function render(report) {
   }
   out.push(table(['Figure', 'lightning', 'Peer', 'lightning vs peer'], headline), '');
 
+  out.push('## Targets', '');
+  out.push(
+    'The targets the issues set, each computed from this run\'s medians' +
+      (report.previous ? `, beside the same figure in the previous run (commit ${report.previous.commit ?? '?'}, ${report.previous.date}${report.previous.quick ? ', a quick run' : ''})` : '') +
+      '. ✓ met, ✗ not met.',
+    '',
+  );
+  out.push(targetsTable(report), '');
+
   out.push('## Machine', '');
   out.push(
     `- CPU: ${machine.cpu}, ${machine.cores} cores; RAM ${machine.ramGiB} GiB`,
@@ -89,7 +131,9 @@ export function render(report) {
 
   for (const section of report.sections) {
     out.push(`## ${section.title}`, '', section.method, '');
-    out.push(table(['Figure', 'Median', 'Min – max', 'n'], section.rows.map(rowCells)), '');
+    const before = report.previous?.medians;
+    const header = ['Figure', 'Median', 'Min – max', 'n', ...(before ? ['Previous run'] : [])];
+    out.push(table(header, section.rows.map((row) => rowCells(row, before ? { value: before[`${section.id}/${row.key}`] } : null))), '');
     for (const comparison of section.comparisons ?? []) {
       const c = compare(section, comparison);
       out.push(`- ${comparison.figure}: lightning ${value(c.s, c.subject.unit)} vs ${comparison.peerName} ${value(c.p, c.peer.unit)} — ${c.verdict}.`);
@@ -99,7 +143,15 @@ export function render(report) {
   return out.join('\n');
 }
 
+/** Writes this run's report, keeping the medians of the run it replaces (its `previous`). */
 export function writeReport(report) {
+  if (existsSync(JSON_PATH)) {
+    try {
+      report.previous = previousOf(JSON.parse(readFileSync(JSON_PATH, 'utf8')));
+    } catch {
+      // An unreadable previous report: this one just has nothing to compare with.
+    }
+  }
   writeFileSync(JSON_PATH, JSON.stringify(report, null, 2) + '\n');
   writeFileSync(MD_PATH, render(report) + '\n');
 }
