@@ -1,5 +1,6 @@
 // Cold start to all healthy and crash recovery, lightning vs PM2 supervising the same six built-in
 // workers (dist/worker/entry.js, launched with the argv and environment lightning gives them).
+import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Pm2, captureLaunches } from './pm2.js';
@@ -54,8 +55,29 @@ async function pm2Start(pm2, ecosystem, ports) {
   return { online, healthy: healthyMs };
 }
 
+/** The smallest worker there is: Node answering every request with 200 and `{}`, nothing else loaded. */
+const BARE_WORKER = "require('node:http').createServer((request, response) => response.end('{}')).listen(Number(process.argv[1]), '127.0.0.1')";
+
+/**
+ * The floor of a cold start on this machine: six bare workers (BARE_WORKER) spawned at once from
+ * this process, ms until all six answer, polled as PM2's fleet is. No supervisor, no agent code.
+ */
+async function bareSixHealthy(ports) {
+  const started = performance.now();
+  const children = ports.map((port) => spawn(process.execPath, ['-e', BARE_WORKER, String(port)], { stdio: 'ignore' }));
+  try {
+    return await allHealthy(ports, started);
+  } finally {
+    await Promise.all(children.map((child) => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', resolve);
+      child.kill('SIGKILL');
+    })));
+  }
+}
+
 async function coldStart() {
-  const runs = { lightning: [], firstSpawn: [], lastReady: [], pm2Online: [], pm2Healthy: [], pm2WarmOnline: [], pm2WarmHealthy: [] };
+  const runs = { lightning: [], firstSpawn: [], lastReady: [], bareSix: [], pm2Online: [], pm2Healthy: [], pm2WarmOnline: [], pm2WarmHealthy: [] };
   // One project and one PM2_HOME for every run, each primed by an unmeasured start: every measured
   // run is a start after a stop, as after a reboot, not a first-ever start creating its state dir.
   const dir = sixAgentProject();
@@ -77,6 +99,7 @@ async function coldStart() {
       runs.firstSpawn.push(breakdown.firstSpawn);
       runs.lastReady.push(breakdown.lastReady);
       lightning(dir, ['down']);
+      runs.bareSix.push(await bareSixHealthy(ports));
 
       // PM2 with no daemon running, then again with its daemon already running.
       const cold = await pm2Start(pm2, ecosystem, ports);
@@ -91,7 +114,7 @@ async function coldStart() {
       await waitPortsClosed(ports);
     }
     console.log(`cold up -d → 6 agents healthy: ${summary(runs.lightning)}`);
-    console.log(`  (first worker spawned at ${summary(runs.firstSpawn)}; last worker ready at ${summary(runs.lastReady)})`);
+    console.log(`  (first worker spawned at ${summary(runs.firstSpawn)}; last worker ready at ${summary(runs.lastReady)}; six bare workers at once: ${summary(runs.bareSix)})`);
     console.log(`pm2 start (no daemon yet) → 6 online: ${summary(runs.pm2Online)}; → 6 passing /health: ${summary(runs.pm2Healthy)}`);
     console.log(`pm2 start (daemon running) → 6 online: ${summary(runs.pm2WarmOnline)}; → 6 passing /health: ${summary(runs.pm2WarmHealthy)}`);
     return { runs, launches };
@@ -235,11 +258,13 @@ function section(cold, crash) {
         'processes: `dist/worker/entry.js --agent NAME --port N` with the argv and environment lightning gives them (read from /proc of a lightning fleet; ' +
         'LIGHTNING_SUPERVISOR_PID dropped). PM2 "online" = `pm2 start ecosystem.json` returned and `pm2 jlist` shows six online; ' +
         `"/health" = all six answer 200, polled every ${POLL_MS} ms (lightning's own probe rate while starting). ` +
-        'Every run starts after a stop (same project, same PM2_HOME, both primed by one unmeasured start), lightning and PM2 interleaved.',
+        'Every run starts after a stop (same project, same PM2_HOME, both primed by one unmeasured start), lightning and PM2 interleaved. ' +
+        `The floor: six \`node -e\` processes that only answer HTTP 200 (no supervisor, no agent code), spawned at once by the benchmark, polled the same way, in each repetition between lightning and PM2.`,
       rows: [
         { key: 'lightning', label: 'lightning up -d → 6 healthy', unit: 'ms', runs: cold.lightning },
         { key: 'firstSpawn', label: '  of which: until the first worker is spawned', unit: 'ms', runs: cold.firstSpawn },
         { key: 'lastReady', label: '  of which: until the last worker is listening', unit: 'ms', runs: cold.lastReady },
+        { key: 'bareSix', label: 'floor: six bare Node HTTP servers spawned at once → all answering', unit: 'ms', runs: cold.bareSix },
         { key: 'pm2Online', label: 'pm2 start, no daemon yet → 6 online', unit: 'ms', runs: cold.pm2Online },
         { key: 'pm2Healthy', label: 'pm2 start, no daemon yet → 6 passing /health', unit: 'ms', runs: cold.pm2Healthy },
         { key: 'pm2WarmOnline', label: 'pm2 start, daemon already running → 6 online', unit: 'ms', runs: cold.pm2WarmOnline },
@@ -249,6 +274,10 @@ function section(cold, crash) {
         {
           figure: 'Cold start, six agents healthy', subject: 'lightning', peer: 'pm2Healthy', peerName: 'PM2 + /health polling', headline: true,
           why: `lightning spends a median ${m(cold.firstSpawn)} ms before the first worker is spawned (CLI start, config validation, starting the daemon and its imports), the six workers are listening ${m(cold.lastReady)} ms after the command started, and the rest is the probe seeing them and \`up -d\` seeing the status`,
+        },
+        {
+          figure: 'Cold start vs the floor (six bare Node HTTP servers)', subject: 'lightning', peer: 'bareSix', peerName: 'six bare Node servers', floor: true,
+          why: `the floor is Node starting six times at once on these cores; lightning adds its CLI and daemon start (${m(cold.firstSpawn)} ms before the first spawn) and each worker's own code`,
         },
         {
           figure: 'Cold start, PM2 counting "online" (no health check)', subject: 'lightning', peer: 'pm2Online', peerName: 'PM2 online',
