@@ -12,6 +12,11 @@ import { ApprovalWaits } from './approval-waits.js';
 
 /** Where the request's `traceparent` header travels to the executor (the call context's state). */
 export const TRACEPARENT_STATE = 'lightning.traceparent';
+/**
+ * Where a `message/send` request's AbortSignal travels to the executor (the call context's state):
+ * aborted when the caller goes away before the answer, which cancels the task.
+ */
+export const CALLER_GONE_STATE = 'lightning.callerGone';
 
 /** What the SDK module gives the executor at run time (loaded lazily, see rpc-endpoint.ts). */
 export interface SdkRuntime {
@@ -150,6 +155,11 @@ export class ModelTaskExecutor implements AgentExecutor {
       }
     };
 
+    const callerGone = context.context?.state?.get(CALLER_GONE_STATE) as AbortSignal | undefined;
+    const onCallerGone = (): void => this.cancel(taskId);
+    callerGone?.addEventListener('abort', onCallerGone, { once: true });
+    if (callerGone?.aborted) onCallerGone();
+
     const traceparent = context.context?.state?.get(TRACEPARENT_STATE);
     const span = startSpan('execute', {
       'lightning.task.id': meta.taskId ?? taskId,
@@ -173,6 +183,7 @@ export class ModelTaskExecutor implements AgentExecutor {
     } catch (error) {
       outcome = { status: 'failed', output: '', error: `worker error: ${(error as Error).message}`, usage: null, files: [] };
     } finally {
+      callerGone?.removeEventListener('abort', onCallerGone);
       if (timer) clearTimeout(timer);
       if (flushTimer) clearTimeout(flushTimer);
       this.running.delete(taskId);
