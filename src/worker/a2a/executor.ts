@@ -48,7 +48,8 @@ export interface LightningMessageMetadata {
   /**
    * The caller reads the answer from metadata.lightning.outcome only (the supervisor does): it is
    * then not repeated as an `output` artifact and a final status message, which would cost a third
-   * of the events and two more copies of the answer on every task.
+   * of the events and two more copies of the answer on every task. Asked with `message/send`, it
+   * reads no progress either, so none is published (but an approval request).
    */
   outcomeOnly?: boolean;
 }
@@ -131,7 +132,12 @@ export class ModelTaskExecutor implements AgentExecutor {
       pendingDelta = '';
       status(this.sdk.TaskState.TASK_STATE_WORKING, { lightning: { progress } });
     };
+    const callerGone = context.context?.state?.get(CALLER_GONE_STATE) as AbortSignal | undefined;
+    // A supervisor asking with `message/send` reads the outcome alone, once the task has ended:
+    // progress events would only be built, stored and dropped. A person's approval is still asked.
+    const outcomeAlone = callerGone !== undefined && meta.outcomeOnly === true;
     const onProgress = (progress: TaskProgress) => {
+      if (outcomeAlone && progress.kind !== 'approval') return;
       if (progress.kind === 'delta') {
         pendingDelta += progress.text;
         flushTimer ??= setTimeout(flushDelta, DELTA_FLUSH_MS);
@@ -155,7 +161,6 @@ export class ModelTaskExecutor implements AgentExecutor {
       }
     };
 
-    const callerGone = context.context?.state?.get(CALLER_GONE_STATE) as AbortSignal | undefined;
     const onCallerGone = (): void => this.cancel(taskId);
     callerGone?.addEventListener('abort', onCallerGone, { once: true });
     if (callerGone?.aborted) onCallerGone();
