@@ -113,7 +113,7 @@ export class WorkerClient {
         body: JSON.stringify(body),
         signal: request.signal,
         // Without a stream the headers come with the answer, at the end of the task.
-        headersTimeout: request.timeoutMs,
+        headersTimeout: request.stream ? request.timeoutMs : request.timeoutMs + WORKER_CLIENT.answerGraceMs,
         // Between two events: a tool call waiting for a person is silent for up to its approval
         // timeout (the task's deadline is paused meanwhile, so the timeout alone may be shorter).
         bodyTimeout: Math.max(request.timeoutMs, request.approval ? request.approval.timeoutMs + APPROVAL_WORKER_GRACE_MS * 2 : 0),

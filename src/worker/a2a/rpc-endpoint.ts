@@ -121,8 +121,7 @@ export async function createRpcEndpoint(options: {
         if (!legacyWire) server.validateVersion(version, options.card, 'JSONRPC');
         const result = await (legacyWire ? old : current).handle(body as Record<string, unknown>, context);
         answered = true;
-        if (response.destroyed) return;
-        if (!isAsyncIterable(result)) return sendJson(response, 200, result);
+        if (!isAsyncIterable(result)) return response.destroyed ? undefined : sendJson(response, 200, result);
         await streamSse(response, result, (taskId) => executor.cancel(taskId));
       } catch (error) {
         answered = true;
