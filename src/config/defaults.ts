@@ -257,6 +257,10 @@ export const WORKER_CLIENT = Object.freeze({
   connections: 64,
   // `tasks/cancel` is best effort: a worker that cannot answer this fast is gone anyway.
   cancelTimeoutMs: 2_000,
+  // An attempt asked without a stream (`message/send`) has its answer's headers come at the end:
+  // waited for this much past the task's deadline, so the deadline (or the worker's own timeout
+  // answer) ends it as a timeout, never the client's timer as a lost worker.
+  answerGraceMs: 1_000,
 });
 
 /** The CLI's calls to the control API. */

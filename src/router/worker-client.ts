@@ -1,4 +1,4 @@
-import type { Pool } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { loadUndici } from '../util/undici.js';
 import { APPROVAL_WORKER_GRACE_MS, WORKER_CLIENT } from '../config/defaults.js';
 import type { ApprovalDecisionMessage, TaskProgress, WorkerBudget, WorkerOutcome } from '../protocol/task.js';
@@ -31,6 +31,13 @@ export interface AttemptRequest {
   /** What the task may still spend (the worker checks it before every model call). */
   budget?: WorkerBudget | null | undefined;
   signal: AbortSignal;
+  /**
+   * Stream the attempt (`message/stream`: progress as it happens, the worker's task id at once) or
+   * ask for the outcome alone (`message/send`: one JSON answer, no progress). Only the built-in
+   * worker is asked without a stream: it cancels a task whose request goes away, which is how an
+   * attempt without a task id yet is stopped.
+   */
+  stream: boolean;
   onProgress(progress: TaskProgress): void;
   /** Called once the worker has created its A2A task (needed to cancel it). */
   onRemoteTask(remoteTaskId: string): void;
@@ -41,8 +48,9 @@ export interface AttemptRequest {
 }
 
 /**
- * Talks A2A v0.3 JSON-RPC (`message/stream`, `tasks/cancel`) to one instance over a keep-alive
- * undici Pool: v0.3 because every A2A agent speaks it, the pool because this is the task hot path.
+ * Talks A2A v0.3 JSON-RPC (`message/stream` or `message/send`, `tasks/cancel`) to one instance over
+ * a keep-alive undici Pool: v0.3 because every A2A agent speaks it, the pool because this is the
+ * task hot path.
  */
 export class WorkerClient {
   /** Opened at the first call (undici loads then): an idle fleet never needs it. */
@@ -70,38 +78,42 @@ export class WorkerClient {
   }
 
   async run(request: AttemptRequest): Promise<WorkerOutcome> {
-    const body = {
-      jsonrpc: '2.0',
-      id: ++this.sequence,
-      method: 'message/stream',
-      params: {
-        message: {
-          kind: 'message',
-          messageId: `${request.taskId}-${this.sequence}`,
-          role: 'user',
-          parts: [{ kind: 'text', text: request.input }],
-          // The outcome in metadata is all this client reads: the worker need not repeat the answer.
-          metadata: {
-            lightning: {
-              taskId: request.taskId, timeoutMs: request.timeoutMs, outcomeOnly: true,
-              ...(request.workspace !== undefined ? { workspace: request.workspace } : {}),
-              ...(request.mode !== undefined ? { mode: request.mode } : {}),
-              ...(request.budget ? { budget: request.budget } : {}),
-              ...(request.approval ? { approvalKey: request.approval.key, approvalTimeoutMs: request.approval.timeoutMs } : {}),
-            },
-          },
+    const sequence = ++this.sequence;
+    const message = {
+      kind: 'message',
+      messageId: `${request.taskId}-${sequence}`,
+      role: 'user',
+      parts: [{ kind: 'text', text: request.input }],
+      // The outcome in metadata is all this client reads: the worker need not repeat the answer.
+      metadata: {
+        lightning: {
+          taskId: request.taskId, timeoutMs: request.timeoutMs, outcomeOnly: true,
+          ...(request.workspace !== undefined ? { workspace: request.workspace } : {}),
+          ...(request.mode !== undefined ? { mode: request.mode } : {}),
+          ...(request.budget ? { budget: request.budget } : {}),
+          ...(request.approval ? { approvalKey: request.approval.key, approvalTimeoutMs: request.approval.timeoutMs } : {}),
         },
       },
     };
+    // Without a stream: wait for the end (v0.3 reads a configuration without `blocking` as "do not
+    // wait"), and no history echoed back (it would repeat the input).
+    const params = request.stream ? { message } : { message, configuration: { blocking: true, historyLength: 0 } };
+    const body = { jsonrpc: '2.0', id: sequence, method: request.stream ? 'message/stream' : 'message/send', params };
     let response;
     try {
       response = await (this.pool ?? (await this.openPool())).request({
         path: this.path,
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, accept: SSE_CONTENT_TYPE, ...(request.traceparent ? { traceparent: request.traceparent } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${this.token}`,
+          accept: request.stream ? SSE_CONTENT_TYPE : 'application/json',
+          ...(request.traceparent ? { traceparent: request.traceparent } : {}),
+        },
         body: JSON.stringify(body),
         signal: request.signal,
-        headersTimeout: request.timeoutMs,
+        // Without a stream the headers come with the answer, at the end of the task.
+        headersTimeout: request.stream ? request.timeoutMs : request.timeoutMs + WORKER_CLIENT.answerGraceMs,
         // Between two events: a tool call waiting for a person is silent for up to its approval
         // timeout (the task's deadline is paused meanwhile, so the timeout alone may be shorter).
         bodyTimeout: Math.max(request.timeoutMs, request.approval ? request.approval.timeoutMs + APPROVAL_WORKER_GRACE_MS * 2 : 0),
@@ -117,6 +129,7 @@ export class WorkerClient {
       const text = await response.body.text();
       throw new AttemptError(`worker answered HTTP ${response.statusCode}: ${errorMessageOf(text) ?? text.slice(0, 200)}`, 'http');
     }
+    if (!request.stream) return this.readAnswer(response.body, request);
     let outcome: WorkerOutcome | null = null;
     const artifacts: string[] = [];
     try {
@@ -132,6 +145,33 @@ export class WorkerClient {
     }
     if (outcome) return outcome;
     throw new AttemptError('the worker closed the stream before the task ended', 'unreachable');
+  }
+
+  /** The one JSON answer of `message/send`: the task as it ended (or a message, which is the whole answer). */
+  private async readAnswer(body: Dispatcher.ResponseData['body'], request: AttemptRequest): Promise<WorkerOutcome> {
+    let text: string;
+    try {
+      text = await body.text();
+    } catch (error) {
+      throw this.transportError(error, request.signal);
+    }
+    let envelope: { result?: A2AAnswer; error?: { message?: string } };
+    try {
+      envelope = JSON.parse(text) as typeof envelope;
+    } catch {
+      throw new AttemptError('the worker answered with something that is not JSON', 'protocol');
+    }
+    if (envelope.error) throw new AttemptError(`worker error: ${envelope.error.message ?? 'unknown'}`, 'protocol');
+    const answer = envelope.result;
+    if (answer?.kind === 'message') return { status: 'completed', output: textOfParts(answer.parts), error: null, usage: null, files: [] };
+    if (answer?.kind !== 'task') throw new AttemptError('the worker answered with neither a task nor a message', 'protocol');
+    request.onRemoteTask(answer.id);
+    const outcome = (answer.metadata?.lightning as { outcome?: WorkerOutcome } | undefined)?.outcome;
+    if (outcome) return outcome;
+    const state = answer.status?.state ?? 'unknown';
+    if (!FINAL_STATES.has(state)) throw new AttemptError(`the worker answered before the task ended (state ${state})`, 'protocol');
+    const artifactText = (answer.artifacts ?? []).map((artifact) => textOfParts(artifact.parts)).filter(Boolean).join('\n');
+    return outcomeFromStatus({ kind: 'status-update', taskId: answer.id, final: true, status: answer.status }, artifactText);
   }
 
   /** Best effort: the attempt's own stream ends with the cancelled outcome. */
@@ -220,6 +260,14 @@ type A2AEvent =
   | { kind: 'message'; taskId?: string; parts?: A2APart[] };
 
 type A2APart = { kind?: string; text?: string; data?: unknown };
+
+/** What `message/send` answers: the task as it stands (ended, when asked to block), or a message. */
+type A2AAnswer =
+  | { kind: 'task'; id: string; status?: { state?: string; message?: { parts?: A2APart[] } }; artifacts?: Array<{ parts?: A2APart[] }>; metadata?: Record<string, unknown> }
+  | { kind: 'message'; parts?: A2APart[] };
+
+/** v0.3 task states after which nothing more happens to the task. */
+const FINAL_STATES = new Set(['completed', 'canceled', 'failed', 'rejected']);
 
 /** The text of v0.3 parts: text as is, data as JSON; file parts carry no text. */
 function textOfParts(parts: A2APart[] | undefined): string {

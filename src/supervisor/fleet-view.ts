@@ -1,4 +1,5 @@
 import type { AgentConfig, TaskSettings } from '../config/types.js';
+import { routesOf } from '../config/types.js';
 import type { ModelPrice } from '../protocol/task.js';
 import { DEFAULT_TASK } from '../config/defaults.js';
 import type { Availability, FleetView, RoutableInstance } from '../tasks/fleet-view.js';
@@ -103,7 +104,7 @@ export class SupervisorFleetView implements FleetView {
   }
 
   taskSettings(agent: string | null): TaskSettings {
-    const agents: AgentConfig[] = this.supervisor.agents();
+    const agents: readonly AgentConfig[] = this.supervisor.agents();
     return (agents.find((candidate) => candidate.name === agent) ?? agents[0])?.task ?? DEFAULT_TASK;
   }
 
@@ -124,6 +125,13 @@ export class SupervisorFleetView implements FleetView {
     const client = new WorkerClient(url, member ? this.tokenFor(member) : '');
     this.clients.set(routable.id, { url, from, client });
     return client;
+  }
+
+  attemptsStream(routable: RoutableInstance): boolean {
+    const member = this.supervisor.instances.find((candidate) => candidate.id === routable.id);
+    if (!member || member.kind !== 'local') return true;
+    const agent = member.spec.agent;
+    return agent.command !== null || agent.url !== null || routesOf(agent).length > 1 || mayAskForApproval(agent);
   }
 
   onChange(listener: () => void): () => void {
@@ -174,6 +182,14 @@ export class SupervisorFleetView implements FleetView {
     this.cards.set(agent, { json, card: result.value });
     this.version += 1;
   }
+}
+
+/** The built-in worker asks a person before some of this agent's tool calls (tools.approval, an MCP server's approval). */
+function mayAskForApproval(agent: AgentConfig): boolean {
+  const { tools } = agent;
+  // run_shell is under approval by default, but offered only to agents with `shell: true`.
+  if (tools.approval.some((tool) => tool !== 'run_shell' || tools.shell)) return true;
+  return Object.values(tools.mcp).some((server) => server.approval === true || (Array.isArray(server.approval) && server.approval.length > 0));
 }
 
 /** A member's state as the task core weighs it: take tasks, wait for it, or pass it over. */

@@ -40,6 +40,8 @@ interface Lease {
  */
 export class Registrations {
   private readonly byUrl = new Map<string, Lease>();
+  /** extraAgents() as last worked out, for that agents.yaml list; dropped when a lease comes or goes. */
+  private extras: { configured: readonly AgentConfig[]; list: AgentConfig[] } | null = null;
 
   constructor(
     private readonly host: RegistrationHost,
@@ -73,6 +75,7 @@ export class Registrations {
     const member = this.host.createJoined({ agent, index, port: urlPort(request.url) }, request.url);
     const lease: Lease = { member, leaseMs: request.leaseMs, expiresAt: 0, timer: this.clock.setTimeout(() => undefined, 0) };
     this.byUrl.set(request.url, lease);
+    this.extras = null;
     this.renew(lease, request.leaseMs);
     this.note(`${member.id} joined from ${request.url} (lease ${request.leaseMs} ms)`);
     await this.host.addJoined(member);
@@ -103,11 +106,17 @@ export class Registrations {
   }
 
   /** Registered agents that agents.yaml does not name, for the router's list of agents. */
-  extraAgents(): AgentConfig[] {
-    const names = new Set(this.host.config.agents.map((agent) => agent.name));
+  extraAgents(): readonly AgentConfig[] {
+    // Asked several times per task (the router's list, a task's settings and price): worked out
+    // again only when agents.yaml or the leases moved.
+    const configured = this.host.config.agents;
+    if (this.extras?.configured === configured) return this.extras.list;
+    const names = new Set(configured.map((agent) => agent.name));
     const extra = new Map<string, AgentConfig>();
     for (const { member } of this.byUrl.values()) if (!names.has(member.spec.agent.name)) extra.set(member.spec.agent.name, member.spec.agent);
-    return [...extra.values()];
+    const list = [...extra.values()];
+    this.extras = { configured, list };
+    return list;
   }
 
   async close(): Promise<void> {
@@ -132,6 +141,7 @@ export class Registrations {
   private async drop(lease: Lease): Promise<void> {
     this.clock.clearTimeout(lease.timer);
     if (this.byUrl.get(lease.member.baseUrl) === lease) this.byUrl.delete(lease.member.baseUrl);
+    this.extras = null;
     await this.host.removeJoined(lease.member);
   }
 

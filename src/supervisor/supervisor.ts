@@ -78,6 +78,8 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
   private busy: Promise<unknown> = Promise.resolve();
   /** `.env`'s variables as of the last up or reload: what a reload compares against. */
   private appliedEnv: Readonly<Record<string, string>>;
+  /** agents() as last built, from these two lists. */
+  private agentList: { configured: readonly AgentConfig[]; extra: readonly AgentConfig[]; all: readonly AgentConfig[] } | null = null;
 
   constructor(private readonly options: SupervisorOptions) {
     super();
@@ -124,8 +126,14 @@ export class Supervisor extends EventEmitter<{ change: [StateChange]; probe: [Pr
   }
 
   /** Every agent tasks can go to: agents.yaml's, then those that joined under a name of their own. */
-  agents(): AgentConfig[] {
-    return [...this.options.config.agents, ...this.registrations.extraAgents()];
+  agents(): readonly AgentConfig[] {
+    // Asked several times per task: the same list until agents.yaml or the joined agents move.
+    const configured = this.options.config.agents;
+    const extra = this.registrations.extraAgents();
+    if (this.agentList?.configured !== configured || this.agentList.extra !== extra) {
+      this.agentList = { configured, extra, all: extra.length === 0 ? configured : [...configured, ...extra] };
+    }
+    return this.agentList.all;
   }
 
   get config(): LightningConfig {

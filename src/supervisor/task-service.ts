@@ -149,13 +149,13 @@ export class SupervisorTasks {
       const onChange = ({ instance }: StateChange) =>
         listener({ event: 'agent.state', ts: new Date().toISOString(), agent: instance.spec.agent.name, instance: instance.spec.index, state: instance.state.name, pid: instance.pid, restarts: instance.restarts, lastExit: instance.lastExit });
       const onAlert = (alert: Alert) => listener({ ...alert, event: alert.state === 'firing' ? 'alert.fired' : 'alert.resolved' });
-      core.on('event', listener);
+      const unfollow = core.followAll(listener);
       supervisor.on('change', onChange);
       alertListeners.add(onAlert);
       systemListeners.add(listener);
       return () => {
         systemListeners.delete(listener);
-        core.off('event', listener);
+        unfollow();
         supervisor.off('change', onChange);
         alertListeners.delete(onAlert);
       };

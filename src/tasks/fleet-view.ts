@@ -49,6 +49,13 @@ export interface FleetView {
   profiles(): { version: number; profiles: AgentProfile[] };
   taskSettings(agent: string | null): TaskSettings;
   client(instance: RoutableInstance): AttemptClient;
+  /**
+   * Whether an attempt on this instance streams even when nobody follows the task: anything but
+   * the built-in worker (cancelling a foreign agent's task needs the id its stream gives first),
+   * an agent whose tool calls may wait for a person (the worker asks through a progress event),
+   * or one with several model routes (its provider failovers are progress events the metrics count).
+   */
+  attemptsStream(instance: RoutableInstance): boolean;
   /** Called on any instance state change; returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
 }

@@ -54,6 +54,11 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
   private readonly team: TeamContext;
   /** Listeners of one task each, by task id: an event reaches its own task's listeners only. */
   private readonly watchers = new Map<string, Set<TaskListener>>();
+  /** Listeners of every task's events that show progress (/v1/events): while there is one, attempts stream. */
+  private followers = 0;
+  /** The last event time given out (now()), as milliseconds and as text. */
+  private stampMs = Number.NaN;
+  private stamp = '';
   private readonly picker: InstancePicker;
   private readonly context: RunContext;
   private fallbacks: { version: number; agents: ReadonlySet<string> } | null = null;
@@ -70,6 +75,7 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
       record: (taskId, body) => this.record(taskId, body),
       progress: (taskId, instance, progress) =>
         this.publish({ event: 'task.progress', taskId, ts: this.now(), agent: instance.agent, instance: instance.index, progress }),
+      followed: (taskId) => this.followed(taskId),
       store: (taskId, outcome) => this.store(taskId, outcome),
       redact: (text) => options.redact(text),
     };
@@ -204,6 +210,29 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
     };
   }
 
+  /**
+   * `listener` hears every task's events, progress included (/v1/events, the dashboard): unlike a
+   * plain `on('event')` (metrics, alerts), it makes attempts stream their progress while it listens.
+   */
+  followAll(listener: TaskListener): () => void {
+    this.followers += 1;
+    this.on('event', listener);
+    let following = true;
+    return () => {
+      if (!following) return;
+      following = false;
+      this.followers -= 1;
+      this.off('event', listener);
+    };
+  }
+
+  /** Someone wants task `id`'s progress: its own listeners, its team's, or a listener of every task. */
+  private followed(id: string): boolean {
+    if (this.followers > 0 || this.watchers.has(id)) return true;
+    const parent = this.parents.get(id);
+    return parent !== undefined && this.watchers.has(parent);
+  }
+
   /** Resolves with the task once it has ended (at once for a task that already has). */
   async whenDone(id: string): Promise<TaskView | undefined> {
     const run = this.runs.get(id);
@@ -301,7 +330,13 @@ export class TaskCore extends EventEmitter<{ event: [TaskEvent]; 'ledger-error':
   }
 
   private now(): string {
-    return new Date(this.options.clock.now()).toISOString();
+    // A task's events mostly come in the same millisecond: its time text is made once.
+    const ms = this.options.clock.now();
+    if (ms !== this.stampMs) {
+      this.stampMs = ms;
+      this.stamp = new Date(ms).toISOString();
+    }
+    return this.stamp;
   }
 
   /**

@@ -25,6 +25,8 @@ export interface RunContext {
   /** Applies the event to the index, streams it, and appends it; settles once it is durable. */
   record(taskId: string, body: LedgerEventBody): Promise<void>;
   progress(taskId: string, instance: RoutableInstance, progress: TaskProgress): void;
+  /** Someone follows the task's progress (its own listeners, its team's, or /v1/events): its attempts stream. */
+  followed(taskId: string): boolean;
   /** Replaces secrets (API keys, tokens) in text before it goes anywhere. */
   redact(text: string): string;
   /** The outcome's text as the ledger keeps it: redacted, a long output moved to the workspace. */
@@ -420,6 +422,9 @@ export class TaskRun {
         mode: this.plan.team?.mode,
         timeoutMs: Math.max(1, this.deadline - clock.now()),
         signal,
+        // Nobody to show progress to and nothing to ask a person: one request, one answer. A
+        // listener that comes later then hears the task's ledger events but not its progress.
+        stream: this.context.fleet.attemptsStream(instance) || this.context.followed(this.id),
         onRemoteTask: (remote) => (remoteTaskId = remote),
         onProgress,
         traceparent: span.traceparent(),

@@ -45,6 +45,10 @@ class FakeFleet implements FleetView {
   readonly members: RoutableInstance[] = [];
   readonly scripts = new Map<string, Script[]>();
   readonly calls: string[] = [];
+  /** Whether each attempt (in `calls` order) asked the worker to stream. */
+  readonly streamed: boolean[] = [];
+  /** What attemptsStream() says of every instance (a foreign agent, tools under approval: true). */
+  alwaysStreams = false;
   /** Approval decisions the task core sent to the worker. */
   readonly decisions: Array<ApprovalDecisionMessage & { remoteTaskId: string }> = [];
   onDecision: ((decision: ApprovalDecisionMessage) => void) | null = null;
@@ -102,6 +106,7 @@ class FakeFleet implements FleetView {
     return {
       run: (request) => {
         this.calls.push(instance.id);
+        this.streamed.push(request.stream);
         const next = this.scripts.get(instance.id)?.shift() ?? answersAfter(10);
         return next(request, this.clock);
       },
@@ -112,6 +117,10 @@ class FakeFleet implements FleetView {
         return true;
       },
     };
+  }
+
+  attemptsStream(): boolean {
+    return this.alwaysStreams;
   }
 
   onChange(listener: () => void): () => void {
@@ -198,6 +207,27 @@ describe('task core: waiting for an agent', () => {
     expect(index.get(id)!.error).toBe('timed out after 60000 ms waiting for a healthy instance of qa');
     expect(terminal(id)).toHaveLength(1);
     expect(clock.pendingTimers()).toBe(0);
+  });
+});
+
+describe('task core: streaming an attempt only for someone', () => {
+  it('asks for the outcome alone when nobody follows the task, and streams for a listener, a follower of every task, or an agent that must', async () => {
+    const { clock, fleet, core } = setUp({ ranked: ['qa'] });
+    fleet.add('qa', 'healthy');
+    const run = async (onEvent?: (event: unknown) => void) => {
+      const { id } = await core.submit({ input: 'test it' }, onEvent);
+      await clock.advance(10);
+      await core.whenDone(id);
+    };
+    await run();
+    await run(() => undefined);
+    const unfollow = core.followAll(() => undefined);
+    await run();
+    unfollow();
+    await run();
+    fleet.alwaysStreams = true;
+    await run();
+    expect(fleet.streamed).toEqual([false, true, true, false, true]);
   });
 });
 

@@ -12,6 +12,11 @@ import { ApprovalWaits } from './approval-waits.js';
 
 /** Where the request's `traceparent` header travels to the executor (the call context's state). */
 export const TRACEPARENT_STATE = 'lightning.traceparent';
+/**
+ * Where a `message/send` request's AbortSignal travels to the executor (the call context's state):
+ * aborted when the caller goes away before the answer, which cancels the task.
+ */
+export const CALLER_GONE_STATE = 'lightning.callerGone';
 
 /** What the SDK module gives the executor at run time (loaded lazily, see rpc-endpoint.ts). */
 export interface SdkRuntime {
@@ -43,7 +48,8 @@ export interface LightningMessageMetadata {
   /**
    * The caller reads the answer from metadata.lightning.outcome only (the supervisor does): it is
    * then not repeated as an `output` artifact and a final status message, which would cost a third
-   * of the events and two more copies of the answer on every task.
+   * of the events and two more copies of the answer on every task. Asked with `message/send`, it
+   * reads no progress either, so none is published (but an approval request).
    */
   outcomeOnly?: boolean;
 }
@@ -126,7 +132,12 @@ export class ModelTaskExecutor implements AgentExecutor {
       pendingDelta = '';
       status(this.sdk.TaskState.TASK_STATE_WORKING, { lightning: { progress } });
     };
+    const callerGone = context.context?.state?.get(CALLER_GONE_STATE) as AbortSignal | undefined;
+    // A supervisor asking with `message/send` reads the outcome alone, once the task has ended:
+    // progress events would only be built, stored and dropped. A person's approval is still asked.
+    const outcomeAlone = callerGone !== undefined && meta.outcomeOnly === true;
     const onProgress = (progress: TaskProgress) => {
+      if (outcomeAlone && progress.kind !== 'approval') return;
       if (progress.kind === 'delta') {
         pendingDelta += progress.text;
         flushTimer ??= setTimeout(flushDelta, DELTA_FLUSH_MS);
@@ -149,6 +160,10 @@ export class ModelTaskExecutor implements AgentExecutor {
         resumeClock();
       }
     };
+
+    const onCallerGone = (): void => this.cancel(taskId);
+    callerGone?.addEventListener('abort', onCallerGone, { once: true });
+    if (callerGone?.aborted) onCallerGone();
 
     const traceparent = context.context?.state?.get(TRACEPARENT_STATE);
     const span = startSpan('execute', {
@@ -173,6 +188,7 @@ export class ModelTaskExecutor implements AgentExecutor {
     } catch (error) {
       outcome = { status: 'failed', output: '', error: `worker error: ${(error as Error).message}`, usage: null, files: [] };
     } finally {
+      callerGone?.removeEventListener('abort', onCallerGone);
       if (timer) clearTimeout(timer);
       if (flushTimer) clearTimeout(flushTimer);
       this.running.delete(taskId);

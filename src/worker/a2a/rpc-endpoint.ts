@@ -6,7 +6,7 @@ import { MAX_RPC_BODY_BYTES } from '../../config/defaults.js';
 import { readBoundedBody } from '../../util/body.js';
 import { bearerMatches, sendJson } from '../../util/http.js';
 import { encodeSse, openSseResponse } from '../../util/sse.js';
-import { ModelTaskExecutor, TRACEPARENT_STATE } from './executor.js';
+import { CALLER_GONE_STATE, ModelTaskExecutor, TRACEPARENT_STATE } from './executor.js';
 import type { RunTask } from './executor.js';
 import { BoundedPushStore } from './push-store.js';
 import { WebhookPushSender } from './push-sender.js';
@@ -14,6 +14,8 @@ import type { PushDeliveryOptions } from './push-sender.js';
 import { BoundedTaskStore } from './task-store.js';
 
 const STARTING_METHODS = new Set(['message/send', 'message/stream', 'SendMessage', 'SendStreamingMessage']);
+/** Starting methods answered with one JSON document once the task has ended (when asked to block). */
+const ANSWERING_METHODS = new Set(['message/send', 'SendMessage']);
 
 export interface RpcEndpoint {
   handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void>;
@@ -104,12 +106,26 @@ export async function createRpcEndpoint(options: {
       // task's execution span hangs under it.
       const traceparent = header(request, 'traceparent');
       if (traceparent) context.state.set(TRACEPARENT_STATE, traceparent);
+      // A caller that goes away before the answer (the supervisor cancelled the task, or its
+      // deadline passed) gets its task cancelled, as a stream's caller does (streamSse): nobody
+      // is left to take the result, and the supervisor may not know the task's id to cancel it.
+      let answered = false;
+      if (ANSWERING_METHODS.has(String(body.method))) {
+        const callerGone = new AbortController();
+        context.state.set(CALLER_GONE_STATE, callerGone.signal);
+        response.once('close', () => {
+          if (!answered) callerGone.abort();
+        });
+      }
       try {
         if (!legacyWire) server.validateVersion(version, options.card, 'JSONRPC');
         const result = await (legacyWire ? old : current).handle(body as Record<string, unknown>, context);
-        if (!isAsyncIterable(result)) return sendJson(response, 200, result);
+        answered = true;
+        if (!isAsyncIterable(result)) return response.destroyed ? undefined : sendJson(response, 200, result);
         await streamSse(response, result, (taskId) => executor.cancel(taskId));
       } catch (error) {
+        answered = true;
+        if (response.destroyed) return;
         const mapped = mapError(error);
         if (response.headersSent) {
           response.end(encodeSse({ jsonrpc: '2.0', id: body.id ?? null, error: mapped }, 'error'));
