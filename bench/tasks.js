@@ -11,6 +11,8 @@ const LEVELS = QUICK
   ? [{ concurrency: 1, tasks: 100 }, { concurrency: 100, tasks: 600 }, { concurrency: 1000, tasks: 1500 }]
   : [{ concurrency: 1, tasks: 300 }, { concurrency: 100, tasks: 2000 }, { concurrency: 1000, tasks: 3000 }];
 const REPS = QUICK ? 1 : 3;
+/** Tasks each way before measuring (see run()). */
+const WARM_UP = QUICK ? 300 : 3000;
 const IN_FLIGHT = 10_000;
 const INSTANCES = 2;
 const CAPACITY = 256;
@@ -120,8 +122,11 @@ export async function run() {
   let flight;
   let restarts = 0;
   try {
-    await load(300, 100, direct); // warm-up: JIT, connections, the workers' lazy imports
-    await load(300, 100, viaSupervisor);
+    // Warm-up: connections, the workers' lazy imports, and V8's optimising compiler, which runs on
+    // background threads that count in a process's CPU: over the first few thousand tasks it was
+    // 0.6–0.9 ms of the supervisor's CPU per task (profiled), a start-up cost, not the per-task one.
+    await load(WARM_UP, 100, direct);
+    await load(WARM_UP, 100, viaSupervisor);
     for (const { concurrency, tasks } of LEVELS) {
       const runs = { direct: [], supervisor: [] };
       for (let rep = 0; rep < REPS; rep += 1) {
@@ -153,8 +158,9 @@ export async function run() {
 
 /** Where the supervisor's time per task goes, profiled once (node --cpu-prof) while writing this bench. */
 const PROFILE =
-  'A CPU profile of the supervisor at concurrency 1 (node --cpu-prof, 600 tasks) split its busy time: ~30 % talking to the worker (undici request, parsing its SSE stream), ' +
-  '~16 % ledger (serialise, write, fsync), ~16 % routing (matching, and the learned policy comparing the task with remembered outcomes), ~12 % control API (HTTP server, JSON), ~9 % dispatcher';
+  'A CPU profile of the supervisor (node --cpu-prof, bench/profile.js, after the attempts nobody follows became one message/send) split its busy time: ~30 % HTTP (undici to the worker, ' +
+  'the control API\'s server and JSON), ~15 % ledger (records serialised, the durable write), ~11 % routing (matching, the learned policy deciding and learning), ~7 % garbage collection, ' +
+  '~3 % the worker\'s log lines; the rest spread thin. A `wait: true` answer also waits for its records\' durable write (~0.4 ms on this disk), which the ledger contract requires'
 
 const signed = (value) => (value >= 0 ? `+${fmt(value)}` : `−${fmt(-value)}`);
 
@@ -229,7 +235,7 @@ function sections(levels, flight, restarts) {
       method:
         `An instant OpenAI-compatible model (bench/instant-model.js, in the bench process), general_assistant × ${INSTANCES} instances (capacity ${CAPACITY} each, health timeout ${HEALTH_TIMEOUT} instead of 500 ms so a saturated worker is not restarted mid-run). ` +
         `"Direct" = A2A \`message/send\` to the two workers round robin (undici Pool, ≤ ${CAPACITY} connections each); "through the supervisor" = \`POST /v1/tasks\` with \`wait: true\`. ` +
-        `Each level runs ${REPS}× (direct, then supervisor, interleaved) after a warm-up of 300 tasks each; overhead = supervisor − direct within the same repetition. ` +
+        `Each level runs ${REPS}× (direct, then supervisor, interleaved) after a warm-up of ${WARM_UP.toLocaleString('en-US')} tasks each (V8 compiles the hot code on background threads, which count in the CPU figures, over the first few thousand); overhead = supervisor − direct within the same repetition. ` +
         'CPU per task from /proc/<pid>/stat. Everything (load generator, model, supervisor, workers) shares the same 2 cores.',
       rows,
       comparisons,
