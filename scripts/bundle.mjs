@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// `npm run build` (after tsc): the esbuild bundles the npm package ships, one ESM entry per
+// `npm run build` (after tsc): the esbuild bundles the npm package ships, one entry per
 // process lightning starts —
-//   dist-bundle/cli.js     the `lightning` command (bin/lightning.js imports it)
-//   dist-bundle/daemon.js  the detached supervisor `up -d` spawns
-//   dist-bundle/worker.js  the built-in worker the supervisor spawns
+//   dist-bundle/cli.js      the `lightning` command (bin/lightning.js imports it)
+//   dist-bundle/daemon.js   the detached supervisor `up -d` spawns
+//   dist-bundle/worker.cjs  the built-in worker the supervisor spawns: its start-up code in one
+//                           CommonJS file, and what it loads later (the A2A endpoint and model
+//                           client with a task, MCP, joining, tracing) as ES module entries
+//                           dist-bundle/worker-*.js and otel.js (workerBundle below)
 // — and the chunks they share (dist-bundle/*-HASH.js, beside them: every file one level below the
 // package root, which is how src/util/install.ts finds the root from any of them). Split, not one file per entry: each command
 // is imported when used, and compiling one 2.5 MB file cost `lightning status` ~60 ms more than
@@ -57,7 +60,7 @@ export async function packageBundles() {
   rmSync(outdir, { recursive: true, force: true });
   const result = await build({
     ...common,
-    entryPoints: { cli: 'src/cli/main.ts', daemon: 'src/cli/daemon.ts', worker: 'src/worker/entry.ts' },
+    entryPoints: { cli: 'src/cli/main.ts', daemon: 'src/cli/daemon.ts', ...WORKER_LAZY },
     outdir,
     format: 'esm',
     splitting: true,
@@ -67,7 +70,58 @@ export async function packageBundles() {
     metafile: true,
   });
   dropUnusedRequireBanners(Object.keys(result.metafile.outputs).map((file) => path.join(ROOT, file)));
-  return { outdir, metafile: result.metafile };
+  const worker = await workerBundle(path.join(outdir, 'worker.cjs'));
+  return { outdir, metafile: { outputs: { ...result.metafile.outputs, ...worker.metafile.outputs } } };
+}
+
+/**
+ * What the built-in worker loads after it listens, each an ES module entry of the split build
+ * (dist-bundle/<name>.js) that worker.cjs imports by that name.
+ */
+const WORKER_LAZY = {
+  'worker-rpc': 'src/worker/a2a/rpc-endpoint.ts',
+  'worker-runner': 'src/worker/model/runner.ts',
+  'worker-mcp': 'src/worker/mcp/servers.ts',
+  'worker-join': 'src/worker/join.ts',
+  otel: 'src/util/otel.ts',
+};
+
+/**
+ * dist-bundle/worker.cjs: the worker's start-up code (argv, HTTP server, /health, agent card) in
+ * one CommonJS file. Six workers boot at once on `up -d`, and each one's CPU is on that path:
+ * Node's ES module loader and linking a dozen chunk files cost a worker ~15 ms of its ~25 ms of
+ * CPU over a bare `node` start on the 2-core bench machine (one CommonJS file: ~10 ms). Every
+ * dynamic import() in it must name one of WORKER_LAZY: the build fails on any other, so that
+ * nothing heavy slips into the start-up file. Modules both sides use (defaults, the agent card,
+ * tracing) are in it and in the ES chunks: stateless, except tracing's backend, kept on
+ * globalThis for that reason (src/util/tracing.ts).
+ */
+async function workerBundle(outfile) {
+  const lazy = new Map(Object.entries(WORKER_LAZY).map(([name, file]) => [path.join(ROOT, file), `./${name}.js`]));
+  return build({
+    ...common,
+    entryPoints: ['src/worker/entry.ts'],
+    outfile,
+    format: 'cjs',
+    define: { ...defines('bundle'), 'import.meta.url': '__lightningModuleUrl' },
+    banner: { js: "const __lightningModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    metafile: true,
+    plugins: [
+      ...common.plugins,
+      {
+        name: 'worker-lazy-entries',
+        setup(build) {
+          build.onResolve({ filter: /.*/ }, (args) => {
+            if (args.kind !== 'dynamic-import') return undefined;
+            const source = path.resolve(args.resolveDir, args.path).replace(/\.js$/, '.ts');
+            const entry = lazy.get(source);
+            if (entry) return { path: entry, external: true };
+            return { errors: [{ text: `worker.cjs: import('${args.path}') is not one of WORKER_LAZY in scripts/bundle.mjs; add it there (an ES module entry loaded when needed)` }] };
+          });
+        },
+      },
+    ],
+  });
 }
 
 const REQUIRE_BANNER = "import { createRequire as __lightningCreateRequire } from 'node:module'; const require = __lightningCreateRequire(import.meta.url);";
@@ -103,7 +157,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = performance.now();
   const { outdir, metafile } = await packageBundles();
   const outputs = Object.entries(metafile.outputs).map(([file, output]) => ({ file: path.relative(outdir, path.join(ROOT, file)), kib: output.bytes / 1024 }));
-  const isEntry = (output) => ['cli.js', 'daemon.js', 'worker.js'].includes(output.file);
+  const isEntry = (output) => ['cli.js', 'daemon.js', 'worker.cjs'].includes(output.file);
   const entries = outputs.filter(isEntry).map((output) => `${output.file} ${output.kib.toFixed(0)} KiB`);
   const chunks = outputs.filter((output) => !isEntry(output));
   const total = outputs.reduce((sum, output) => sum + output.kib, 0);

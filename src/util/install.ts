@@ -52,7 +52,8 @@ export function packageVersion(): string {
 /** argv that starts a worker or the detached supervisor (arguments for it follow). */
 export function roleCommand(role: ProcessRole): string[] {
   if (INSTALL_KIND === 'binary') return [process.execPath, `${ROLE_FLAG}=${role}`];
-  if (INSTALL_KIND === 'bundle') return [process.execPath, path.join(PACKAGE_ROOT!, 'dist-bundle', `${role}.js`)];
+  // The worker is CommonJS (its start-up is cheaper so; scripts/bundle.mjs), the daemon an ES module.
+  if (INSTALL_KIND === 'bundle') return [process.execPath, path.join(PACKAGE_ROOT!, 'dist-bundle', role === 'worker' ? 'worker.cjs' : `${role}.js`)];
   const entry = role === 'worker' ? '../worker/entry.js' : '../cli/daemon.js';
   return [process.execPath, fileURLToPath(new URL(entry, import.meta.url))];
 }
