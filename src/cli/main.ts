@@ -23,7 +23,8 @@ async function main(argv: string[]): Promise<void> {
       const { statusCommand } = await import('./commands/status.js');
       await statusCommand({}, undefined);
     } else if (args.length === 2 && args[0] === 'up' && (args[1] === '-d' || args[1] === '--detach')) {
-      const { upCommand } = await import('./commands/up.js');
+      // up-detached.js is fetched with up.js, not after it: the daemon is spawned the sooner.
+      const [{ upCommand }] = await Promise.all([import('./commands/up.js'), import('./commands/up-detached.js')]);
       await upCommand({ detach: true });
     } else if (only === 'tasks') {
       const { tasksCommand } = await import('./commands/tasks.js');
