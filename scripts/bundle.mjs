@@ -17,6 +17,7 @@
 // TypeScript agent's start.mjs finds it next to `lightning`, see src/util/install.ts).
 // scripts/build-binary.mjs reuses binaryBundle() for the single executable (one CommonJS file).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -83,13 +84,20 @@ export async function packageBundles() {
  * time the daemon imports one of its packages. Importing any other package fails the build.
  */
 const DAEMON_VENDOR = {
-  'vendor-config': ['yaml', 'zod'],
   'vendor-a2a': ['@a2a-js/sdk/errors', '@a2a-js/sdk/server', '@a2a-js/sdk/compat/v0_3/server'],
   'vendor-otel': ['@opentelemetry/api', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/resources', '@opentelemetry/sdk-trace-base'],
   'vendor-prom-client': ['prom-client'],
   'vendor-chokidar': ['chokidar'],
   'vendor-undici': ['undici'],
 };
+
+/**
+ * Libraries inside daemon.cjs itself: the config parser and schema, which the daemon loads once
+ * its task side is up anyway (so they cost no more memory there), and which only the bundler can
+ * trim to what lightning uses (`import * as z` in a vendor file would keep all of zod, its
+ * locales included: ~450 KB more in the idle daemon's memory).
+ */
+const DAEMON_INLINE = ['yaml', 'zod'];
 
 /**
  * dist-bundle/daemon.cjs: the detached supervisor, all of lightning's own code it runs (what loads
@@ -147,7 +155,9 @@ async function daemonBundle(outdir) {
         setup(build) {
           build.onResolve({ filter: /^\.\/vendor-[a-z0-9-]+\.cjs$/ }, (args) => ({ path: args.path, external: true }));
           build.onResolve({ filter: /^[^./]/ }, (args) => {
-            if (args.path.startsWith('node:') || args.kind === 'entry-point') return undefined;
+            // Only lightning's own imports: an inlined library's own dependencies resolve as usual.
+            const own = args.importer.startsWith(path.join(ROOT, 'src') + path.sep);
+            if (!own || isBuiltin(args.path) || DAEMON_INLINE.includes(args.path)) return undefined;
             if (!groupOf.has(args.path)) {
               return { errors: [{ text: `daemon.cjs: the package "${args.path}" is in no group of DAEMON_VENDOR in scripts/bundle.mjs; add it to one` }] };
             }
