@@ -1,5 +1,5 @@
 // A worker ready: from spawning the built-in worker as the supervisor spawns it (the bundle's
-// dist-bundle/worker.js, handed its resolved agent from the repository's agents.yaml in
+// dist-bundle/worker.cjs, handed its resolved agent from the repository's agents.yaml in
 // LIGHTNING_AGENT_SPEC), to its first 200 on /health —
 // against `node -e 0` run to exit, interleaved, as the floor (issue 17: ≤ 1.5× the floor).
 import { spawn, spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { QUICK, ROOT, env, freePorts, healthy, median, sleep, summary } from './
 import { loadConfig } from '../dist/config/load.js';
 
 const RUNS = QUICK ? 5 : 20;
-const WORKER = path.join(ROOT, 'dist-bundle', 'worker.js');
+const WORKER = path.join(ROOT, 'dist-bundle', 'worker.cjs');
 /** How often /health is asked while the worker starts; the supervisor's own rate is 15 ms. */
 const POLL_MS = 2;
 
@@ -57,7 +57,7 @@ export async function run() {
       id: 'worker-start',
       title: 'A worker ready',
       method:
-        `Wall time from spawning \`node dist-bundle/worker.js --agent general_assistant --port N\` with its resolved agent in LIGHTNING_AGENT_SPEC (what the supervisor does for the bundle) to its first ` +
+        `Wall time from spawning \`node dist-bundle/worker.cjs --agent general_assistant --port N\` with its resolved agent in LIGHTNING_AGENT_SPEC (what the supervisor does for the bundle) to its first ` +
         `200 on GET /health, polled every ${POLL_MS} ms from this process; ${RUNS} runs after one unmeasured start, each followed by a \`node -e 0\` run to exit as the floor.`,
       rows: [
         { key: 'worker', label: 'worker ready (spawn → /health 200)', unit: 'ms', runs: runs.worker },

@@ -1,23 +1,30 @@
 #!/usr/bin/env node
-// `npm run build` (after tsc): the esbuild bundles the npm package ships —
-//   dist-bundle/cli.cjs    the `lightning` command's first file (bin/lightning.js imports it):
-//                          src/cli/entry.ts, `status` and `tasks` in one small CommonJS file
-//   dist-bundle/main.js    every other command (cli.cjs imports it)
-//   dist-bundle/daemon.js  the detached supervisor `up -d` spawns
-//   dist-bundle/worker.js  the built-in worker the supervisor spawns
-// — the last three ESM, with the chunks they share (dist-bundle/*-HASH.js, beside them: every
-// file one level below the package root, which is how src/util/install.ts finds the root from any
-// of them). Split, not one file per entry: each command is imported when used, and compiling one
-// 2.5 MB file cost `lightning status` ~60 ms more than the tsc output it replaces
-// (bench/cli-builds.js); split, it loads only what the command needs. The two commands run most
-// go further: one CommonJS file holding only their code loads in about half the time over a bare
-// Node start that their ESM chunks take (resolving, linking and compiling each).
+// `npm run build` (after tsc): the esbuild bundles the npm package ships. What each process
+// lightning starts loads first is one CommonJS file, which Node starts with less CPU than a graph
+// of ES module chunks (resolving, linking and compiling each):
+//   dist-bundle/cli.cjs     the `lightning` command's first file (bin/lightning.js requires it):
+//                           src/cli/entry.ts, `status` and `tasks` and nothing else
+//   dist-bundle/main.js     every other command (cli.cjs imports it): an ES module entry whose
+//                           chunks each command loads when used
+//   dist-bundle/daemon.cjs  the detached supervisor `up -d` spawns: all of lightning's own code
+//                           it runs in one CommonJS file, the libraries in dist-bundle/vendor-*.cjs
+//                           loaded when first used (daemonBundle below)
+//   dist-bundle/worker.cjs  the built-in worker the supervisor spawns: its start-up code in one
+//                           CommonJS file, and what it loads later (the A2A endpoint and model
+//                           client with a task, MCP, joining, tracing) as ES module entries
+//                           dist-bundle/worker-*.js and otel.js (workerBundle below)
+// — and the chunks the ES module entries share (dist-bundle/*-HASH.js, beside them: every file one
+// level below the package root, which is how src/util/install.ts finds the root from any of them).
+// The command line is split, not one file: compiling one 2.5 MB file cost `lightning status` ~60 ms
+// more than the tsc output it replaces (bench/cli-builds.js); split, it loads only what the command
+// needs, and the two commands run most have their own small file.
 // Every dependency is inside; only the TypeScript compiler stays a runtime dependency (a
 // TypeScript agent's start.mjs finds it next to `lightning`, see src/util/install.ts).
 // scripts/build-binary.mjs reuses binaryBundle() for the single executable (one CommonJS file).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,7 +68,7 @@ export async function packageBundles() {
   rmSync(outdir, { recursive: true, force: true });
   const result = await build({
     ...common,
-    entryPoints: { main: 'src/cli/main.ts', daemon: 'src/cli/daemon.ts', worker: 'src/worker/entry.ts' },
+    entryPoints: { main: 'src/cli/main.ts', ...WORKER_LAZY },
     outdir,
     format: 'esm',
     splitting: true,
@@ -81,7 +88,9 @@ export async function packageBundles() {
     banner: { js: `const ${IMPORT_META_URL} = require('node:url').pathToFileURL(__filename).href;` },
     metafile: true,
   });
-  return { outdir, metafile: { outputs: { ...result.metafile.outputs, ...quick.metafile.outputs } } };
+  const worker = await workerBundle(path.join(outdir, 'worker.cjs'));
+  const daemon = await daemonBundle(outdir);
+  return { outdir, metafile: { outputs: { ...result.metafile.outputs, ...quick.metafile.outputs, ...worker.metafile.outputs, ...daemon.metafile.outputs } } };
 }
 
 /** In the CommonJS cli.cjs, what src/util/install.ts reads as import.meta.url: the file's own URL. */
@@ -98,6 +107,156 @@ function mainStaysOutside() {
       build.onResolve({ filter: /^\.\/main\.js$/ }, (args) => (args.importer.endsWith(path.join('src', 'cli', 'entry.ts')) ? { path: './main.js', external: true } : undefined));
     },
   };
+}
+
+/**
+ * The libraries the daemon uses, in groups (a group's packages share code, or classes checked with
+ * instanceof across them, so they are one file): dist-bundle/<group>.cjs, each loaded the first
+ * time the daemon imports one of its packages. Importing any other package fails the build.
+ */
+const DAEMON_VENDOR = {
+  'vendor-a2a': ['@a2a-js/sdk/errors', '@a2a-js/sdk/server', '@a2a-js/sdk/compat/v0_3/server'],
+  'vendor-otel': ['@opentelemetry/api', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/resources', '@opentelemetry/sdk-trace-base'],
+  'vendor-prom-client': ['prom-client'],
+  'vendor-chokidar': ['chokidar'],
+  'vendor-undici': ['undici'],
+};
+
+/**
+ * Libraries inside daemon.cjs itself: the config parser and schema, which the daemon loads once
+ * its task side is up anyway (so they cost no more memory there), and which only the bundler can
+ * trim to what lightning uses (`import * as z` in a vendor file would keep all of zod, its
+ * locales included: ~450 KB more in the idle daemon's memory).
+ */
+const DAEMON_INLINE = ['yaml', 'zod'];
+
+/**
+ * dist-bundle/daemon.cjs: the detached supervisor, all of lightning's own code it runs (what loads
+ * after start-up included) in one CommonJS file. Linking its ~40 ES module chunks cost the daemon
+ * ~30 ms of CPU (138 → 106 ms from exec to its modules loaded, 2-core bench machine), all of it
+ * before the first worker is spawned. Everything lightning-owned being in this one file, no class
+ * exists twice in the daemon (an error thrown by the task side is the one the API checks for);
+ * the libraries stay out (compiling them at every start would cost more than the ES modules did)
+ * and come from DAEMON_VENDOR's files, each one a single copy too.
+ */
+async function daemonBundle(outdir) {
+  const groupOf = new Map(Object.entries(DAEMON_VENDOR).flatMap(([group, specs]) => specs.map((spec) => [spec, group])));
+  const vendor = await build({
+    ...common,
+    entryPoints: Object.fromEntries(Object.keys(DAEMON_VENDOR).map((group) => [group, `vendor-group:${group}`])),
+    outdir,
+    outExtension: { '.js': '.cjs' },
+    format: 'cjs',
+    metafile: true,
+    plugins: [
+      ...common.plugins,
+      {
+        name: 'vendor-groups',
+        setup(build) {
+          build.onResolve({ filter: /^vendor-group:/ }, (args) => ({ path: args.path.slice('vendor-group:'.length), namespace: 'vendor-group' }));
+          build.onLoad({ filter: /.*/, namespace: 'vendor-group' }, (args) => {
+            const specs = DAEMON_VENDOR[args.path];
+            const imports = specs.map((spec, i) => `import * as m${i} from ${JSON.stringify(spec)};`).join('\n');
+            const table = specs.map((spec, i) => `${JSON.stringify(spec)}: m${i}`).join(', ');
+            return { contents: `${imports}\nexport const modules = { ${table} };\n`, resolveDir: ROOT, loader: 'js' };
+          });
+        },
+      },
+    ],
+  });
+  const names = new Map();
+  const exportNames = async (spec) => {
+    if (!names.has(spec)) {
+      const target = spec === 'undici' ? pathToFileURL(path.join(ROOT, 'scripts', 'undici-lean.cjs')).href : spec;
+      names.set(spec, Object.keys(await import(target)));
+    }
+    return names.get(spec);
+  };
+  const daemon = await build({
+    ...common,
+    entryPoints: ['src/cli/daemon.ts'],
+    outfile: path.join(outdir, 'daemon.cjs'),
+    format: 'cjs',
+    define: { ...defines('bundle'), 'import.meta.url': '__lightningModuleUrl' },
+    banner: { js: "const __lightningModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    metafile: true,
+    plugins: [
+      {
+        name: 'daemon-vendor',
+        setup(build) {
+          build.onResolve({ filter: /^\.\/vendor-[a-z0-9-]+\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+          build.onResolve({ filter: /^[^./]/ }, (args) => {
+            // Only lightning's own imports: an inlined library's own dependencies resolve as usual.
+            const own = args.importer.startsWith(path.join(ROOT, 'src') + path.sep);
+            if (!own || isBuiltin(args.path) || DAEMON_INLINE.includes(args.path)) return undefined;
+            if (!groupOf.has(args.path)) {
+              return { errors: [{ text: `daemon.cjs: the package "${args.path}" is in no group of DAEMON_VENDOR in scripts/bundle.mjs; add it to one` }] };
+            }
+            return { path: args.path, namespace: 'daemon-vendor' };
+          });
+          // The package as an ES module whose exports are read from its group's file.
+          build.onLoad({ filter: /.*/, namespace: 'daemon-vendor' }, async (args) => {
+            const lines = [`import { modules } from './${groupOf.get(args.path)}.cjs';`, `const namespace = modules[${JSON.stringify(args.path)}];`];
+            (await exportNames(args.path)).forEach((name, i) => {
+              lines.push(`const e${i} = namespace[${JSON.stringify(name)}];`, `export { e${i} as ${JSON.stringify(name)} };`);
+            });
+            return { contents: lines.join('\n'), resolveDir: ROOT, loader: 'js' };
+          });
+        },
+      },
+    ],
+  });
+  return { metafile: { outputs: { ...vendor.metafile.outputs, ...daemon.metafile.outputs } } };
+}
+
+/**
+ * What the built-in worker loads after it listens, each an ES module entry of the split build
+ * (dist-bundle/<name>.js) that worker.cjs imports by that name.
+ */
+const WORKER_LAZY = {
+  'worker-rpc': 'src/worker/a2a/rpc-endpoint.ts',
+  'worker-runner': 'src/worker/model/runner.ts',
+  'worker-mcp': 'src/worker/mcp/servers.ts',
+  'worker-join': 'src/worker/join.ts',
+  otel: 'src/util/otel.ts',
+};
+
+/**
+ * dist-bundle/worker.cjs: the worker's start-up code (argv, HTTP server, /health, agent card) in
+ * one CommonJS file. Six workers boot at once on `up -d`, and each one's CPU is on that path:
+ * Node's ES module loader and linking a dozen chunk files cost a worker ~15 ms of its ~25 ms of
+ * CPU over a bare `node` start on the 2-core bench machine (one CommonJS file: ~10 ms). Every
+ * dynamic import() in it must name one of WORKER_LAZY: the build fails on any other, so that
+ * nothing heavy slips into the start-up file. Modules both sides use (defaults, the agent card,
+ * tracing) are in it and in the ES chunks: stateless, except tracing's backend, kept on
+ * globalThis for that reason (src/util/tracing.ts).
+ */
+async function workerBundle(outfile) {
+  const lazy = new Map(Object.entries(WORKER_LAZY).map(([name, file]) => [path.join(ROOT, file), `./${name}.js`]));
+  return build({
+    ...common,
+    entryPoints: ['src/worker/entry.ts'],
+    outfile,
+    format: 'cjs',
+    define: { ...defines('bundle'), 'import.meta.url': '__lightningModuleUrl' },
+    banner: { js: "const __lightningModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    metafile: true,
+    plugins: [
+      ...common.plugins,
+      {
+        name: 'worker-lazy-entries',
+        setup(build) {
+          build.onResolve({ filter: /.*/ }, (args) => {
+            if (args.kind !== 'dynamic-import') return undefined;
+            const source = path.resolve(args.resolveDir, args.path).replace(/\.js$/, '.ts');
+            const entry = lazy.get(source);
+            if (entry) return { path: entry, external: true };
+            return { errors: [{ text: `worker.cjs: import('${args.path}') is not one of WORKER_LAZY in scripts/bundle.mjs; add it there (an ES module entry loaded when needed)` }] };
+          });
+        },
+      },
+    ],
+  });
 }
 
 const REQUIRE_BANNER = "import { createRequire as __lightningCreateRequire } from 'node:module'; const require = __lightningCreateRequire(import.meta.url);";
@@ -133,7 +292,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = performance.now();
   const { outdir, metafile } = await packageBundles();
   const outputs = Object.entries(metafile.outputs).map(([file, output]) => ({ file: path.relative(outdir, path.join(ROOT, file)), kib: output.bytes / 1024 }));
-  const isEntry = (output) => ['cli.cjs', 'main.js', 'daemon.js', 'worker.js'].includes(output.file);
+  const isEntry = (output) => ['cli.cjs', 'main.js', 'daemon.cjs', 'worker.cjs'].includes(output.file);
   const entries = outputs.filter(isEntry).map((output) => `${output.file} ${output.kib.toFixed(0)} KiB`);
   const chunks = outputs.filter((output) => !isEntry(output));
   const total = outputs.reduce((sum, output) => sum + output.kib, 0);

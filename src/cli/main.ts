@@ -11,7 +11,8 @@ function main(argv: string[]): Promise<void> {
   return runGuarded(async () => {
     const args = argv.slice(2);
     if (args.length === 2 && args[0] === 'up' && (args[1] === '-d' || args[1] === '--detach')) {
-      const { upCommand } = await import('./commands/up.js');
+      // up-detached.js is fetched with up.js, not after it: the daemon is spawned the sooner.
+      const [{ upCommand }] = await Promise.all([import('./commands/up.js'), import('./commands/up-detached.js')]);
       await upCommand({ detach: true });
     } else {
       const { runProgram } = await import('./program.js');

@@ -163,6 +163,9 @@ export async function startRuntime(options: {
   // Set once the ledger and router are loaded, which happens while the workers boot.
   let tasks: SupervisorTasks | null = null;
   let tasksLoaded: Promise<void> = Promise.resolve();
+  // Called when a status is served to someone waiting for the fleet (see where the task side loads).
+  let statusServed: () => void = () => undefined;
+  const statusAnswered = new Promise<void>((resolve) => (statusServed = resolve));
   let liveReload: LiveReload | null = null;
   let stopping: Promise<void> | null = null;
   let api: ControlApi;
@@ -180,7 +183,10 @@ export async function startRuntime(options: {
         register: (body) => supervisor.registrations.register(body),
         heartbeat: (id) => supervisor.registrations.heartbeat(id),
         leave: (id) => supervisor.registrations.leave(id),
-        status: () => withDiscoveredCapabilities({ ...(tasks ? tasks.decorate(supervisor.status()) : supervisor.status()), configError: liveReload?.error ?? null }, fleetAgents(supervisor, tasks)),
+        status: () => {
+          if (supervisor.allSettledOrHealthy()) statusServed();
+          return withDiscoveredCapabilities({ ...(tasks ? tasks.decorate(supervisor.status()) : supervisor.status()), configError: liveReload?.error ?? null }, fleetAgents(supervisor, tasks));
+        },
         fleetAgents: () => fleetAgents(supervisor, tasks),
         reload: async () => {
           await tasksLoaded;
@@ -266,8 +272,13 @@ export async function startRuntime(options: {
     throw error;
   }
   // The ledger and router load once the fleet has settled, so on a small machine they do not take
-  // CPU from workers that are booting; until then task routes answer 503 "starting".
+  // CPU from workers that are booting; until then task routes answer 503 "starting". And after the
+  // status that `up -d` (or `run`'s autostart) asks for at that moment has been answered: loading
+  // them holds the event loop for tens of ms (the package's daemon is one CommonJS file, so their
+  // modules initialise in one go), and that answer is all `up -d` still waits for.
   tasksLoaded = waitUntil(() => supervisor.allSettledOrHealthy(), supervisor, TASKS_AFTER_MS)
+    .then(() => Promise.race([statusAnswered, new Promise((resolve) => setTimeout(resolve, TASKS_GRACE_MS))]))
+    .then(() => new Promise((resolve) => setImmediate(resolve)))
     .then(() => import('./task-service.js'))
     .then(async ({ SupervisorTasks }) => {
       tasks = await SupervisorTasks.open(supervisor, paths, config, { worker: workerToken, join: joinToken }, secrets);
@@ -306,4 +317,6 @@ function withDiscoveredCapabilities(document: StatusDocument, agents: FleetAgent
 
 /** Longest the task side waits for the fleet to settle before loading anyway. */
 const TASKS_AFTER_MS = 3000;
+/** Longest the task side waits, once the fleet has settled, for that status request. */
+const TASKS_GRACE_MS = 100;
 

@@ -4,7 +4,7 @@
  * runs a worker, the detached supervisor or lightning itself.
  *
  *   tsc     dist/**.js from `tsc` (the repository, the Docker image): this file is dist/util/install.js
- *   bundle  the esbuild bundles the npm package ships: dist-bundle/{cli,daemon,worker}.js and
+ *   bundle  the esbuild bundles the npm package ships: dist-bundle/cli.js, daemon.cjs, worker.cjs and
  *           their shared chunks, all directly in dist-bundle/ (so this file is one level down)
  *   binary  a Node single executable application: one file, templates embedded as a SEA asset
  *
@@ -52,7 +52,8 @@ export function packageVersion(): string {
 /** argv that starts a worker or the detached supervisor (arguments for it follow). */
 export function roleCommand(role: ProcessRole): string[] {
   if (INSTALL_KIND === 'binary') return [process.execPath, `${ROLE_FLAG}=${role}`];
-  if (INSTALL_KIND === 'bundle') return [process.execPath, path.join(PACKAGE_ROOT!, 'dist-bundle', `${role}.js`)];
+  // CommonJS, both: they start with less CPU so (scripts/bundle.mjs).
+  if (INSTALL_KIND === 'bundle') return [process.execPath, path.join(PACKAGE_ROOT!, 'dist-bundle', `${role}.cjs`)];
   const entry = role === 'worker' ? '../worker/entry.js' : '../cli/daemon.js';
   return [process.execPath, fileURLToPath(new URL(entry, import.meta.url))];
 }

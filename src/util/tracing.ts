@@ -20,7 +20,14 @@ const NO_SPAN: TraceSpan = Object.freeze({
   traceparent: () => null,
 });
 
-let backend: TracingBackend | null = null;
+/**
+ * The process's one backend, kept on globalThis rather than in a module variable: the built-in
+ * worker of the npm package boots from a CommonJS bundle and loads its task code later as ES
+ * modules (scripts/bundle.mjs), so this file is there twice, and spans a task starts must reach
+ * the backend the worker's start-up opened.
+ */
+const BACKEND = Symbol.for('lightning.tracing.backend');
+const holder = globalThis as { [BACKEND]?: TracingBackend | null };
 
 /**
  * Whether the environment asks for traces: an OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT or
@@ -41,10 +48,10 @@ export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean 
  * cannot load is reported on stderr and tracing stays off: traces are never worth a failed start.
  */
 export async function startTracing(service: string, attributes: Attributes = {}, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  if (backend || !tracingRequested(env)) return backend !== null;
+  if (holder[BACKEND] || !tracingRequested(env)) return Boolean(holder[BACKEND]);
   try {
     const { createBackend } = await import('./otel.js');
-    backend = createBackend(service, attributes, env);
+    holder[BACKEND] = createBackend(service, attributes, env);
     return true;
   } catch (error) {
     process.stderr.write(`lightning: tracing is off: cannot start OpenTelemetry: ${(error as Error).message}\n`);
@@ -54,12 +61,13 @@ export async function startTracing(service: string, attributes: Attributes = {},
 
 /** Sends what is buffered and stops; a no-op when tracing is off. */
 export async function stopTracing(): Promise<void> {
-  const current = backend;
-  backend = null;
+  const current = holder[BACKEND];
+  holder[BACKEND] = null;
   await current?.shutdown().catch(() => undefined);
 }
 
 export function startSpan(name: string, attributes: Attributes = {}, parent?: SpanParent, kind: SpanKind = 'internal'): TraceSpan {
+  const backend = holder[BACKEND];
   return backend ? backend.start(name, attributes, parent, kind) : NO_SPAN;
 }
 

@@ -16,9 +16,8 @@ export interface WorkerOptions {
   port: number;
   instance: number;
   host?: string;
-  /** The resolved agent; without it the worker reads `configPath`. */
-  spec?: AgentConfig;
-  configPath?: string;
+  /** The resolved agent (from the supervisor, or agents.yaml read by `lightning worker`). */
+  spec: AgentConfig;
   /** Join a supervisor (possibly on another machine) instead of being spawned by one. */
   join?: { supervisor: string; token: string; advertise?: string; leaseMs: number };
 }
@@ -30,7 +29,7 @@ export class WorkerStartError extends Error {}
  * the supervisor that started it is gone.
  */
 export async function runWorker(options: WorkerOptions): Promise<void> {
-  const agent = options.spec ?? (await agentFromConfig(options.agent, options.configPath));
+  const agent = options.spec;
   const label = instanceId(agent.name, options.instance);
   // Nothing starts here: each server starts when a task first needs its tools.
   const mcp = Object.keys(agent.tools.mcp).length > 0
@@ -101,16 +100,4 @@ async function joinSupervisor(join: NonNullable<WorkerOptions['join']>, name: st
     process.exit(1);
   });
   return handle;
-}
-
-async function agentFromConfig(name: string, configPath: string | undefined): Promise<AgentConfig> {
-  if (!configPath) throw new WorkerStartError(`no agent spec for "${name}" and no config file given`);
-  const [{ loadConfig }, { findAgent }] = await Promise.all([import('../config/load.js'), import('../config/plan.js')]);
-  const config = loadConfig(configPath);
-  const agent = findAgent(config, name);
-  if (!agent) {
-    const known = config.agents.map((candidate) => candidate.name).join(', ');
-    throw new WorkerStartError(`no agent "${name}" in ${config.path} (known: ${known})`);
-  }
-  return agent;
 }

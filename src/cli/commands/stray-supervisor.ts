@@ -43,7 +43,7 @@ function isLightning(pid: number): boolean {
   } catch {
     return process.platform !== 'linux';
   }
-  return argv.some((arg) => /^(lightning(\.js)?|daemon\.js)$/.test(path.basename(arg)));
+  return argv.some((arg) => /^(lightning(\.js)?|daemon\.c?js)$/.test(path.basename(arg)));
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {

@@ -1,3 +1,4 @@
+import type { AgentConfig } from '../../config/types.js';
 import type { GlobalOptions } from '../context.js';
 import { findConfigPath } from '../../config/find.js';
 import { durationFlag } from '../duration-flag.js';
@@ -26,14 +27,25 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
   const instance = Number(options.instance ?? '0');
   if (!Number.isInteger(instance) || instance < 0) throw new ExitError(`bad --instance "${options.instance}"`, EXIT.usage);
   const join = joinSettings(options);
-  const configPath = findConfigPath({ cwd: process.cwd(), explicit: options.config });
+  const spec = await agentFromConfig(options.agent, findConfigPath({ cwd: process.cwd(), explicit: options.config }));
   const { runWorker, WorkerStartError } = await import('../../worker/main.js');
   try {
-    await runWorker({ agent: options.agent, port, instance, configPath, ...(options.host ? { host: options.host } : {}), ...(join ? { join } : {}) });
+    await runWorker({ agent: options.agent, port, instance, spec, ...(options.host ? { host: options.host } : {}), ...(join ? { join } : {}) });
   } catch (error) {
     if (error instanceof WorkerStartError) throw new ExitError(error.message, EXIT.failed);
     throw error;
   }
+}
+
+async function agentFromConfig(name: string, configPath: string): Promise<AgentConfig> {
+  const [{ loadConfig }, { findAgent }] = await Promise.all([import('../../config/load.js'), import('../../config/plan.js')]);
+  const config = loadConfig(configPath);
+  const agent = findAgent(config, name);
+  if (!agent) {
+    const known = config.agents.map((candidate) => candidate.name).join(', ');
+    throw new ExitError(`no agent "${name}" in ${config.path} (known: ${known})`, EXIT.failed);
+  }
+  return agent;
 }
 
 /** --join, or an agent started anywhere with LIGHTNING_SUPERVISOR and a join token in its environment. */
