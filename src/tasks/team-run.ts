@@ -3,6 +3,7 @@ import type { TaskView } from '../ledger/reader.js';
 import type { TaskBudget, TokenUsage } from '../protocol/task.js';
 import type { TaskMode, TeamPlan } from '../protocol/team-plan.js';
 import type { Clock } from '../util/clock.js';
+import { parsePlan } from './team-plan.js';
 import type { TerminalTaskState } from './task-state.js';
 import { terminalRecord } from './terminal-record.js';
 import type { Spent } from './terminal-record.js';
@@ -143,9 +144,6 @@ export class TeamRun {
         return null;
       }
       const output = view.output ?? '';
-      // Loaded here, with the first plan: the plan's schema is zod's, which an idle supervisor (or
-      // one running no team task) need not hold in memory.
-      const { parsePlan } = await import('./team-plan.js');
       const parsed = parsePlan(output, names);
       if (parsed.ok) return parsed.plan;
       previous = { output, errors: parsed.errors };
