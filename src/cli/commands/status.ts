@@ -1,6 +1,5 @@
-import { fetchStatus } from '../../api/client.js';
 import type { GlobalOptions } from '../context.js';
-import { requireSupervisor, resolveStateContext } from '../context.js';
+import { requireSupervisor, requireSupervisorStatus, resolveStateContext } from '../context.js';
 import { EXIT, ExitError } from '../exit-error.js';
 
 export interface StatusOptions extends GlobalOptions {
@@ -13,10 +12,15 @@ export async function statusCommand(options: StatusOptions, name?: string): Prom
   // The renderers compile while the supervisor answers; awaited (and any failure reported) where used.
   const renderers = Promise.all([import('../render/status-table.js'), import('../render/agent-detail.js')]);
   renderers.catch(() => undefined);
-  const info = await requireSupervisor(paths);
+  if (options.watch) {
+    if (name !== undefined) throw new ExitError('--watch shows the whole fleet: lightning status --watch (without a name)', EXIT.usage);
+    if (options.json) throw new ExitError('--watch and --json do not go together: poll `status --json` instead', EXIT.usage);
+    const info = await requireSupervisor(paths);
+    const { watchStatus } = await import('./status-watch.js');
+    return watchStatus(info);
+  }
+  const { document } = await requireSupervisorStatus(paths);
   if (name !== undefined) {
-    if (options.watch) throw new ExitError('--watch shows the whole fleet: lightning status --watch (without a name)', EXIT.usage);
-    const document = await fetchStatus(info);
     const instances = document.agents.filter((agent) => agent.name === name);
     if (instances.length === 0) {
       const known = [...new Set(document.agents.map((agent) => agent.name))];
@@ -26,12 +30,6 @@ export async function statusCommand(options: StatusOptions, name?: string): Prom
     else process.stdout.write((await renderers)[1].renderAgentDetail(name, instances) + '\n');
     return;
   }
-  if (options.watch) {
-    if (options.json) throw new ExitError('--watch and --json do not go together: poll `status --json` instead', EXIT.usage);
-    const { watchStatus } = await import('./status-watch.js');
-    return watchStatus(info);
-  }
-  const document = await fetchStatus(info);
   if (options.json) process.stdout.write(JSON.stringify(document, null, 2) + '\n');
   else process.stdout.write((await renderers)[0].renderStatusTable(document) + '\n');
 }
