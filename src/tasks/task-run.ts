@@ -60,6 +60,7 @@ interface PendingDecision {
   id: string;
   tool: string;
   since: number;
+  timeoutMs: number;
   timer: TimerHandle;
   attempt: number;
   instance: RoutableInstance;
@@ -157,7 +158,9 @@ export class TaskRun {
     this.pending = null;
     clock.clearTimeout(pending.timer);
     const now = clock.now();
-    const waitedMs = now - pending.since;
+    // The approval timeout's timer runs on the monotonic clock, `now` is the wall clock: they can
+    // disagree by a millisecond, and a wait the timeout ended lasted the timeout at least.
+    const waitedMs = verdict === 'timeout' ? Math.max(now - pending.since, pending.timeoutMs) : now - pending.since;
     const shownNote = note === null ? null : this.context.redact(note);
     void this.record({ event: 'approval.decided', approvalId: pending.id, tool: pending.tool, verdict, by, note: shownNote, waitedMs });
     this.current = { name: 'running', since: now, agent: pending.instance.agent, instance: pending.instance.index, attempt: pending.attempt };
@@ -182,7 +185,7 @@ export class TaskRun {
       approval: { id: request.id, tool, args, deadline: now + timeoutMs },
     };
     const timer = clock.setTimeout(() => void this.decide('timeout', 'timeout', `no decision within ${timeoutMs} ms (task.approvalTimeout)`), timeoutMs);
-    this.pending = { id: request.id, tool, since: now, timer, attempt, instance, send };
+    this.pending = { id: request.id, tool, since: now, timeoutMs, timer, attempt, instance, send };
     void this.record({ event: 'approval.requested', approvalId: request.id, agent: instance.agent, instance: instance.index, tool, args, timeoutMs });
   }
 
