@@ -84,8 +84,7 @@ export async function packageBundles() {
     outfile: path.join(outdir, 'cli.cjs'),
     format: 'cjs',
     plugins: [...common.plugins, mainStaysOutside()],
-    define: { ...defines('bundle'), 'import.meta.url': IMPORT_META_URL },
-    banner: { js: `const ${IMPORT_META_URL} = require('node:url').pathToFileURL(__filename).href;` },
+    ...commonJsBundle(),
     metafile: true,
   });
   const worker = await workerBundle(path.join(outdir, 'worker.cjs'));
@@ -93,8 +92,16 @@ export async function packageBundles() {
   return { outdir, metafile: { outputs: { ...result.metafile.outputs, ...quick.metafile.outputs, ...worker.metafile.outputs, ...daemon.metafile.outputs } } };
 }
 
-/** In the CommonJS cli.cjs, what src/util/install.ts reads as import.meta.url: the file's own URL. */
-const IMPORT_META_URL = '__lightningImportMetaUrl';
+/**
+ * What the package's CommonJS files (cli.cjs, daemon.cjs, worker.cjs) share: the build's defines,
+ * and for src/util/install.ts's import.meta.url (which CommonJS has not) the file's own URL.
+ */
+function commonJsBundle() {
+  return {
+    define: { ...defines('bundle'), 'import.meta.url': '__lightningModuleUrl' },
+    banner: { js: "const __lightningModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  };
+}
 
 /**
  * cli.cjs hands every other command to the ESM entry beside it (dist-bundle/main.js, the same
@@ -177,8 +184,7 @@ async function daemonBundle(outdir) {
     entryPoints: ['src/cli/daemon.ts'],
     outfile: path.join(outdir, 'daemon.cjs'),
     format: 'cjs',
-    define: { ...defines('bundle'), 'import.meta.url': '__lightningModuleUrl' },
-    banner: { js: "const __lightningModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    ...commonJsBundle(),
     metafile: true,
     plugins: [
       {
@@ -238,8 +244,7 @@ async function workerBundle(outfile) {
     entryPoints: ['src/worker/entry.ts'],
     outfile,
     format: 'cjs',
-    define: { ...defines('bundle'), 'import.meta.url': '__lightningModuleUrl' },
-    banner: { js: "const __lightningModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    ...commonJsBundle(),
     metafile: true,
     plugins: [
       ...common.plugins,

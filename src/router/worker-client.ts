@@ -155,14 +155,7 @@ export class WorkerClient {
     } catch (error) {
       throw this.transportError(error, request.signal);
     }
-    let envelope: { result?: A2AAnswer; error?: { message?: string } };
-    try {
-      envelope = JSON.parse(text) as typeof envelope;
-    } catch {
-      throw new AttemptError('the worker answered with something that is not JSON', 'protocol');
-    }
-    if (envelope.error) throw new AttemptError(`worker error: ${envelope.error.message ?? 'unknown'}`, 'protocol');
-    const answer = envelope.result;
+    const answer = resultOf<A2AAnswer>(text, 'answered with something');
     if (answer?.kind === 'message') return { status: 'completed', output: textOfParts(answer.parts), error: null, usage: null, files: [] };
     if (answer?.kind !== 'task') throw new AttemptError('the worker answered with neither a task nor a message', 'protocol');
     request.onRemoteTask(answer.id);
@@ -221,14 +214,7 @@ export class WorkerClient {
 
   /** `artifacts` collects the text of artifact updates: a foreign agent's answer may be only there. */
   private handleEvent(data: string, request: AttemptRequest, artifacts: string[]): WorkerOutcome | null {
-    let envelope: { result?: A2AEvent; error?: { message?: string } };
-    try {
-      envelope = JSON.parse(data) as typeof envelope;
-    } catch {
-      throw new AttemptError('the worker sent an event that is not JSON', 'protocol');
-    }
-    if (envelope.error) throw new AttemptError(`worker error: ${envelope.error.message ?? 'unknown'}`, 'protocol');
-    const event = envelope.result;
+    const event = resultOf<A2AEvent>(data, 'sent an event');
     if (!event) return null;
     const remoteId = event.kind === 'task' ? event.id : event.taskId;
     if (remoteId) request.onRemoteTask(remoteId);
@@ -294,4 +280,16 @@ function errorMessageOf(text: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** The result of a JSON-RPC answer or event from a worker; what is wrong with it as an AttemptError. */
+function resultOf<T>(text: string, what: string): T | undefined {
+  let envelope: { result?: T; error?: { message?: string } };
+  try {
+    envelope = JSON.parse(text) as typeof envelope;
+  } catch {
+    throw new AttemptError(`the worker ${what} that is not JSON`, 'protocol');
+  }
+  if (envelope.error) throw new AttemptError(`worker error: ${envelope.error.message ?? 'unknown'}`, 'protocol');
+  return envelope.result;
 }
