@@ -4,6 +4,7 @@
 // of ES module chunks (resolving, linking and compiling each):
 //   dist-bundle/cli.cjs     the `lightning` command's first file (bin/lightning.js requires it):
 //                           src/cli/entry.ts, `status` and `tasks` and nothing else
+//   dist-bundle/up.cjs      `lightning up -d` (cli.cjs imports it): on the path of a fleet's start
 //   dist-bundle/main.js     every other command (cli.cjs imports it): an ES module entry whose
 //                           chunks each command loads when used
 //   dist-bundle/daemon.cjs  the detached supervisor `up -d` spawns: all of lightning's own code
@@ -83,17 +84,26 @@ export async function packageBundles() {
     entryPoints: ['src/cli/entry.ts'],
     outfile: path.join(outdir, 'cli.cjs'),
     format: 'cjs',
-    plugins: [...common.plugins, mainStaysOutside()],
+    plugins: [...common.plugins, handedOn()],
+    ...commonJsBundle(),
+    metafile: true,
+  });
+  const up = await build({
+    ...common,
+    entryPoints: ['src/cli/up-entry.ts'],
+    outfile: path.join(outdir, 'up.cjs'),
+    format: 'cjs',
+    plugins: [...common.plugins, noForegroundSupervisor()],
     ...commonJsBundle(),
     metafile: true,
   });
   const worker = await workerBundle(path.join(outdir, 'worker.cjs'));
   const daemon = await daemonBundle(outdir);
-  return { outdir, metafile: { outputs: { ...result.metafile.outputs, ...quick.metafile.outputs, ...worker.metafile.outputs, ...daemon.metafile.outputs } } };
+  return { outdir, metafile: { outputs: { ...result.metafile.outputs, ...quick.metafile.outputs, ...up.metafile.outputs, ...worker.metafile.outputs, ...daemon.metafile.outputs } } };
 }
 
 /**
- * What the package's CommonJS files (cli.cjs, daemon.cjs, worker.cjs) share: the build's defines,
+ * What the package's CommonJS files (cli.cjs, up.cjs, daemon.cjs, worker.cjs) share: the build's defines,
  * and for src/util/install.ts's import.meta.url (which CommonJS has not) the file's own URL.
  */
 function commonJsBundle() {
@@ -104,14 +114,29 @@ function commonJsBundle() {
 }
 
 /**
- * cli.cjs hands every other command to the ESM entry beside it (dist-bundle/main.js, the same
- * src/cli/main.ts) with import(), which stays an import() in CommonJS for Node 20.
+ * cli.cjs hands `up -d` to up.cjs and every other command to the ESM entry beside it
+ * (dist-bundle/main.js, the same src/cli/main.ts), with import(), which stays an import() in
+ * CommonJS for Node 20 (~5 ms for the ES module loader to start, where main.js's graph costs ~35).
  */
-function mainStaysOutside() {
+function handedOn() {
+  const files = { './main.js': './main.js', './up-entry.js': './up.cjs' };
   return {
-    name: 'main-stays-outside',
+    name: 'handed-on',
     setup(build) {
-      build.onResolve({ filter: /^\.\/main\.js$/ }, (args) => (args.importer.endsWith(path.join('src', 'cli', 'entry.ts')) ? { path: './main.js', external: true } : undefined));
+      build.onResolve({ filter: /^\.\/(main|up-entry)\.js$/ }, (args) => (args.importer.endsWith(path.join('src', 'cli', 'entry.ts')) ? { path: files[args.path], external: true } : undefined));
+    },
+  };
+}
+
+/**
+ * up.cjs runs `up -d` only: the foreground supervisor `lightning up` would import (all of the
+ * supervisor) is left out of it. Should anything reach that import, it fails loudly naming this.
+ */
+function noForegroundSupervisor() {
+  return {
+    name: 'no-foreground-supervisor',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.\/supervise\.js$/ }, () => ({ path: 'lightning-up-cjs-runs-only-up-detached', external: true }));
     },
   };
 }
@@ -297,7 +322,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = performance.now();
   const { outdir, metafile } = await packageBundles();
   const outputs = Object.entries(metafile.outputs).map(([file, output]) => ({ file: path.relative(outdir, path.join(ROOT, file)), kib: output.bytes / 1024 }));
-  const isEntry = (output) => ['cli.cjs', 'main.js', 'daemon.cjs', 'worker.cjs'].includes(output.file);
+  const isEntry = (output) => ['cli.cjs', 'up.cjs', 'main.js', 'daemon.cjs', 'worker.cjs'].includes(output.file);
   const entries = outputs.filter(isEntry).map((output) => `${output.file} ${output.kib.toFixed(0)} KiB`);
   const chunks = outputs.filter((output) => !isEntry(output));
   const total = outputs.reduce((sum, output) => sum + output.kib, 0);

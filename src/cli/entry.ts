@@ -4,7 +4,8 @@ import { runGuarded } from './guard.js';
 
 /**
  * The `lightning` command's first module. `lightning status` (or `ps`) and `lightning tasks` with
- * nothing after them, the commands run most, run from here; everything else is main.ts's.
+ * nothing after them, the commands run most, run from here; `lightning up -d` from up-entry.ts;
+ * everything else is main.ts's.
  *
  * Why: the package bundles this file, with just what those two commands need, into one small
  * CommonJS file (dist-bundle/cli.cjs, scripts/bundle.mjs) that bin/lightning.js loads first. Node
@@ -19,4 +20,5 @@ const args = process.argv.slice(2);
 const only = args.length === 1 ? args[0] : undefined;
 if (only === 'status' || only === 'ps') void runGuarded(() => statusCommand({}, undefined));
 else if (only === 'tasks') void runGuarded(() => tasksCommand({ lines: '20' }));
+else if (args.length === 2 && args[0] === 'up' && (args[1] === '-d' || args[1] === '--detach')) void import('./up-entry.js');
 else void import('./main.js');
