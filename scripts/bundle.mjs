@@ -115,15 +115,20 @@ function commonJsBundle() {
 
 /**
  * cli.cjs hands `up -d` to up.cjs and every other command to the ESM entry beside it
- * (dist-bundle/main.js, the same src/cli/main.ts), with import(), which stays an import() in
- * CommonJS for Node 20 (~5 ms for the ES module loader to start, where main.js's graph costs ~35).
+ * (dist-bundle/main.js, the same src/cli/main.ts). main.js with import(), which stays an import()
+ * in CommonJS for Node 20 (~5 ms for the ES module loader to start, where main.js's graph costs
+ * ~35); up.cjs with require(): an import() of a CommonJS file has Node's ES module loader lex all
+ * of it for its export names first (~100 ms for up.cjs's 460 KB on the bench machine).
  */
 function handedOn() {
-  const files = { './main.js': './main.js', './up-entry.js': './up.cjs' };
+  const fromEntry = (args) => args.importer.endsWith(path.join('src', 'cli', 'entry.ts'));
   return {
     name: 'handed-on',
     setup(build) {
-      build.onResolve({ filter: /^\.\/(main|up-entry)\.js$/ }, (args) => (args.importer.endsWith(path.join('src', 'cli', 'entry.ts')) ? { path: files[args.path], external: true } : undefined));
+      build.onResolve({ filter: /^\.\/main\.js$/ }, (args) => (fromEntry(args) ? { path: './main.js', external: true } : undefined));
+      build.onResolve({ filter: /^\.\/up-entry\.js$/ }, (args) => (fromEntry(args) ? { path: 'up.cjs', namespace: 'require-up' } : undefined));
+      build.onLoad({ filter: /.*/, namespace: 'require-up' }, () => ({ contents: "require('./up.cjs');", loader: 'js' }));
+      build.onResolve({ filter: /^\.\/up\.cjs$/ }, () => ({ path: './up.cjs', external: true }));
     },
   };
 }
