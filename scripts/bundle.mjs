@@ -4,7 +4,7 @@
 // of ES module chunks (resolving, linking and compiling each):
 //   dist-bundle/cli.cjs     the `lightning` command's first file (bin/lightning.js requires it):
 //                           src/cli/entry.ts, `status` and `tasks` and nothing else
-//   dist-bundle/up.cjs      `lightning up -d` (cli.cjs imports it): on the path of a fleet's start
+//   dist-bundle/up.cjs      `lightning up -d` (cli.cjs requires it): on the path of a fleet's start
 //   dist-bundle/main.js     every other command (cli.cjs imports it): an ES module entry whose
 //                           chunks each command loads when used
 //   dist-bundle/daemon.cjs  the detached supervisor `up -d` spawns: all of lightning's own code
@@ -79,27 +79,16 @@ export async function packageBundles() {
     metafile: true,
   });
   dropUnusedRequireBanners(Object.keys(result.metafile.outputs).map((file) => path.join(ROOT, file)));
-  const quick = await build({
-    ...common,
-    entryPoints: ['src/cli/entry.ts'],
-    outfile: path.join(outdir, 'cli.cjs'),
-    format: 'cjs',
-    plugins: [...common.plugins, handedOn()],
-    ...commonJsBundle(),
-    metafile: true,
-  });
-  const up = await build({
-    ...common,
-    entryPoints: ['src/cli/up-entry.ts'],
-    outfile: path.join(outdir, 'up.cjs'),
-    format: 'cjs',
-    plugins: [...common.plugins, noForegroundSupervisor()],
-    ...commonJsBundle(),
-    metafile: true,
-  });
+  const quick = await commandFile('src/cli/entry.ts', path.join(outdir, 'cli.cjs'), handedOn());
+  const up = await commandFile('src/cli/up-entry.ts', path.join(outdir, 'up.cjs'), noForegroundSupervisor());
   const worker = await workerBundle(path.join(outdir, 'worker.cjs'));
   const daemon = await daemonBundle(outdir);
   return { outdir, metafile: { outputs: { ...result.metafile.outputs, ...quick.metafile.outputs, ...up.metafile.outputs, ...worker.metafile.outputs, ...daemon.metafile.outputs } } };
+}
+
+/** One of the command line's CommonJS files (cli.cjs, up.cjs): `entry` bundled with what it imports. */
+function commandFile(entry, outfile, plugin) {
+  return build({ ...common, entryPoints: [entry], outfile, format: 'cjs', plugins: [...common.plugins, plugin], ...commonJsBundle(), metafile: true });
 }
 
 /**
