@@ -1,7 +1,11 @@
-// `node bench/profile.js [--tasks 3000] [--concurrency 100] [--no-profile]`: the supervisor (a
+// `node bench/profile.js [--tasks 3000] [--concurrency 100] [--no-profile] [--node-flags "--trace-gc …"]
+// [--stdout]`: the supervisor (a
 // foreground `lightning up` under node --cpu-prof) with the routing bench's fleet and instant
 // model, loaded with `POST /v1/tasks` (wait: true); then its CPU per task (user and system, from
-// /proc) and, from the profile, where its busy time went. Profile before changing the hot path.
+// /proc) and, from the profile, where its busy time went (by source file too, after
+// `LIGHTNING_BUNDLE_PLAIN=1 node scripts/bundle.mjs`). Profile before changing the hot path.
+// `--node-flags` go to the supervisor's node (--trace-gc, --trace-deopt, --perf-basic-prof for
+// `perf record -p`); `--stdout` shows what it prints.
 // Run `npm run build` first. Never part of `npm test` or `npm run bench`.
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -12,7 +16,7 @@ import { Pool } from 'undici';
 import { startInstantModel } from './instant-model.js';
 import { BIN, ROOT, consecutiveFreePorts, env, percentile, removeDir, sleep } from './lib.js';
 
-const { values } = parseArgs({ options: { tasks: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '100' }, 'no-profile': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { tasks: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '100' }, 'no-profile': { type: 'boolean', default: false }, 'node-flags': { type: 'string', default: '' }, stdout: { type: 'boolean', default: false } } });
 const TASKS = Number(values.tasks);
 const CONCURRENCY = Number(values.concurrency);
 const WARM_UP = 300;
@@ -49,7 +53,7 @@ agents:
 `,
 );
 const profiling = values['no-profile'] ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-const supervisor = spawn(process.execPath, [...profiling, BIN, 'up'], { cwd: dir, env: env(), stdio: ['ignore', 'ignore', 'inherit'] });
+const supervisor = spawn(process.execPath, [...profiling, ...values['node-flags'].split(' ').filter(Boolean), BIN, 'up'], { cwd: dir, env: env(), stdio: ['ignore', values.stdout ? 'inherit' : 'ignore', 'inherit'] });
 const exited = new Promise((resolve) => supervisor.on('exit', resolve));
 try {
   const infoFile = path.join(dir, '.lightning/supervisor.json');
@@ -90,7 +94,14 @@ try {
   await exited;
   await model.close();
 }
-if (profiling.length) summarise(readdirSync(profileDir).map((name) => path.join(profileDir, name)).find((file) => file.endsWith('.cpuprofile')));
+if (profiling.length) {
+  const file = readdirSync(profileDir).map((name) => path.join(profileDir, name)).find((name) => name.endsWith('.cpuprofile'));
+  summarise(file);
+  // Kept for a closer look (Chrome DevTools → Performance → Load profile, or `speedscope`).
+  const kept = path.join(os.tmpdir(), 'lightning-supervisor.cpuprofile');
+  cpSync(file, kept);
+  console.log(`the whole profile: ${kept}`);
+}
 removeDir(dir);
 
 /** Where the busy time went: by kind of code, then lightning's own functions (self time). */
@@ -99,6 +110,7 @@ function summarise(file) {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const kinds = new Map();
   const own = new Map();
+  const bySource = new Map();
   let busy = 0;
   profile.samples.forEach((id, index) => {
     const us = profile.timeDeltas[index] ?? 0;
@@ -107,6 +119,8 @@ function summarise(file) {
     busy += us;
     const kind = url.includes('/dist/') || url.includes('/dist-bundle/') ? 'lightning' : url.includes('/undici/') ? 'undici' : url.startsWith('node:') ? 'node (JS)' : functionName.startsWith('(') ? functionName : url ? 'other JS' : 'native (syscalls, bindings)';
     kinds.set(kind, (kinds.get(kind) ?? 0) + us);
+    const source = sourceOf(url, lineNumber);
+    if (source) bySource.set(source, (bySource.get(source) ?? 0) + us);
     if (kind === 'lightning' || kind === 'node (JS)') {
       // The bundle's chunks hold lightning and what it bundles (undici, prom-client, …): named by chunk.
       const key = `${functionName || '(anonymous)'} ${url.slice(url.lastIndexOf('/') + 1)}:${lineNumber + 1}`;
@@ -118,5 +132,30 @@ function summarise(file) {
   for (const [kind, us] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(`  ${share(us)}  ${kind}`);
   console.log('the busiest JS functions (lightning and what it bundles, and Node\'s own), self time:');
   for (const [key, us] of [...own].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${share(us)}  ${key}`);
+  if (bySource.size) {
+    console.log('self time by source file (a build with LIGHTNING_BUNDLE_PLAIN=1 keeps the markers):');
+    for (const [key, us] of [...bySource].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${share(us)}  ${key}`);
+  }
   console.log('(a wall-clock sampler: on a loaded machine, time preempted inside a system call counts as that call)');
+}
+
+/** The source file a bundle line came from: the nearest `// path` marker esbuild wrote above it (plain builds only). */
+function sourceOf(url, lineNumber) {
+  if (!url.startsWith('file://') || !/\/dist-bundle\//.test(url)) return undefined;
+  const markers = (sourceOf.markers ??= new Map());
+  let lines = markers.get(url);
+  if (!lines) {
+    lines = [];
+    readFileSync(new URL(url), 'utf8').split('\n').forEach((line, index) => {
+      const marker = /^\/\/ ((?:src|node_modules|scripts)\/\S+)$/.exec(line);
+      if (marker) lines.push([index, marker[1].replace(/^node_modules\/([^/]+(?:\/[^/@]+)?)\/.*$/, 'node_modules/$1')]);
+    });
+    markers.set(url, lines);
+  }
+  let found;
+  for (const [index, source] of lines) {
+    if (index > lineNumber) break;
+    found = source;
+  }
+  return found;
 }

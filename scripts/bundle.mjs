@@ -36,8 +36,10 @@ const common = {
   platform: 'node',
   target: 'node20',
   // Typed errors and names in stack traces stay readable; whitespace and syntax still shrink.
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // LIGHTNING_BUNDLE_PLAIN=1 keeps lines and esbuild's `// src/file.ts` markers, so that
+  // bench/profile.js can say which source file a sample fell in.
+  minifyWhitespace: !process.env.LIGHTNING_BUNDLE_PLAIN,
+  minifySyntax: !process.env.LIGHTNING_BUNDLE_PLAIN,
   legalComments: 'none',
   logLevel: 'warning',
   absWorkingDir: ROOT,
