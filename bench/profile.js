@@ -1,4 +1,4 @@
-// `node bench/profile.js [--tasks 3000] [--concurrency 100] [--no-profile] [--node-flags "--trace-gc …"]
+// `node bench/profile.js [--tasks 3000] [--concurrency 100] [--no-profile] [--node-flags="--trace-gc …"]
 // [--stdout]`: the supervisor (a
 // foreground `lightning up` under node --cpu-prof) with the routing bench's fleet and instant
 // model, loaded with `POST /v1/tasks` (wait: true); then its CPU per task (user and system, from
