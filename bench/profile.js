@@ -5,7 +5,9 @@
 // /proc) and, from the profile, where its busy time went (by source file too, after
 // `LIGHTNING_BUNDLE_PLAIN=1 node scripts/bundle.mjs`). Profile before changing the hot path.
 // `--node-flags` go to the supervisor's node (--trace-gc, --trace-deopt, --perf-basic-prof for
-// `perf record -p`); `--stdout` shows what it prints.
+// `perf record -p`); `--stdout` shows what it prints. `--alloc` (instead of the CPU profile): what
+// the measured tasks allocate, by allocation site, from V8's sampling heap profiler over the
+// inspector, garbage included (the young generation's churn is what scavenges cost).
 // Run `npm run build` first. Never part of `npm test` or `npm run bench`.
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { Pool } from 'undici';
 import { startInstantModel } from './instant-model.js';
 import { BIN, ROOT, consecutiveFreePorts, env, percentile, removeDir, sleep } from './lib.js';
 
-const { values } = parseArgs({ options: { tasks: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '100' }, 'no-profile': { type: 'boolean', default: false }, 'node-flags': { type: 'string', default: '' }, stdout: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { tasks: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '100' }, 'no-profile': { type: 'boolean', default: false }, 'node-flags': { type: 'string', default: '' }, stdout: { type: 'boolean', default: false }, alloc: { type: 'boolean', default: false } } });
 const TASKS = Number(values.tasks);
 const CONCURRENCY = Number(values.concurrency);
 const WARM_UP = 300;
@@ -52,8 +54,65 @@ agents:
     fallback: true
 `,
 );
-const profiling = values['no-profile'] ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-const supervisor = spawn(process.execPath, [...profiling, ...values['node-flags'].split(' ').filter(Boolean), BIN, 'up'], { cwd: dir, env: env(), stdio: ['ignore', values.stdout ? 'inherit' : 'ignore', 'inherit'] });
+/** The supervisor's inspector (Chrome DevTools Protocol over undici's WebSocket): call(method, params). */
+class Inspector {
+  static async open(url) {
+    const { WebSocket } = await import('undici');
+    const socket = new WebSocket(url);
+    await new Promise((resolve, reject) => { socket.addEventListener('open', resolve); socket.addEventListener('error', reject); });
+    const inspector = new Inspector(socket);
+    await inspector.call('HeapProfiler.enable');
+    return inspector;
+  }
+  constructor(socket) {
+    this.socket = socket;
+    this.pending = new Map();
+    this.sequence = 0;
+    socket.addEventListener('message', ({ data }) => {
+      const message = JSON.parse(data);
+      this.pending.get(message.id)?.(message.result);
+      this.pending.delete(message.id);
+    });
+  }
+  call(method, params = {}) {
+    const id = ++this.sequence;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.socket.send(JSON.stringify({ id, method, params }));
+    });
+  }
+  close() {
+    this.socket.close();
+  }
+}
+
+/** Bytes allocated per measured task, by allocation site (the function and its two callers). */
+function allocations(profile) {
+  const bySite = new Map();
+  let total = 0;
+  const frame = ({ functionName, url, lineNumber }) => `${functionName || '(anonymous)'} ${url.slice(url.lastIndexOf('/') + 1)}:${lineNumber + 1}`;
+  const walk = (node, callers) => {
+    const stack = [frame(node.callFrame), ...callers].slice(0, 3);
+    if (node.selfSize > 0) {
+      total += node.selfSize;
+      const site = stack.join(' < ');
+      bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
+    }
+    for (const child of node.children) walk(child, stack);
+  };
+  walk(profile.head, []);
+  console.log(`allocated ~${(total / TASKS / 1024).toFixed(1)} KiB per task (sampled every 4 KiB, garbage included); the busiest sites:`);
+  for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`  ${(bytes / TASKS).toFixed(0).padStart(6)} B  ${site}`);
+}
+
+const profiling = values.alloc ? ['--inspect=127.0.0.1:0'] : values['no-profile'] ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+const supervisor = spawn(process.execPath, [...profiling, ...values['node-flags'].split(' ').filter(Boolean), BIN, 'up'], { cwd: dir, env: env(), stdio: ['ignore', values.stdout ? 'inherit' : 'ignore', 'pipe'] });
+let inspectorUrl = null;
+supervisor.stderr.on('data', (chunk) => {
+  const text = String(chunk);
+  inspectorUrl ??= /ws:\/\/\S+/.exec(text)?.[0] ?? null;
+  if (!/^(Debugger listening|For help, see)/m.test(text)) process.stderr.write(chunk);
+});
 const exited = new Promise((resolve) => supervisor.on('exit', resolve));
 try {
   const infoFile = path.join(dir, '.lightning/supervisor.json');
@@ -79,10 +138,16 @@ try {
     return latencies;
   };
   await load(WARM_UP, CONCURRENCY);
+  const inspector = values.alloc ? await Inspector.open(inspectorUrl) : null;
+  await inspector?.call('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   const before = cpuSplit(info.pid);
   const started = performance.now();
   const latencies = await load(TASKS, CONCURRENCY);
   const seconds = (performance.now() - started) / 1000;
+  if (inspector) {
+    allocations((await inspector.call('HeapProfiler.stopSampling')).profile);
+    inspector.close();
+  }
   const after = cpuSplit(info.pid);
   console.log(
     `${TASKS} tasks at concurrency ${CONCURRENCY}${profiling.length ? ' (profiled: slower)' : ''}: ${(TASKS / seconds).toFixed(0)} tasks/s, p50 ${percentile(latencies, 50).toFixed(2)} ms; ` +
@@ -94,7 +159,7 @@ try {
   await exited;
   await model.close();
 }
-if (profiling.length) {
+if (profiling.length && !values.alloc) {
   const file = readdirSync(profileDir).map((name) => path.join(profileDir, name)).find((name) => name.endsWith('.cpuprofile'));
   summarise(file);
   // Kept for a closer look (Chrome DevTools → Performance → Load profile, or `speedscope`).
