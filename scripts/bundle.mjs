@@ -192,8 +192,9 @@ const DAEMON_VENDOR = {
 const DAEMON_INLINE = ['yaml', 'zod'];
 
 /**
- * dist-bundle/daemon-main.cjs (run by daemon.cjs): the detached supervisor, all of lightning's own code it runs (what loads
- * after start-up included) in one CommonJS file. Linking its ~40 ES module chunks cost the daemon
+ * dist-bundle/daemon-main.cjs (which daemon.cjs runs through a V8 code cache, codeCachedStart): the
+ * detached supervisor, all of lightning's own code it runs (what loads after start-up included) in
+ * one CommonJS file. Linking its ~40 ES module chunks cost the daemon
  * ~30 ms of CPU (138 → 106 ms from exec to its modules loaded, 2-core bench machine), all of it
  * before the first worker is spawned. Everything lightning-owned being in this one file, no class
  * exists twice in the daemon (an error thrown by the task side is the one the API checks for);

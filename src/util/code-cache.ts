@@ -12,7 +12,8 @@
  * (here when its name does not match the file's content hash, by V8 when its version, flags or
  * checksum do not match: `cachedDataRejected`), the file compiles as usual, and `save()` writes a
  * fresh one. Node 22.1+ has a compile cache of its own (module.enableCompileCache), used instead
- * where present.
+ * where present. The cache is as trusted as the directory it is in: the daemon's is the state
+ * directory, whose config-cache.json already says what the supervisor runs.
  */
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
@@ -20,6 +21,8 @@ import path from 'node:path';
 import vm from 'node:vm';
 
 export interface CachedRun {
+  /** What the file was compiled from: its cache, or its source (no cache yet, or one V8 rejected). */
+  readonly cache: 'used' | 'absent' | 'rejected' | 'node-compile-cache';
   /** Writes the code cache if the one read was missing or rejected (else does nothing). Never throws. */
   save(): void;
 }
@@ -40,7 +43,7 @@ export function runWithCodeCache(file: string, cacheDir: string, key: string): C
       // No cache: the file compiles as usual.
     }
     createRequire(file)(file);
-    return { save: () => undefined };
+    return { cache: 'node-compile-cache', save: () => undefined };
   }
   const cacheFile = path.join(cacheDir, `${path.basename(file)}-${key}.v8`);
   let cachedData: Buffer | undefined;
@@ -50,17 +53,18 @@ export function runWithCodeCache(file: string, cacheDir: string, key: string): C
     // None yet (or unreadable): compiled from source, and saved once the program is up.
   }
   const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
-  const needsSave = cachedData === undefined || script.cachedDataRejected === true;
+  const cache = cachedData === undefined ? 'absent' : script.cachedDataRejected === true ? 'rejected' : 'used';
   const compiled = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
   const module = new Module(file);
   module.filename = file;
   module.loaded = true;
   compiled.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
   return {
+    cache,
     save() {
-      if (!needsSave) return;
+      if (cache === 'used') return;
       try {
-        mkdirSync(cacheDir, { recursive: true });
+        mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
         // Another file's (an older build's) cache is of no use any more.
         const prefix = `${path.basename(file)}-`;
         for (const name of readdirSync(cacheDir)) if (name.startsWith(prefix) && name !== path.basename(cacheFile)) rmSync(path.join(cacheDir, name), { force: true });
