@@ -4,7 +4,9 @@
  * V8 code cache kept in the state directory (src/util/code-cache.ts), and saves that cache once
  * the fleet it started has settled, from the code that start-up compiled. The first `up -d` after
  * an install or upgrade compiles from source as before; every later one deserializes instead.
- * scripts/bundle.mjs defines the main file's content hash, which names its cache.
+ * scripts/bundle.mjs defines the main file's content hash, which names its cache. The single
+ * executable does not use this file: its one program is compiled from the code cache SEA builds
+ * into it (sea-config.json's useCodeCache).
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
