@@ -7,8 +7,9 @@
 //   dist-bundle/up.cjs      `lightning up -d` (cli.cjs requires it): on the path of a fleet's start
 //   dist-bundle/main.js     every other command (cli.cjs imports it): an ES module entry whose
 //                           chunks each command loads when used
-//   dist-bundle/daemon.cjs  the detached supervisor `up -d` spawns: all of lightning's own code
-//                           it runs in one CommonJS file, the libraries in dist-bundle/vendor-*.cjs
+//   dist-bundle/daemon.cjs  the detached supervisor `up -d` spawns: a small file that runs
+//                           daemon-main.cjs, all of lightning's own code it runs in one CommonJS
+//                           file, through a V8 code cache; the libraries in dist-bundle/vendor-*.cjs
 //                           loaded when first used (daemonBundle below)
 //   dist-bundle/worker.cjs  the built-in worker the supervisor spawns: its start-up code in one
 //                           CommonJS file, and what it loads later (the A2A endpoint and model
@@ -22,6 +23,7 @@
 // Every dependency is inside; only the TypeScript compiler stays a runtime dependency (a
 // TypeScript agent's start.mjs finds it next to `lightning`, see src/util/install.ts).
 // scripts/build-binary.mjs reuses binaryBundle() for the single executable (one CommonJS file).
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
@@ -82,13 +84,13 @@ export async function packageBundles() {
   });
   dropUnusedRequireBanners(Object.keys(result.metafile.outputs).map((file) => path.join(ROOT, file)));
   const quick = await commandFile('src/cli/entry.ts', path.join(outdir, 'cli.cjs'), handedOn());
-  const up = await commandFile('src/cli/up-entry.ts', path.join(outdir, 'up.cjs'), noForegroundSupervisor());
+  const up = await upFiles(outdir);
   const worker = await workerBundle(path.join(outdir, 'worker.cjs'));
   const daemon = await daemonBundle(outdir);
   return { outdir, metafile: { outputs: { ...result.metafile.outputs, ...quick.metafile.outputs, ...up.metafile.outputs, ...worker.metafile.outputs, ...daemon.metafile.outputs } } };
 }
 
-/** One of the command line's CommonJS files (cli.cjs, up.cjs): `entry` bundled with what it imports. */
+/** cli.cjs: `entry` bundled with what it imports. */
 function commandFile(entry, outfile, plugin) {
   return build({ ...common, entryPoints: [entry], outfile, format: 'cjs', plugins: [...common.plugins, plugin], ...commonJsBundle(), metafile: true });
 }
@@ -125,6 +127,39 @@ function handedOn() {
 }
 
 /**
+ * up.cjs, and beside it what it requires only when agents.yaml changed since the last `up -d`:
+ * config-load.cjs, the YAML parser and the schema (src/config/load.ts, ~400 KB) behind the config
+ * cache (src/config/cached-load.ts). Left in up.cjs, compiling them cost ~14 ms of every
+ * `up -d`, before the daemon is spawned, though a cached config never runs them. The config's
+ * error class is one file both require (config-errors.cjs), so that the ConfigError load.ts throws
+ * is the one up.cjs's error handler knows.
+ */
+async function upFiles(outdir) {
+  const errorsFile = path.join(ROOT, 'src', 'config', 'errors.ts');
+  const loadFile = path.join(ROOT, 'src', 'config', 'load.ts');
+  const apart = (external) => ({
+    name: 'config-loader-apart',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
+        const source = path.resolve(args.resolveDir, args.path).replace(/\.js$/, '.ts');
+        const file = external.get(source);
+        return file ? { path: `./${file}`, external: true } : undefined;
+      });
+    },
+  });
+  // import() of the files apart becomes require() (see handedOn: an import() of CommonJS is slow).
+  const apartBuild = (entry, outfile, plugins) =>
+    build({ ...common, entryPoints: [entry], outfile, format: 'cjs', plugins: [...common.plugins, ...plugins], ...commonJsBundle(), supported: { 'dynamic-import': false }, metafile: true });
+  const errors = await apartBuild('src/config/errors.ts', path.join(outdir, 'config-errors.cjs'), []);
+  const load = await apartBuild('src/config/load.ts', path.join(outdir, 'config-load.cjs'), [apart(new Map([[errorsFile, 'config-errors.cjs']]))]);
+  const up = await apartBuild('src/cli/up-entry.ts', path.join(outdir, 'up.cjs'), [
+    noForegroundSupervisor(),
+    apart(new Map([[errorsFile, 'config-errors.cjs'], [loadFile, 'config-load.cjs']])),
+  ]);
+  return { metafile: { outputs: { ...errors.metafile.outputs, ...load.metafile.outputs, ...up.metafile.outputs } } };
+}
+
+/**
  * up.cjs runs `up -d` only: the foreground supervisor `lightning up` would import (all of the
  * supervisor) is left out of it. Should anything reach that import, it fails loudly naming this.
  */
@@ -151,7 +186,7 @@ const DAEMON_VENDOR = {
 };
 
 /**
- * Libraries inside daemon.cjs itself: the config parser and schema, which the daemon loads once
+ * Libraries inside daemon-main.cjs itself: the config parser and schema, which the daemon loads once
  * its task side is up anyway (so they cost no more memory there), and which only the bundler can
  * trim to what lightning uses (`import * as z` in a vendor file would keep all of zod, its
  * locales included: ~450 KB more in the idle daemon's memory).
@@ -159,8 +194,9 @@ const DAEMON_VENDOR = {
 const DAEMON_INLINE = ['yaml', 'zod'];
 
 /**
- * dist-bundle/daemon.cjs: the detached supervisor, all of lightning's own code it runs (what loads
- * after start-up included) in one CommonJS file. Linking its ~40 ES module chunks cost the daemon
+ * dist-bundle/daemon-main.cjs (which daemon.cjs runs through a V8 code cache, codeCachedStart): the
+ * detached supervisor, all of lightning's own code it runs (what loads after start-up included) in
+ * one CommonJS file. Linking its ~40 ES module chunks cost the daemon
  * ~30 ms of CPU (138 → 106 ms from exec to its modules loaded, 2-core bench machine), all of it
  * before the first worker is spawned. Everything lightning-owned being in this one file, no class
  * exists twice in the daemon (an error thrown by the task side is the one the API checks for);
@@ -200,12 +236,16 @@ async function daemonBundle(outdir) {
     }
     return names.get(spec);
   };
+  const mainFile = path.join(outdir, 'daemon-main.cjs');
   const daemon = await build({
     ...common,
     entryPoints: ['src/cli/daemon.ts'],
-    outfile: path.join(outdir, 'daemon.cjs'),
+    outfile: mainFile,
     format: 'cjs',
     ...commonJsBundle(),
+    // import() of a built-in becomes a require(): daemon-start.ts compiles this file with vm.Script,
+    // which (on Node 20) has no loader for a dynamic import.
+    supported: { 'dynamic-import': false },
     metafile: true,
     plugins: [
       {
@@ -217,7 +257,7 @@ async function daemonBundle(outdir) {
             const own = args.importer.startsWith(path.join(ROOT, 'src') + path.sep);
             if (!own || isBuiltin(args.path) || DAEMON_INLINE.includes(args.path)) return undefined;
             if (!groupOf.has(args.path)) {
-              return { errors: [{ text: `daemon.cjs: the package "${args.path}" is in no group of DAEMON_VENDOR in scripts/bundle.mjs; add it to one` }] };
+              return { errors: [{ text: `daemon-main.cjs: the package "${args.path}" is in no group of DAEMON_VENDOR in scripts/bundle.mjs; add it to one` }] };
             }
             return { path: args.path, namespace: 'daemon-vendor' };
           });
@@ -233,7 +273,20 @@ async function daemonBundle(outdir) {
       },
     ],
   });
-  return { metafile: { outputs: { ...vendor.metafile.outputs, ...daemon.metafile.outputs } } };
+  if (/\bimport\(/.test(readFileSync(mainFile, 'utf8'))) throw new Error('daemon-main.cjs: an import() is left in it, which vm.Script cannot run (see daemonBundle)');
+  const start = await codeCachedStart('src/cli/daemon-start.ts', path.join(outdir, 'daemon.cjs'), mainFile);
+  return { metafile: { outputs: { ...vendor.metafile.outputs, ...daemon.metafile.outputs, ...start.metafile.outputs } } };
+}
+
+/**
+ * The small CommonJS file that runs `mainFile` through a V8 code cache (src/util/code-cache.ts),
+ * told `mainFile`'s content hash, which names the cache: a rebuilt main file never meets an older
+ * build's cache (V8 checks its own version, flags and a checksum, not the source's content).
+ */
+function codeCachedStart(entry, outfile, mainFile) {
+  const hash = createHash('sha256').update(readFileSync(mainFile)).digest('hex').slice(0, 16);
+  const options = commonJsBundle();
+  return build({ ...common, entryPoints: [entry], outfile, format: 'cjs', ...options, define: { ...options.define, LIGHTNING_DAEMON_MAIN_HASH: JSON.stringify(hash) }, metafile: true });
 }
 
 /**
@@ -318,7 +371,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = performance.now();
   const { outdir, metafile } = await packageBundles();
   const outputs = Object.entries(metafile.outputs).map(([file, output]) => ({ file: path.relative(outdir, path.join(ROOT, file)), kib: output.bytes / 1024 }));
-  const isEntry = (output) => ['cli.cjs', 'up.cjs', 'main.js', 'daemon.cjs', 'worker.cjs'].includes(output.file);
+  const isEntry = (output) => ['cli.cjs', 'up.cjs', 'main.js', 'daemon.cjs', 'daemon-main.cjs', 'worker.cjs'].includes(output.file);
   const entries = outputs.filter(isEntry).map((output) => `${output.file} ${output.kib.toFixed(0)} KiB`);
   const chunks = outputs.filter((output) => !isEntry(output));
   const total = outputs.reduce((sum, output) => sum + output.kib, 0);

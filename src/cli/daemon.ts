@@ -9,6 +9,9 @@ import type { LightningConfig } from '../config/types.js';
 import { statePaths } from '../state/home.js';
 import { ExitError } from './exit-error.js';
 import { superviseHere } from './supervise.js';
+import type { Runtime } from '../supervisor/runtime.js';
+import { waitUntil } from '../supervisor/supervisor.js';
+import { DAEMON_STARTED_EVENT } from './daemon-started.js';
 
 // No top-level await: the single executable's bundle is CommonJS, where it does not exist.
 void detachedSupervisor(process.argv.slice(2));
@@ -28,10 +31,22 @@ async function detachedSupervisor(args: string[]): Promise<void> {
   if (!values.home || text === '') process.exit(values.home ? 0 : 2);
   try {
     await preloaded;
-    await superviseHere(statePaths(values.home), JSON.parse(text) as LightningConfig, { daemon: true });
+    await superviseHere(statePaths(values.home), JSON.parse(text) as LightningConfig, { daemon: true, onStarted: announceSettled });
   } catch (error) {
     process.stderr.write(`${new Date().toISOString()} ${error instanceof ExitError ? error.message : (error as Error).stack}\n`);
     // A daemon that failed has nothing left to serve: go, even if some handle would keep us alive.
     process.exit(error instanceof ExitError ? error.exitCode : 1);
   }
+}
+
+/** Longest the daemon waits for its fleet to settle before announcing it has started anyway. */
+const SETTLED_AFTER_MS = 3000;
+
+/**
+ * DAEMON_STARTED_EVENT once every instance is healthy or given up on: the package's daemon.cjs
+ * then saves its code cache (src/cli/daemon-start.ts); nothing else listens.
+ */
+function announceSettled(runtime: Runtime): void {
+  const { supervisor } = runtime;
+  void waitUntil(() => supervisor.allSettledOrHealthy(), supervisor, SETTLED_AFTER_MS).then(() => process.emit(DAEMON_STARTED_EVENT as never));
 }

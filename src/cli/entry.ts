@@ -1,5 +1,3 @@
-import { tasksCommand } from './commands/tasks.js';
-import { statusCommand } from './commands/status.js';
 import { runGuarded } from './guard.js';
 
 /**
@@ -18,7 +16,10 @@ import { runGuarded } from './guard.js';
  */
 const args = process.argv.slice(2);
 const only = args.length === 1 ? args[0] : undefined;
-if (only === 'status' || only === 'ps') void runGuarded(() => statusCommand({}, undefined));
-else if (only === 'tasks') void runGuarded(() => tasksCommand({ lines: '20' }));
+// Each command's modules load only for it: `up -d` goes on to up.cjs without initialising the
+// others' (their HTTP client with node:http, the table renderers), which it would before the
+// daemon is spawned. In cli.cjs these import()s are of its own modules, not of files.
+if (only === 'status' || only === 'ps') void runGuarded(async () => (await import('./commands/status.js')).statusCommand({}, undefined));
+else if (only === 'tasks') void runGuarded(async () => (await import('./commands/tasks.js')).tasksCommand({ lines: '20' }));
 else if (args.length === 2 && args[0] === 'up' && (args[1] === '-d' || args[1] === '--detach')) void import('./up-entry.js');
 else void import('./main.js');

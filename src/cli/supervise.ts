@@ -13,7 +13,11 @@ import { readDotEnv } from '../config/dotenv.js';
  * The supervisor in this process. Ctrl-C (or SIGTERM, or `lightning down`) stops the fleet
  * gracefully; a second Ctrl-C kills what is left at once.
  */
-export async function superviseHere(paths: StatePaths, config: LightningConfig, { daemon }: { daemon: boolean }): Promise<void> {
+export async function superviseHere(
+  paths: StatePaths,
+  config: LightningConfig,
+  { daemon, onStarted }: { daemon: boolean; onStarted?: (runtime: Runtime) => void },
+): Promise<void> {
   // Everything the supervisor prints goes through its one Secrets service (keys, tokens).
   const secrets = new Secrets();
   const print = (line: string) => process.stdout.write(`${timestamp(daemon)} ${secrets.redact(line)}\n`);
@@ -51,6 +55,7 @@ export async function superviseHere(paths: StatePaths, config: LightningConfig, 
   }
   print(`supervisor pid ${process.pid} · control API ${runtime.info.api} · ${runtime.supervisor.instances.length} instance(s) from ${config.path}`);
   if (!daemon) print(paint('press Ctrl-C to stop', 'dim'));
+  onStarted?.(runtime);
 
   let exitCode: number = EXIT.ok;
   let signals = 0;

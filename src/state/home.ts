@@ -14,6 +14,8 @@ export interface StatePaths {
   workspacesDir: string;
   /** The token agents on other machines present to join (`POST /v1/agents/register`). */
   joinTokenFile: string;
+  /** The package's V8 code cache for the detached supervisor (src/util/code-cache.ts). */
+  codeCacheDir: string;
 }
 
 export function resolveHome(options: { home?: string | undefined; configPath: string }): string {
@@ -34,6 +36,7 @@ export function statePaths(home: string): StatePaths {
     logsDir: path.join(home, 'logs'),
     workspacesDir: path.join(home, 'workspaces'),
     joinTokenFile: path.join(home, 'join-token'),
+    codeCacheDir: path.join(home, 'code-cache'),
   };
 }
 

@@ -4,7 +4,7 @@
  * runs a worker, the detached supervisor or lightning itself.
  *
  *   tsc     dist/**.js from `tsc` (the repository, the Docker image): this file is dist/util/install.js
- *   bundle  the esbuild bundles the npm package ships: dist-bundle/cli.js, daemon.cjs, worker.cjs and
+ *   bundle  the esbuild bundles the npm package ships: dist-bundle/cli.cjs, daemon.cjs, worker.cjs and
  *           their shared chunks, all directly in dist-bundle/ (so this file is one level down)
  *   binary  a Node single executable application: one file, templates embedded as a SEA asset
  *

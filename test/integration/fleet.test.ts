@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { StatusDocument } from '../../src/protocol/status.js';
 import { alive, cli, getJson, repoFleetOnFreePorts, status, teardown, waitFor } from '../helpers/fleet.js';
@@ -58,6 +58,18 @@ describe('the six built-in agents', () => {
     expect((await getJson(`${info.api}/v1/agents`)).status).toBe(401);
     expect((await getJson(`${info.api}/v1/agents`, { authorization: 'Bearer wrong' })).status).toBe(401);
     expect((await getJson(`${info.api}/v1/agents`, { authorization: `Bearer ${info.token}` })).status).toBe(200);
+  });
+
+  it("saves the supervisor's V8 code cache in the state directory once the fleet has settled", async () => {
+    const cacheDir = path.join(dir, '.lightning/code-cache');
+    const files = await waitFor('the code cache', async () => {
+      const names = existsSync(cacheDir) ? readdirSync(cacheDir).filter((name) => !name.endsWith('.tmp')) : [];
+      return names.length > 0 ? names : null;
+    });
+    expect(files).toEqual([expect.stringMatching(/^daemon-main\.cjs-[0-9a-f]{16}\.v8$/)]);
+    const file = path.join(cacheDir, files[0]!);
+    expect(statSync(file).size).toBeGreaterThan(10_000);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
   it('restarts a SIGKILLed worker: healthy again with a new pid, the restart counted', async () => {

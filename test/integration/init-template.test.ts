@@ -48,7 +48,7 @@ describe('lightning init writes a clean template', () => {
     const [info] = JSON.parse(pack.stdout) as { name: string; files: { path: string }[] }[];
     expect(info!.name).toBe('lightning-fleet');
     const files = info!.files.map((file) => file.path);
-    for (const file of ['templates/init-agents.yaml', 'bin/lightning.js', 'bin/package.json', 'dist-bundle/cli.cjs', 'dist-bundle/up.cjs', 'dist-bundle/main.js', 'dist-bundle/worker.cjs', 'dist-bundle/daemon.cjs', 'agents.schema.json', 'templates/prompts/qa_tester.md']) expect(files).toContain(file);
+    for (const file of ['templates/init-agents.yaml', 'bin/lightning.js', 'bin/package.json', 'dist-bundle/cli.cjs', 'dist-bundle/up.cjs', 'dist-bundle/main.js', 'dist-bundle/worker.cjs', 'dist-bundle/daemon.cjs', 'dist-bundle/daemon-main.cjs', 'dist-bundle/config-load.cjs', 'dist-bundle/config-errors.cjs', 'agents.schema.json', 'templates/prompts/qa_tester.md']) expect(files).toContain(file);
     const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     expect(manifest.bin).toEqual({ lightning: 'bin/lightning.js' });
   });
