@@ -83,16 +83,31 @@ export async function packageBundles() {
     metafile: true,
   });
   dropUnusedRequireBanners(Object.keys(result.metafile.outputs).map((file) => path.join(ROOT, file)));
-  const quick = await commandFile('src/cli/entry.ts', path.join(outdir, 'cli.cjs'), handedOn());
+  const quick = await commonJsFile('src/cli/entry.ts', path.join(outdir, 'cli.cjs'), { plugins: [handedOn()] });
   const up = await upFiles(outdir);
   const worker = await workerBundle(path.join(outdir, 'worker.cjs'));
   const daemon = await daemonBundle(outdir);
   return { outdir, metafile: { outputs: { ...result.metafile.outputs, ...quick.metafile.outputs, ...up.metafile.outputs, ...worker.metafile.outputs, ...daemon.metafile.outputs } } };
 }
 
-/** cli.cjs: `entry` bundled with what it imports. */
-function commandFile(entry, outfile, plugin) {
-  return build({ ...common, entryPoints: [entry], outfile, format: 'cjs', plugins: [...common.plugins, plugin], ...commonJsBundle(), metafile: true });
+/**
+ * One of the package's small CommonJS files (cli.cjs, up.cjs and what it requires, daemon.cjs):
+ * `entry` bundled with what it imports, through `plugins`. `requireImports`: every import() becomes
+ * a require() (see handedOn: an import() of CommonJS is slow, and vm.Script has none on Node 20).
+ */
+function commonJsFile(entry, outfile, { plugins = [], requireImports = false, define = {} } = {}) {
+  const options = commonJsBundle();
+  return build({
+    ...common,
+    entryPoints: [entry],
+    outfile,
+    format: 'cjs',
+    plugins: [...common.plugins, ...plugins],
+    ...options,
+    define: { ...options.define, ...define },
+    ...(requireImports ? { supported: { 'dynamic-import': false } } : {}),
+    metafile: true,
+  });
 }
 
 /**
@@ -111,7 +126,7 @@ function commonJsBundle() {
  * (dist-bundle/main.js, the same src/cli/main.ts). main.js with import(), which stays an import()
  * in CommonJS for Node 20 (~5 ms for the ES module loader to start, where main.js's graph costs
  * ~35); up.cjs with require(): an import() of a CommonJS file has Node's ES module loader lex all
- * of it for its export names first (~100 ms for up.cjs's 460 KB on the bench machine).
+ * of it for its export names first (~100 ms for a 460 KB file on the bench machine).
  */
 function handedOn() {
   const fromEntry = (args) => args.importer.endsWith(path.join('src', 'cli', 'entry.ts'));
@@ -147,15 +162,16 @@ async function upFiles(outdir) {
       });
     },
   });
-  // import() of the files apart becomes require() (see handedOn: an import() of CommonJS is slow).
-  const apartBuild = (entry, outfile, plugins) =>
-    build({ ...common, entryPoints: [entry], outfile, format: 'cjs', plugins: [...common.plugins, ...plugins], ...commonJsBundle(), supported: { 'dynamic-import': false }, metafile: true });
-  const errors = await apartBuild('src/config/errors.ts', path.join(outdir, 'config-errors.cjs'), []);
-  const load = await apartBuild('src/config/load.ts', path.join(outdir, 'config-load.cjs'), [apart(new Map([[errorsFile, 'config-errors.cjs']]))]);
-  const up = await apartBuild('src/cli/up-entry.ts', path.join(outdir, 'up.cjs'), [
-    noForegroundSupervisor(),
-    apart(new Map([[errorsFile, 'config-errors.cjs'], [loadFile, 'config-load.cjs']])),
-  ]);
+  // import() of the files apart becomes require().
+  const errors = await commonJsFile('src/config/errors.ts', path.join(outdir, 'config-errors.cjs'), { requireImports: true });
+  const load = await commonJsFile('src/config/load.ts', path.join(outdir, 'config-load.cjs'), {
+    plugins: [apart(new Map([[errorsFile, 'config-errors.cjs']]))],
+    requireImports: true,
+  });
+  const up = await commonJsFile('src/cli/up-entry.ts', path.join(outdir, 'up.cjs'), {
+    plugins: [noForegroundSupervisor(), apart(new Map([[errorsFile, 'config-errors.cjs'], [loadFile, 'config-load.cjs']]))],
+    requireImports: true,
+  });
   return { metafile: { outputs: { ...errors.metafile.outputs, ...load.metafile.outputs, ...up.metafile.outputs } } };
 }
 
@@ -194,7 +210,7 @@ const DAEMON_VENDOR = {
 const DAEMON_INLINE = ['yaml', 'zod'];
 
 /**
- * dist-bundle/daemon-main.cjs (which daemon.cjs runs through a V8 code cache, codeCachedStart): the
+ * dist-bundle/daemon-main.cjs (which daemon.cjs runs through a V8 code cache, see daemonBundle's end): the
  * detached supervisor, all of lightning's own code it runs (what loads after start-up included) in
  * one CommonJS file. Linking its ~40 ES module chunks cost the daemon
  * ~30 ms of CPU (138 → 106 ms from exec to its modules loaded, 2-core bench machine), all of it
@@ -274,19 +290,12 @@ async function daemonBundle(outdir) {
     ],
   });
   if (/\bimport\(/.test(readFileSync(mainFile, 'utf8'))) throw new Error('daemon-main.cjs: an import() is left in it, which vm.Script cannot run (see daemonBundle)');
-  const start = await codeCachedStart('src/cli/daemon-start.ts', path.join(outdir, 'daemon.cjs'), mainFile);
-  return { metafile: { outputs: { ...vendor.metafile.outputs, ...daemon.metafile.outputs, ...start.metafile.outputs } } };
-}
-
-/**
- * The small CommonJS file that runs `mainFile` through a V8 code cache (src/util/code-cache.ts),
- * told `mainFile`'s content hash, which names the cache: a rebuilt main file never meets an older
- * build's cache (V8 checks its own version, flags and a checksum, not the source's content).
- */
-function codeCachedStart(entry, outfile, mainFile) {
+  // daemon.cjs, told daemon-main.cjs's content hash, which names its cache: a rebuilt main file
+  // never meets an older build's cache (V8 checks its own version, flags and a checksum, not the
+  // source's content).
   const hash = createHash('sha256').update(readFileSync(mainFile)).digest('hex').slice(0, 16);
-  const options = commonJsBundle();
-  return build({ ...common, entryPoints: [entry], outfile, format: 'cjs', ...options, define: { ...options.define, LIGHTNING_DAEMON_MAIN_HASH: JSON.stringify(hash) }, metafile: true });
+  const start = await commonJsFile('src/cli/daemon-start.ts', path.join(outdir, 'daemon.cjs'), { define: { LIGHTNING_DAEMON_MAIN_HASH: JSON.stringify(hash) } });
+  return { metafile: { outputs: { ...vendor.metafile.outputs, ...daemon.metafile.outputs, ...start.metafile.outputs } } };
 }
 
 /**
