@@ -2,7 +2,7 @@
  * The detached supervisor's first file in the package (dist-bundle/daemon.cjs): it runs the
  * supervisor itself (src/cli/daemon.ts, bundled as dist-bundle/daemon-main.cjs) compiled through a
  * V8 code cache kept in the state directory (src/util/code-cache.ts), and saves that cache once
- * the fleet it started has settled, from the code that start-up compiled. The first `up -d` after
+ * its start-up is over (the runtime's startedUp), from the code that start-up compiled. The first `up -d` after
  * an install or upgrade compiles from source as before; every later one deserializes instead.
  * scripts/bundle.mjs defines the main file's content hash, which names its cache. The single
  * executable does not use this file: its one program is compiled from the code cache SEA builds

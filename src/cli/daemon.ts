@@ -10,7 +10,6 @@ import { statePaths } from '../state/home.js';
 import { ExitError } from './exit-error.js';
 import { superviseHere } from './supervise.js';
 import type { Runtime } from '../supervisor/runtime.js';
-import { waitUntil } from '../supervisor/supervisor.js';
 import { DAEMON_STARTED_EVENT } from './daemon-started.js';
 
 // No top-level await: the single executable's bundle is CommonJS, where it does not exist.
@@ -39,14 +38,11 @@ async function detachedSupervisor(args: string[]): Promise<void> {
   }
 }
 
-/** Longest the daemon waits for its fleet to settle before announcing it has started anyway. */
-const SETTLED_AFTER_MS = 3000;
-
 /**
- * DAEMON_STARTED_EVENT once every instance is healthy or given up on: the package's daemon.cjs
- * then saves its code cache (src/cli/daemon-start.ts); nothing else listens.
+ * DAEMON_STARTED_EVENT once start-up is over (the runtime's startedUp: the fleet settled, `up -d`
+ * answered, the task side not loaded yet): the package's daemon.cjs then saves its code cache
+ * (src/cli/daemon-start.ts); nothing else listens.
  */
 function announceSettled(runtime: Runtime): void {
-  const { supervisor } = runtime;
-  void waitUntil(() => supervisor.allSettledOrHealthy(), supervisor, SETTLED_AFTER_MS).then(() => process.emit(DAEMON_STARTED_EVENT as never));
+  void runtime.startedUp.then(() => process.emit(DAEMON_STARTED_EVENT as never));
 }

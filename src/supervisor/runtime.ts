@@ -91,6 +91,11 @@ export interface Runtime {
   forceKill(): void;
   /** Tasks not yet finished (what a graceful stop drains). */
   unfinishedTasks(): number;
+  /**
+   * Start-up is over: the fleet has settled (or TASKS_AFTER_MS passed) and the status `up -d`
+   * waits for then has been answered (or TASKS_GRACE_MS passed). The task side loads next.
+   */
+  readonly startedUp: Promise<void>;
 }
 
 /**
@@ -166,6 +171,7 @@ export async function startRuntime(options: {
   // Called when a status is served to someone waiting for the fleet (see where the task side loads).
   let statusServed: () => void = () => undefined;
   const statusAnswered = new Promise<void>((resolve) => (statusServed = resolve));
+  let startUpOver: () => void = () => undefined;
   let liveReload: LiveReload | null = null;
   let stopping: Promise<void> | null = null;
   let api: ControlApi;
@@ -259,6 +265,7 @@ export async function startRuntime(options: {
       void tasks?.drain(0);
     },
     unfinishedTasks: () => tasks?.index.unfinished().length ?? 0,
+    startedUp: new Promise<void>((resolve) => (startUpOver = resolve)),
   };
   try {
     await supervisor.start();
@@ -278,6 +285,7 @@ export async function startRuntime(options: {
   // modules initialise in one go), and that answer is all `up -d` still waits for.
   tasksLoaded = waitUntil(() => supervisor.allSettledOrHealthy(), supervisor, TASKS_AFTER_MS)
     .then(() => Promise.race([statusAnswered, new Promise((resolve) => setTimeout(resolve, TASKS_GRACE_MS))]))
+    .then(() => startUpOver())
     .then(() => new Promise((resolve) => setImmediate(resolve)))
     .then(() => import('./task-service.js'))
     .then(async ({ SupervisorTasks }) => {
