@@ -10,10 +10,9 @@
 //           (AB_TASKS tasks at AB_CONCURRENCY, default 10000 at 100)
 // The order alternates each round (A B, B A, …). Prints medians and B ÷ A. Never part of
 // `npm test` or `npm run bench`: a tool for deciding whether a change pays.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { env, median, removeDir, sixAgentProject } from './lib.js';
+import { coldStartTimeline, lightning, median, removeDir, sixAgentProject } from './lib.js';
 
 const [measure, runsText, ...checkouts] = process.argv.slice(2);
 const RUNS = Number(runsText);
@@ -25,32 +24,12 @@ const [A, B] = checkouts.map((checkout) => path.resolve(checkout));
 
 /** `lightning ARGS` of `checkout`, in `dir`: wall ms (throws on a non-zero exit). */
 function lightningOf(checkout, dir, args) {
-  const started = performance.now();
-  const result = spawnSync(process.execPath, [path.join(checkout, 'bin', 'lightning.js'), ...args], { cwd: dir, env: env(), encoding: 'utf8' });
-  const ms = performance.now() - started;
-  if (result.status !== 0) throw new Error(`${checkout}: lightning ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
-  return ms;
+  return lightning(dir, args, path.join(checkout, 'bin', 'lightning.js')).ms;
 }
 
 /** Each round's order: A B, then B A, … */
 function* rounds() {
   for (let round = 0; round < RUNS; round += 1) yield round % 2 === 0 ? [A, B] : [B, A];
-}
-
-/** From the instances' logs: ms after `since` of the first spawn and of the last worker ready. */
-function startTimeline(dir, since) {
-  const logs = path.join(dir, '.lightning', 'logs');
-  const spawned = [];
-  const ready = [];
-  for (const file of readdirSync(logs)) {
-    for (const line of readFileSync(path.join(logs, file), 'utf8').split('\n')) {
-      const at = Date.parse(line.slice(0, 24));
-      if (!(at >= since)) continue;
-      if (line.includes('[lightning] started pid')) spawned.push(at - since);
-      else if (/ ready on http/.test(line)) ready.push(at - since);
-    }
-  }
-  return { firstSpawn: Math.min(...spawned), lastReady: Math.max(...ready) };
 }
 
 const figures = { [A]: {}, [B]: {} };
@@ -67,7 +46,7 @@ if (measure === 'up') {
       for (const checkout of order) {
         const since = Date.now();
         add(checkout, 'up -d → six healthy (ms)', lightningOf(checkout, dirs[checkout], ['up', '-d']));
-        const { firstSpawn, lastReady } = startTimeline(dirs[checkout], since);
+        const { firstSpawn, lastReady } = coldStartTimeline(dirs[checkout], since);
         add(checkout, '  first worker spawned (ms)', firstSpawn);
         add(checkout, '  last worker ready (ms)', lastReady);
         lightningOf(checkout, dirs[checkout], ['down']);

@@ -1,7 +1,7 @@
 // Shared helpers for benchmarks: run the built CLI against a throwaway copy of agents.yaml, time
 // things, and describe the machine.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,14 +41,31 @@ export function sixAgentProject({ ports = null, modelUrl = null } = {}) {
 /** Fleets this process started: stopped on exit even when a benchmark throws. */
 const fleets = new Set();
 
-export function lightning(dir, args) {
+/** `lightning ARGS` in `dir`, run to its end: wall ms and stdout. `bin`: another checkout's (bench/ab.js). */
+export function lightning(dir, args, bin = BIN) {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env: env(), encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [bin, ...args], { cwd: dir, env: env(), encoding: 'utf8' });
   const ms = performance.now() - started;
   if (args[0] === 'up' || args[0] === 'run') fleets.add(dir);
   if (args[0] === 'down') fleets.delete(dir);
-  if (result.status !== 0) throw new Error(`lightning ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  if (result.status !== 0) throw new Error(`lightning ${args.join(' ')}${bin === BIN ? '' : ` (${bin})`} exited ${result.status}: ${result.stderr}`);
   return { ms, stdout: result.stdout };
+}
+
+/** ms from `since` (epoch ms) to the first worker spawn and to the last "ready" line since, from a fleet's logs. */
+export function coldStartTimeline(dir, since) {
+  const logs = path.join(dir, '.lightning/logs');
+  const spawned = [];
+  const ready = [];
+  for (const file of readdirSync(logs)) {
+    for (const line of readFileSync(path.join(logs, file), 'utf8').split('\n')) {
+      const at = Date.parse(line.slice(0, 24));
+      if (!(at >= since)) continue; // an earlier run's lines (the logs are appended to)
+      if (line.includes('[lightning] started pid')) spawned.push(at - since);
+      else if (/ ready on http/.test(line)) ready.push(at - since);
+    }
+  }
+  return { firstSpawn: Math.min(...spawned), lastReady: Math.max(...ready) };
 }
 
 /** `lightning(…)` without blocking this process: needed when this process serves the model. */

@@ -1,10 +1,10 @@
 // Cold start to all healthy and crash recovery, lightning vs PM2 supervising the same six built-in
 // workers (dist/worker/entry.js, launched with the argv and environment lightning gives them).
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pm2, captureLaunches } from './pm2.js';
-import { QUICK, freePorts, getStatus, healthy, lightning, median, removeDir, sixAgentProject, sleep, subscribeEvents, summary, supervisorInfo } from './lib.js';
+import { QUICK, coldStartTimeline, freePorts, getStatus, healthy, lightning, median, removeDir, sixAgentProject, sleep, subscribeEvents, summary, supervisorInfo } from './lib.js';
 
 const COLD_RUNS = QUICK ? 2 : 5;
 /** Crash streaks: one agent each (lightning's streak only resets after 60 s healthy). */
@@ -13,22 +13,6 @@ const STREAK_LENGTH = 5;
 /** While waiting for health from outside, as often as lightning probes a starting instance. */
 const POLL_MS = 15;
 const RECOVERY_POLL_MS = 5;
-
-/** ms from `startedAt` (epoch ms) to the first spawn and to the last "ready" line since, from the logs. */
-function coldBreakdown(dir, startedAt) {
-  const logs = path.join(dir, '.lightning/logs');
-  const spawned = [];
-  const ready = [];
-  for (const file of readdirSync(logs)) {
-    for (const line of readFileSync(path.join(logs, file), 'utf8').split('\n')) {
-      const at = Date.parse(line.slice(0, 24));
-      if (!(at >= startedAt)) continue; // an earlier run's lines (the logs are appended to)
-      if (line.includes('[lightning] started pid')) spawned.push(at - startedAt);
-      else if (/ ready on http/.test(line)) ready.push(at - startedAt);
-    }
-  }
-  return { firstSpawn: Math.min(...spawned), lastReady: Math.max(...ready) };
-}
 
 /** Polls every port's /health until all pass; ms from `started` to the last one passing. */
 async function allHealthy(ports, started, timeoutMs = 30_000) {
@@ -95,7 +79,7 @@ async function coldStart() {
     for (let i = 0; i < COLD_RUNS; i += 1) {
       const startedAt = Date.now();
       runs.lightning.push(lightning(dir, ['up', '-d']).ms);
-      const breakdown = coldBreakdown(dir, startedAt);
+      const breakdown = coldStartTimeline(dir, startedAt);
       runs.firstSpawn.push(breakdown.firstSpawn);
       runs.lastReady.push(breakdown.lastReady);
       lightning(dir, ['down']);
