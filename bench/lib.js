@@ -12,9 +12,17 @@ export const BIN = path.join(ROOT, 'bin/lightning.js');
 /** `npm run bench -- --quick`: fewer repetitions and a shorter idle window, for trial runs. */
 export const QUICK = process.argv.includes('--quick');
 
-export function env() {
+/**
+ * A CA bundle every Node process on this machine parses at boot (NODE_EXTRA_CA_CERTS), when one is
+ * set: on the bench machine it adds about 60 ms of CPU to each start. Benchmarks of start-up also
+ * measure without it (env({ extraCa: false })), which is what a machine without one sees.
+ */
+export const EXTRA_CA = process.env.NODE_EXTRA_CA_CERTS || null;
+
+export function env({ extraCa = true } = {}) {
   const copy = { ...process.env, NO_COLOR: '1' };
   delete copy.NODE_OPTIONS;
+  if (!extraCa) delete copy.NODE_EXTRA_CA_CERTS;
   for (const key of Object.keys(copy)) if (key.startsWith('LIGHTNING_')) delete copy[key];
   return copy;
 }
@@ -41,10 +49,10 @@ export function sixAgentProject({ ports = null, modelUrl = null } = {}) {
 /** Fleets this process started: stopped on exit even when a benchmark throws. */
 const fleets = new Set();
 
-/** `lightning ARGS` in `dir`, run to its end: wall ms and stdout. `bin`: another checkout's (bench/ab.js). */
-export function lightning(dir, args, bin = BIN) {
+/** `lightning ARGS` in `dir`, run to its end: wall ms and stdout. `bin`: another checkout's (bench/ab.js); `environment`: other than env(). */
+export function lightning(dir, args, bin = BIN, environment = env()) {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd: dir, env: env(), encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [bin, ...args], { cwd: dir, env: environment, encoding: 'utf8' });
   const ms = performance.now() - started;
   if (args[0] === 'up' || args[0] === 'run') fleets.add(dir);
   if (args[0] === 'down') fleets.delete(dir);
@@ -252,11 +260,11 @@ export function machine() {
 }
 
 /** `node -e 0`, the floor every CLI command and worker start pays: each run's ms. */
-export function nodeStartRuns(runs = 5) {
+export function nodeStartRuns(runs = 5, environment = process.env) {
   const times = [];
   for (let i = 0; i < runs; i += 1) {
     const started = performance.now();
-    execFileSync(process.execPath, ['-e', '0']);
+    execFileSync(process.execPath, ['-e', '0'], { env: environment });
     times.push(performance.now() - started);
   }
   return times;

@@ -72,12 +72,17 @@ function targetsTable(report) {
   const before = report.previous ? new Map(Object.entries(report.previous.medians)) : null;
   const lookup = (medians) => (section, key) => medians.get(`${section}/${key}`);
   const shown = (target, figure) => (figure === undefined || !Number.isFinite(figure) ? 'not measured' : `${value(figure, target.unit)} ${met(target, figure) ? '✓' : '✗'}`);
+  const floorOf = (target) => {
+    const figure = target.floor?.(lookup(now));
+    if (figure === undefined || !Number.isFinite(figure)) return '';
+    return `${value(figure, target.unit)}${met(target, figure) ? '' : ' (misses it)'}`;
+  };
   const rows = TARGETS.map((target) => {
-    const cells = [`#${target.issue}`, target.figure, target.target, shown(target, target.of(lookup(now)))];
+    const cells = [`#${target.issue}`, target.figure, target.target, shown(target, target.of(lookup(now))), floorOf(target)];
     if (before) cells.push(shown(target, target.of(lookup(before))));
     return cells;
   });
-  const header = ['Issue', 'Figure', 'Target', 'This run'];
+  const header = ['Issue', 'Figure', 'Target', 'This run', 'Floor, this run'];
   if (before) header.push(`Previous run (${report.previous.commit ?? 'no commit'})`);
   return table(header, rows);
 }
@@ -111,10 +116,22 @@ export function render(report) {
   out.push(
     'The targets the issues set, each computed from this run\'s medians' +
       (report.previous ? `, beside the same figure in the previous run (commit ${report.previous.commit ?? '?'}, ${report.previous.date}${report.previous.quick ? ', a quick run' : ''})` : '') +
-      '. ✓ met, ✗ not met.',
+      '. ✓ met, ✗ not met. "Floor" is the same figure for the least a Node program doing that job pays, measured in the same run ' +
+      '(six bare Node HTTP servers; a bare proxy to the same workers that writes each task’s end durably before answering, bench/proxy-floor.js; a prober doing only the six probes, bench/probe-floor.js): ' +
+      'where the floor itself misses a target, no change to lightning can meet it on this machine.',
     '',
   );
   out.push(targetsTable(report), '');
+  const now = mediansOf(report);
+  const withoutCa = now.get('cold-start/lightningWithoutExtraCa');
+  if (withoutCa !== undefined) {
+    const target = TARGETS.find((candidate) => candidate.id === 'up');
+    out.push(
+      `With NODE_EXTRA_CA_CERTS unset (every process of the start spared parsing the bench machine's CA bundle, as on a machine without one), the same run measured \`up -d\` → six healthy at ` +
+        `${value(withoutCa, 'ms')}${target ? ` (target ${target.target}: ${met(target, withoutCa) ? 'met' : 'not met'})` : ''} and six bare Node servers at ${value(now.get('cold-start/bareSixWithoutExtraCa'), 'ms')}.`,
+      '',
+    );
+  }
 
   out.push('## Machine', '');
   out.push(
@@ -122,6 +139,9 @@ export function render(report) {
     `- OS: ${machine.os}`,
     `- Node ${machine.node}; PM2 ${report.pm2Version} (bench/package.json)`,
     `- \`node -e 0\` floor: median ${value(median(machine.floorRuns), 'ms')} (${value(Math.min(...machine.floorRuns), 'ms')} – ${value(Math.max(...machine.floorRuns), 'ms')}, n=${machine.floorRuns.length})`,
+    ...(machine.extraCa
+      ? [`- NODE_EXTRA_CA_CERTS=${machine.extraCa}: every Node process parses that bundle as it boots; \`node -e 0\` with it unset: median ${value(median(machine.floorRunsWithoutExtraCa), 'ms')} (n=${machine.floorRunsWithoutExtraCa.length}). Every figure here is with it set unless a row says otherwise`]
+      : []),
     `- Load average at start: ${machine.loadAverage.join(', ')}`,
     '',
   );

@@ -2,7 +2,7 @@
 // and bench/report.json written. `-- --quick` for a trial run; `-- --only cold-start,cli` to run
 // some (ids as in the report). Never part of `npm test`.
 import { execFileSync } from 'node:child_process';
-import { QUICK, ROOT, machine, machineInfo, median, nodeStartRuns, stopFleets } from './lib.js';
+import { EXTRA_CA, QUICK, ROOT, env, machine, machineInfo, median, nodeStartRuns, stopFleets } from './lib.js';
 import { Pm2, ensurePm2, pm2Version } from './pm2.js';
 import { MD_PATH, writeReport } from './report.js';
 
@@ -40,6 +40,7 @@ const started = performance.now();
 const date = new Date().toISOString();
 console.log(`lightning benchmarks${QUICK ? ' (quick)' : ''} · ${date} · ${machine()}`);
 const info = { ...machineInfo(), floorRuns: nodeStartRuns(QUICK ? 5 : 10) };
+if (EXTRA_CA) Object.assign(info, { extraCa: EXTRA_CA, floorRunsWithoutExtraCa: nodeStartRuns(QUICK ? 5 : 10, env({ extraCa: false })) });
 console.log(`floor: node -e 0 median ${median(info.floorRuns).toFixed(0)} ms`);
 
 const sections = [];

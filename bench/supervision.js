@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pm2, captureLaunches } from './pm2.js';
-import { QUICK, coldStartTimeline, freePorts, getStatus, healthy, lightning, median, removeDir, sixAgentProject, sleep, subscribeEvents, summary, supervisorInfo } from './lib.js';
+import { EXTRA_CA, QUICK, coldStartTimeline, env, freePorts, getStatus, healthy, lightning, median, removeDir, sixAgentProject, sleep, subscribeEvents, summary, supervisorInfo } from './lib.js';
 
 const COLD_RUNS = QUICK ? 2 : 5;
 /** Crash streaks: one agent each (lightning's streak only resets after 60 s healthy). */
@@ -46,9 +46,9 @@ const BARE_WORKER = "require('node:http').createServer((request, response) => re
  * The floor of a cold start on this machine: six bare workers (BARE_WORKER) spawned at once from
  * this process, ms until all six answer, polled as PM2's fleet is. No supervisor, no agent code.
  */
-async function bareSixHealthy(ports) {
+async function bareSixHealthy(ports, environment = process.env) {
   const started = performance.now();
-  const children = ports.map((port) => spawn(process.execPath, ['-e', BARE_WORKER, String(port)], { stdio: 'ignore' }));
+  const children = ports.map((port) => spawn(process.execPath, ['-e', BARE_WORKER, String(port)], { stdio: 'ignore', env: environment }));
   try {
     return await allHealthy(ports, started);
   } finally {
@@ -61,7 +61,7 @@ async function bareSixHealthy(ports) {
 }
 
 async function coldStart() {
-  const runs = { lightning: [], firstSpawn: [], lastReady: [], bareSix: [], pm2Online: [], pm2Healthy: [], pm2WarmOnline: [], pm2WarmHealthy: [] };
+  const runs = { lightning: [], firstSpawn: [], lastReady: [], bareSix: [], lightningWithoutExtraCa: [], bareSixWithoutExtraCa: [], pm2Online: [], pm2Healthy: [], pm2WarmOnline: [], pm2WarmHealthy: [] };
   // One project and one PM2_HOME for every run, each primed by an unmeasured start: every measured
   // run is a start after a stop, as after a reboot, not a first-ever start creating its state dir.
   const dir = sixAgentProject();
@@ -84,6 +84,13 @@ async function coldStart() {
       runs.lastReady.push(breakdown.lastReady);
       lightning(dir, ['down']);
       runs.bareSix.push(await bareSixHealthy(ports));
+      if (EXTRA_CA) {
+        // The same two on a machine without the CA bundle: every process started with it unset.
+        const withoutExtraCa = env({ extraCa: false });
+        runs.lightningWithoutExtraCa.push(lightning(dir, ['up', '-d'], undefined, withoutExtraCa).ms);
+        lightning(dir, ['down'], undefined, withoutExtraCa);
+        runs.bareSixWithoutExtraCa.push(await bareSixHealthy(ports, withoutExtraCa));
+      }
 
       // PM2 with no daemon running, then again with its daemon already running.
       const cold = await pm2Start(pm2, ecosystem, ports);
@@ -99,6 +106,7 @@ async function coldStart() {
     }
     console.log(`cold up -d → 6 agents healthy: ${summary(runs.lightning)}`);
     console.log(`  (first worker spawned at ${summary(runs.firstSpawn)}; last worker ready at ${summary(runs.lastReady)}; six bare workers at once: ${summary(runs.bareSix)})`);
+    if (EXTRA_CA) console.log(`  with NODE_EXTRA_CA_CERTS unset: up -d → 6 healthy ${summary(runs.lightningWithoutExtraCa)}; six bare workers ${summary(runs.bareSixWithoutExtraCa)}`);
     console.log(`pm2 start (no daemon yet) → 6 online: ${summary(runs.pm2Online)}; → 6 passing /health: ${summary(runs.pm2Healthy)}`);
     console.log(`pm2 start (daemon running) → 6 online: ${summary(runs.pm2WarmOnline)}; → 6 passing /health: ${summary(runs.pm2WarmHealthy)}`);
     return { runs, launches };
@@ -243,12 +251,19 @@ function section(cold, crash) {
         'LIGHTNING_SUPERVISOR_PID dropped). PM2 "online" = `pm2 start ecosystem.json` returned and `pm2 jlist` shows six online; ' +
         `"/health" = all six answer 200, polled every ${POLL_MS} ms (lightning's own probe rate while starting). ` +
         'Every run starts after a stop (same project, same PM2_HOME, both primed by one unmeasured start), lightning and PM2 interleaved. ' +
-        `The floor: six \`node -e\` processes that only answer HTTP 200 (no supervisor, no agent code), spawned at once by the benchmark, polled the same way, in each repetition between lightning and PM2.`,
+        `The floor: six \`node -e\` processes that only answer HTTP 200 (no supervisor, no agent code), spawned at once by the benchmark, polled the same way, in each repetition between lightning and PM2. ` +
+        'Where NODE_EXTRA_CA_CERTS is set (the bench machine sets it), every Node process parses that CA bundle as it boots; each repetition then also starts lightning and the six bare servers with it unset, as on a machine without one (PM2 and the targets use the environment as it is).',
       rows: [
         { key: 'lightning', label: 'lightning up -d → 6 healthy', unit: 'ms', runs: cold.lightning },
         { key: 'firstSpawn', label: '  of which: until the first worker is spawned', unit: 'ms', runs: cold.firstSpawn },
         { key: 'lastReady', label: '  of which: until the last worker is listening', unit: 'ms', runs: cold.lastReady },
         { key: 'bareSix', label: 'floor: six bare Node HTTP servers spawned at once → all answering', unit: 'ms', runs: cold.bareSix },
+        ...(cold.lightningWithoutExtraCa.length > 0
+          ? [
+              { key: 'lightningWithoutExtraCa', label: 'lightning up -d → 6 healthy, NODE_EXTRA_CA_CERTS unset (a machine without a CA bundle to parse)', unit: 'ms', runs: cold.lightningWithoutExtraCa },
+              { key: 'bareSixWithoutExtraCa', label: 'floor: six bare Node HTTP servers, NODE_EXTRA_CA_CERTS unset', unit: 'ms', runs: cold.bareSixWithoutExtraCa },
+            ]
+          : []),
         { key: 'pm2Online', label: 'pm2 start, no daemon yet → 6 online', unit: 'ms', runs: cold.pm2Online },
         { key: 'pm2Healthy', label: 'pm2 start, no daemon yet → 6 passing /health', unit: 'ms', runs: cold.pm2Healthy },
         { key: 'pm2WarmOnline', label: 'pm2 start, daemon already running → 6 online', unit: 'ms', runs: cold.pm2WarmOnline },

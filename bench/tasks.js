@@ -1,5 +1,7 @@
 // Tasks with an instant model: routing overhead and throughput through the supervisor vs calling
-// the workers directly, at concurrency 1, 100 and 1,000; then 10,000 tasks in flight at once.
+// the workers directly and vs the floor (bench/proxy-floor.js: a bare proxy to the same workers),
+// at concurrency 1, 100 and 1,000; then 10,000 tasks in flight at once.
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,6 +76,18 @@ async function load(count, concurrency, call) {
   return { latencies, failures, wallMs: performance.now() - started };
 }
 
+/** bench/proxy-floor.js in a process of its own (its CPU is measured like the supervisor's), in front of the workers at `ports`. */
+async function startProxyFloor(ledgerFile, workerToken, ports) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bench/proxy-floor.js'), ledgerFile, workerToken, ...ports.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`bench/proxy-floor.js exited ${code} before listening`)));
+    child.stdout.once('data', (chunk) => resolve(Number(String(chunk).trim())));
+  });
+  child.removeAllListeners('exit');
+  return { pid: child.pid, url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
 export async function run() {
   const model = await startInstantModel();
   // Fixed ports (not 0), so the direct pools still reach a worker that was restarted.
@@ -87,12 +101,19 @@ export async function run() {
   const workerPools = workers.map((worker) => new Pool(`http://127.0.0.1:${worker.port}`, { connections: CAPACITY }));
   // The supervisor hands workers their token in the environment; read it from /proc (Linux).
   const workerToken = readFileSync(`/proc/${workers[0].pid}/environ`, 'utf8').split('\0').find((kv) => kv.startsWith('LIGHTNING_TOKEN='))?.slice(16);
-  const pids = { supervisor: info.pid, bench: process.pid };
+  const floor = await startProxyFloor(path.join(dir, 'proxy-floor-ledger.jsonl'), workerToken, workers.map((worker) => worker.port));
+  const floorApi = new Pool(floor.url, { connections: 1000 });
+  const pids = { supervisor: info.pid, floor: floor.pid, bench: process.pid };
 
   const viaSupervisor = async (n) => {
     const response = await api.request({ path: '/v1/tasks', method: 'POST', headers: auth, body: JSON.stringify({ input: `Translate sentence ${n}`, wait: true }) });
     const task = await response.body.json();
     if (task.status !== 'completed') throw new Error(`task ${task.id} ${task.status}: ${task.error ?? task.message}`);
+  };
+  const viaFloor = async (n) => {
+    const response = await floorApi.request({ path: '/v1/tasks', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: `Translate sentence ${n}` }) });
+    const task = await response.body.json();
+    if (task.status !== 'completed') throw new Error(`the proxy floor's task ${task.id} ${task.status}: ${task.error}`);
   };
   const direct = async (n) => {
     const body = { jsonrpc: '2.0', id: n, method: 'message/send', params: { message: { kind: 'message', messageId: `m${n}-${Math.random()}`, role: 'user', parts: [{ kind: 'text', text: `Translate sentence ${n}` }] } } };
@@ -101,10 +122,10 @@ export async function run() {
     const json = await response.body.json();
     if (json.error || json.result?.status?.state !== 'completed') throw new Error(`direct call failed: ${JSON.stringify(json).slice(0, 200)}`);
   };
-  /** One measured run, with the CPU each process spent per task. */
-  const measure = async (count, concurrency, call) => {
+  /** One measured run, with the CPU each process spent per task (`proxyCpu`: the process between, when `between` names it). */
+  const measure = async (count, concurrency, call, between = null) => {
     const workerPids = (await getStatus(info)).agents.map((agent) => agent.pid);
-    const before = { supervisor: cpuMs(pids.supervisor), workers: workerPids.map(cpuMs), bench: cpuMs(pids.bench) };
+    const before = { proxy: between ? cpuMs(pids[between]) : Number.NaN, workers: workerPids.map(cpuMs), bench: cpuMs(pids.bench) };
     const { latencies, failures, wallMs } = await load(count, concurrency, call);
     const perTask = (now, then) => (now - then) / count;
     return {
@@ -112,7 +133,7 @@ export async function run() {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       rate: ((count - failures) / wallMs) * 1000,
-      supervisorCpu: perTask(cpuMs(pids.supervisor), before.supervisor),
+      proxyCpu: between ? perTask(cpuMs(pids[between]), before.proxy) : Number.NaN,
       workerCpu: perTask(workerPids.map(cpuMs).reduce((a, b) => a + b, 0), before.workers.reduce((a, b) => a + b, 0)),
       benchCpu: perTask(cpuMs(pids.bench), before.bench),
     };
@@ -127,19 +148,22 @@ export async function run() {
     // 0.6–0.9 ms of the supervisor's CPU per task (profiled), a start-up cost, not the per-task one.
     await load(WARM_UP, 100, direct);
     await load(WARM_UP, 100, viaSupervisor);
+    await load(WARM_UP, 100, viaFloor);
     for (const { concurrency, tasks } of LEVELS) {
-      const runs = { direct: [], supervisor: [] };
+      const runs = { direct: [], supervisor: [], floor: [] };
       for (let rep = 0; rep < REPS; rep += 1) {
         runs.direct.push(await measure(tasks, concurrency, direct));
-        runs.supervisor.push(await measure(tasks, concurrency, viaSupervisor));
+        runs.supervisor.push(await measure(tasks, concurrency, viaSupervisor, 'supervisor'));
+        runs.floor.push(await measure(tasks, concurrency, viaFloor, 'floor'));
       }
       const pick = (side, key) => runs[side].map((r) => r[key]).filter(Number.isFinite);
-      const overhead = (key) => runs.supervisor.map((r, i) => r[key] - runs.direct[i][key]);
-      levels.push({ concurrency, tasks, runs, overheadP50: overhead('p50'), overheadP99: overhead('p99') });
+      const overhead = (key, side = 'supervisor') => runs[side].map((r, i) => r[key] - runs.direct[i][key]);
+      levels.push({ concurrency, tasks, runs, overheadP50: overhead('p50'), overheadP99: overhead('p99'), floorOverheadP50: overhead('p50', 'floor') });
       console.log(
         `concurrency ${concurrency} (${tasks} tasks × ${REPS}): direct p50 ${fmt(median(pick('direct', 'p50')))} ms p99 ${fmt(median(pick('direct', 'p99')))} ms ${fmt(median(pick('direct', 'rate')))} tasks/s; ` +
           `supervisor p50 ${fmt(median(pick('supervisor', 'p50')))} ms p99 ${fmt(median(pick('supervisor', 'p99')))} ms ${fmt(median(pick('supervisor', 'rate')))} tasks/s; ` +
-          `overhead p50 ${signed(median(overhead('p50')))} ms p99 ${signed(median(overhead('p99')))} ms; supervisor CPU ${fmt(median(pick('supervisor', 'supervisorCpu')))} ms/task`,
+          `overhead p50 ${signed(median(overhead('p50')))} ms p99 ${signed(median(overhead('p99')))} ms; supervisor CPU ${fmt(median(pick('supervisor', 'proxyCpu')))} ms/task; ` +
+          `proxy floor p50 ${fmt(median(pick('floor', 'p50')))} ms ${fmt(median(pick('floor', 'rate')))} tasks/s, overhead p50 ${signed(median(overhead('p50', 'floor')))} ms, CPU ${fmt(median(pick('floor', 'proxyCpu')))} ms/task`,
       );
     }
     flight = await inFlight(api, auth);
@@ -148,6 +172,8 @@ export async function run() {
     if (restarts) console.log(`  workers restarted during the run: ${restarts} (health probes missed under saturation)`);
   } finally {
     await api.close();
+    await floorApi.close();
+    floor.stop();
     await Promise.all(workerPools.map((pool) => pool.close()));
     lightning(dir, ['down']);
     await model.close();
@@ -195,7 +221,7 @@ function sections(levels, flight, restarts) {
   for (const level of levels) {
     const c = level.concurrency.toLocaleString('en-US');
     const pick = (side, key) => level.runs[side].map((r) => r[key]).filter(Number.isFinite);
-    const cpu = (key) => fmt(median(pick('supervisor', key)));
+    const cpu = (key, side = 'supervisor') => fmt(median(pick(side, key)));
     rows.push(
       { key: `direct${level.concurrency}`, label: `c=${c}: direct to the workers, tasks/s`, unit: 'tasks/s', runs: pick('direct', 'rate') },
       { key: `supervisor${level.concurrency}`, label: `c=${c}: through the supervisor, tasks/s`, unit: 'tasks/s', runs: pick('supervisor', 'rate') },
@@ -205,10 +231,14 @@ function sections(levels, flight, restarts) {
       { key: `supervisorP99_${level.concurrency}`, label: `c=${c}: through the supervisor, p99 latency`, unit: 'ms', runs: pick('supervisor', 'p99') },
       { key: `overheadP50_${level.concurrency}`, label: `c=${c}: routing overhead at p50 (same rep)`, unit: 'ms', runs: level.overheadP50 },
       { key: `overheadP99_${level.concurrency}`, label: `c=${c}: routing overhead at p99 (same rep)`, unit: 'ms', runs: level.overheadP99 },
-      { key: `supervisorCpu${level.concurrency}`, label: `c=${c}: supervisor CPU per task`, unit: 'ms', runs: pick('supervisor', 'supervisorCpu') },
+      { key: `supervisorCpu${level.concurrency}`, label: `c=${c}: supervisor CPU per task`, unit: 'ms', runs: pick('supervisor', 'proxyCpu') },
+      { key: `floor${level.concurrency}`, label: `c=${c}: through the proxy floor, tasks/s`, unit: 'tasks/s', runs: pick('floor', 'rate') },
+      { key: `floorP50_${level.concurrency}`, label: `c=${c}: through the proxy floor, p50 latency`, unit: 'ms', runs: pick('floor', 'p50') },
+      { key: `floorOverheadP50_${level.concurrency}`, label: `c=${c}: the proxy floor's overhead at p50 (same rep)`, unit: 'ms', runs: level.floorOverheadP50 },
+      { key: `floorCpu${level.concurrency}`, label: `c=${c}: the proxy floor's CPU per task`, unit: 'ms', runs: pick('floor', 'proxyCpu') },
     );
     const cpuSplit =
-      `the supervisor used ${cpu('supervisorCpu')} ms of CPU per task here (workers ${cpu('workerCpu')} ms, load generator and model ${cpu('benchCpu')} ms). ` +
+      `the supervisor used ${cpu('proxyCpu')} ms of CPU per task here (workers ${cpu('workerCpu')} ms, load generator and model ${cpu('benchCpu')} ms), a bare proxy to the same workers (bench/proxy-floor.js) ${cpu('proxyCpu', 'floor')} ms. ` +
       (level.concurrency === 1 ? PROFILE : 'Where that time goes: see the profile under "Latency p50, one task at a time"');
     if (level.concurrency === 1) {
       comparisons.push({
@@ -221,6 +251,9 @@ function sections(levels, flight, restarts) {
         why: `with the 2 cores saturated, the supervisor's CPU comes straight off the throughput: ${cpuSplit}`,
       });
     }
+    comparisons.push({
+      figure: `Supervisor CPU per task at concurrency ${c}`, subject: `supervisorCpu${level.concurrency}`, peer: `floorCpu${level.concurrency}`, peerName: 'a bare proxy to the same workers, bench/proxy-floor.js', floor: true,
+    });
   }
   const failures = (side) => levels.flatMap((level) => level.runs[side].map((r) => r.failures));
   rows.push(
@@ -234,8 +267,9 @@ function sections(levels, flight, restarts) {
       title: 'Routing overhead and throughput: supervisor vs direct',
       method:
         `An instant OpenAI-compatible model (bench/instant-model.js, in the bench process), general_assistant × ${INSTANCES} instances (capacity ${CAPACITY} each, health timeout ${HEALTH_TIMEOUT} instead of 500 ms so a saturated worker is not restarted mid-run). ` +
-        `"Direct" = A2A \`message/send\` to the two workers round robin (undici Pool, ≤ ${CAPACITY} connections each); "through the supervisor" = \`POST /v1/tasks\` with \`wait: true\`. ` +
-        `Each level runs ${REPS}× (direct, then supervisor, interleaved) after a warm-up of ${WARM_UP.toLocaleString('en-US')} tasks each (V8 compiles the hot code on background threads, which count in the CPU figures, over the first few thousand); overhead = supervisor − direct within the same repetition. ` +
+        `"Direct" = A2A \`message/send\` to the two workers round robin (undici Pool, ≤ ${CAPACITY} connections each); "through the supervisor" = \`POST /v1/tasks\` with \`wait: true\`; ` +
+        `"the proxy floor" = the same POST to bench/proxy-floor.js, a bare Node HTTP server that sends each task on as one \`message/send\` to the same workers over an undici Pool, appends the task's end to a file durably (O_DSYNC, group-committed) and answers with the outcome (no routing, other records, index, metrics or redaction): the least a Node supervisor keeping lightning's contract (a task's end on disk before its answer) pays. ` +
+        `Each level runs ${REPS}× (direct, supervisor, proxy floor, interleaved) after a warm-up of ${WARM_UP.toLocaleString('en-US')} tasks each (V8 compiles the hot code on background threads, which count in the CPU figures, over the first few thousand); overhead = supervisor (or proxy floor) − direct within the same repetition. ` +
         'CPU per task from /proc/<pid>/stat. Everything (load generator, model, supervisor, workers) shares the same 2 cores.',
       rows,
       comparisons,
