@@ -72,17 +72,17 @@ function targetsTable(report) {
   const before = report.previous ? new Map(Object.entries(report.previous.medians)) : null;
   const lookup = (medians) => (section, key) => medians.get(`${section}/${key}`);
   const shown = (target, figure) => (figure === undefined || !Number.isFinite(figure) ? 'not measured' : `${value(figure, target.unit)} ${met(target, figure) ? '✓' : '✗'}`);
-  const floorOf = (target) => {
-    const figure = target.floor?.(lookup(now));
+  const bareOf = (target) => {
+    const figure = target.bare?.(lookup(now));
     if (figure === undefined || !Number.isFinite(figure)) return '';
     return `${value(figure, target.unit)}${met(target, figure) ? '' : ' (misses it)'}`;
   };
   const rows = TARGETS.map((target) => {
-    const cells = [`#${target.issue}`, target.figure, target.target, shown(target, target.of(lookup(now))), floorOf(target)];
+    const cells = [`#${target.issue}`, target.figure, target.target, shown(target, target.of(lookup(now))), bareOf(target)];
     if (before) cells.push(shown(target, target.of(lookup(before))));
     return cells;
   });
-  const header = ['Issue', 'Figure', 'Target', 'This run', 'Floor, this run'];
+  const header = ['Issue', 'Figure', 'Target', 'This run', 'A bare Node program, this run'];
   if (before) header.push(`Previous run (${report.previous.commit ?? 'no commit'})`);
   return table(header, rows);
 }
@@ -116,9 +116,9 @@ export function render(report) {
   out.push(
     'The targets the issues set, each computed from this run\'s medians' +
       (report.previous ? `, beside the same figure in the previous run (commit ${report.previous.commit ?? '?'}, ${report.previous.date}${report.previous.quick ? ', a quick run' : ''})` : '') +
-      '. ✓ met, ✗ not met. "Floor" is the same figure for the least a Node program doing that job pays, measured in the same run ' +
-      '(six bare Node HTTP servers; a bare proxy to the same workers that writes each task’s end durably before answering, bench/proxy-floor.js; a prober doing only the six probes, bench/probe-floor.js): ' +
-      'where the floor itself misses a target, no change to lightning can meet it on this machine.',
+      '. ✓ met, ✗ not met. "A bare Node program" is the same figure for a minimal Node program doing the same job, measured in the same run: ' +
+      'six bare Node HTTP servers; a bare proxy to the same workers that writes each task’s end durably before answering (bench/bare-proxy.js); a prober doing only the six probes (bench/probe-floor.js). ' +
+      'Where it misses a target too, that target asks for less than the job costs Node alone on this machine.',
     '',
   );
   out.push(targetsTable(report), '');

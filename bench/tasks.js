@@ -1,5 +1,5 @@
 // Tasks with an instant model: routing overhead and throughput through the supervisor vs calling
-// the workers directly and vs the floor (bench/proxy-floor.js: a bare proxy to the same workers),
+// the workers directly and vs a bare proxy to the same workers (bench/bare-proxy.js),
 // at concurrency 1, 100 and 1,000; then 10,000 tasks in flight at once.
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -76,12 +76,12 @@ async function load(count, concurrency, call) {
   return { latencies, failures, wallMs: performance.now() - started };
 }
 
-/** bench/proxy-floor.js in a process of its own (its CPU is measured like the supervisor's), in front of the workers at `ports`. */
-async function startProxyFloor(ledgerFile, workerToken, ports) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bench/proxy-floor.js'), ledgerFile, workerToken, ...ports.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** bench/bare-proxy.js in a process of its own (its CPU is measured like the supervisor's), in front of the workers at `ports`. */
+async function startBareProxy(ledgerFile, workerToken, ports) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bench/bare-proxy.js'), ledgerFile, workerToken, ...ports.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`bench/proxy-floor.js exited ${code} before listening`)));
+    child.once('exit', (code) => reject(new Error(`bench/bare-proxy.js exited ${code} before listening`)));
     child.stdout.once('data', (chunk) => resolve(Number(String(chunk).trim())));
   });
   child.removeAllListeners('exit');
@@ -101,19 +101,19 @@ export async function run() {
   const workerPools = workers.map((worker) => new Pool(`http://127.0.0.1:${worker.port}`, { connections: CAPACITY }));
   // The supervisor hands workers their token in the environment; read it from /proc (Linux).
   const workerToken = readFileSync(`/proc/${workers[0].pid}/environ`, 'utf8').split('\0').find((kv) => kv.startsWith('LIGHTNING_TOKEN='))?.slice(16);
-  const floor = await startProxyFloor(path.join(dir, 'proxy-floor-ledger.jsonl'), workerToken, workers.map((worker) => worker.port));
-  const floorApi = new Pool(floor.url, { connections: 1000 });
-  const pids = { supervisor: info.pid, floor: floor.pid, bench: process.pid };
+  const bare = await startBareProxy(path.join(dir, 'bare-proxy-ledger.jsonl'), workerToken, workers.map((worker) => worker.port));
+  const bareApi = new Pool(bare.url, { connections: 1000 });
+  const pids = { supervisor: info.pid, bareProxy: bare.pid, bench: process.pid };
 
   const viaSupervisor = async (n) => {
     const response = await api.request({ path: '/v1/tasks', method: 'POST', headers: auth, body: JSON.stringify({ input: `Translate sentence ${n}`, wait: true }) });
     const task = await response.body.json();
     if (task.status !== 'completed') throw new Error(`task ${task.id} ${task.status}: ${task.error ?? task.message}`);
   };
-  const viaFloor = async (n) => {
-    const response = await floorApi.request({ path: '/v1/tasks', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: `Translate sentence ${n}` }) });
+  const viaBareProxy = async (n) => {
+    const response = await bareApi.request({ path: '/v1/tasks', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: `Translate sentence ${n}` }) });
     const task = await response.body.json();
-    if (task.status !== 'completed') throw new Error(`the proxy floor's task ${task.id} ${task.status}: ${task.error}`);
+    if (task.status !== 'completed') throw new Error(`the bare proxy's task ${task.id} ${task.status}: ${task.error}`);
   };
   const direct = async (n) => {
     const body = { jsonrpc: '2.0', id: n, method: 'message/send', params: { message: { kind: 'message', messageId: `m${n}-${Math.random()}`, role: 'user', parts: [{ kind: 'text', text: `Translate sentence ${n}` }] } } };
@@ -148,22 +148,22 @@ export async function run() {
     // 0.6–0.9 ms of the supervisor's CPU per task (profiled), a start-up cost, not the per-task one.
     await load(WARM_UP, 100, direct);
     await load(WARM_UP, 100, viaSupervisor);
-    await load(WARM_UP, 100, viaFloor);
+    await load(WARM_UP, 100, viaBareProxy);
     for (const { concurrency, tasks } of LEVELS) {
-      const runs = { direct: [], supervisor: [], floor: [] };
+      const runs = { direct: [], supervisor: [], bareProxy: [] };
       for (let rep = 0; rep < REPS; rep += 1) {
         runs.direct.push(await measure(tasks, concurrency, direct));
         runs.supervisor.push(await measure(tasks, concurrency, viaSupervisor, 'supervisor'));
-        runs.floor.push(await measure(tasks, concurrency, viaFloor, 'floor'));
+        runs.bareProxy.push(await measure(tasks, concurrency, viaBareProxy, 'bareProxy'));
       }
       const pick = (side, key) => runs[side].map((r) => r[key]).filter(Number.isFinite);
       const overhead = (key, side = 'supervisor') => runs[side].map((r, i) => r[key] - runs.direct[i][key]);
-      levels.push({ concurrency, tasks, runs, overheadP50: overhead('p50'), overheadP99: overhead('p99'), floorOverheadP50: overhead('p50', 'floor') });
+      levels.push({ concurrency, tasks, runs, overheadP50: overhead('p50'), overheadP99: overhead('p99'), bareProxyOverheadP50: overhead('p50', 'bareProxy') });
       console.log(
         `concurrency ${concurrency} (${tasks} tasks × ${REPS}): direct p50 ${fmt(median(pick('direct', 'p50')))} ms p99 ${fmt(median(pick('direct', 'p99')))} ms ${fmt(median(pick('direct', 'rate')))} tasks/s; ` +
           `supervisor p50 ${fmt(median(pick('supervisor', 'p50')))} ms p99 ${fmt(median(pick('supervisor', 'p99')))} ms ${fmt(median(pick('supervisor', 'rate')))} tasks/s; ` +
           `overhead p50 ${signed(median(overhead('p50')))} ms p99 ${signed(median(overhead('p99')))} ms; supervisor CPU ${fmt(median(pick('supervisor', 'proxyCpu')))} ms/task; ` +
-          `proxy floor p50 ${fmt(median(pick('floor', 'p50')))} ms ${fmt(median(pick('floor', 'rate')))} tasks/s, overhead p50 ${signed(median(overhead('p50', 'floor')))} ms, CPU ${fmt(median(pick('floor', 'proxyCpu')))} ms/task`,
+          `bare proxy p50 ${fmt(median(pick('bareProxy', 'p50')))} ms ${fmt(median(pick('bareProxy', 'rate')))} tasks/s, overhead p50 ${signed(median(overhead('p50', 'bareProxy')))} ms, CPU ${fmt(median(pick('bareProxy', 'proxyCpu')))} ms/task`,
       );
     }
     flight = await inFlight(api, auth);
@@ -172,8 +172,8 @@ export async function run() {
     if (restarts) console.log(`  workers restarted during the run: ${restarts} (health probes missed under saturation)`);
   } finally {
     await api.close();
-    await floorApi.close();
-    floor.stop();
+    await bareApi.close();
+    bare.stop();
     await Promise.all(workerPools.map((pool) => pool.close()));
     lightning(dir, ['down']);
     await model.close();
@@ -232,13 +232,13 @@ function sections(levels, flight, restarts) {
       { key: `overheadP50_${level.concurrency}`, label: `c=${c}: routing overhead at p50 (same rep)`, unit: 'ms', runs: level.overheadP50 },
       { key: `overheadP99_${level.concurrency}`, label: `c=${c}: routing overhead at p99 (same rep)`, unit: 'ms', runs: level.overheadP99 },
       { key: `supervisorCpu${level.concurrency}`, label: `c=${c}: supervisor CPU per task`, unit: 'ms', runs: pick('supervisor', 'proxyCpu') },
-      { key: `floor${level.concurrency}`, label: `c=${c}: through the proxy floor, tasks/s`, unit: 'tasks/s', runs: pick('floor', 'rate') },
-      { key: `floorP50_${level.concurrency}`, label: `c=${c}: through the proxy floor, p50 latency`, unit: 'ms', runs: pick('floor', 'p50') },
-      { key: `floorOverheadP50_${level.concurrency}`, label: `c=${c}: the proxy floor's overhead at p50 (same rep)`, unit: 'ms', runs: level.floorOverheadP50 },
-      { key: `floorCpu${level.concurrency}`, label: `c=${c}: the proxy floor's CPU per task`, unit: 'ms', runs: pick('floor', 'proxyCpu') },
+      { key: `bareProxy${level.concurrency}`, label: `c=${c}: through the bare proxy, tasks/s`, unit: 'tasks/s', runs: pick('bareProxy', 'rate') },
+      { key: `bareProxyP50_${level.concurrency}`, label: `c=${c}: through the bare proxy, p50 latency`, unit: 'ms', runs: pick('bareProxy', 'p50') },
+      { key: `bareProxyOverheadP50_${level.concurrency}`, label: `c=${c}: the bare proxy's overhead at p50 (same rep)`, unit: 'ms', runs: level.bareProxyOverheadP50 },
+      { key: `bareProxyCpu${level.concurrency}`, label: `c=${c}: the bare proxy's CPU per task`, unit: 'ms', runs: pick('bareProxy', 'proxyCpu') },
     );
     const cpuSplit =
-      `the supervisor used ${cpu('proxyCpu')} ms of CPU per task here (workers ${cpu('workerCpu')} ms, load generator and model ${cpu('benchCpu')} ms), a bare proxy to the same workers (bench/proxy-floor.js) ${cpu('proxyCpu', 'floor')} ms. ` +
+      `the supervisor used ${cpu('proxyCpu')} ms of CPU per task here (workers ${cpu('workerCpu')} ms, load generator and model ${cpu('benchCpu')} ms), a bare proxy to the same workers (bench/bare-proxy.js) ${cpu('proxyCpu', 'bareProxy')} ms. ` +
       (level.concurrency === 1 ? PROFILE : 'Where that time goes: see the profile under "Latency p50, one task at a time"');
     if (level.concurrency === 1) {
       comparisons.push({
@@ -252,7 +252,8 @@ function sections(levels, flight, restarts) {
       });
     }
     comparisons.push({
-      figure: `Supervisor CPU per task at concurrency ${c}`, subject: `supervisorCpu${level.concurrency}`, peer: `floorCpu${level.concurrency}`, peerName: 'a bare proxy to the same workers, bench/proxy-floor.js', floor: true,
+      figure: `Supervisor CPU per task at concurrency ${c}`, subject: `supervisorCpu${level.concurrency}`, peer: `bareProxyCpu${level.concurrency}`, peerName: 'a bare proxy to the same workers, bench/bare-proxy.js',
+      why: 'the bare proxy only forwards the task and writes one durable line; the supervisor also routes it (matching, the learned policy deciding and learning), records four ledger events, keeps the task index, events and metrics, and redacts what leaves',
     });
   }
   const failures = (side) => levels.flatMap((level) => level.runs[side].map((r) => r.failures));
@@ -268,8 +269,8 @@ function sections(levels, flight, restarts) {
       method:
         `An instant OpenAI-compatible model (bench/instant-model.js, in the bench process), general_assistant × ${INSTANCES} instances (capacity ${CAPACITY} each, health timeout ${HEALTH_TIMEOUT} instead of 500 ms so a saturated worker is not restarted mid-run). ` +
         `"Direct" = A2A \`message/send\` to the two workers round robin (undici Pool, ≤ ${CAPACITY} connections each); "through the supervisor" = \`POST /v1/tasks\` with \`wait: true\`; ` +
-        `"the proxy floor" = the same POST to bench/proxy-floor.js, a bare Node HTTP server that sends each task on as one \`message/send\` to the same workers over an undici Pool, appends the task's end to a file durably (O_DSYNC, group-committed) and answers with the outcome (no routing, other records, index, metrics or redaction): the least a Node supervisor keeping lightning's contract (a task's end on disk before its answer) pays. ` +
-        `Each level runs ${REPS}× (direct, supervisor, proxy floor, interleaved) after a warm-up of ${WARM_UP.toLocaleString('en-US')} tasks each (V8 compiles the hot code on background threads, which count in the CPU figures, over the first few thousand); overhead = supervisor (or proxy floor) − direct within the same repetition. ` +
+        `"the bare proxy" = the same POST to bench/bare-proxy.js, a bare Node HTTP server that sends each task on as one \`message/send\` to the same workers over an undici Pool, appends the task's end to a file durably (O_DSYNC, group-committed) and answers with the outcome (no routing, other records, index, metrics or redaction): a minimal Node supervisor keeping lightning's contract (a task's end on disk before its answer). ` +
+        `Each level runs ${REPS}× (direct, supervisor, bare proxy, interleaved) after a warm-up of ${WARM_UP.toLocaleString('en-US')} tasks each (V8 compiles the hot code on background threads, which count in the CPU figures, over the first few thousand); overhead = supervisor (or bare proxy) − direct within the same repetition. ` +
         'CPU per task from /proc/<pid>/stat. Everything (load generator, model, supervisor, workers) shares the same 2 cores.',
       rows,
       comparisons,

@@ -1,12 +1,14 @@
-// The least a supervisor keeping lightning's contract can do: take `POST /v1/tasks`, send it on as
+// A minimal supervisor keeping lightning's contract: take `POST /v1/tasks`, send it on as
 // one A2A `message/send` to the next of the given workers (round robin, a keep-alive undici Pool
 // each — the stack lightning's supervisor uses), append the task's end to a ledger file durably
 // (O_DSYNC, group-committed: one write for whatever ended while the last write was on its way) and
 // then answer with the worker's outcome — the contract's "a task's end is on disk before its answer".
 // No routing, no other records, no index, no metrics, no redaction. Measured beside the supervisor
-// as its floor (bench/tasks.js): its CPU per task and the latency it adds are what any Node
-// supervisor of tasks pays on this machine before doing anything of its own.
-// `node bench/proxy-floor.js LEDGER_FILE WORKER_TOKEN PORT...`; prints the port it listens on.
+// (bench/tasks.js): its CPU per task and the latency it adds are what the same job costs Node on
+// this machine with nothing of lightning's own. (Its one durable write per batch is simpler than
+// the ledger writer's, which gathers a turn of the event loop: lightning's latency and throughput
+// can come out better than its.)
+// `node bench/bare-proxy.js LEDGER_FILE WORKER_TOKEN PORT...`; prints the port it listens on.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
