@@ -76,3 +76,5 @@ const server = http.createServer((request, response) => {
   });
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
+// Gone with the benchmark that started it, however that ended: its end of stdin closes.
+process.stdin.on('end', () => process.exit(0)).resume();

@@ -78,7 +78,7 @@ async function load(count, concurrency, call) {
 
 /** bench/bare-proxy.js in a process of its own (its CPU is measured like the supervisor's), in front of the workers at `ports`. */
 async function startBareProxy(ledgerFile, workerToken, ports) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bench/bare-proxy.js'), ledgerFile, workerToken, ...ports.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'bench/bare-proxy.js'), ledgerFile, workerToken, ...ports.map(String)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`bench/bare-proxy.js exited ${code} before listening`)));
