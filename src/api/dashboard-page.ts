@@ -139,13 +139,15 @@ function taskRow(t, step) {
 }
 // Team tasks as trees: the list holds every task, steps included; each step goes under its team
 // task (in the order it was submitted), a step whose team is not in the list stands on its own.
+// The list comes newest first in the ledger's order, so its reverse is the order of submission —
+// which timestamps cannot give: steps submitted together share a millisecond.
 function renderTasks(tasks) {
   const ids = new Set(tasks.map((t) => t.id)), steps = new Map();
-  for (const t of tasks) if (t.parentId && ids.has(t.parentId)) (steps.get(t.parentId) ?? steps.set(t.parentId, []).get(t.parentId)).push(t);
+  for (const t of tasks.slice().reverse()) if (t.parentId && ids.has(t.parentId)) (steps.get(t.parentId) ?? steps.set(t.parentId, []).get(t.parentId)).push(t);
   const rows = [];
   for (const t of tasks.filter((t) => !(t.parentId && ids.has(t.parentId))).slice(0, 50)) {
     rows.push(taskRow(t, null));
-    const children = (steps.get(t.id) ?? []).slice().sort((a, b) => Date.parse(a.submittedAt) - Date.parse(b.submittedAt));
+    const children = steps.get(t.id) ?? [];
     children.forEach((c, i) => rows.push(taskRow(c, { branch: i === children.length - 1 ? '└─' : '├─' })));
   }
   $('tasks').innerHTML = rows.join('');
