@@ -271,18 +271,24 @@ export function nodeStartRuns(runs = 5, environment = process.env) {
 }
 
 let clockTicks = null;
-/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat; NaN once it is gone. */
-export function cpuMs(pid) {
+/** CPU time a process has used so far in user and in system mode, in ms, from /proc/<pid>/stat; NaN once it is gone. */
+export function cpuTimes(pid) {
   clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   let stat;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
-    return Number.NaN; // the process is gone (a restarted worker): its CPU is unknown
+    return { user: Number.NaN, system: Number.NaN }; // the process is gone (a restarted worker): its CPU is unknown
   }
   // The command name (field 2) may hold spaces; fields after its closing parenthesis are fixed.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  return { user: (Number(fields[11]) * 1000) / clockTicks, system: (Number(fields[12]) * 1000) / clockTicks };
+}
+
+/** CPU time (user + system) a process has used so far, in ms; NaN once it is gone. */
+export function cpuMs(pid) {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
 }
 
 /** Resident set size in MiB, from /proc/<pid>/status. */

@@ -16,19 +16,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { startInstantModel } from './instant-model.js';
-import { BIN, ROOT, consecutiveFreePorts, env, percentile, removeDir, sleep } from './lib.js';
+import { BIN, ROOT, consecutiveFreePorts, cpuTimes, env, percentile, removeDir, sleep } from './lib.js';
 
 const { values } = parseArgs({ options: { tasks: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '100' }, 'no-profile': { type: 'boolean', default: false }, 'node-flags': { type: 'string', default: '' }, stdout: { type: 'boolean', default: false }, alloc: { type: 'boolean', default: false } } });
 const TASKS = Number(values.tasks);
 const CONCURRENCY = Number(values.concurrency);
 const WARM_UP = 300;
-
-/** utime and stime of a process in ms (Linux /proc; 100 ticks a second). */
-function cpuSplit(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
-}
 
 const model = await startInstantModel();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lightning-profile-'));
@@ -140,7 +133,7 @@ try {
   await load(WARM_UP, CONCURRENCY);
   const inspector = values.alloc ? await Inspector.open(inspectorUrl) : null;
   await inspector?.call('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-  const before = cpuSplit(info.pid);
+  const before = cpuTimes(info.pid);
   const started = performance.now();
   const latencies = await load(TASKS, CONCURRENCY);
   const seconds = (performance.now() - started) / 1000;
@@ -148,7 +141,7 @@ try {
     allocations((await inspector.call('HeapProfiler.stopSampling')).profile);
     inspector.close();
   }
-  const after = cpuSplit(info.pid);
+  const after = cpuTimes(info.pid);
   console.log(
     `${TASKS} tasks at concurrency ${CONCURRENCY}${profiling.length ? ' (profiled: slower)' : ''}: ${(TASKS / seconds).toFixed(0)} tasks/s, p50 ${percentile(latencies, 50).toFixed(2)} ms; ` +
       `supervisor CPU ${((after.user - before.user + after.system - before.system) / TASKS).toFixed(3)} ms/task (user ${((after.user - before.user) / TASKS).toFixed(3)}, system ${((after.system - before.system) / TASKS).toFixed(3)})`,

@@ -67,8 +67,8 @@ function rowCells(row, previous) {
   return cells;
 }
 
-function targetsTable(report) {
-  const now = mediansOf(report);
+/** `now`: this run's medians (mediansOf). */
+function targetsTable(report, now) {
   const before = report.previous ? new Map(Object.entries(report.previous.medians)) : null;
   const lookup = (medians) => (section, key) => medians.get(`${section}/${key}`);
   const shown = (target, figure) => (figure === undefined || !Number.isFinite(figure) ? 'not measured' : `${value(figure, target.unit)} ${met(target, figure) ? '✓' : '✗'}`);
@@ -121,14 +121,14 @@ export function render(report) {
       'Where it misses a target too, that target asks for less than the job costs Node alone on this machine.',
     '',
   );
-  out.push(targetsTable(report), '');
   const now = mediansOf(report);
+  out.push(targetsTable(report, now), '');
   const withoutCa = now.get('cold-start/lightningWithoutExtraCa');
   if (withoutCa !== undefined) {
     const target = TARGETS.find((candidate) => candidate.id === 'up');
     out.push(
       `With NODE_EXTRA_CA_CERTS unset (every process of the start spared parsing the bench machine's CA bundle, as on a machine without one), the same run measured \`up -d\` → six healthy at ` +
-        `${value(withoutCa, 'ms')}${target ? ` (target ${target.target}: ${met(target, withoutCa) ? 'met' : 'not met'})` : ''} and six bare Node servers at ${value(now.get('cold-start/bareSixWithoutExtraCa'), 'ms')}.`,
+        `${value(withoutCa, 'ms')} (target ${target.target}: ${met(target, withoutCa) ? 'met' : 'not met'}) and six bare Node servers at ${value(now.get('cold-start/bareSixWithoutExtraCa'), 'ms')}.`,
       '',
     );
   }
