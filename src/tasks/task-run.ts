@@ -467,7 +467,9 @@ export class TaskRun {
       case 'cancelled':
         return this.end({ name: 'cancelled', at, by: 'api' });
       case 'timeout':
-        return this.end(this.failed('timeout', this.context.store(this.id, outcome).error ?? 'timed out'));
+        // The worker was given what was left of the task's deadline, so its timeout is the task's:
+        // said as the user set it, not as the remainder the worker counted (499 ms of a 500 ms task).
+        return this.end(this.failed('timeout', `timed out after ${this.plan.timeoutMs} ms`));
       case 'failed':
         return this.end(this.failed(outcome.failure ?? 'error', this.context.store(this.id, outcome).error ?? 'failed'), outcome, instance.agent);
       default: {

@@ -439,6 +439,18 @@ describe('task core: cancellation and deadlines', () => {
     expect(eventsOf(id, 'task.attempt')).toMatchObject([{ agent: 'general', status: 'timeout' }]);
     expect(terminal(id)).toHaveLength(1);
   });
+
+  it("a worker's own timeout, a millisecond before the task's, is said as the task's timeout", async () => {
+    const { clock, fleet, core, index } = setUp({ ranked: ['web'], settings: { timeoutMs: 500 } });
+    // The worker counts down what was left of the deadline when it got the task, and may fire
+    // first: its "499 ms" is the task's 500 ms, as the user set it.
+    fleet.add('web', 'healthy').script('web#0', answersAfter(499, { status: 'timeout', output: '', error: 'timed out after 499 ms', usage: null, files: [] }));
+    const { id } = await core.submit({ input: 'x' });
+    await clock.advance(499);
+    await core.whenDone(id);
+    expect(index.get(id)!.status).toBe('timeout');
+    expect(index.get(id)!.error).toBe('timed out after 500 ms');
+  });
 });
 
 describe('task core: attempts lost to dying workers', () => {
