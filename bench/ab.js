@@ -6,8 +6,9 @@
 //           own project dir, primed by one unmeasured start), with the first worker spawn and the
 //           last worker ready from the logs; each run followed by `down`
 //   status  `lightning status` against one fleet (A's), beside `node -e 0` each round
-//   cpu     the supervisor's CPU per task from each checkout's bench/profile.js --no-profile
-//           (AB_TASKS tasks at AB_CONCURRENCY, default 10000 at 100)
+//   cpu     the supervisor's CPU per task and the tasks' p50 from each checkout's bench/profile.js
+//           --no-profile (AB_TASKS tasks at AB_CONCURRENCY, default 10000 at 100; at 1, the p50
+//           moves with the routing overhead, the direct call to the same workers being the same)
 // The order alternates each round (A B, B A, …). Prints medians and B ÷ A. Never part of
 // `npm test` or `npm run bench`: a tool for deciding whether a change pays.
 import { execFileSync } from 'node:child_process';
@@ -89,6 +90,7 @@ if (measure === 'up') {
       const cpu = /supervisor CPU ([\d.]+) ms\/task/.exec(out);
       if (!cpu) throw new Error(`${checkout}: no CPU figure in bench/profile.js's output:\n${out}`);
       add(checkout, `supervisor CPU per task, c=${concurrency} (ms)`, Number(cpu[1]));
+      add(checkout, `p50 through the supervisor, c=${concurrency} (ms)`, Number(/p50 ([\d.]+) ms/.exec(out)?.[1]));
     }
   }
 }
