@@ -469,7 +469,7 @@ export class TaskRun {
       case 'timeout':
         // The worker was given what was left of the task's deadline, so its timeout is the task's:
         // said as the user set it, not as the remainder the worker counted (499 ms of a 500 ms task).
-        return this.end(this.failed('timeout', `timed out after ${this.plan.timeoutMs} ms`));
+        return this.end(this.timedOut());
       case 'failed':
         return this.end(this.failed(outcome.failure ?? 'error', this.context.store(this.id, outcome).error ?? 'failed'), outcome, instance.agent);
       default: {
@@ -483,7 +483,12 @@ export class TaskRun {
     const stop = this.stop!;
     if (stop.kind === 'cancel') return this.end({ name: 'cancelled', at: this.context.clock.now(), by: stop.by });
     const waiting = this.current.name === 'waiting' && this.current.why !== 'busy' ? ` waiting for a healthy instance of ${this.current.agent}` : '';
-    return this.end(this.failed('timeout', `timed out after ${this.plan.timeoutMs} ms${waiting}`));
+    return this.end(this.timedOut(waiting));
+  }
+
+  /** The task's deadline passed: said with the timeout the task was given, whoever saw it first. */
+  private timedOut(waiting = ''): TerminalTaskState {
+    return this.failed('timeout', `timed out after ${this.plan.timeoutMs} ms${waiting}`);
   }
 
   private nobodyLeft(passedOver: PassedOver[], lastError: string | null): TerminalTaskState {
